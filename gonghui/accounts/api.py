@@ -1,0 +1,101 @@
+"""Sign-in for the mini-program: one-time codes and passwords exchanged for bearer tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from gonghui.accounts import services
+from gonghui.core.api import Message, worker_actor
+from gonghui.core.web import client_ip
+
+router = Router(tags=["登录"])
+
+
+class OtpIn(Schema):
+    mobile: str
+
+
+class TokenByCodeIn(Schema):
+    mobile: str
+    code: str
+
+
+class TokenByPasswordIn(Schema):
+    login: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    kind: str
+    registered: bool
+    expires_at: str
+
+
+class RegisterIn(Schema):
+    mobile: str
+    name: str
+    id_number: str
+    household: str = ""
+
+
+def _token(user: Any) -> dict[str, Any]:
+    key, token = services.api_token_issue(user=user)
+    return {
+        "token": key,
+        "kind": user.kind,
+        "registered": user.person_id is not None or user.is_staff_account,
+        "expires_at": token.expires_at.isoformat(),
+    }
+
+
+@router.post("/otp", auth=None, response=Message, summary="发送登录验证码")
+def send_otp(request: HttpRequest, payload: OtpIn) -> dict[str, str]:
+    services.otp_send(mobile=payload.mobile, ip_address=client_ip(request) or "")
+    return {"detail": _("验证码已发送。")}
+
+
+@router.post("/token", auth=None, response=TokenOut, summary="用手机号和验证码换取令牌")
+def token_by_code(request: HttpRequest, payload: TokenByCodeIn) -> dict[str, Any]:
+    mobile = services.otp_verify(mobile=payload.mobile, code=payload.code)
+    return _token(services.worker_account_for_mobile(mobile=mobile))
+
+
+@router.post("/token/password", auth=None, response=TokenOut, summary="用密码换取令牌")
+def token_by_password(request: HttpRequest, payload: TokenByPasswordIn) -> dict[str, Any]:
+    """Workers sign in with their mobile number, staff with their login name."""
+    user = services.worker_password_user(mobile=payload.login, password=payload.password)
+    if user is None:
+        staff = authenticate(request, username=payload.login, password=payload.password)
+        if staff is not None and getattr(staff, "is_staff_account", False):
+            user = staff
+    if user is None:
+        raise ValidationError({"password": [_("账号或密码不正确。")]})
+    return _token(user)
+
+
+@router.post("/register", response=Message, summary="职工实名登记（首次登录后）")
+def register(request: HttpRequest, payload: RegisterIn) -> dict[str, str]:
+    user = worker_actor(request, registered=False)
+    services.worker_register(
+        actor=user,
+        mobile=payload.mobile,
+        name=payload.name,
+        id_number=payload.id_number,
+        household=payload.household,
+    )
+    return {"detail": _("实名登记完成。")}
+
+
+@router.post("/logout", response=Message, summary="注销当前令牌")
+def logout(request: HttpRequest) -> dict[str, str]:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        services.api_token_revoke(user=request.auth, key=header[7:].strip())  # type: ignore[attr-defined]
+    return {"detail": _("已注销。")}

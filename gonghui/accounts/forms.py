@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.permissions import Role
+from gonghui.organizations.forms import OrgChoiceField
+from gonghui.organizations.models import Organization
+
+
+class StaffLoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("登录名或密码不正确。"),
+        "inactive": _("该账号已停用，请联系管理员。"),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff_account:
+            raise forms.ValidationError(
+                _("这是职工账号，请从“职工登录”用手机号登录。"), code="not_staff"
+            )
+
+
+class OtpRequestForm(forms.Form):
+    mobile = forms.CharField(label=_("手机号"), max_length=20)
+
+
+class OtpLoginForm(forms.Form):
+    mobile = forms.CharField(label=_("手机号"), max_length=20)
+    code = forms.CharField(label=_("验证码"), max_length=6)
+
+
+class PasswordLoginForm(forms.Form):
+    mobile = forms.CharField(label=_("手机号"), max_length=20)
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput)
+
+
+class SetPasswordForm(forms.Form):
+    password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("再输入一次"), widget=forms.PasswordInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+
+class StaffForm(forms.Form):
+    organization = OrgChoiceField(label=_("所属组织"), queryset=Organization.unscoped.none())
+    username = forms.CharField(label=_("登录名"), max_length=40)
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+    password = forms.CharField(
+        label=_("初始密码"), widget=forms.PasswordInput, help_text=_("至少 8 位，不能全是数字。")
+    )
+
+    def __init__(self, *args: Any, orgs: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = orgs  # type: ignore[attr-defined]
+
+
+class StaffEditForm(forms.Form):
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+    is_active = forms.BooleanField(label=_("启用"), required=False)

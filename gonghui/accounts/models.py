@@ -1,0 +1,119 @@
+"""Accounts: staff of the union tree and workers signing in to the portal."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from gonghui.core.permissions import Role
+from gonghui.core.scoping import ScopedManager, ScopedModel
+
+
+class AccountKind(models.TextChoices):
+    STAFF = "staff", _("工作人员")
+    WORKER = "worker", _("职工")
+
+
+class User(AbstractUser, ScopedModel):
+    """A staff account belongs to one organisation and holds roles; a worker account belongs to
+    one person. A staff account acts on its organisation's subtree and nothing else."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
+
+    kind = models.CharField(_("类型"), max_length=10, choices=AccountKind.choices)
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("所属组织"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    roles = models.JSONField(_("角色"), default=list, blank=True)
+    person = models.OneToOneField(
+        "members.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account",
+    )
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    objects = DjangoUserManager()  # type: ignore[assignment]  # auth needs it as the default
+    scoped = ScopedManager["User"]()
+
+    class Meta:
+        verbose_name = _("账号")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(Q(kind="staff", organization__isnull=False, person__isnull=True))
+                | Q(kind="worker", organization__isnull=True),
+                name="user_kind_matches_links",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_staff_account(self) -> bool:
+        return self.kind == AccountKind.STAFF and self.organization_id is not None
+
+    @property
+    def is_worker_account(self) -> bool:
+        return self.kind == AccountKind.WORKER
+
+    @property
+    def scope_path(self) -> str | None:
+        if self.is_staff_account and self.is_active and self.organization is not None:
+            return self.organization.path
+        return None
+
+    @property
+    def person_id_or_none(self) -> int | None:
+        return self.person_id if self.is_worker_account else None
+
+    @property
+    def role_labels(self) -> list[str]:
+        labels = dict(Role.choices)
+        return [str(labels.get(r, r)) for r in self.roles]
+
+
+class OneTimeCode(models.Model):
+    """A sign-in code sent by SMS. Only a hash of the code and of the mobile is stored."""
+
+    mobile_hash = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["mobile_hash", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"otp {self.mobile_hash[:8]} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the mini-program. The key is shown once; only its hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    name = models.CharField(max_length=50, default="mini-program")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"

@@ -1,0 +1,140 @@
+"""The worker's sign-in, registration and profile in the portal (phone first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gonghui.accounts import services
+from gonghui.accounts.forms import OtpLoginForm, PasswordLoginForm, SetPasswordForm
+from gonghui.core.web import apply_errors, client_ip, error_text
+from gonghui.members.forms import RegisterForm
+
+VERIFIED_MOBILE = "portal_verified_mobile"
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return "/m/"
+
+
+def _sign_in(request: HttpRequest, user: Any, mobile: str) -> HttpResponse:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if user.person_id is None:
+        request.session[VERIFIED_MOBILE] = mobile
+        return redirect("portal:register")
+    return redirect(_next_url(request))
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if user.is_authenticated and getattr(user, "is_worker_account", False):
+        return redirect("portal:home")
+    mode = request.POST.get("mode", "otp")
+    otp_form = OtpLoginForm(request.POST if mode == "otp" else None, prefix="otp")
+    pw_form = PasswordLoginForm(request.POST if mode == "password" else None, prefix="pw")
+    if request.method == "POST":
+        if mode == "otp" and otp_form.is_valid():
+            try:
+                mobile = services.otp_verify(
+                    mobile=otp_form.cleaned_data["mobile"], code=otp_form.cleaned_data["code"]
+                )
+            except ValidationError as exc:
+                apply_errors(otp_form, exc)
+            else:
+                account = services.worker_account_for_mobile(mobile=mobile)
+                return _sign_in(request, account, mobile)
+        elif mode == "password" and pw_form.is_valid():
+            account = services.worker_password_user(
+                mobile=pw_form.cleaned_data["mobile"], password=pw_form.cleaned_data["password"]
+            )
+            if account is None:
+                pw_form.add_error(None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。"))
+            else:
+                return _sign_in(request, account, "")
+    return render(
+        request,
+        "accounts/portal_login.html",
+        {
+            "otp_form": otp_form,
+            "pw_form": pw_form,
+            "mode": mode,
+            "next": _next_url(request),
+            "demo_mode": settings.GONGHUI_DEMO,
+        },
+    )
+
+
+@require_POST
+def send_code(request: HttpRequest) -> HttpResponse:
+    """HTMX: send a sign-in code; answers with a one-line status for the form."""
+    mobile = request.POST.get("otp-mobile", "")
+    try:
+        services.otp_send(mobile=mobile, ip_address=client_ip(request) or "")
+    except ValidationError as exc:
+        return render(
+            request, "accounts/_code_status.html", {"error": error_text(exc)}, status=200
+        )
+    return render(request, "accounts/_code_status.html", {"sent": True})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("portal:login")
+
+
+@login_required(login_url="portal:login")
+def register(request: HttpRequest) -> HttpResponse:
+    """First sign-in of a number nobody registered: real name and ID number."""
+    user: Any = request.user
+    if not user.is_worker_account:
+        return redirect("console:home")
+    if user.person_id is not None:
+        return redirect("portal:home")
+    mobile = request.session.get(VERIFIED_MOBILE, "")
+    if not mobile:
+        logout(request)
+        messages.info(request, _("请先用手机验证码登录。"))
+        return redirect("portal:login")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_register(actor=user, mobile=mobile, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session.pop(VERIFIED_MOBILE, None)
+            messages.success(request, _("实名登记完成。"))
+            return redirect("portal:home")
+    return render(request, "accounts/portal_register.html", {"form": form, "mobile": mobile})
+
+
+@login_required(login_url="portal:login")
+def profile(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_worker_account or user.person is None:
+        return redirect("portal:home")
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_set_password(actor=user, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("密码已设置，下次可以用手机号和密码登录。"))
+            return redirect("portal:profile")
+    return render(request, "accounts/portal_profile.html", {"form": form, "person": user.person})

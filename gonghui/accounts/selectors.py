@@ -1,0 +1,36 @@
+"""Reads of staff accounts, scoped to the actor's subtree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from gonghui.accounts.models import AccountKind, User
+from gonghui.core.scoping import get_visible
+from gonghui.organizations.models import Organization
+
+
+def staff_list(
+    *, actor: Any, organization: Organization | None = None, q: str = ""
+) -> QuerySet[User]:
+    qs = (
+        User.scoped.visible_to(actor)
+        .filter(kind=AccountKind.STAFF)
+        .select_related("organization")
+        .order_by("organization__path", "username")
+    )
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    if q:
+        qs = qs.filter(full_name__contains=q) | qs.filter(username__icontains=q)
+    return qs
+
+
+def staff_get(*, actor: Any, id: int) -> User:
+    return get_visible(
+        User.scoped.visible_to(actor)
+        .filter(kind=AccountKind.STAFF)
+        .select_related("organization"),
+        pk=id,
+    )

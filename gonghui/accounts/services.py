@@ -1,0 +1,330 @@
+"""Sign-in (one-time codes, passwords, API tokens) and staff accounts."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, User
+from gonghui.core.crypto import blind_index
+from gonghui.core.permissions import Perm, Role, require
+from gonghui.core.scoping import NotFound
+from gonghui.core.sms import send_sms
+from gonghui.core.validators import check_plain_text, normalize_mobile
+from gonghui.members.models import Person
+from gonghui.members.services import PersonInput, mobile_hash, person_register
+from gonghui.organizations.models import Organization
+
+OTP_PURPOSE = "otp.code"
+IP_HOURLY_LIMIT = 30
+
+
+def _code_hash(mobile_hash_value: str, code: str) -> str:
+    return blind_index(f"{mobile_hash_value}:{code}", purpose=OTP_PURPOSE)
+
+
+@transaction.atomic
+def otp_send(*, mobile: str, ip_address: str = "") -> None:
+    """Send a six-digit sign-in code. The same answer whether or not the number is known,
+    so the endpoint does not tell who is registered."""
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError as exc:
+        raise ValidationError({"mobile": exc.messages}) from None
+    digest = mobile_hash(number)
+    now = timezone.now()
+    recent = OneTimeCode.objects.filter(mobile_hash=digest).order_by("-created_at").first()
+    wait = settings.GONGHUI_OTP_RESEND_SECONDS
+    if recent is not None and (now - recent.created_at).total_seconds() < wait:
+        raise ValidationError(
+            {"mobile": [_("验证码已发送，请 %(s)s 秒后再试。") % {"s": wait}]}, code="throttled"
+        )
+    day_start = now - datetime.timedelta(days=1)
+    if (
+        OneTimeCode.objects.filter(mobile_hash=digest, created_at__gte=day_start).count()
+        >= settings.GONGHUI_OTP_DAILY_LIMIT
+    ):
+        raise ValidationError(
+            {"mobile": [_("该手机号今天获取验证码的次数已达上限，请明天再试或使用密码登录。")]},
+            code="throttled",
+        )
+    if ip_address:
+        key = f"otp-ip:{ip_address}"
+        cache.add(key, 0, timeout=3600)
+        if cache.incr(key) > IP_HOURLY_LIMIT:
+            raise ValidationError(
+                {"mobile": [_("请求过于频繁，请稍后再试。")]}, code="throttled"
+            )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    OneTimeCode.objects.create(
+        mobile_hash=digest,
+        code_hash=_code_hash(digest, code),
+        expires_at=now + datetime.timedelta(seconds=settings.GONGHUI_OTP_TTL_SECONDS),
+    )
+    minutes = settings.GONGHUI_OTP_TTL_SECONDS // 60
+    text = _("您的登录验证码是 %(code)s，%(m)s 分钟内有效。请勿告诉他人。") % {
+        "code": code,
+        "m": minutes,
+    }
+    transaction.on_commit(lambda: send_sms(number, text))
+
+
+def otp_verify(*, mobile: str, code: str) -> str:
+    """Check a code; return the normalised mobile. Each code works once, and a few wrong
+    guesses spend it."""
+    error = ValidationError({"code": [_("验证码不正确或已过期，请重新获取。")]})
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError as exc:
+        raise ValidationError({"mobile": exc.messages}) from None
+    code = (code or "").strip()
+    if not (len(code) == 6 and code.isdigit()):
+        raise error
+    digest = mobile_hash(number)
+    with transaction.atomic():
+        otp = (
+            OneTimeCode.objects.select_for_update()
+            .filter(mobile_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-created_at")
+            .first()
+        )
+        if otp is None or otp.attempts >= settings.GONGHUI_OTP_MAX_ATTEMPTS:
+            raise error
+        if not hmac.compare_digest(otp.code_hash, _code_hash(digest, code)):
+            otp.attempts += 1
+            otp.save(update_fields=["attempts"])
+            failed = True  # raised after the block commits, so the spent attempt is kept
+        else:
+            otp.used_at = timezone.now()
+            otp.save(update_fields=["used_at"])
+            failed = False
+    if failed:
+        raise error
+    return number
+
+
+def _worker_username(mobile_digest: str) -> str:
+    return f"w{mobile_digest[:24]}"
+
+
+@transaction.atomic
+def worker_account_for_mobile(*, mobile: str) -> User:
+    """The worker account behind a verified mobile number: the person's account when the
+    number belongs to a registered person, else a not-yet-registered account for the number."""
+    digest = mobile_hash(mobile)
+    person = Person.unscoped.filter(mobile_hash=digest).first()
+    if person is not None:
+        user = User.objects.filter(person=person).first()
+        if user is None:
+            user = User.objects.filter(username=_worker_username(digest), person=None).first()
+            if user is not None:
+                user.person = person
+                user.full_name = person.name
+                user.save(update_fields=["person", "full_name"])
+            else:
+                user = User.objects.create(
+                    username=f"p{person.pk}",
+                    kind=AccountKind.WORKER,
+                    person=person,
+                    full_name=person.name,
+                )
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+        return user
+    user, created = User.objects.get_or_create(
+        username=_worker_username(digest), defaults={"kind": AccountKind.WORKER}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def worker_register(
+    *, actor: User, mobile: str, name: str, id_number: str, household: str = ""
+) -> Person:
+    """A signed-in worker without a person record registers themself (real name and ID
+    number); the verified mobile becomes theirs."""
+    if not actor.is_worker_account or actor.person_id is not None:
+        raise ValidationError({"id_number": [_("您已完成实名登记。")]})
+    number = normalize_mobile(mobile)
+    if actor.username != _worker_username(mobile_hash(number)):
+        raise ValidationError({"mobile": [_("手机号与登录时验证的不一致。")]})
+    try:
+        person = person_register(
+            actor=actor,
+            data=PersonInput(name=name, id_number=id_number, mobile=number, household=household),
+        )
+    except ValidationError as exc:
+        if "id_number" in exc.message_dict and "已登记" in " ".join(exc.message_dict["id_number"]):
+            raise ValidationError(
+                {
+                    "id_number": [
+                        _(
+                            "该身份证号已由工会登记，但登记的手机号不是本机号码。"
+                            "请联系所在工会更正手机号后再登录。"
+                        )
+                    ]
+                }
+            ) from None
+        raise
+    actor.person = person
+    actor.full_name = person.name
+    actor.save(update_fields=["person", "full_name"])
+    return person
+
+
+def worker_password_user(*, mobile: str, password: str) -> User | None:
+    """A worker account by mobile and password, or ``None``."""
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError:
+        return None
+    person = Person.unscoped.filter(mobile_hash=mobile_hash(number)).first()
+    user = User.objects.filter(person=person).first() if person else None
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user
+
+
+@transaction.atomic
+def worker_set_password(*, actor: User, password: str) -> None:
+    try:
+        validate_password(password, actor)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    actor.set_password(password)
+    actor.save(update_fields=["password"])
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def _token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str = "mini-program") -> tuple[str, ApiToken]:
+    """A new bearer token; the plaintext is returned once and never stored."""
+    key = "gh_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=_token_hash(key),
+        prefix=key[:8],
+        name=name[:50],
+        expires_at=timezone.now() + datetime.timedelta(days=settings.GONGHUI_API_TOKEN_DAYS),
+    )
+    return key, token
+
+
+def api_token_user(*, key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user", "user__organization")
+        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, key: str) -> None:
+    ApiToken.objects.filter(user=user, key_hash=_token_hash(key)).update(revoked_at=timezone.now())
+
+
+# --- staff accounts ---------------------------------------------------------------------------
+
+
+def _clean_roles(roles: list[str]) -> list[str]:
+    roles = sorted(set(roles))
+    if not roles:
+        raise ValidationError({"roles": [_("请至少选择一个角色。")]})
+    if any(r not in Role.values for r in roles):
+        raise ValidationError({"roles": [_("角色不正确。")]})
+    return roles
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor: Any,
+    organization: Organization,
+    username: str,
+    full_name: str,
+    roles: list[str],
+    password: str,
+) -> User:
+    """Create a staff account in the actor's subtree (``actor=None``: set-up and demo data)."""
+    if actor is not None:
+        if not organization.path.startswith(actor.scope_path or "\0"):
+            raise NotFound
+        require(actor, Perm.MANAGE_STAFF)
+    errors: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    if not username or not username.replace("-", "").replace("_", "").isalnum():
+        errors["username"] = [_("登录名只能包含字母、数字、- 和 _。")]
+    elif User.objects.filter(username=username).exists():
+        errors["username"] = [_("登录名已被使用。")]
+    try:
+        check_plain_text(full_name)
+    except ValidationError as exc:
+        errors["full_name"] = exc.messages
+    try:
+        roles = _clean_roles(roles)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        kind=AccountKind.STAFF,
+        organization=organization,
+        roles=roles,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    user._history_user = actor  # type: ignore[attr-defined]
+    user.save()
+    return user
+
+
+@transaction.atomic
+def staff_update(
+    *, actor: Any, user: User, full_name: str, roles: list[str], is_active: bool
+) -> User:
+    if not user.is_staff_account or not user.organization.path.startswith(
+        actor.scope_path or "\0"
+    ):
+        raise NotFound
+    require(actor, Perm.MANAGE_STAFF)
+    if user.pk == actor.pk and (not is_active or Role.ADMIN not in roles):
+        raise ValidationError({"roles": [_("不能取消自己的管理员角色或停用自己的账号。")]})
+    try:
+        check_plain_text(full_name)
+    except ValidationError as exc:
+        raise ValidationError({"full_name": exc.messages}) from None
+    user.full_name, user.roles, user.is_active = full_name.strip(), _clean_roles(roles), is_active
+    user._history_user = actor  # type: ignore[attr-defined]
+    user.save()
+    return user

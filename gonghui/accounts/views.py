@@ -1,0 +1,85 @@
+"""Staff sign-in and the staff accounts pages of the console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gonghui.accounts import selectors, services
+from gonghui.accounts.forms import StaffEditForm, StaffForm, StaffLoginForm
+from gonghui.core.permissions import Perm, require
+from gonghui.core.web import apply_errors, paginate, staff_required
+from gonghui.organizations import selectors as org_selectors
+
+
+class StaffLoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if settings.GONGHUI_DEMO:
+            from gonghui.demo.accounts import demo_accounts
+
+            context["demo_accounts"] = demo_accounts()
+        return context
+
+    def get_default_redirect_url(self) -> str:
+        return "/console/"
+
+
+@staff_required
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    qs = selectors.staff_list(actor=request.user, q=q)
+    return render(request, "accounts/staff_list.html", {"page_obj": paginate(request, qs), "q": q})
+
+
+@staff_required
+def staff_create(request: HttpRequest) -> HttpResponse:
+    actor: Any = request.user
+    require(actor, Perm.MANAGE_STAFF)
+    form = StaffForm(
+        request.POST or None,
+        orgs=org_selectors.organization_list(actor=actor),
+        initial={"organization": actor.organization_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.staff_create(actor=actor, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已创建账号 %(u)s。") % {"u": user.username})
+            return redirect("console:staff_list")
+    return render(request, "accounts/staff_form.html", {"form": form})
+
+
+@staff_required
+def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    actor: Any = request.user
+    staff = selectors.staff_get(actor=actor, id=user_id)
+    require(actor, Perm.MANAGE_STAFF)
+    form = StaffEditForm(
+        request.POST or None,
+        initial={"full_name": staff.full_name, "roles": staff.roles, "is_active": staff.is_active},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(actor=actor, user=staff, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("console:staff_list")
+    return render(request, "accounts/staff_form.html", {"form": form, "staff": staff})

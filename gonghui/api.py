@@ -1,0 +1,30 @@
+"""The REST API (django-ninja), OpenAPI docs at ``/api/docs``."""
+
+from ninja import NinjaAPI
+
+from gonghui.accounts.api import router as accounts_router
+from gonghui.core.api import AUTH, install_error_handlers
+from gonghui.core.api_inbox import router as inbox_router
+from gonghui.members.api import router as members_router
+from gonghui.members.api import worker_router
+from gonghui.organizations.api import router as organizations_router
+from gonghui.unionbuilding.api import router as unionbuilding_router
+
+api = NinjaAPI(
+    title="网上工会 API",
+    version="1.0",
+    description=(
+        "职工端（小程序）用手机验证码换取令牌：`POST /api/auth/otp`，`POST /api/auth/token`，"
+        "之后在请求头带 `Authorization: Bearer <token>`。工作人员端可用令牌或浏览器会话。"
+        "所有数据按账号所属组织的管辖范围过滤，范围外的记录返回 404。"
+    ),
+    auth=AUTH,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/auth", accounts_router)
+api.add_router("/me", worker_router)
+api.add_router("/me/requests", inbox_router)
+api.add_router("/", organizations_router)
+api.add_router("/", members_router)
+api.add_router("/", unionbuilding_router)

@@ -1,0 +1,187 @@
+"""Personal data at rest: authenticated encryption, blind indexes and masking.
+
+* Values are sealed with AES-256-GCM. The stored token is
+  ``version (1 byte) | key id (1 byte) | nonce (12 bytes) | ciphertext+tag``; the *purpose*
+  (for example ``"person.id_number"``) is bound as associated data, so a token copied into
+  another column does not decrypt.
+* Keys come from ``GONGHUI_DATA_KEYS`` as ``id:base64,id:base64``. The first key seals; every
+  listed key opens, which is how keys are rotated (see docs/adr/0002).
+* Equality look-ups and deduplication use a keyed HMAC-SHA256 of the normalised value
+  (``blind_index``), with its own key ``GONGHUI_INDEX_KEY``, never the plaintext.
+* ``Sealed`` is what model code sees: printing, rendering or serialising it gives the masked
+  form; the plaintext comes only from ``reveal()``, which services call after logging access.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.exceptions import ImproperlyConfigured
+
+TOKEN_VERSION = 1
+NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """A token could not be opened with any configured key."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    sealing_id: int
+    keys: dict[int, AESGCM]
+    index_key: bytes
+
+
+def _decode_key(text: str, name: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} is not valid base64") from exc
+    if len(raw) != 32:
+        raise ImproperlyConfigured(f"{name} must be 32 bytes (base64 of 32 random bytes)")
+    return raw
+
+
+@cache
+def keyring() -> Keyring:
+    spec = os.environ.get("GONGHUI_DATA_KEYS", "")
+    index = os.environ.get("GONGHUI_INDEX_KEY", "")
+    if not spec or not index:
+        raise ImproperlyConfigured("Set GONGHUI_DATA_KEYS and GONGHUI_INDEX_KEY.")
+    keys: dict[int, AESGCM] = {}
+    order: list[int] = []
+    for item in spec.split(","):
+        key_id_text, _, material = item.strip().partition(":")
+        key_id = int(key_id_text)
+        if not 0 < key_id < 256 or key_id in keys:
+            raise ImproperlyConfigured("GONGHUI_DATA_KEYS: key ids are distinct numbers 1-255")
+        keys[key_id] = AESGCM(_decode_key(material, f"GONGHUI_DATA_KEYS[{key_id}]"))
+        order.append(key_id)
+    return Keyring(order[0], keys, _decode_key(index, "GONGHUI_INDEX_KEY"))
+
+
+def seal(plaintext: str, *, purpose: str) -> bytes:
+    ring = keyring()
+    nonce = os.urandom(NONCE_BYTES)
+    body = ring.keys[ring.sealing_id].encrypt(nonce, plaintext.encode(), purpose.encode())
+    return bytes((TOKEN_VERSION, ring.sealing_id)) + nonce + body
+
+
+def unseal(token: bytes, *, purpose: str) -> str:
+    token = bytes(token)
+    if len(token) < 2 + NONCE_BYTES or token[0] != TOKEN_VERSION:
+        raise DecryptionError("unknown token format")
+    key = keyring().keys.get(token[1])
+    if key is None:
+        raise DecryptionError(f"no key with id {token[1]}")
+    nonce, body = token[2 : 2 + NONCE_BYTES], token[2 + NONCE_BYTES :]
+    try:
+        return key.decrypt(nonce, body, purpose.encode()).decode()
+    except InvalidTag as exc:
+        raise DecryptionError("token does not authenticate") from exc
+
+
+def token_key_id(token: bytes) -> int:
+    return bytes(token)[1]
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """Keyed hash for equality look-ups; ``value`` must already be normalised."""
+    msg = purpose.encode() + b"\x00" + value.encode()
+    return hmac.digest(keyring().index_key, msg, hashlib.sha256).hex()
+
+
+# --- masking ------------------------------------------------------------------------------
+
+
+def mask_middle(value: str, *, keep_start: int, keep_end: int) -> str:
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    hidden = len(value) - keep_start - keep_end
+    return value[:keep_start] + "*" * hidden + value[len(value) - keep_end :]
+
+
+def mask_id_number(value: str) -> str:
+    """``330***********123X``: region's first three digits and the last four stay visible."""
+    return mask_middle(value, keep_start=3, keep_end=4)
+
+
+def mask_mobile(value: str) -> str:
+    """``138****5678``."""
+    return mask_middle(value, keep_start=3, keep_end=4)
+
+
+def mask_all(value: str) -> str:
+    return "******" if value else ""
+
+
+class Sealed:
+    """An encrypted value as model code sees it: masked unless explicitly revealed.
+
+    ``str()``, template rendering, ``repr()`` and JSON all give the masked form. Only
+    ``reveal()`` returns the plaintext; call it through a service that logs the access, or
+    for a machine use (sending an SMS) that never reaches a screen.
+    """
+
+    __slots__ = ("_masker", "_plain", "_purpose", "_token")
+
+    def __init__(
+        self,
+        *,
+        purpose: str,
+        masker: Callable[[str], str],
+        token: bytes | None = None,
+        plain: str | None = None,
+    ) -> None:
+        if token is None and plain is None:
+            raise ValueError("Sealed needs a token or a plaintext")
+        self._purpose = purpose
+        self._masker = masker
+        self._token = bytes(token) if token is not None else None
+        self._plain = plain
+
+    @property
+    def token(self) -> bytes:
+        if self._token is None:
+            assert self._plain is not None
+            self._token = seal(self._plain, purpose=self._purpose)
+        return self._token
+
+    def reveal(self) -> str:
+        if self._plain is None:
+            assert self._token is not None
+            self._plain = unseal(self._token, purpose=self._purpose)
+        return self._plain
+
+    def masked(self) -> str:
+        return self._masker(self.reveal())
+
+    def __str__(self) -> str:
+        return self.masked()
+
+    def __html__(self) -> str:
+        return self.masked()
+
+    def __repr__(self) -> str:
+        return f"<Sealed {self._purpose} {self.masked()}>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sealed):
+            return self._purpose == other._purpose and self.reveal() == other.reveal()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._purpose, self.reveal()))
+
+    def __bool__(self) -> bool:
+        return True

@@ -1,0 +1,371 @@
+"""Spreadsheet imports (PLT-3): a template to download, a dry run that lists every bad row with
+its row number and a Chinese reason, then an all-or-nothing commit, with progress.
+
+An importer (one per kind of record, in its own app) declares its columns and implements
+``check`` (read-only) and ``commit`` (writes; runs inside one transaction). This module reads
+CSV and XLSX files into ``Row`` objects, runs the jobs and keeps their progress. See
+docs/adr/0003.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from python_calamine import CalamineError, CalamineWorkbook
+
+from gonghui.core.models import ImportJob, ImportStatus
+from gonghui.core.permissions import Perm, require
+
+logger = logging.getLogger("gonghui.imports")
+
+ALLOWED_SUFFIXES = (".xlsx", ".csv")
+MAX_STORED_ERRORS = 20_000
+
+
+class SpreadsheetError(Exception):
+    """The file as a whole cannot be read; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    key: str
+    header: str
+    required: bool = False
+    example: str = ""
+    help: str = ""
+
+
+@dataclass
+class Row:
+    number: int  # the row number the person sees in Excel (the header is row 1)
+    values: dict[str, str]
+
+    def get(self, key: str) -> str:
+        return self.values.get(key, "")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Outcome:
+    """What a check or a commit found: counts by kind of change, and every bad row."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    error_total: int = 0
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.error_total += 1
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors.append(RowError(row, column, message))
+
+    def field_errors(self, row: int, exc: ValidationError, headers: dict[str, str]) -> None:
+        if hasattr(exc, "error_dict"):
+            for key, messages in exc.message_dict.items():
+                for message in messages:
+                    self.error(row, headers.get(key, ""), message)
+        else:
+            for message in exc.messages:
+                self.error(row, "", message)
+
+
+Progress = Callable[[int], None]
+
+
+class Importer(Protocol):
+    kind: str
+    label: str
+    columns: list[ImportColumn]
+    count_labels: dict[str, str]
+
+    def check(self, *, actor: Any, rows: Iterator[Row], progress: Progress) -> Outcome: ...
+
+    def commit(
+        self, *, actor: Any, rows: Iterator[Row], progress: Progress, job: ImportJob
+    ) -> Outcome: ...
+
+    def reference_sheets(self, *, actor: Any) -> list[tuple[str, list[str], list[list[Any]]]]: ...
+
+
+_importers: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> None:
+    _importers[importer.kind] = importer
+
+
+def importer_for(kind: str) -> Importer:
+    try:
+        return _importers[kind]
+    except KeyError:
+        raise SpreadsheetError(_("不支持的导入类型。")) from None
+
+
+def importers() -> list[Importer]:
+    return list(_importers.values())
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _raw_rows(path: Path) -> Iterator[list[Any]]:
+    if path.suffix.lower() == ".csv":
+        with path.open("rb") as probe:
+            head = probe.read(65536)
+        encoding = "utf-8-sig"
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "gb18030"  # Excel on Chinese Windows saves CSV in GBK
+        with path.open(encoding=encoding, newline="") as fh:
+            try:
+                yield from csv.reader(fh)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise SpreadsheetError(_("CSV 文件无法读取：%(e)s") % {"e": exc}) from None
+        return
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        yield from sheet.iter_rows()
+    except CalamineError as exc:
+        raise SpreadsheetError(
+            _("无法读取该 Excel 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试。（%(e)s）") % {"e": exc}
+        ) from None
+    except (ValueError, OSError, IndexError) as exc:
+        raise SpreadsheetError(
+            _("文件已损坏或不是有效的 .xlsx 文件，请重新保存后上传。（%(e)s）") % {"e": exc}
+        ) from None
+
+
+def count_rows(path: Path) -> int:
+    """Data rows (without the header), for the progress bar and the row limit."""
+    if path.suffix.lower() == ".csv":
+        with path.open("rb") as fh:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        return max(lines - 1, 0)
+    try:
+        return max(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).height - 1, 0)
+    except (CalamineError, ValueError, OSError, IndexError) as exc:
+        raise SpreadsheetError(
+            _("文件已损坏或不是有效的 .xlsx 文件，请重新保存后上传。（%(e)s）") % {"e": exc}
+        ) from None
+
+
+def read_rows(path: Path, columns: list[ImportColumn]) -> Iterator[Row]:
+    """Rows keyed by column key. The header row must name every required column (extra
+    columns are ignored, order does not matter); fully blank rows are skipped."""
+    raw = _raw_rows(path)
+    try:
+        header = [_cell_text(c) for c in next(raw)]
+    except StopIteration:
+        raise SpreadsheetError(_("文件是空的。请使用下载的模板填写。")) from None
+    by_header = {c.header: c for c in columns}
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        column = by_header.get(title.replace("*", "").strip())
+        if column is not None:
+            positions[column.key] = index
+    missing = [c.header for c in columns if c.required and c.key not in positions]
+    if missing:
+        raise SpreadsheetError(
+            _("第 1 行缺少必填列：%(m)s。请使用下载的模板，不要修改表头。")
+            % {"m": "、".join(missing)}
+        )
+    limit = settings.GONGHUI_IMPORT_MAX_ROWS
+    for number, cells in enumerate(raw, start=2):
+        texts = [_cell_text(c) for c in cells]
+        if not any(texts):
+            continue
+        if number - 1 > limit:
+            raise SpreadsheetError(
+                _("文件超过 %(n)s 行，请拆分为多个文件分批导入。") % {"n": limit}
+            )
+        yield Row(
+            number,
+            {key: texts[i] if i < len(texts) else "" for key, i in positions.items()},
+        )
+
+
+def parse_date(text: str) -> datetime.date:
+    """``2024-03-01``, ``2024/3/1``, ``20240301`` or ``2024年3月1日``."""
+    cleaned = text.strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-")
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+    raise ValidationError(_("日期格式应为 2024-03-01。"))
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+def _progress_key(job_id: int) -> str:
+    return f"import-progress:{job_id}"
+
+
+def progress_of(job: ImportJob) -> dict[str, Any]:
+    return cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.total_rows}
+
+
+def _reporter(job: ImportJob, phase: str) -> Progress:
+    """Progress goes to the cache, not the database: the commit holds its transaction open and
+    a SQLite database has one writer."""
+    key = _progress_key(job.pk)
+    total = job.total_rows
+
+    def report(done: int) -> None:
+        cache.set(key, {"done": done, "total": total, "phase": phase}, timeout=3600)
+
+    report(0)
+    return report
+
+
+@transaction.atomic
+def import_job_create(*, actor: Any, kind: str, upload: UploadedFile) -> ImportJob:
+    """Accept an uploaded file: size, type and readable header are checked at once."""
+    require(actor, Perm.EDIT_RECORDS)
+    importer = importer_for(kind)
+    name = Path(upload.name or "").name
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise ValidationError({"file": [_("只能上传 .xlsx 或 .csv 文件。")]})
+    limit = settings.GONGHUI_IMPORT_MAX_BYTES
+    if (upload.size or 0) > limit:
+        raise ValidationError(
+            {"file": [_("文件不能超过 %(mb)s MB，请拆分后分批导入。") % {"mb": limit // (1 << 20)}]}
+        )
+    if not upload.size:
+        raise ValidationError({"file": [_("文件是空的。")]})
+    job = ImportJob(
+        kind=kind, organization_id=actor.organization_id, created_by=actor, original_name=name
+    )
+    job.file.save(name, upload, save=False)
+    path = Path(job.file.path)
+    try:
+        job.total_rows = count_rows(path)
+        next(read_rows(path, importer.columns), None)  # reads the header: required columns
+    except SpreadsheetError as exc:
+        job.file.delete(save=False)
+        raise ValidationError({"file": [str(exc)]}) from None
+    job.save()
+    return job
+
+
+def _finish(job: ImportJob, status: str, outcome: Outcome | None, message: str = "") -> None:
+    job.status = status
+    if outcome is not None:
+        job.summary = outcome.counts
+        job.errors = [e.as_dict() for e in outcome.errors]
+        job.error_count = outcome.error_total
+    job.message = message[:500]
+    if status == ImportStatus.CHECKED:
+        job.checked_at = timezone.now()
+    if status in {ImportStatus.DONE, ImportStatus.FAILED}:
+        job.finished_at = timezone.now()
+    job.save()
+
+
+def run_check(job: ImportJob, actor: Any) -> ImportJob:
+    """The dry run: validate every row against the rules and the database; write nothing."""
+    importer = importer_for(job.kind)
+    job.status = ImportStatus.CHECKING
+    job.save(update_fields=["status"])
+    try:
+        outcome = importer.check(
+            actor=actor,
+            rows=read_rows(Path(job.file.path), importer.columns),
+            progress=_reporter(job, "check"),
+        )
+    except SpreadsheetError as exc:
+        _finish(job, ImportStatus.FAILED, None, str(exc))
+        return job
+    status = ImportStatus.FAILED if outcome.error_total else ImportStatus.CHECKED
+    message = (
+        _("发现 %(n)s 处错误，请改正后重新上传；本次未导入任何数据。") % {"n": outcome.error_total}
+        if outcome.error_total
+        else ""
+    )
+    _finish(job, status, outcome, message)
+    return job
+
+
+class ImportAborted(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__("import aborted")
+        self.outcome = outcome
+
+
+def run_commit(job: ImportJob, actor: Any) -> ImportJob:
+    """Commit a checked file in one transaction. The rows are checked again inside it (the
+    database may have changed since the dry run); any error rolls everything back."""
+    importer = importer_for(job.kind)
+    if job.status != ImportStatus.CHECKED:
+        raise ValidationError({"file": [_("请先完成校验且没有错误，再确认导入。")]})
+    job.status = ImportStatus.COMMITTING
+    job.save(update_fields=["status"])
+    try:
+        with transaction.atomic():
+            outcome = importer.commit(
+                actor=actor,
+                rows=read_rows(Path(job.file.path), importer.columns),
+                progress=_reporter(job, "commit"),
+                job=job,
+            )
+            if outcome.error_total:
+                raise ImportAborted(outcome)
+    except ImportAborted as exc:
+        _finish(
+            job,
+            ImportStatus.FAILED,
+            exc.outcome,
+            _("导入时发现 %(n)s 处错误（数据在校验后有变化），已全部撤销，未导入任何数据。")
+            % {"n": exc.outcome.error_total},
+        )
+        return job
+    except SpreadsheetError as exc:
+        _finish(job, ImportStatus.FAILED, None, str(exc))
+        return job
+    except Exception:
+        # Unexpected (a bug, a lost connection): the transaction rolled back; say so and keep
+        # the traceback in the log.
+        logger.exception("import %s failed", job.pk)
+        _finish(job, ImportStatus.FAILED, None, _("导入过程中出错，已全部撤销，未导入任何数据。"))
+    _finish(job, ImportStatus.DONE, outcome)
+    return job

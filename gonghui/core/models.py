@@ -1,0 +1,113 @@
+"""Platform records shared by every domain app."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.scoping import ScopedManager, ScopedModel
+
+
+class Counter(models.Model):
+    """A named sequence (member card numbers, case numbers). Advanced with one conditional
+    UPDATE, so two writers never take the same value."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class AccessReason(models.TextChoices):
+    VERIFY_IDENTITY = "verify", _("核实身份")
+    HANDLE_CASE = "case", _("办理业务")
+    CONTACT = "contact", _("联系本人")
+    REPORT = "report", _("上报材料")
+    OTHER = "other", _("其他")
+
+
+class PersonalDataAccess(ScopedModel):
+    """One unmasked view of personal data: who saw whose what, when and why (PLT-1).
+
+    Scoped by the organisation of the staff member who looked, so an administrator audits the
+    views made in their subtree."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("actor_organization",)
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    subject_type = models.CharField(max_length=50)
+    subject_id = models.BigIntegerField()
+    subject_label = models.CharField(max_length=100)
+    field = models.CharField(max_length=50)
+    reason = models.CharField(max_length=20, choices=AccessReason.choices)
+    reason_note = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=20, default="page")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager["PersonalDataAccess"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        indexes: ClassVar = [models.Index(fields=["subject_type", "subject_id", "at"])]
+        verbose_name = _("个人信息查看记录")
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.subject_type}:{self.subject_id} {self.field}"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("已上传")
+    CHECKING = "checking", _("校验中")
+    CHECKED = "checked", _("已校验")
+    COMMITTING = "committing", _("导入中")
+    DONE = "done", _("已导入")
+    FAILED = "failed", _("未导入")
+
+
+class ImportJob(ScopedModel):
+    """A spreadsheet import: uploaded, checked (dry run), then committed all-or-nothing."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
+
+    kind = models.CharField(max_length=30)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager["ImportJob"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("-created_at",)
+        verbose_name = _("导入任务")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

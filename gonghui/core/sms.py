@@ -1,0 +1,40 @@
+"""Pluggable SMS sending, in the manner of Django's e-mail backends.
+
+``GONGHUI_SMS_BACKEND`` names the class. The default writes each message to the server log,
+which is how a developer reads a sign-in code; a federation plugs in its SMS gateway's client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from gonghui.core.crypto import mask_mobile
+
+logger = logging.getLogger("gonghui.sms")
+
+
+class SmsBackend(Protocol):
+    def send(self, mobile: str, text: str) -> None: ...
+
+
+class LogBackend:
+    def send(self, mobile: str, text: str) -> None:
+        logger.info("SMS to %s: %s", mask_mobile(mobile), text)
+
+
+class MemoryBackend:
+    """Keeps messages in ``MemoryBackend.outbox``; for tests."""
+
+    outbox: list[tuple[str, str]] = []
+
+    def send(self, mobile: str, text: str) -> None:
+        MemoryBackend.outbox.append((mobile, text))
+
+
+def send_sms(mobile: str, text: str) -> None:
+    backend: SmsBackend = import_string(settings.GONGHUI_SMS_BACKEND)()
+    backend.send(mobile, f"【{settings.GONGHUI_SMS_SIGNATURE}】{text}")

@@ -1,0 +1,27 @@
+"""Background jobs of the platform (Celery; in-process on the embedded default)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from gonghui.core import imports
+from gonghui.core.models import ImportJob
+
+
+def _job_and_actor(job_id: int, actor_id: int) -> tuple[ImportJob, object]:
+    # The job is read as the actor who started it, through the same scope as every page.
+    actor = get_user_model().objects.select_related("organization").get(pk=actor_id)
+    return ImportJob.objects.visible_to(actor).get(pk=job_id), actor
+
+
+@shared_task
+def import_check(job_id: int, actor_id: int) -> str:
+    job, actor = _job_and_actor(job_id, actor_id)
+    return imports.run_check(job, actor).status
+
+
+@shared_task
+def import_commit(job_id: int, actor_id: int) -> str:
+    job, actor = _job_and_actor(job_id, actor_id)
+    return imports.run_commit(job, actor).status

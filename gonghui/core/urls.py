@@ -1,0 +1,17 @@
+from django.urls import path
+
+from gonghui.core import views, views_imports
+
+console_urlpatterns = [
+    path("", views.console_home, name="home"),
+    path("access-log/", views.access_log, name="access_log"),
+    path("imports/", views_imports.import_list, name="import_list"),
+    path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
+    path("imports/<int:job_id>/", views_imports.import_detail, name="import_detail"),
+    path("imports/<int:job_id>/start/", views_imports.import_start, name="import_start"),
+    path("imports/<int:job_id>/progress/", views_imports.import_progress, name="import_progress"),
+]
+
+portal_urlpatterns = [
+    path("inbox/", views.portal_inbox, name="inbox"),
+]

@@ -1,0 +1,144 @@
+"""One validator per rule, shared by forms, API schemas and importers.
+
+Every validator takes the raw text a person typed, returns the normalised value and raises
+``ValidationError`` with a Chinese message that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+# Province-level prefixes of GB/T 2260, plus 81/82/83 used by residence permits of Hong Kong,
+# Macao and Taiwan residents. The county part is not checked against a table: codes change
+# over the years and an ID number keeps the code it was issued with (see docs/adr/0002).
+_PROVINCES = frozenset(
+    [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46]
+    + [50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]
+)
+_EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_SEPARATORS = re.compile(r"[\s\-]")
+# A "<" followed by a letter, "/", "!" or "?" starts a tag, a comment or a declaration.
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]|javascript\s*:|&#|\bon[a-z]+\s*=", re.IGNORECASE)
+
+
+def normalize_id_number(value: str) -> str:
+    """A resident ID number (GB 11643): 18 characters, checksum, real birth date."""
+    number = _SEPARATORS.sub("", str(value or "")).upper()
+    if not number:
+        raise ValidationError(_("请填写身份证号。"), code="required")
+    if len(number) != 18:
+        raise ValidationError(
+            _("身份证号应为 18 位，当前为 %(n)s 位，请核对。") % {"n": len(number)}, code="length"
+        )
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(
+            _("身份证号前 17 位应为数字，最后一位为数字或 X，请核对。"), code="format"
+        )
+    if int(number[:2]) not in _PROVINCES:
+        raise ValidationError(
+            _("身份证号前两位 %(p)s 不是有效的省级行政区划代码，请核对。") % {"p": number[:2]},
+            code="region",
+        )
+    if number[17] != ric.calc_check_digit(number):
+        raise ValidationError(
+            _("身份证号校验位不正确（按 GB 11643 计算应为 %(d)s），请核对是否有输错的数字。")
+            % {"d": ric.calc_check_digit(number)},
+            code="checksum",
+        )
+    try:
+        birth = ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        raise ValidationError(
+            _("身份证号中的出生日期 %(d)s 不存在，请核对第 7 至 14 位。") % {"d": number[6:14]},
+            code="birth_date",
+        ) from None
+    if birth < _EARLIEST_BIRTH or birth > timezone.localdate():
+        raise ValidationError(
+            _("身份证号中的出生日期 %(d)s 不可能，请核对第 7 至 14 位。")
+            % {"d": birth.isoformat()},
+            code="birth_date",
+        )
+    return number
+
+
+def id_number_birth_date(number: str) -> datetime.date:
+    return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def id_number_sex(number: str) -> str:
+    """``"M"`` or ``"F"``: the 17th digit is odd for men and even for women."""
+    return "M" if int(number[16]) % 2 else "F"
+
+
+def normalize_credit_code(value: str) -> str:
+    """A unified social credit code (GB 32100): 18 characters with a check character."""
+    code = _SEPARATORS.sub("", str(value or "")).upper()
+    if not code:
+        raise ValidationError(_("请填写统一社会信用代码。"), code="required")
+    if len(code) != 18:
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，当前为 %(n)s 位，请核对。") % {"n": len(code)},
+            code="length",
+        )
+    try:
+        return str(uscc.validate(code))
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError(
+            _("统一社会信用代码校验位不正确（按 GB 32100 计算），请核对是否有输错的字符。"),
+            code="checksum",
+        ) from None
+    except stdnum_errors.ValidationError:
+        raise ValidationError(
+            _(
+                "统一社会信用代码格式不正确：前 8 位应为数字，其余为数字或"
+                "除 I、O、Z、S、V 以外的大写字母。"
+            ),
+            code="format",
+        ) from None
+
+
+def normalize_mobile(value: str) -> str:
+    """A mainland mobile number: 11 digits starting 13-19; ``+86`` and separators are dropped."""
+    number = _SEPARATORS.sub("", str(value or ""))
+    if number.startswith("+86"):
+        number = number[3:]
+    elif number.startswith("0086"):
+        number = number[4:]
+    if not number:
+        raise ValidationError(_("请填写手机号。"), code="required")
+    if not _MOBILE.match(number):
+        raise ValidationError(
+            _("手机号应为 11 位数字、以 13 至 19 开头的中国大陆手机号码，请核对。"), code="format"
+        )
+    return number
+
+
+def normalize_division_code(value: str) -> str:
+    """An administrative division code: 6 digits (county), 9 (town) or 12 (village)."""
+    code = _SEPARATORS.sub("", str(value or ""))
+    if not code.isdigit() or len(code) not in (6, 9, 12):
+        raise ValidationError(
+            _("行政区划代码应为 6 位（县级）、9 位（乡镇街道）或 12 位（村社区）数字。"),
+            code="format",
+        )
+    if int(code[:2]) not in _PROVINCES:
+        raise ValidationError(_("行政区划代码的前两位不是有效的省级代码。"), code="region")
+    return code
+
+
+def check_plain_text(value: str) -> str:
+    """Free text must not carry HTML or script: refuse it, with the reason."""
+    if value and _MARKUP.search(value):
+        raise ValidationError(
+            _("不能包含 HTML 标签或脚本（如 <script>、<a>、onclick=），请删除尖括号内的内容。"),
+            code="markup",
+        )
+    return value

@@ -1,0 +1,90 @@
+"""Helpers shared by the thin views of every app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from gonghui.core.permissions import has_perm
+
+
+def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ``ValidationError`` on the form, each message at its field when the
+    form has that field, otherwise at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error.messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
+    paginator = Paginator(queryset, per_page or settings.GONGHUI_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def staff_required(view: Any) -> Any:
+    """A console view: signed-in staff only; workers are sent to their portal."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not user.is_staff_account:
+            return redirect("portal:home")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def worker_required(view: Any) -> Any:
+    """A portal page: a signed-in worker who has registered; staff go to their console."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        if getattr(user, "is_staff_account", False):
+            return redirect("console:home")
+        if user.person_id is None:
+            return redirect("portal:register")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def can(request: HttpRequest, perm: Any) -> bool:
+    return has_perm(request.user, perm)
+
+
+def non_field_error(form: forms.BaseForm, message: str) -> None:
+    form.add_error(None, ValidationError(message, code=NON_FIELD_ERRORS))
+
+
+def not_allowed_message() -> str:
+    return _("您的角色不能执行此操作。")

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class MembersConfig(AppConfig):
+    name = "gonghui.members"
+    label = "members"
+    verbose_name = "会员"
+
+    def ready(self) -> None:
+        from gonghui.core import badges
+        from gonghui.members import importers, inbox  # noqa: F401  (registers importer, inbox)
+        from gonghui.members import selectors
+
+        badges.register("joins", selectors.pending_joins)
+        badges.register("transfers", selectors.pending_transfers_in)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.models import AccessReason
+from gonghui.members.models import Education, Household, LeaveReason, MembershipStatus, Sex
+from gonghui.organizations.forms import OrgChoiceField
+from gonghui.organizations.models import Enterprise, Organization
+
+
+class PersonFields(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(
+        label=_("身份证号"),
+        max_length=30,
+        help_text=_("18 位，最后一位可以是 X；出生日期和性别由身份证号自动得出。"),
+    )
+    mobile = forms.CharField(label=_("手机号"), max_length=20, required=False)
+    household = forms.ChoiceField(
+        label=_("户籍类型"), choices=[("", "—"), *Household.choices], required=False
+    )
+    education = forms.ChoiceField(
+        label=_("学历"), choices=[("", "—"), *Education.choices], required=False
+    )
+
+
+class MemberAddForm(PersonFields):
+    union = OrgChoiceField(label=_("所在工会"), queryset=Organization.unscoped.none())
+    employer = forms.ModelChoiceField(
+        label=_("工作单位"), queryset=Enterprise.unscoped.none(), required=False
+    )
+    joined_on = forms.DateField(
+        label=_("入会日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    field_order = ["union", "name", "id_number", "mobile", "household", "education"]
+
+    def __init__(self, *args: Any, unions: Any, employers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["union"].queryset = unions  # type: ignore[attr-defined]
+        self.fields["employer"].queryset = employers  # type: ignore[attr-defined]
+        self.fields["joined_on"].initial = timezone.localdate()
+
+
+class PersonEditForm(PersonFields):
+    employer = forms.ModelChoiceField(
+        label=_("工作单位"), queryset=Enterprise.unscoped.none(), required=False
+    )
+
+    def __init__(self, *args: Any, employers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["employer"].queryset = employers  # type: ignore[attr-defined]
+        for name in ("id_number", "mobile"):
+            self.fields[name].required = False
+            self.fields[name].help_text = _("留空表示不变；如需更正，请填写完整的新号码。")
+
+
+class MemberFilterForm(forms.Form):
+    q = forms.CharField(required=False)
+    org = forms.IntegerField(required=False)
+    employer = forms.IntegerField(required=False)
+    status = forms.ChoiceField(
+        choices=[("", _("全部状态")), *MembershipStatus.choices], required=False
+    )
+    sex = forms.ChoiceField(choices=[("", _("性别")), *Sex.choices], required=False)
+    household = forms.ChoiceField(
+        choices=[("", _("户籍类型")), *Household.choices], required=False
+    )
+
+
+class RevealForm(forms.Form):
+    reason = forms.ChoiceField(label=_("查看原因"), choices=AccessReason.choices)
+    reason_note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class LeaveForm(forms.Form):
+    reason = forms.ChoiceField(label=_("退会原因"), choices=LeaveReason.choices)
+    ended_on = forms.DateField(
+        label=_("退会日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ended_on"].initial = timezone.localdate()
+
+
+class TransferForm(forms.Form):
+    to_union = forms.IntegerField(label=_("转入工会"), widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("转接原因"), max_length=300)
+
+
+class JoinForm(forms.Form):
+    union = forms.IntegerField(widget=forms.HiddenInput)
+    employer_name = forms.CharField(label=_("工作单位"), max_length=100)
+    note = forms.CharField(label=_("补充说明"), max_length=300, required=False)
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(label=_("真实姓名"), max_length=50)
+    id_number = forms.CharField(label=_("身份证号"), max_length=30)
+    household = forms.ChoiceField(
+        label=_("户籍类型"), choices=[("", "—"), *Household.choices], required=False
+    )

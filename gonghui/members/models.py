@@ -1,0 +1,299 @@
+"""People, their memberships, and the requests that change them (ORG-4)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from gonghui.core.crypto import mask_id_number, mask_mobile
+from gonghui.core.fields import SealedField
+from gonghui.core.scoping import ScopedManager, ScopedModel, subtree_q
+
+ID_NUMBER_PURPOSE = "person.id_number"
+MOBILE_PURPOSE = "person.mobile"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Household(models.TextChoices):
+    URBAN = "urban", _("城镇户籍")
+    RURAL = "rural", _("农村户籍")
+
+
+class Education(models.TextChoices):
+    PRIMARY = "primary", _("小学及以下")
+    JUNIOR = "junior", _("初中")
+    SENIOR = "senior", _("高中、中专")
+    COLLEGE = "college", _("大专")
+    BACHELOR = "bachelor", _("本科")
+    POSTGRADUATE = "postgraduate", _("研究生")
+
+
+class Person(ScopedModel):
+    """A worker. The ID number and mobile are sealed at rest; look-ups go through the keyed
+    hashes beside them. Birth date and sex are derived from the ID number on every save."""
+
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    id_number = SealedField(purpose=ID_NUMBER_PURPOSE, masker=mask_id_number)
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    mobile = SealedField(purpose=MOBILE_PURPOSE, masker=mask_mobile, null=True)
+    mobile_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    birth_date = models.DateField(_("出生日期"))
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    household = models.CharField(
+        _("户籍类型"), max_length=10, choices=Household.choices, blank=True
+    )
+    education = models.CharField(_("学历"), max_length=20, choices=Education.choices, blank=True)
+    employer = models.ForeignKey(
+        "organizations.Enterprise",
+        verbose_name=_("工作单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="workers",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    unscoped = models.Manager()
+    objects = ScopedManager["Person"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        verbose_name = _("职工")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def staff_scope(cls, path: str) -> Q:
+        # A person is known to a subtree that holds (or held) their membership, or that has
+        # their pending join or transfer request in front of it.
+        memberships = Membership.unscoped.filter(subtree_q("union", path), person=OuterRef("pk"))
+        joins = JoinApplication.unscoped.filter(
+            subtree_q("union", path), person=OuterRef("pk"), status=RequestStatus.PENDING
+        )
+        transfers = TransferRequest.unscoped.filter(
+            subtree_q("to_union", path),
+            membership__person=OuterRef("pk"),
+            status=RequestStatus.PENDING,
+        )
+        return Q(Exists(memberships)) | Q(Exists(joins)) | Q(Exists(transfers))
+
+    @classmethod
+    def owner_scope(cls, person_id: int) -> Q:
+        return Q(pk=person_id)
+
+    def age_on(self, day: datetime.date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", _("在册")
+    TRANSFERRED = "transferred", _("已转出")
+    LEFT = "left", _("已退会")
+
+
+class LeaveReason(models.TextChoices):
+    VOLUNTARY = "voluntary", _("本人申请退会")
+    JOB_ENDED = "job_ended", _("离职且未转接")
+    RETIRED = "retired", _("退休")
+    DECEASED = "deceased", _("去世")
+    OTHER = "other", _("其他")
+
+
+class Membership(ScopedModel):
+    """A person's membership of one grassroots union. A transfer ends one membership and starts
+    the next, linked through ``previous``, so the whole path is kept. One active membership per
+    person, enforced by the database."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("union",)
+    owner_field: ClassVar[str | None] = "person"
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("职工"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    union = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("所在工会"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    card_number = models.CharField(_("会员卡号"), max_length=20, db_index=True)
+    joined_on = models.DateField(_("入会日期"))
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.ACTIVE,
+    )
+    ended_on = models.DateField(_("终止日期"), null=True, blank=True)
+    end_reason = models.CharField(_("终止原因"), max_length=20, blank=True)
+    end_note = models.CharField(_("说明"), max_length=200, blank=True)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    unscoped = models.Manager()
+    objects = ScopedManager["Membership"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        verbose_name = _("会籍")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="active"),
+                name="membership_one_active_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["card_number"],
+                condition=Q(status="active"),
+                name="membership_active_card_unique",
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["union", "status", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.union_id} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已同意")
+    REFUSED = "refused", _("未同意")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class JoinApplication(ScopedModel):
+    """A worker's application to join a grassroots union (入会), decided by that union."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("union",)
+    owner_field: ClassVar[str | None] = "person"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="join_applications")
+    union = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("申请加入的工会"),
+        on_delete=models.PROTECT,
+        related_name="join_applications",
+    )
+    employer_name = models.CharField(_("工作单位"), max_length=100)
+    note = models.CharField(_("补充说明"), max_length=300, blank=True)
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+    membership = models.OneToOneField(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    unscoped = models.Manager()
+    objects = ScopedManager["JoinApplication"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("-created_at",)
+        verbose_name = _("入会申请")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="pending"),
+                name="join_one_pending_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"join {self.person_id}->{self.union_id} {self.status}"
+
+
+class TransferInitiator(models.TextChoices):
+    WORKER = "worker", _("本人申请")
+    OLD_UNION = "old_union", _("原工会发起")
+
+
+class TransferRequest(ScopedModel):
+    """会员转接: moving an active membership to another union, accepted by the new union.
+
+    Visible to both unions' subtrees and to the worker."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("membership__union", "to_union")
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="transfer_requests"
+    )
+    to_union = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("转入工会"),
+        on_delete=models.PROTECT,
+        related_name="incoming_transfers",
+    )
+    initiator = models.CharField(max_length=20, choices=TransferInitiator.choices)
+    reason = models.CharField(_("转接原因"), max_length=300)
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+    new_membership = models.OneToOneField(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    unscoped = models.Manager()
+    objects = ScopedManager["TransferRequest"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("-created_at",)
+        verbose_name = _("会员转接")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=Q(status="pending"),
+                name="transfer_one_pending_per_membership",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.membership_id}->{self.to_union_id} {self.status}"
+
+    @classmethod
+    def owner_scope(cls, person_id: int) -> Q:
+        return Q(membership__person_id=person_id)

@@ -1,0 +1,167 @@
+"""Reads of people and memberships, scoped to the actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from gonghui.core.scoping import get_visible
+from gonghui.core.validators import normalize_id_number, normalize_mobile
+from gonghui.members.models import (
+    JoinApplication,
+    Membership,
+    MembershipStatus,
+    Person,
+    RequestStatus,
+    TransferRequest,
+)
+from gonghui.members.services import card_number_valid, id_number_hash, mobile_hash
+from gonghui.organizations.models import Organization
+
+
+def exact_key(q: str) -> tuple[str, str] | None:
+    """Recognise a query that is an ID number, a mobile number or a card number, which are
+    matched exactly (the first two through their keyed hashes), never by substring."""
+    text = q.strip().upper()
+    if len(text) == 18:
+        try:
+            return "id_number", id_number_hash(normalize_id_number(text))
+        except ValidationError:
+            return None
+    if len(text) == 11 and text.isdigit():
+        try:
+            return "mobile", mobile_hash(normalize_mobile(text))
+        except ValidationError:
+            return None
+    if len(text) >= 10 and text[:2].isalpha() and card_number_valid(text):
+        return "card", text
+    return None
+
+
+def member_list(
+    *,
+    actor: Any,
+    q: str = "",
+    within: Organization | None = None,
+    status: str = MembershipStatus.ACTIVE,
+    sex: str = "",
+    household: str = "",
+) -> QuerySet[Membership]:
+    """Members (one row per membership), newest first. ``q`` is a name (prefix or part), or an
+    exact ID number, mobile or card number."""
+    qs = Membership.objects.visible_to(actor).select_related("person", "union")
+    if within is not None:
+        qs = qs.filter(union__path__startswith=within.path)
+    if status:
+        qs = qs.filter(status=status)
+    if sex:
+        qs = qs.filter(person__sex=sex)
+    if household:
+        qs = qs.filter(person__household=household)
+    q = q.strip()
+    if q:
+        key = exact_key(q)
+        if key is None:
+            qs = qs.filter(person__name__contains=q)
+        elif key[0] == "id_number":
+            qs = qs.filter(person__id_number_hash=key[1])
+        elif key[0] == "mobile":
+            qs = qs.filter(person__mobile_hash=key[1])
+        else:
+            qs = qs.filter(card_number=key[1])
+    return qs.order_by("-id")
+
+
+def membership_get(*, actor: Any, id: int) -> Membership:
+    return get_visible(
+        Membership.objects.visible_to(actor).select_related("person", "union", "previous"),
+        pk=id,
+    )
+
+
+def person_get(*, actor: Any, id: int) -> Person:
+    return get_visible(Person.objects.visible_to(actor).select_related("employer"), pk=id)
+
+
+def person_lookup(*, actor: Any, id_number: str) -> Person | None:
+    """Exact look-up by ID number through the keyed hash, within the actor's scope."""
+    return (
+        Person.objects.visible_to(actor)
+        .filter(id_number_hash=id_number_hash(normalize_id_number(id_number)))
+        .first()
+    )
+
+
+def person_memberships(*, person: Person) -> QuerySet[Membership]:
+    """The whole membership path of a person already shown to the actor: joining, transfers,
+    leaving, across unions (a transfer's history is the point)."""
+    return Membership.unscoped.filter(person=person).select_related("union").order_by("-id")
+
+
+def active_membership(*, person: Person) -> Membership | None:
+    return (
+        Membership.unscoped.filter(person=person, status=MembershipStatus.ACTIVE)
+        .select_related("union", "union__parent")
+        .first()
+    )
+
+
+def join_application_list(
+    *, actor: Any, status: str = RequestStatus.PENDING, within: Organization | None = None
+) -> QuerySet[JoinApplication]:
+    qs = JoinApplication.objects.visible_to(actor).select_related("person", "union")
+    if status:
+        qs = qs.filter(status=status)
+    if within is not None:
+        qs = qs.filter(union__path__startswith=within.path)
+    return qs.order_by("-created_at", "-id")
+
+
+def join_application_get(*, actor: Any, id: int) -> JoinApplication:
+    return get_visible(
+        JoinApplication.objects.visible_to(actor).select_related(
+            "person", "union", "decided_by", "membership"
+        ),
+        pk=id,
+    )
+
+
+def transfer_list(
+    *, actor: Any, status: str = RequestStatus.PENDING, direction: str = ""
+) -> QuerySet[TransferRequest]:
+    """``direction``: ``"in"`` (into the actor's subtree), ``"out"`` or both."""
+    qs = TransferRequest.objects.visible_to(actor).select_related(
+        "membership__person", "membership__union", "to_union"
+    )
+    path = getattr(actor, "scope_path", None)
+    if path and direction == "in":
+        qs = qs.filter(to_union__path__startswith=path)
+    elif path and direction == "out":
+        qs = qs.filter(membership__union__path__startswith=path)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def transfer_get(*, actor: Any, id: int) -> TransferRequest:
+    return get_visible(
+        TransferRequest.objects.visible_to(actor).select_related(
+            "membership__person", "membership__union", "to_union", "decided_by"
+        ),
+        pk=id,
+    )
+
+
+def pending_joins(actor: Any) -> int:
+    return JoinApplication.objects.visible_to(actor).filter(status=RequestStatus.PENDING).count()
+
+
+def pending_transfers_in(actor: Any) -> int:
+    path = getattr(actor, "scope_path", None) or ""
+    return (
+        TransferRequest.objects.visible_to(actor)
+        .filter(status=RequestStatus.PENDING, to_union__path__startswith=path)
+        .count()
+    )

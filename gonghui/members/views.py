@@ -1,0 +1,421 @@
+"""Console pages for the member roll, joining and transfers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from gonghui.core.exports import Column, xlsx_response
+from gonghui.core.models import AccessReason
+from gonghui.core.permissions import Perm, has_perm, require
+from gonghui.core.services import Subject, personal_data_log, personal_data_reveal
+from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
+from gonghui.members import selectors, services
+from gonghui.core.forms import DecisionForm
+from gonghui.members.forms import (
+    LeaveForm,
+    MemberAddForm,
+    MemberFilterForm,
+    PersonEditForm,
+    RevealForm,
+    TransferForm,
+)
+from gonghui.members.models import Membership, RequestStatus
+from gonghui.organizations import selectors as org_selectors
+
+SEALED_FIELDS = {"id_number": _("身份证号"), "mobile": _("手机号")}
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.user
+
+
+def _member_columns(reveal: bool) -> list[Column]:
+    def sealed(m: Membership, name: str) -> str:
+        value = getattr(m.person, name)
+        if value is None:
+            return ""
+        return value.reveal() if reveal else value.masked()
+
+    return [
+        Column("姓名", lambda m: m.person.name, 10),
+        Column("性别", lambda m: m.person.get_sex_display(), 6),
+        Column("出生日期", lambda m: m.person.birth_date, 12),
+        Column("身份证号", lambda m: sealed(m, "id_number"), 22),
+        Column("手机号", lambda m: sealed(m, "mobile"), 14),
+        Column("户籍类型", lambda m: m.person.get_household_display(), 10),
+        Column("所在工会", lambda m: m.union.name, 30),
+        Column("会员卡号", lambda m: m.card_number, 16),
+        Column("入会日期", lambda m: m.joined_on, 12),
+        Column("状态", lambda m: m.get_status_display(), 8),
+    ]
+
+
+@staff_required
+@require_GET
+def member_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = MemberFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {"status": "active"}
+    within = None
+    if filters.get("org"):
+        within = org_selectors.organization_get(actor=actor, id=filters["org"])
+    qs = selectors.member_list(
+        actor=actor,
+        q=filters.get("q") or "",
+        within=within,
+        status=filters.get("status") if request.GET else "active",
+        sex=filters.get("sex") or "",
+        household=filters.get("household") or "",
+    )
+    if filters.get("employer"):
+        employer = org_selectors.enterprise_get(actor=actor, id=filters["employer"])
+        qs = qs.filter(person__employer=employer)
+    if request.GET.get("format") == "xlsx":
+        return _member_export(request, qs)
+    return render(
+        request,
+        "members/member_list.html",
+        {
+            "form": form,
+            "within": within,
+            "page_obj": paginate(request, qs),
+            "reasons": AccessReason.choices,
+        },
+    )
+
+
+def _member_export(request: HttpRequest, qs: Any) -> HttpResponse:
+    """Masked by default. Unmasked only for roles that may see personal data, with a reason,
+    and every exported person is written to the access log in the same transaction."""
+    actor = _actor(request)
+    require(actor, Perm.EXPORT)
+    if request.GET.get("unmasked") != "1":
+        return xlsx_response("会员名册", _member_columns(False), qs.iterator(chunk_size=2000))
+    require(actor, Perm.REVEAL_PERSONAL)
+    reason = request.GET.get("reason", "")
+    if reason not in AccessReason.values:
+        messages.error(request, _("导出完整身份证号和手机号前，请选择查看原因。"))
+        return redirect(request.path)
+    rows = list(qs[:50_000])
+    with transaction.atomic():
+        personal_data_log(
+            actor=actor,
+            subjects=[Subject.of(m.person) for m in rows],
+            fields=["id_number", "mobile"],
+            reason=reason,
+            reason_note=request.GET.get("reason_note", ""),
+            channel="export",
+            ip_address=client_ip(request),
+        )
+        return xlsx_response(
+            "会员名册（含完整个人信息）",
+            _member_columns(True),
+            rows,
+            note=_("本表含完整身份证号和手机号，导出已记录。请妥善保管，用后删除。"),
+        )
+
+
+@staff_required
+def member_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_RECORDS)
+    form = MemberAddForm(
+        request.POST or None,
+        unions=org_selectors.grassroots_list(actor=actor),
+        employers=org_selectors.enterprise_list(actor=actor),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.member_add(
+                actor=actor,
+                union=data["union"],
+                data=services.PersonInput(
+                    name=data["name"],
+                    id_number=data["id_number"],
+                    mobile=data["mobile"],
+                    household=data["household"],
+                    education=data["education"],
+                ),
+                joined_on=data["joined_on"],
+                employer=data["employer"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已登记会员 %(n)s，会员卡号 %(c)s。")
+                % {"n": membership.person.name, "c": membership.card_number},
+            )
+            return redirect("console:member_detail", membership.pk)
+    return render(request, "members/member_form.html", {"form": form})
+
+
+@staff_required
+@require_GET
+def member_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = _actor(request)
+    membership = selectors.membership_get(actor=actor, id=membership_id)
+    person = membership.person
+    pending = selectors.transfer_list(actor=actor, status=RequestStatus.PENDING).filter(
+        membership=membership
+    )
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "membership": membership,
+            "person": person,
+            "path": selectors.person_memberships(person=person),
+            "pending_transfer": pending.first(),
+            "reveal_form": RevealForm(),
+            "sealed_fields": SEALED_FIELDS,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def member_reveal(request: HttpRequest, membership_id: int, field: str) -> HttpResponse:
+    """HTMX: the plaintext of one sealed field, after the reason is logged."""
+    actor = _actor(request)
+    membership = selectors.membership_get(actor=actor, id=membership_id)
+    if field not in SEALED_FIELDS:
+        raise Http404
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            '<span class="text-danger small">%s</span>' % _("请选择查看原因。"), status=400
+        )
+    value = getattr(membership.person, field)
+    if value is None:
+        return HttpResponse("—")
+    plain = personal_data_reveal(
+        actor=actor,
+        subject=membership.person,
+        field=field,
+        value=value,
+        reason=form.cleaned_data["reason"],
+        reason_note=form.cleaned_data["reason_note"],
+        ip_address=client_ip(request),
+    )
+    return render(request, "members/_revealed.html", {"value": plain})
+
+
+@staff_required
+def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = _actor(request)
+    membership = selectors.membership_get(actor=actor, id=membership_id)
+    require(actor, Perm.EDIT_RECORDS)
+    person = membership.person
+    initial = {
+        "name": person.name,
+        "household": person.household,
+        "education": person.education,
+        "employer": person.employer_id,
+    }
+    form = PersonEditForm(
+        request.POST or None,
+        initial=initial,
+        employers=org_selectors.enterprise_list(actor=actor),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        # An empty number means "unchanged": the stored value is used inside the service and
+        # never sent to the screen.
+        id_number = data["id_number"] or person.id_number.reveal()
+        mobile = data["mobile"] or (person.mobile.reveal() if person.mobile else "")
+        try:
+            services.person_update(
+                actor=actor,
+                person=person,
+                data=services.PersonInput(
+                    name=data["name"],
+                    id_number=id_number,
+                    mobile=mobile,
+                    household=data["household"],
+                    education=data["education"],
+                ),
+                employer=data["employer"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("console:member_detail", membership.pk)
+    return render(
+        request, "members/person_form.html", {"form": form, "membership": membership}
+    )
+
+
+@staff_required
+def member_leave(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = _actor(request)
+    membership = selectors.membership_get(actor=actor, id=membership_id)
+    require(actor, Perm.DECIDE_MEMBERSHIP)
+    form = LeaveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_end(actor=actor, membership=membership, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已办理退会。"))
+            return redirect("console:member_detail", membership.pk)
+    return render(request, "members/leave_form.html", {"form": form, "membership": membership})
+
+
+@staff_required
+def member_transfer(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """The old union starts a transfer to a union anywhere in the city."""
+    actor = _actor(request)
+    membership = selectors.membership_get(actor=actor, id=membership_id)
+    require(actor, Perm.DECIDE_MEMBERSHIP)
+    form = TransferForm(request.POST or None)
+    target = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = org_selectors.public_union_get(id=form.cleaned_data["to_union"])
+            transfer = services.transfer_request(
+                actor=actor,
+                membership=membership,
+                to_union=target,
+                reason=form.cleaned_data["reason"],
+            )
+        except Http404:
+            form.add_error("to_union", _("请选择转入的基层工会。"))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已提交转接申请，等待转入工会接收。"))
+            return redirect("console:transfer_detail", transfer.pk)
+    return render(
+        request,
+        "members/transfer_form.html",
+        {"form": form, "membership": membership, "target": target},
+    )
+
+
+@staff_required
+@require_GET
+def union_search(request: HttpRequest) -> HttpResponse:
+    """HTMX: grassroots unions city-wide by name, for choosing where a member transfers to."""
+    unions = org_selectors.public_union_search(q=request.GET.get("q", ""))
+    return render(request, "members/_union_options.html", {"unions": unions})
+
+
+# --- join applications -----------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def join_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", RequestStatus.PENDING)
+    qs = selectors.join_application_list(actor=_actor(request), status=status)
+    return render(
+        request,
+        "members/join_list.html",
+        {"page_obj": paginate(request, qs), "status": status, "statuses": RequestStatus.choices},
+    )
+
+
+@staff_required
+def join_detail(request: HttpRequest, join_id: int) -> HttpResponse:
+    actor = _actor(request)
+    application = selectors.join_application_get(actor=actor, id=join_id)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        require(actor, Perm.DECIDE_MEMBERSHIP)
+        if form.is_valid():
+            try:
+                services.join_decide(
+                    actor=actor,
+                    application=application,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+                messages.error(request, error_text(exc))
+            else:
+                messages.success(request, _("已处理入会申请。"))
+                return redirect("console:join_detail", application.pk)
+    return render(
+        request,
+        "members/join_detail.html",
+        {
+            "application": application,
+            "form": form,
+            "can_decide": has_perm(actor, Perm.DECIDE_MEMBERSHIP),
+        },
+    )
+
+
+# --- transfers --------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", RequestStatus.PENDING)
+    direction = request.GET.get("direction", "in")
+    qs = selectors.transfer_list(actor=_actor(request), status=status, direction=direction)
+    return render(
+        request,
+        "members/transfer_list.html",
+        {
+            "page_obj": paginate(request, qs),
+            "status": status,
+            "direction": direction,
+            "statuses": RequestStatus.choices,
+        },
+    )
+
+
+@staff_required
+def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    actor = _actor(request)
+    transfer = selectors.transfer_get(actor=actor, id=transfer_id)
+    form = DecisionForm(request.POST or None)
+    path = actor.scope_path or ""
+    is_receiver = transfer.to_union.path.startswith(path)
+    is_sender = transfer.membership.union.path.startswith(path)
+    if request.method == "POST":
+        require(actor, Perm.DECIDE_MEMBERSHIP)
+        try:
+            if request.POST.get("decision") == "cancel":
+                services.transfer_cancel(actor=actor, transfer=transfer)
+                messages.success(request, _("已撤回转接申请。"))
+                return redirect("console:transfer_detail", transfer.pk)
+            if form.is_valid():
+                services.transfer_decide(
+                    actor=actor,
+                    transfer=transfer,
+                    accept=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                )
+                messages.success(request, _("已处理转接申请。"))
+                return redirect("console:transfer_detail", transfer.pk)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            messages.error(request, error_text(exc))
+    return render(
+        request,
+        "members/transfer_detail.html",
+        {
+            "transfer": transfer,
+            "form": form,
+            "is_receiver": is_receiver,
+            "is_sender": is_sender,
+            "can_decide": has_perm(actor, Perm.DECIDE_MEMBERSHIP),
+        },
+    )

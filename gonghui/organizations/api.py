@@ -1,0 +1,236 @@
+"""API for the union tree, enterprises and the service network (staff only)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from gonghui.core.api import staff_actor
+from gonghui.core.permissions import Perm, require
+from gonghui.organizations import selectors, services
+
+router = Router(tags=["组织与企业"])
+
+
+class OrgOut(Schema):
+    id: int
+    name: str
+    short_name: str
+    kind: str
+    kind_label: str
+    grassroots_kind: str
+    code: str
+    parent_id: int | None
+    depth: int
+    division_code: str
+    credit_code: str
+    chair_name: str
+    address: str
+    phone: str
+    established_on: datetime.date | None
+    is_active: bool
+
+
+class OrgIn(Schema):
+    name: str
+    kind: str
+    grassroots_kind: str = ""
+    code: str = ""
+    division_code: str = ""
+    credit_code: str = ""
+    short_name: str = ""
+    address: str = ""
+    phone: str = ""
+    chair_name: str = ""
+    established_on: datetime.date | None = None
+
+
+class OrgPatch(Schema):
+    name: str | None = None
+    short_name: str | None = None
+    code: str | None = None
+    division_code: str | None = None
+    credit_code: str | None = None
+    chair_name: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    established_on: datetime.date | None = None
+    is_active: bool | None = None
+
+
+class MoveIn(Schema):
+    new_parent_id: int
+    reason: str
+
+
+class MoveOut(Schema):
+    organization_id: int
+    new_parent_id: int
+    descendants: int
+
+
+class EnterpriseOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    industry: str
+    employee_count: int
+    address: str
+    area_id: int
+    union_id: int | None
+    is_active: bool
+
+
+class EnterpriseIn(Schema):
+    name: str
+    credit_code: str
+    industry: str
+    employee_count: int
+    area_id: int
+    union_id: int | None = None
+    address: str = ""
+
+
+class EnterprisePatch(Schema):
+    name: str | None = None
+    credit_code: str | None = None
+    industry: str | None = None
+    employee_count: int | None = None
+    address: str | None = None
+    area_id: int | None = None
+    union_id: int | None = None
+    is_active: bool | None = None
+
+
+class OpeningOut(Schema):
+    weekday: int
+    opens: datetime.time
+    closes: datetime.time
+
+
+class PlaceOut(Schema):
+    id: int
+    organization_id: int
+    tier: str
+    name: str
+    address: str
+    phone: str
+    is_active: bool
+    service_types: list[str]
+    opening: list[OpeningOut]
+
+    @staticmethod
+    def resolve_service_types(obj: Any) -> list[str]:
+        return [t.name for t in obj.service_types.all()]
+
+    @staticmethod
+    def resolve_opening(obj: Any) -> list[Any]:
+        return list(obj.opening.all())
+
+
+@router.get("/organizations", response=list[OrgOut], summary="组织列表（管辖范围内）")
+@paginate(PageNumberPagination, page_size=50)
+def list_organizations(request: HttpRequest, q: str = "", kind: str = "") -> Any:
+    return selectors.organization_list(actor=staff_actor(request), q=q, kind=kind)
+
+
+@router.get("/organizations/{org_id}", response=OrgOut, summary="组织详情")
+def get_organization(request: HttpRequest, org_id: int) -> Any:
+    return selectors.organization_get(actor=staff_actor(request), id=org_id)
+
+
+@router.get(
+    "/organizations/{org_id}/children", response=list[OrgOut], summary="下级组织"
+)
+def list_children(request: HttpRequest, org_id: int) -> Any:
+    actor = staff_actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    return list(selectors.organization_children(actor=actor, org=org))
+
+
+@router.post(
+    "/organizations/{org_id}/children", response={201: OrgOut}, summary="新增下级组织"
+)
+def create_child(request: HttpRequest, org_id: int, payload: OrgIn) -> Any:
+    actor = staff_actor(request)
+    parent = selectors.organization_get(actor=actor, id=org_id)
+    return 201, services.organization_create(actor=actor, parent=parent, **payload.dict())
+
+
+@router.patch("/organizations/{org_id}", response=OrgOut, summary="修改组织")
+def update_organization(request: HttpRequest, org_id: int, payload: OrgPatch) -> Any:
+    actor = staff_actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    return services.organization_update(actor=actor, org=org, **payload.dict(exclude_unset=True))
+
+
+@router.post("/organizations/{org_id}/move", response=MoveOut, summary="调整隶属关系（整棵子树）")
+def move_organization(request: HttpRequest, org_id: int, payload: MoveIn) -> Any:
+    actor = staff_actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    new_parent = selectors.organization_get(actor=actor, id=payload.new_parent_id)
+    move = services.organization_move(
+        actor=actor, org=org, new_parent=new_parent, reason=payload.reason
+    )
+    return {
+        "organization_id": org.pk,
+        "new_parent_id": new_parent.pk,
+        "descendants": move.descendants,
+    }
+
+
+@router.get("/enterprises", response=list[EnterpriseOut], summary="企业名录")
+@paginate(PageNumberPagination, page_size=50)
+def list_enterprises(
+    request: HttpRequest, q: str = "", industry: str = "", unionised: str = ""
+) -> Any:
+    return selectors.enterprise_list(
+        actor=staff_actor(request), q=q, industry=industry, unionised=unionised
+    )
+
+
+def _enterprise_refs(actor: Any, data: dict[str, Any]) -> dict[str, Any]:
+    if "area_id" in data:
+        data["area"] = selectors.organization_get(actor=actor, id=data.pop("area_id"))
+    if "union_id" in data:
+        union_id = data.pop("union_id")
+        data["union"] = (
+            selectors.organization_get(actor=actor, id=union_id) if union_id else None
+        )
+    return data
+
+
+@router.post("/enterprises", response={201: EnterpriseOut}, summary="登记企业")
+def create_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Any:
+    actor = staff_actor(request)
+    require(actor, Perm.EDIT_RECORDS)
+    data = _enterprise_refs(actor, payload.dict())
+    return 201, services.enterprise_create(actor=actor, **data)
+
+
+@router.get("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="企业详情")
+def get_enterprise(request: HttpRequest, enterprise_id: int) -> Any:
+    return selectors.enterprise_get(actor=staff_actor(request), id=enterprise_id)
+
+
+@router.patch("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="修改企业")
+def update_enterprise(request: HttpRequest, enterprise_id: int, payload: EnterprisePatch) -> Any:
+    actor = staff_actor(request)
+    enterprise = selectors.enterprise_get(actor=actor, id=enterprise_id)
+    data = _enterprise_refs(actor, payload.dict(exclude_unset=True))
+    return services.enterprise_update(actor=actor, enterprise=enterprise, **data)
+
+
+@router.get("/places", response=list[PlaceOut], summary="服务阵地（中心、站、点）")
+@paginate(PageNumberPagination, page_size=50)
+def list_places(request: HttpRequest, tier: str = "") -> Any:
+    return selectors.service_place_list(actor=staff_actor(request), tier=tier)
+
+
+@router.get("/places/{place_id}", response=PlaceOut, summary="服务阵地详情")
+def get_place(request: HttpRequest, place_id: int) -> Any:
+    return selectors.service_place_get(actor=staff_actor(request), id=place_id)

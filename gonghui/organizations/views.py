@@ -1,0 +1,318 @@
+"""Console pages for the union tree, enterprises and the service network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gonghui.accounts import selectors as account_selectors
+from gonghui.core.exports import Column, xlsx_response
+from gonghui.core.permissions import Perm, require
+from gonghui.core.web import apply_errors, paginate, staff_required
+from gonghui.organizations import selectors, services
+from gonghui.organizations.forms import (
+    EnterpriseFilterForm,
+    EnterpriseForm,
+    OrganizationEditForm,
+    OrganizationForm,
+    OrganizationMoveForm,
+    ServicePlaceForm,
+)
+from gonghui.organizations.models import Industry, OrgKind, ServiceTier
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.user
+
+
+@staff_required
+@require_GET
+def org_tree(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    q = request.GET.get("q", "").strip()
+    root = selectors.organization_get(actor=actor, id=actor.organization_id)
+    context: dict[str, Any] = {"root": root, "q": q}
+    if q:
+        context["page_obj"] = paginate(request, selectors.organization_list(actor=actor, q=q))
+    else:
+        context["children"] = selectors.organization_children(actor=actor, org=root)
+    return render(request, "organizations/tree.html", context)
+
+
+@staff_required
+@require_GET
+def org_children(request: HttpRequest, org_id: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    children = selectors.organization_children(actor=actor, org=org)
+    return render(request, "organizations/_tree_children.html", {"children": children})
+
+
+@staff_required
+@require_GET
+def org_detail(request: HttpRequest, org_id: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    return render(
+        request,
+        "organizations/org_detail.html",
+        {
+            "org": org,
+            "ancestors": selectors.organization_ancestors(actor=actor, org=org),
+            "children": selectors.organization_children(actor=actor, org=org)[:200],
+            "places": selectors.service_place_list(actor=actor, within=org).filter(
+                organization=org
+            ),
+            "moves": selectors.organization_moves(actor=actor, org=org)[:10],
+            "staff": account_selectors.staff_list(actor=actor, organization=org),
+        },
+    )
+
+
+@staff_required
+def org_create(request: HttpRequest, org_id: int) -> HttpResponse:
+    actor = _actor(request)
+    parent = selectors.organization_get(actor=actor, id=org_id)
+    require(actor, Perm.MANAGE_ORGS)
+    default_kind = {
+        OrgKind.CITY: OrgKind.DISTRICT,
+        OrgKind.DISTRICT: OrgKind.TOWN,
+    }.get(OrgKind(parent.kind), OrgKind.GRASSROOTS)
+    form = OrganizationForm(request.POST or None, initial={"kind": default_kind})
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(actor=actor, parent=parent, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已新增组织“%(n)s”。") % {"n": org.name})
+            return redirect("console:org_detail", org.pk)
+    return render(request, "organizations/org_form.html", {"form": form, "parent": parent})
+
+
+@staff_required
+def org_edit(request: HttpRequest, org_id: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    require(actor, Perm.MANAGE_ORGS)
+    initial = {f: getattr(org, f) for f in OrganizationEditForm.base_fields if hasattr(org, f)}
+    form = OrganizationEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(actor=actor, org=org, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("console:org_detail", org.pk)
+    return render(request, "organizations/org_form.html", {"form": form, "org": org})
+
+
+@staff_required
+def org_move(request: HttpRequest, org_id: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organization_get(actor=actor, id=org_id)
+    require(actor, Perm.MANAGE_ORGS)
+    parents = (
+        selectors.organization_list(actor=actor)
+        .exclude(kind=OrgKind.GRASSROOTS)
+        .exclude(path__startswith=org.path)
+    )
+    form = OrganizationMoveForm(request.POST or None, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        try:
+            move = services.organization_move(
+                actor=actor,
+                org=org,
+                new_parent=form.cleaned_data["new_parent"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已将“%(n)s”及其 %(d)s 个下级组织移到“%(p)s”之下。")
+                % {"n": org.name, "d": move.descendants, "p": move.new_parent.name},
+            )
+            return redirect("console:org_detail", org.pk)
+    return render(request, "organizations/org_move.html", {"form": form, "org": org})
+
+
+# --- enterprises ----------------------------------------------------------------------------
+
+ENTERPRISE_COLUMNS = [
+    Column("名称", lambda e: e.name, 30),
+    Column("统一社会信用代码", lambda e: e.credit_code, 22),
+    Column("行业", lambda e: e.get_industry_display(), 20),
+    Column("职工人数", lambda e: e.employee_count, 10),
+    Column("所在镇（街道）", lambda e: e.area.name, 20),
+    Column("覆盖的基层工会", lambda e: e.union.name if e.union else "未建会", 30),
+    Column("地址", lambda e: e.address, 40),
+]
+
+
+@staff_required
+@require_GET
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = EnterpriseFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.enterprise_list(actor=actor, **filters)
+    if request.GET.get("format") == "xlsx":
+        require(actor, Perm.EXPORT)
+        return xlsx_response("企业名录", ENTERPRISE_COLUMNS, qs.iterator(chunk_size=2000))
+    return render(
+        request,
+        "organizations/enterprise_list.html",
+        {"form": form, "page_obj": paginate(request, qs)},
+    )
+
+
+def _enterprise_form(request: HttpRequest, actor: Any, **kwargs: Any) -> EnterpriseForm:
+    areas = selectors.organization_list(actor=actor).exclude(kind=OrgKind.GRASSROOTS)
+    unions = selectors.grassroots_list(actor=actor)
+    return EnterpriseForm(request.POST or None, areas=areas, unions=unions, **kwargs)
+
+
+@staff_required
+def enterprise_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_RECORDS)
+    form = _enterprise_form(request, actor, initial={"industry": Industry.C})
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = services.enterprise_create(actor=actor, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记企业“%(n)s”。") % {"n": enterprise.name})
+            return redirect("console:enterprise_detail", enterprise.pk)
+    return render(request, "organizations/enterprise_form.html", {"form": form})
+
+
+@staff_required
+@require_GET
+def enterprise_detail(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+    enterprise = selectors.enterprise_get(actor=_actor(request), id=enterprise_id)
+    return render(request, "organizations/enterprise_detail.html", {"enterprise": enterprise})
+
+
+@staff_required
+def enterprise_edit(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+    actor = _actor(request)
+    enterprise = selectors.enterprise_get(actor=actor, id=enterprise_id)
+    require(actor, Perm.EDIT_RECORDS)
+    initial = {f: getattr(enterprise, f) for f in EnterpriseForm.base_fields}
+    form = _enterprise_form(request, actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_update(actor=actor, enterprise=enterprise, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("console:enterprise_detail", enterprise.pk)
+    return render(
+        request, "organizations/enterprise_form.html", {"form": form, "enterprise": enterprise}
+    )
+
+
+# --- service network ------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def place_list(request: HttpRequest) -> HttpResponse:
+    tier = request.GET.get("tier", "")
+    qs = selectors.service_place_list(actor=_actor(request), tier=tier)
+    return render(
+        request,
+        "organizations/place_list.html",
+        {"page_obj": paginate(request, qs), "tiers": ServiceTier.choices, "tier": tier},
+    )
+
+
+@staff_required
+@require_GET
+def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
+    place = selectors.service_place_get(actor=_actor(request), id=place_id)
+    return render(request, "organizations/place_detail.html", {"place": place})
+
+
+def _place_form(request: HttpRequest, actor: Any, **kwargs: Any) -> ServicePlaceForm:
+    return ServicePlaceForm(
+        request.POST or None,
+        orgs=selectors.organization_list(actor=actor),
+        staff=account_selectors.staff_list(actor=actor),
+        **kwargs,
+    )
+
+
+def _save_place(request: HttpRequest, form: ServicePlaceForm, place: Any) -> Any:
+    opening = form.opening()
+    if form.errors:
+        return None
+    data = form.cleaned_data
+    try:
+        return services.service_place_save(
+            actor=_actor(request),
+            place=place,
+            organization=data["organization"],
+            tier=data["tier"],
+            name=data["name"],
+            address=data["address"],
+            phone=data["phone"],
+            service_types=data["service_types"],
+            staff=data["staff"],
+            opening=opening,
+            is_active=data["is_active"],
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None
+
+
+@staff_required
+def place_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_RECORDS)
+    form = _place_form(request, actor, initial={"organization": actor.organization_id})
+    if request.method == "POST" and form.is_valid():
+        place = _save_place(request, form, None)
+        if place is not None:
+            messages.success(request, _("已登记服务阵地“%(n)s”。") % {"n": place.name})
+            return redirect("console:place_detail", place.pk)
+    return render(request, "organizations/place_form.html", {"form": form})
+
+
+@staff_required
+def place_edit(request: HttpRequest, place_id: int) -> HttpResponse:
+    actor = _actor(request)
+    place = selectors.service_place_get(actor=actor, id=place_id)
+    require(actor, Perm.EDIT_RECORDS)
+    initial: dict[str, Any] = {
+        "organization": place.organization_id,
+        "tier": place.tier,
+        "name": place.name,
+        "address": place.address,
+        "phone": place.phone,
+        "service_types": list(place.service_types.all()),
+        "staff": list(place.staff.all()),
+        "is_active": place.is_active,
+    }
+    for period in place.opening.all():
+        initial[f"opens_{period.weekday}"] = period.opens
+        initial[f"closes_{period.weekday}"] = period.closes
+    form = _place_form(request, actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if _save_place(request, form, place) is not None:
+            messages.success(request, _("已保存。"))
+            return redirect("console:place_detail", place.pk)
+    return render(request, "organizations/place_form.html", {"form": form, "place": place})

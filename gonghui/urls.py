@@ -1,0 +1,34 @@
+"""URL map: ``/console/`` for staff, ``/m/`` for workers (phone first), ``/api/`` for both."""
+
+from django.urls import include, path
+
+from gonghui.accounts import urls as account_urls
+from gonghui.api import api
+from gonghui.core import urls as core_urls
+from gonghui.core import views as core_views
+from gonghui.members import urls as member_urls
+from gonghui.organizations import urls as org_urls
+from gonghui.unionbuilding import urls as building_urls
+
+console_urlpatterns = [
+    *core_urls.console_urlpatterns,
+    *org_urls.console_urlpatterns,
+    *member_urls.console_urlpatterns,
+    *building_urls.console_urlpatterns,
+    *account_urls.console_urlpatterns,
+]
+
+portal_urlpatterns = [
+    *member_urls.portal_urlpatterns,
+    *account_urls.portal_urlpatterns,
+    *core_urls.portal_urlpatterns,
+]
+
+urlpatterns = [
+    path("", core_views.front_door, name="front_door"),
+    path("accounts/", include(account_urls)),
+    path("console/", include((console_urlpatterns, "console"))),
+    path("m/", include((portal_urlpatterns, "portal"))),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
