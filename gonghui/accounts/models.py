@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
-from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -46,11 +45,13 @@ class User(AbstractUser, ScopedModel):
     )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
-    objects = DjangoUserManager()  # type: ignore[assignment]  # auth needs it as the default
     scoped = ScopedManager["User"]()
 
     class Meta:
         verbose_name = _("账号")
+        # Authentication and related managers read accounts through Django's manager;
+        # selectors use ``User.scoped.visible_to(actor)``.
+        default_manager_name = "objects"
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=(Q(kind="staff", organization__isnull=False, person__isnull=True))

@@ -57,13 +57,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 account = services.worker_account_for_mobile(mobile=mobile)
                 return _sign_in(request, account, mobile)
         elif mode == "password" and pw_form.is_valid():
-            account = services.worker_password_user(
+            known = services.worker_password_user(
                 mobile=pw_form.cleaned_data["mobile"], password=pw_form.cleaned_data["password"]
             )
-            if account is None:
+            if known is None:
                 pw_form.add_error(None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。"))
             else:
-                return _sign_in(request, account, "")
+                return _sign_in(request, known, "")
     return render(
         request,
         "accounts/portal_login.html",
@@ -84,9 +84,7 @@ def send_code(request: HttpRequest) -> HttpResponse:
     try:
         services.otp_send(mobile=mobile, ip_address=client_ip(request) or "")
     except ValidationError as exc:
-        return render(
-            request, "accounts/_code_status.html", {"error": error_text(exc)}, status=200
-        )
+        return render(request, "accounts/_code_status.html", {"error": error_text(exc)}, status=200)
     return render(request, "accounts/_code_status.html", {"sent": True})
 
 

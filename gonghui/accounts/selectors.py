@@ -29,8 +29,6 @@ def staff_list(
 
 def staff_get(*, actor: Any, id: int) -> User:
     return get_visible(
-        User.scoped.visible_to(actor)
-        .filter(kind=AccountKind.STAFF)
-        .select_related("organization"),
+        User.scoped.visible_to(actor).filter(kind=AccountKind.STAFF).select_related("organization"),
         pk=id,
     )

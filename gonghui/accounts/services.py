@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -63,9 +64,7 @@ def otp_send(*, mobile: str, ip_address: str = "") -> None:
         key = f"otp-ip:{ip_address}"
         cache.add(key, 0, timeout=3600)
         if cache.incr(key) > IP_HOURLY_LIMIT:
-            raise ValidationError(
-                {"mobile": [_("请求过于频繁，请稍后再试。")]}, code="throttled"
-            )
+            raise ValidationError({"mobile": [_("请求过于频繁，请稍后再试。")]}, code="throttled")
     code = f"{secrets.randbelow(1_000_000):06d}"
     OneTimeCode.objects.create(
         mobile_hash=digest,
@@ -252,6 +251,14 @@ def api_token_revoke(*, user: User, key: str) -> None:
 # --- staff accounts ---------------------------------------------------------------------------
 
 
+def _is_password_hash(encoded: str) -> bool:
+    try:
+        identify_hasher(encoded)
+    except ValueError:
+        return False
+    return True
+
+
 def _clean_roles(roles: list[str]) -> list[str]:
     roles = sorted(set(roles))
     if not roles:
@@ -269,9 +276,14 @@ def staff_create(
     username: str,
     full_name: str,
     roles: list[str],
-    password: str,
+    password: str = "",
+    password_hash: str = "",
 ) -> User:
-    """Create a staff account in the actor's subtree (``actor=None``: set-up and demo data)."""
+    """Create a staff account in the actor's subtree (``actor=None``: set-up and demo data).
+
+    ``password_hash`` provisions an account with an already-hashed password (accounts moved
+    from another system, or many demo accounts sharing one password) instead of a plaintext
+    one; it must be a hash Django recognises."""
     if actor is not None:
         if not organization.path.startswith(actor.scope_path or "\0"):
             raise NotFound
@@ -297,13 +309,20 @@ def staff_create(
         organization=organization,
         roles=roles,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        errors["password"] = exc.messages
+    if password_hash:
+        if not _is_password_hash(password_hash):
+            errors["password"] = [_("密码摘要格式不正确。")]
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    user.set_password(password)
+    if password_hash:
+        user.password = password_hash
+    else:
+        user.set_password(password)
     user._history_user = actor  # type: ignore[attr-defined]
     user.save()
     return user
@@ -313,8 +332,10 @@ def staff_create(
 def staff_update(
     *, actor: Any, user: User, full_name: str, roles: list[str], is_active: bool
 ) -> User:
-    if not user.is_staff_account or not user.organization.path.startswith(
-        actor.scope_path or "\0"
+    if (
+        not user.is_staff_account
+        or user.organization is None
+        or not user.organization.path.startswith(actor.scope_path or "\0")
     ):
         raise NotFound
     require(actor, Perm.MANAGE_STAFF)

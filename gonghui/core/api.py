@@ -58,9 +58,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return api.create_response(
-            request, {"detail": str(exc) or _("无权操作。")}, status=403
-        )
+        return api.create_response(request, {"detail": str(exc) or _("无权操作。")}, status=403)
 
 
 def staff_actor(request: HttpRequest) -> Any:

@@ -19,7 +19,7 @@ from django.utils import timezone
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """Reserve ``count`` primary keys for rows the caller will insert itself."""
     table = model._meta.db_table
-    pk = model._meta.pk.column  # type: ignore[union-attr]
+    pk = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -88,7 +88,5 @@ def insert_rows_with_history(
     index = [list(columns).index(name) for name in tracked]
     now = timezone.now()
     extra = ("history_date", "history_type", "history_user_id", "history_change_reason")
-    history_rows = [
-        tuple(row[i] for i in index) + (now, "+", user_id, reason) for row in rows
-    ]
+    history_rows = [tuple(row[i] for i in index) + (now, "+", user_id, reason) for row in rows]
     insert_rows(history_model, [*tracked, *extra], history_rows)

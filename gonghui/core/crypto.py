@@ -153,14 +153,12 @@ class Sealed:
     @property
     def token(self) -> bytes:
         if self._token is None:
-            assert self._plain is not None
-            self._token = seal(self._plain, purpose=self._purpose)
+            self._token = seal(self._plain or "", purpose=self._purpose)
         return self._token
 
     def reveal(self) -> str:
         if self._plain is None:
-            assert self._token is not None
-            self._plain = unseal(self._token, purpose=self._purpose)
+            self._plain = unseal(self._token or b"", purpose=self._purpose)
         return self._plain
 
     def masked(self) -> str:

@@ -10,7 +10,10 @@ class DecisionForm(forms.Form):
 
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("refuse", "refuse")])
     note = forms.CharField(
-        label=_("审批意见"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("审批意见"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     @property

@@ -66,8 +66,12 @@ def history_of(instance: models.Model, limit: int = HISTORY_LIMIT) -> list[Entry
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = model._meta.get_field(change.field)
+                if not isinstance(field, models.Field):
+                    continue
                 if isinstance(field, SealedField):
-                    changes.append(Change(str(field.verbose_name), "", _("（已更改，内容加密不显示）")))
+                    changes.append(
+                        Change(str(field.verbose_name), "", _("（已更改，内容加密不显示）"))
+                    )
                     continue
                 if getattr(field, "attname", None) in {"password"}:
                     continue

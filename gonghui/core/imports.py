@@ -9,7 +9,6 @@ docs/adr/0003.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
 import logging
@@ -25,6 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 from python_calamine import CalamineError, CalamineWorkbook
 
 from gonghui.core.models import ImportJob, ImportStatus
@@ -99,9 +99,9 @@ Progress = Callable[[int], None]
 
 class Importer(Protocol):
     kind: str
-    label: str
+    label: StrOrPromise
     columns: list[ImportColumn]
-    count_labels: dict[str, str]
+    count_labels: dict[str, StrOrPromise]
 
     def check(self, *, actor: Any, rows: Iterator[Row], progress: Progress) -> Outcome: ...
 
@@ -166,7 +166,8 @@ def _raw_rows(path: Path) -> Iterator[list[Any]]:
         yield from sheet.iter_rows()
     except CalamineError as exc:
         raise SpreadsheetError(
-            _("无法读取该 Excel 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试。（%(e)s）") % {"e": exc}
+            _("无法读取该 Excel 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试。（%(e)s）")
+            % {"e": exc}
         ) from None
     except (ValueError, OSError, IndexError) as exc:
         raise SpreadsheetError(
@@ -326,7 +327,7 @@ def run_check(job: ImportJob, actor: Any) -> ImportJob:
     return job
 
 
-class ImportAborted(Exception):
+class ImportAbortedError(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__("import aborted")
         self.outcome = outcome
@@ -349,8 +350,8 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
                 job=job,
             )
             if outcome.error_total:
-                raise ImportAborted(outcome)
-    except ImportAborted as exc:
+                raise ImportAbortedError(outcome)
+    except ImportAbortedError as exc:
         _finish(
             job,
             ImportStatus.FAILED,

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class InboxItem:
@@ -38,14 +40,14 @@ Provider = Callable[[int], Iterable[InboxItem]]
 @dataclass(frozen=True)
 class RequestKind:
     key: str
-    label: str
+    label: StrOrPromise
     provider: Provider
 
 
 _registry: dict[str, RequestKind] = {}
 
 
-def register(key: str, label: str, provider: Provider) -> None:
+def register(key: str, label: StrOrPromise, provider: Provider) -> None:
     """Add a request kind; registering the same key twice replaces it (module reloads)."""
     _registry[key] = RequestKind(key, label, provider)
 

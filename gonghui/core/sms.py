@@ -38,3 +38,10 @@ class MemoryBackend:
 def send_sms(mobile: str, text: str) -> None:
     backend: SmsBackend = import_string(settings.GONGHUI_SMS_BACKEND)()
     backend.send(mobile, f"【{settings.GONGHUI_SMS_SIGNATURE}】{text}")
+
+
+class NullBackend:
+    """Sends nothing (bulk data loading, where nobody is waiting for a message)."""
+
+    def send(self, mobile: str, text: str) -> None:
+        return None

@@ -25,8 +25,8 @@ _PROVINCES = frozenset(
 _EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _SEPARATORS = re.compile(r"[\s\-]")
-# A "<" followed by a letter, "/", "!" or "?" starts a tag, a comment or a declaration.
-_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]|javascript\s*:|&#|\bon[a-z]+\s*=", re.IGNORECASE)
+# A "<" immediately followed by a letter, "/", "!" or "?" starts a tag, a comment or a declaration.
+_MARKUP = re.compile(r"<[a-zA-Z/!?]|javascript\s*:|&#|\bon[a-z]+\s*=", re.IGNORECASE)
 
 
 def normalize_id_number(value: str) -> str:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,11 +30,15 @@ RUNNING = {ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.COMMITTING
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("导入内容"))
-    file = forms.FileField(label=gettext_lazy("文件"), help_text=gettext_lazy("模板填写后的 .xlsx 或 .csv 文件"))
+    file = forms.FileField(
+        label=gettext_lazy("文件"), help_text=gettext_lazy("模板填写后的 .xlsx 或 .csv 文件")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(i.kind, i.label) for i in imports.importers()]
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)  # noqa: S101  (narrowing for mypy)
+        kind.choices = [(i.kind, i.label) for i in imports.importers()]
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -44,7 +48,9 @@ def _job(request: HttpRequest, job_id: int) -> ImportJob:
 @staff_required
 def import_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
+    form = UploadForm(
+        request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
+    )
     if request.method == "POST":
         require(actor, Perm.EDIT_RECORDS)
         if form.is_valid():
@@ -66,7 +72,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: HttpRequest, kind: str) -> HttpResponseBase:
     """The xlsx template: the data sheet first (the only one read back), then the notes and
     the codes the actor may use."""
     try:
@@ -78,21 +84,29 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     data.title = "导入数据"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="FDE2E1")
     for index, column in enumerate(importer.columns, start=1):
-        cell = data.cell(row=1, column=index, value=column.header + ("*" if column.required else ""))
+        cell = data.cell(
+            row=1, column=index, value=column.header + ("*" if column.required else "")
+        )
         cell.font = bold
         if column.required:
             cell.fill = fill
         data.column_dimensions[cell.column_letter].width = max(14, len(column.header) * 3)
         # Text format keeps 18-digit ID numbers and leading zeros exactly as typed.
-        for row in range(2, 1002):
-            data.cell(row=row, column=index).number_format = "@"
+        for line in range(2, 1002):
+            data.cell(row=line, column=index).number_format = "@"
     notes = workbook.create_sheet("填写说明")
     notes.append(["列", "必填", "示例", "说明"])
     for column in importer.columns:
-        notes.append([column.header, "是" if column.required else "否", column.example, column.help])
+        notes.append(
+            [column.header, "是" if column.required else "否", column.example, column.help]
+        )
     notes.append([])
     notes.append(["只读取第一个工作表“导入数据”；第 1 行是表头，请勿修改。整行空白会被跳过。"])
-    notes.append(["上传后先校验：所有错误行会逐行列出，全部无误后才能确认导入；导入要么全部成功，要么一条也不导入。"])
+    notes.append(
+        [
+            "上传后先校验：所有错误行会逐行列出，全部无误后才能确认导入；导入要么全部成功，要么一条也不导入。"
+        ]
+    )
     for title, header, rows in importer.reference_sheets(actor=request.user):
         sheet = workbook.create_sheet(title)
         sheet.append(header)
@@ -165,5 +179,3 @@ def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
         "console/_import_progress.html",
         {"job": job, "progress": progress, "percent": percent},
     )
-
-

@@ -412,9 +412,7 @@ def request_transfer(request: HttpRequest, payload: MyTransferIn) -> Any:
     )
 
 
-@worker_router.get(
-    "/transfer-requests/{transfer_id}", response=TransferOut, summary="我的转接申请"
-)
+@worker_router.get("/transfer-requests/{transfer_id}", response=TransferOut, summary="我的转接申请")
 def my_transfer(request: HttpRequest, transfer_id: int) -> Any:
     return selectors.transfer_get(actor=worker_actor(request), id=transfer_id)
 

@@ -8,8 +8,7 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import badges
-        from gonghui.members import importers, inbox  # noqa: F401  (registers importer, inbox)
-        from gonghui.members import selectors
+        from gonghui.members import importers, inbox, selectors  # noqa: F401  (registers importer, inbox)
 
         badges.register("joins", selectors.pending_joins)
         badges.register("transfers", selectors.pending_transfers_in)

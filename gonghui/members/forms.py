@@ -33,9 +33,7 @@ class MemberAddForm(PersonFields):
     employer = forms.ModelChoiceField(
         label=_("工作单位"), queryset=Enterprise.unscoped.none(), required=False
     )
-    joined_on = forms.DateField(
-        label=_("入会日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    joined_on = forms.DateField(label=_("入会日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
     field_order = ["union", "name", "id_number", "mobile", "household", "education"]
 
@@ -67,9 +65,7 @@ class MemberFilterForm(forms.Form):
         choices=[("", _("全部状态")), *MembershipStatus.choices], required=False
     )
     sex = forms.ChoiceField(choices=[("", _("性别")), *Sex.choices], required=False)
-    household = forms.ChoiceField(
-        choices=[("", _("户籍类型")), *Household.choices], required=False
-    )
+    household = forms.ChoiceField(choices=[("", _("户籍类型")), *Household.choices], required=False)
 
 
 class RevealForm(forms.Form):
@@ -79,9 +75,7 @@ class RevealForm(forms.Form):
 
 class LeaveForm(forms.Form):
     reason = forms.ChoiceField(label=_("退会原因"), choices=LeaveReason.choices)
-    ended_on = forms.DateField(
-        label=_("退会日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    ended_on = forms.DateField(label=_("退会日期"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

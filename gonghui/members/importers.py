@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from gonghui.core import bulk, imports
 from gonghui.core.crypto import seal
@@ -83,7 +84,7 @@ class Prepared:
 
 class MemberImporter:
     kind = "members"
-    label = gettext_lazy("会员名册")
+    label: StrOrPromise = gettext_lazy("会员名册")
     columns = [
         ImportColumn("name", "姓名", True, "张三"),
         ImportColumn("id_number", "身份证号", True, "330402199001011234", "18 位，末位可为 X"),
@@ -93,7 +94,7 @@ class MemberImporter:
         ImportColumn("household", "户籍类型", False, "城镇户籍", "城镇户籍或农村户籍"),
         ImportColumn("education", "学历", False, "本科", "小学及以下、初中、高中、中专……"),
     ]
-    count_labels = {
+    count_labels: dict[str, StrOrPromise] = {
         "new_people": gettext_lazy("新登记职工并入会"),
         "existing_people": gettext_lazy("已登记职工入会"),
         "unchanged": gettext_lazy("已是本工会会员，不变"),
@@ -143,10 +144,14 @@ class MemberImporter:
         errors_before = outcome.error_total
         household = self.households.get(row.get("household"), None)
         if row.get("household") and household is None:
-            outcome.error(row.number, self.headers["household"], _("户籍类型应为“城镇户籍”或“农村户籍”。"))
+            outcome.error(
+                row.number, self.headers["household"], _("户籍类型应为“城镇户籍”或“农村户籍”。")
+            )
         education = self.educations.get(row.get("education"), None)
         if row.get("education") and education is None:
-            outcome.error(row.number, self.headers["education"], _("学历填写不正确，请从模板的选项中选择。"))
+            outcome.error(
+                row.number, self.headers["education"], _("学历填写不正确，请从模板的选项中选择。")
+            )
         try:
             clean = services.person_clean(
                 services.PersonInput(
@@ -165,7 +170,8 @@ class MemberImporter:
             outcome.error(
                 row.number,
                 self.headers["union_code"],
-                _("工会编码 %(c)s 不存在或不在您的管理范围内。") % {"c": row.get("union_code") or "（空）"},
+                _("工会编码 %(c)s 不存在或不在您的管理范围内。")
+                % {"c": row.get("union_code") or "（空）"},
             )
         joined_on = today
         if row.get("joined_on"):
@@ -199,7 +205,9 @@ class MemberImporter:
             return None
         return Prepared(row.number, clean, union, joined_on)
 
-    def _classify(self, chunk: list[Prepared], outcome: Outcome) -> list[tuple[Prepared, int | None]]:
+    def _classify(
+        self, chunk: list[Prepared], outcome: Outcome
+    ) -> list[tuple[Prepared, int | None]]:
         """Against the database: (row, existing person id or None) for rows to write."""
         people = {
             p["id_number_hash"]: p
@@ -226,14 +234,18 @@ class MemberImporter:
             mobile_owner = mobiles.get(item.clean.mobile_hash) if item.clean.mobile_hash else None
             if person is None:
                 if mobile_owner is not None:
-                    outcome.error(item.row, self.headers["mobile"], _("该手机号已被其他职工登记使用。"))
+                    outcome.error(
+                        item.row, self.headers["mobile"], _("该手机号已被其他职工登记使用。")
+                    )
                     continue
                 outcome.count("new_people")
                 result.append((item, None))
                 continue
             if person["name"] != item.clean.name:
                 outcome.error(
-                    item.row, self.headers["name"], _("该身份证号已登记的姓名与表中不一致，请核对。")
+                    item.row,
+                    self.headers["name"],
+                    _("该身份证号已登记的姓名与表中不一致，请核对。"),
                 )
                 continue
             if item.clean.mobile_hash and item.clean.mobile_hash != person["mobile_hash"]:
@@ -322,9 +334,7 @@ class MemberImporter:
                 Person, PERSON_COLUMNS, person_rows, user_id=actor.pk, reason=reason
             )
             membership_ids = bulk.allocate_ids(Membership, len(targets))
-            cards = iter(
-                services.card_numbers(union=targets[0][0].union, count=len(targets))
-            )
+            cards = iter(services.card_numbers(union=targets[0][0].union, count=len(targets)))
             membership_rows = [
                 (
                     membership_id,

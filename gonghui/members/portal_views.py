@@ -151,7 +151,10 @@ def transfer(request: HttpRequest) -> HttpResponse:
         try:
             target = org_selectors.public_union_get(id=form.cleaned_data["to_union"])
             request_ = services.transfer_request(
-                actor=user, membership=membership, to_union=target, reason=form.cleaned_data["reason"]
+                actor=user,
+                membership=membership,
+                to_union=target,
+                reason=form.cleaned_data["reason"],
             )
         except Http404:
             form.add_error("to_union", _("请先查找并选择转入的工会。"))
@@ -162,18 +165,14 @@ def transfer(request: HttpRequest) -> HttpResponse:
             return redirect("portal:transfer_detail", request_.pk)
     elif request.method == "POST" and form.errors.get("to_union"):
         form.errors["to_union"] = form.error_class([_("请先查找并选择转入的工会。")])
-    return render(
-        request, "members/portal/transfer.html", {"form": form, "membership": membership}
-    )
+    return render(request, "members/portal/transfer.html", {"form": form, "membership": membership})
 
 
 @worker_required
 @require_GET
 def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
     transfer_request = selectors.transfer_get(actor=request.user, id=transfer_id)
-    return render(
-        request, "members/portal/transfer_detail.html", {"transfer": transfer_request}
-    )
+    return render(request, "members/portal/transfer_detail.html", {"transfer": transfer_request})
 
 
 @worker_required

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from gonghui.core.scoping import get_visible
 from gonghui.core.validators import normalize_id_number, normalize_mobile

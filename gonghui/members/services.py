@@ -144,7 +144,7 @@ def person_clean(data: PersonInput) -> CleanPerson:
 
 
 def _check_person_unique(clean: CleanPerson, *, exclude_pk: int | None = None) -> None:
-    others = Person.unscoped.exclude(pk=exclude_pk)
+    others = Person.unscoped.exclude(pk=exclude_pk or 0)
     if others.filter(id_number_hash=clean.id_hash).exists():
         raise ValidationError(
             {"id_number": [_("该身份证号已登记，请按身份证号查找此人，不要重复登记。")]}
@@ -160,9 +160,7 @@ def person_find(*, id_number: str) -> Person | None:
 
 
 @transaction.atomic
-def person_register(
-    *, actor: Any, data: PersonInput, employer: Enterprise | None = None
-) -> Person:
+def person_register(*, actor: Any, data: PersonInput, employer: Enterprise | None = None) -> Person:
     """Record a new person. Staff register people for their subtree; a worker registers
     themself once, on first sign-in (``actor`` is then the new worker account)."""
     clean = person_clean(data)
@@ -241,9 +239,7 @@ def card_numbers(*, union: Organization, count: int) -> list[str]:
     digit (``JX0000012344``), so a mistyped number is caught at the counter."""
     first = counter_take(name="member_card", count=count)
     prefix = _card_prefix(int(union.path.strip("/").split("/")[0]))
-    return [
-        f"{prefix}{n:09d}{luhn_digit(f'{n:09d}')}" for n in range(first, first + count)
-    ]
+    return [f"{prefix}{n:09d}{luhn_digit(f'{n:09d}')}" for n in range(first, first + count)]
 
 
 def card_number_valid(number: str) -> bool:
@@ -258,8 +254,10 @@ def membership_problems(
     problems: dict[str, str] = {}
     if union.kind != OrgKind.GRASSROOTS or not union.is_active:
         problems["union"] = _("会员只能加入在册的基层工会。")
-    years = joined_on.year - birth_date.year - (
-        (joined_on.month, joined_on.day) < (birth_date.month, birth_date.day)
+    years = (
+        joined_on.year
+        - birth_date.year
+        - ((joined_on.month, joined_on.day) < (birth_date.month, birth_date.day))
     )
     if years < MIN_MEMBER_AGE:
         problems["id_number"] = _("入会时未满 %(age)s 周岁，不能入会。") % {"age": MIN_MEMBER_AGE}
@@ -335,9 +333,7 @@ def member_add(
     if person is None:
         person = person_register(actor=actor, data=data, employer=employer)
     elif person.name != clean.name:
-        raise ValidationError(
-            {"name": [_("该身份证号已登记的姓名与填写的不一致，请核对。")]}
-        )
+        raise ValidationError({"name": [_("该身份证号已登记的姓名与填写的不一致，请核对。")]})
     _check_joinable(person, union, joined_on)
     return _membership_create(
         actor=actor, person=person, union=union, joined_on=joined_on, reason=_("工会直接登记")
@@ -448,7 +444,9 @@ def join_decide(
     application._history_user = actor  # type: ignore[attr-defined]
     application.save()
     if approve:
-        _notify(application.person, _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union})
+        _notify(
+            application.person, _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union}
+        )
     else:
         _notify(application.person, _("您的入会申请未获同意：%(n)s") % {"n": note})
     return application

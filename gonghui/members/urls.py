@@ -5,6 +5,7 @@ from gonghui.members import portal_views, views
 console_urlpatterns = [
     path("members/", views.member_list, name="member_list"),
     path("members/new/", views.member_create, name="member_create"),
+    path("members/lookup/", views.member_lookup, name="member_lookup"),
     path("members/unions/", views.union_search, name="union_search"),
     path("members/<int:membership_id>/", views.member_detail, name="member_detail"),
     path("members/<int:membership_id>/edit/", views.member_edit, name="member_edit"),

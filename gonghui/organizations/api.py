@@ -143,18 +143,14 @@ def get_organization(request: HttpRequest, org_id: int) -> Any:
     return selectors.organization_get(actor=staff_actor(request), id=org_id)
 
 
-@router.get(
-    "/organizations/{org_id}/children", response=list[OrgOut], summary="下级组织"
-)
+@router.get("/organizations/{org_id}/children", response=list[OrgOut], summary="下级组织")
 def list_children(request: HttpRequest, org_id: int) -> Any:
     actor = staff_actor(request)
     org = selectors.organization_get(actor=actor, id=org_id)
     return list(selectors.organization_children(actor=actor, org=org))
 
 
-@router.post(
-    "/organizations/{org_id}/children", response={201: OrgOut}, summary="新增下级组织"
-)
+@router.post("/organizations/{org_id}/children", response={201: OrgOut}, summary="新增下级组织")
 def create_child(request: HttpRequest, org_id: int, payload: OrgIn) -> Any:
     actor = staff_actor(request)
     parent = selectors.organization_get(actor=actor, id=org_id)
@@ -198,9 +194,7 @@ def _enterprise_refs(actor: Any, data: dict[str, Any]) -> dict[str, Any]:
         data["area"] = selectors.organization_get(actor=actor, id=data.pop("area_id"))
     if "union_id" in data:
         union_id = data.pop("union_id")
-        data["union"] = (
-            selectors.organization_get(actor=actor, id=union_id) if union_id else None
-        )
+        data["union"] = selectors.organization_get(actor=actor, id=union_id) if union_id else None
     return data
 
 

@@ -129,12 +129,16 @@ class ServicePlaceForm(forms.Form):
             self.fields[f"opens_{day.value}"] = forms.TimeField(
                 label=_("%(d)s 开始") % {"d": day.label},
                 required=False,
-                widget=forms.TimeInput(attrs={"type": "time", "class": "form-control form-control-sm"}),
+                widget=forms.TimeInput(
+                    attrs={"type": "time", "class": "form-control form-control-sm"}
+                ),
             )
             self.fields[f"closes_{day.value}"] = forms.TimeField(
                 label=_("%(d)s 结束") % {"d": day.label},
                 required=False,
-                widget=forms.TimeInput(attrs={"type": "time", "class": "form-control form-control-sm"}),
+                widget=forms.TimeInput(
+                    attrs={"type": "time", "class": "form-control form-control-sm"}
+                ),
             )
 
     def opening(self) -> list[tuple[int, Any, Any]]:
@@ -148,8 +152,7 @@ class ServicePlaceForm(forms.Form):
                 self.add_error(f"closes_{day.value}", _("请同时填写开始和结束时间。"))
         return periods
 
-    def day_rows(self) -> list[tuple[str, Any, Any]]:
+    def day_rows(self) -> list[tuple[Any, Any, Any]]:
         return [
-            (day.label, self[f"opens_{day.value}"], self[f"closes_{day.value}"])
-            for day in Weekday
+            (day.label, self[f"opens_{day.value}"], self[f"closes_{day.value}"]) for day in Weekday
         ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from gonghui.core import imports
 from gonghui.core.imports import ImportColumn, Outcome, Progress, Row
@@ -21,7 +22,7 @@ UPDATED_FIELDS = ("name", "industry", "employee_count", "address", "area", "unio
 
 class EnterpriseImporter:
     kind = "enterprises"
-    label = gettext_lazy("企业名录")
+    label: StrOrPromise = gettext_lazy("企业名录")
     columns = [
         ImportColumn("name", "企业名称", True, "嘉兴某某有限公司"),
         ImportColumn("credit_code", "统一社会信用代码", True, "91330402MA2B3C4D5E"),
@@ -31,7 +32,7 @@ class EnterpriseImporter:
         ImportColumn("union_code", "覆盖工会编码", False, "G0000001", "未建会留空"),
         ImportColumn("address", "地址", False, "嘉兴市南湖区某某路 1 号"),
     ]
-    count_labels = {
+    count_labels: dict[str, StrOrPromise] = {
         "created": gettext_lazy("新登记企业"),
         "updated": gettext_lazy("更新已登记企业"),
         "unchanged": gettext_lazy("无变化"),
@@ -50,7 +51,11 @@ class EnterpriseImporter:
                 ["组织编码", "名称", "层级"],
                 [[o.code, o.name, o.kind_label] for o in orgs],
             ),
-            ("行业", ["行业门类", "代码"], [[str(label), value] for value, label in Industry.choices]),
+            (
+                "行业",
+                ["行业门类", "代码"],
+                [[str(label), value] for value, label in Industry.choices],
+            ),
         ]
 
     def _rows(
@@ -79,11 +84,17 @@ class EnterpriseImporter:
                 first = seen.setdefault(values["credit_code"], row.number)
                 if first != row.number:
                     outcome.error(
-                        row.number, self.headers["credit_code"], _("与第 %(r)s 行重复。") % {"r": first}
+                        row.number,
+                        self.headers["credit_code"],
+                        _("与第 %(r)s 行重复。") % {"r": first},
                     )
             values["industry"] = self.industries.get(row.get("industry"))
             if values["industry"] is None:
-                outcome.error(row.number, self.headers["industry"], _("行业应为国民经济行业门类，见“行业”工作表。"))
+                outcome.error(
+                    row.number,
+                    self.headers["industry"],
+                    _("行业应为国民经济行业门类，见“行业”工作表。"),
+                )
             count = row.get("employee_count").replace(",", "")
             if not count.isdigit():
                 outcome.error(row.number, self.headers["employee_count"], _("职工人数应为整数。"))
@@ -92,7 +103,9 @@ class EnterpriseImporter:
             area = orgs.get(row.get("area_code"))
             if area is None or area.kind == OrgKind.GRASSROOTS:
                 outcome.error(
-                    row.number, self.headers["area_code"], _("所在镇街编码不存在或不在您的管理范围内。")
+                    row.number,
+                    self.headers["area_code"],
+                    _("所在镇街编码不存在或不在您的管理范围内。"),
                 )
             values["area"] = area
             values["union"] = None

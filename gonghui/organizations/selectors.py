@@ -80,9 +80,7 @@ def public_union_search(*, q: str, limit: int = 20) -> list[Organization]:
 
 
 def public_union_get(*, id: int) -> Organization:
-    return get_visible(
-        Organization.unscoped.filter(kind=OrgKind.GRASSROOTS, is_active=True), pk=id
-    )
+    return get_visible(Organization.unscoped.filter(kind=OrgKind.GRASSROOTS, is_active=True), pk=id)
 
 
 def enterprise_list(
@@ -110,9 +108,7 @@ def enterprise_list(
 
 
 def enterprise_get(*, actor: Any, id: int) -> Enterprise:
-    return get_visible(
-        Enterprise.objects.visible_to(actor).select_related("area", "union"), pk=id
-    )
+    return get_visible(Enterprise.objects.visible_to(actor).select_related("area", "union"), pk=id)
 
 
 def service_place_list(

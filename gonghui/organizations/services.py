@@ -87,7 +87,9 @@ def _clean_org_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_unique(fields: dict[str, Any], *, exclude_pk: int | None = None) -> None:
-    others = Organization.unscoped.exclude(pk=exclude_pk)
+    others = Organization.unscoped.all()
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
     if fields.get("code") and others.filter(code=fields["code"]).exists():
         raise ValidationError({"code": _("组织编码 %(c)s 已被使用。") % {"c": fields["code"]}})
     if fields.get("credit_code") and others.filter(credit_code=fields["credit_code"]).exists():
@@ -259,7 +261,7 @@ def _clean_enterprise(actor: Any, fields: dict[str, Any], *, exclude_pk: int | N
         else:
             clash = (
                 Enterprise.unscoped.filter(credit_code=fields["credit_code"])
-                .exclude(pk=exclude_pk)
+                .exclude(pk=exclude_pk or 0)
                 .first()
             )
             if clash is not None:
@@ -365,7 +367,9 @@ def service_place_save(
     if not address.strip():
         errors.setdefault("address", []).append(_("请填写地址。"))
     staff = list(staff)
-    if any(not s.organization or not s.organization.path.startswith(organization.path) for s in staff):
+    if any(
+        not s.organization or not s.organization.path.startswith(organization.path) for s in staff
+    ):
         errors.setdefault("staff", []).append(_("值守人员须是本组织或下级组织的工作人员。"))
     periods = sorted(opening)
     for (day_a, _open_a, close_a), (day_b, open_b, _close_b) in zip(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -160,7 +160,7 @@ ENTERPRISE_COLUMNS = [
 
 @staff_required
 @require_GET
-def enterprise_list(request: HttpRequest) -> HttpResponse:
+def enterprise_list(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
     form = EnterpriseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

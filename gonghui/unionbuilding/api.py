@@ -73,9 +73,7 @@ class HomeOut(Schema):
 
     @staticmethod
     def resolve_scores(obj: Any) -> list[Any]:
-        return [
-            {"item_id": s.item_id, "score": s.score, "note": s.note} for s in obj.scores.all()
-        ]
+        return [{"item_id": s.item_id, "score": s.score, "note": s.note} for s in obj.scores.all()]
 
 
 class BrandOut(Schema):
@@ -131,9 +129,7 @@ def apply_founding(request: HttpRequest, payload: FoundingIn) -> Any:
     enterprises = [
         org_selectors.enterprise_get(actor=actor, id=e) for e in data.pop("enterprise_ids")
     ]
-    return 201, services.founding_apply(
-        actor=actor, parent=parent, enterprises=enterprises, **data
-    )
+    return 201, services.founding_apply(actor=actor, parent=parent, enterprises=enterprises, **data)
 
 
 @router.get("/foundings/{founding_id}", response=FoundingOut, summary="建会申请详情")
@@ -153,9 +149,9 @@ def decide_founding(request: HttpRequest, founding_id: int, payload: DecisionIn)
 @router.get("/homes", response=list[HomeOut], summary="职工之家评定")
 @paginate(PageNumberPagination, page_size=50)
 def list_homes(request: HttpRequest, status: str = "") -> Any:
-    return selectors.home_assessment_list(actor=staff_actor(request), status=status).prefetch_related(
-        "scores"
-    )
+    return selectors.home_assessment_list(
+        actor=staff_actor(request), status=status
+    ).prefetch_related("scores")
 
 
 @router.get("/homes/{assessment_id}", response=HomeOut, summary="评定详情")
@@ -187,7 +183,9 @@ def get_brand(request: HttpRequest, brand_id: int) -> Any:
 def score_brand(request: HttpRequest, brand_id: int, payload: BrandScoreIn) -> Any:
     actor = staff_actor(request)
     project = selectors.brand_get(actor=actor, id=brand_id)
-    return services.brand_score(actor=actor, project=project, score=payload.score, note=payload.note)
+    return services.brand_score(
+        actor=actor, project=project, score=payload.score, note=payload.note
+    )
 
 
 @router.get(

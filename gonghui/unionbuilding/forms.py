@@ -25,7 +25,10 @@ class FoundingForm(forms.Form):
         label=_("拟成立日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(
-        label=_("申请说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("申请说明"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, parents: Any, enterprises: Any, **kwargs: Any) -> None:
@@ -53,7 +56,10 @@ class HomeAssessmentForm(forms.Form):
         label=_("评定日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(
-        label=_("评定意见"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("评定意见"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, items: Any, **kwargs: Any) -> None:

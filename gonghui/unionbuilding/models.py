@@ -35,9 +35,7 @@ class FoundingApplication(ScopedModel):
         related_name="founding_applications",
     )
     proposed_name = models.CharField(_("拟成立工会名称"), max_length=100)
-    grassroots_kind = models.CharField(
-        _("工会类型"), max_length=20, choices=GrassrootsKind.choices
-    )
+    grassroots_kind = models.CharField(_("工会类型"), max_length=20, choices=GrassrootsKind.choices)
     enterprises = models.ManyToManyField(
         "organizations.Enterprise", verbose_name=_("覆盖企业"), related_name="+"
     )

@@ -46,9 +46,7 @@ class ChecklistLine:
 
 def mechanism_checklist(*, actor: Any, union: Organization) -> list[ChecklistLine]:
     """Every mechanism type with the union's record for it, or a gap."""
-    records = {
-        m.type_id: m for m in Mechanism.objects.visible_to(actor).filter(union=union)
-    }
+    records = {m.type_id: m for m in Mechanism.objects.visible_to(actor).filter(union=union)}
     return [ChecklistLine(t, records.get(t.pk)) for t in MechanismType.objects.all()]
 
 
@@ -156,7 +154,9 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
     total = Coverage(org=org, label=org.name)
     children = {
         child.pk: Coverage(org=child, label=child.name)
-        for child in Organization.objects.visible_to(actor).filter(parent=org).order_by("kind", "name")
+        for child in Organization.objects.visible_to(actor)
+        .filter(parent=org)
+        .order_by("kind", "name")
     }
     own = Coverage(org=None, label=f"{org.name}（本级）")
 
@@ -185,9 +185,7 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
     )
     for row in member_rows:
         bucket(row["union_id"]).members += row["n"]
-    grassroots = [
-        oid for oid, _path, kind, active in orgs if kind == OrgKind.GRASSROOTS and active
-    ]
+    grassroots = [oid for oid, _path, kind, active in orgs if kind == OrgKind.GRASSROOTS and active]
     for oid in grassroots:
         bucket(oid).grassroots += 1
     latest: dict[int, bool] = {}
@@ -203,10 +201,10 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
     for union_id, counts in latest.items():
         if counts and union_id in active_grassroots:
             bucket(union_id).homes += 1
-    rows = [c for c in children.values()]
+    parts = list(children.values())
     if own.enterprises or own.members or own.grassroots:
-        rows.append(own)
-    for row in rows:
-        total.add(row)
-    total.children = rows
+        parts.append(own)
+    for part in parts:
+        total.add(part)
+    total.children = parts
     return total

@@ -143,7 +143,9 @@ def founding_decide(
     if approve:
         enterprises = list(application.enterprises.select_related("area"))
         if any(e.union_id for e in enterprises):
-            raise ValidationError({"decision_note": [_("有企业已被其他工会覆盖，请退回重新申请。")]})
+            raise ValidationError(
+                {"decision_note": [_("有企业已被其他工会覆盖，请退回重新申请。")]}
+            )
         union = org_services.organization_create(
             actor=actor,
             parent=application.parent,

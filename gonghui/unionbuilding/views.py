@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -119,8 +119,7 @@ def union_building(request: HttpRequest, org_id: int) -> HttpResponse:
             "checklist": selectors.mechanism_checklist(actor=actor, union=union),
             "home": selectors.current_home(actor=actor, union=union),
             "assessments": selectors.home_assessment_list(actor=actor, union=union)[:5],
-            "can_assess": has_perm(actor, Perm.EDIT_RECORDS)
-            and union.path != actor.scope_path,
+            "can_assess": has_perm(actor, Perm.EDIT_RECORDS) and union.path != actor.scope_path,
         },
     )
 
@@ -341,16 +340,16 @@ COVERAGE_COLUMNS = [
 
 @staff_required
 @require_GET
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
     org_id = request.GET.get("org") or actor.organization_id
-    org = org_selectors.organization_get(actor=actor, id=int(org_id) if str(org_id).isdigit() else 0)
+    org = org_selectors.organization_get(
+        actor=actor, id=int(org_id) if str(org_id).isdigit() else 0
+    )
     report = selectors.coverage_report(actor=actor, org=org)
     if request.GET.get("format") == "xlsx":
         require(actor, Perm.EXPORT)
-        return xlsx_response(
-            f"覆盖率-{org.name}", COVERAGE_COLUMNS, [*report.children, report]
-        )
+        return xlsx_response(f"覆盖率-{org.name}", COVERAGE_COLUMNS, [*report.children, report])
     chart = {
         "labels": [c.label for c in report.children],
         "unionisation": [_ratio(c.unionisation_rate) for c in report.children],

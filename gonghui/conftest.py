@@ -1,0 +1,43 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+
+from gonghui.core.sms import MemoryBackend
+from gonghui.testing.world import World, build_world
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Hashing is deliberately slow in production; tests create many accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path) -> Iterator[None]:
+    settings.GONGHUI_SMS_BACKEND = "gonghui.core.sms.MemoryBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.GONGHUI_DEMO = False
+    MemoryBackend.outbox.clear()
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def outbox() -> list[tuple[str, str]]:
+    return MemoryBackend.outbox
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+def sms_code(outbox: list[tuple[str, str]]) -> str:
+    text = outbox[-1][1]
+    return text.split("验证码是 ")[1][:6]

@@ -1,0 +1,1 @@
+"""Test support: a small union tree with two sibling branches, built through the services."""
