@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -16,12 +17,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Hashing is deliberately slow in production; tests create many accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Uploaded files of the whole run go to a temporary folder, never to var/.
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="gonghui-media-")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path) -> Iterator[None]:
+def _isolated(settings) -> Iterator[None]:
     settings.GONGHUI_SMS_BACKEND = "gonghui.core.sms.MemoryBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
     settings.GONGHUI_DEMO = False
     MemoryBackend.outbox.clear()
     cache.clear()

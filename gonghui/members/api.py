@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from gonghui.core.api import staff_actor, worker_actor
@@ -202,7 +202,7 @@ def add_member(request: HttpRequest, payload: MemberIn) -> Any:
         joined_on=payload.joined_on,
         employer=employer,
     )
-    return 201, membership
+    return membership
 
 
 @router.post("/members/lookup", response=list[MembershipOut], summary="按身份证号精确查找")
@@ -259,7 +259,7 @@ def start_transfer(request: HttpRequest, membership_id: int, payload: TransferIn
     actor = staff_actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
     target = org_selectors.public_union_get(id=payload.to_union_id)
-    return 201, services.transfer_request(
+    return services.transfer_request(
         actor=actor, membership=membership, to_union=target, reason=payload.reason
     )
 
@@ -355,7 +355,7 @@ def my_card(request: HttpRequest) -> Any:
     _user, person = _me(request)
     membership = selectors.active_membership(person=person)
     if membership is None:
-        return 404, {"detail": _("您还不是工会会员。")}
+        return Status(404, {"detail": _("您还不是工会会员。")})
     token = card.card_token(membership)
     return {
         "card_number": membership.card_number,
@@ -377,7 +377,7 @@ def find_unions(request: HttpRequest, q: str) -> Any:
 def apply_to_join(request: HttpRequest, payload: JoinIn) -> Any:
     user, person = _me(request)
     union = org_selectors.public_union_get(id=payload.union_id)
-    return 201, services.join_apply(
+    return services.join_apply(
         actor=user,
         person=person,
         union=union,
@@ -407,7 +407,7 @@ def request_transfer(request: HttpRequest, payload: MyTransferIn) -> Any:
     if membership is None:
         raise ValidationError({"to_union_id": [_("您还不是会员，请先申请入会。")]})
     target = org_selectors.public_union_get(id=payload.to_union_id)
-    return 201, services.transfer_request(
+    return services.transfer_request(
         actor=user, membership=membership, to_union=target, reason=payload.reason
     )
 

@@ -154,7 +154,7 @@ def list_children(request: HttpRequest, org_id: int) -> Any:
 def create_child(request: HttpRequest, org_id: int, payload: OrgIn) -> Any:
     actor = staff_actor(request)
     parent = selectors.organization_get(actor=actor, id=org_id)
-    return 201, services.organization_create(actor=actor, parent=parent, **payload.dict())
+    return services.organization_create(actor=actor, parent=parent, **payload.dict())
 
 
 @router.patch("/organizations/{org_id}", response=OrgOut, summary="修改组织")
@@ -203,7 +203,7 @@ def create_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Any:
     actor = staff_actor(request)
     require(actor, Perm.EDIT_RECORDS)
     data = _enterprise_refs(actor, payload.dict())
-    return 201, services.enterprise_create(actor=actor, **data)
+    return services.enterprise_create(actor=actor, **data)
 
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="企业详情")

@@ -129,7 +129,7 @@ def apply_founding(request: HttpRequest, payload: FoundingIn) -> Any:
     enterprises = [
         org_selectors.enterprise_get(actor=actor, id=e) for e in data.pop("enterprise_ids")
     ]
-    return 201, services.founding_apply(actor=actor, parent=parent, enterprises=enterprises, **data)
+    return services.founding_apply(actor=actor, parent=parent, enterprises=enterprises, **data)
 
 
 @router.get("/foundings/{founding_id}", response=FoundingOut, summary="建会申请详情")

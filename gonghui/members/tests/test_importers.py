@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from gonghui.core import imports
 from gonghui.members.models import Membership, MembershipStatus, Person
@@ -90,9 +91,9 @@ def test_dry_run_lists_every_bad_row_and_commits_nothing(world):
         good_row(joined="2023-13-45"),  # 11 date
         good_row(
             id=new_id_number(
-                birth=datetime.date.today().replace(year=datetime.date.today().year - 10)
+                birth=timezone.localdate().replace(year=timezone.localdate().year - 10)
             )
-        ),  # noqa: DTZ011  # 12 child
+        ),  # 12 child
         good_row(household="海外"),  # 13
     ]
     job = run(world, csv_upload(rows))
@@ -130,7 +131,7 @@ def test_people_without_membership_join_again(world):
         actor=world.staff("town_a", "clerk"),
         membership=membership,
         reason="job_ended",
-        ended_on=datetime.date.today(),  # noqa: DTZ011
+        ended_on=timezone.localdate(),
     )
     person = membership.person
     row = good_row(name=person.name, id=person.id_number.reveal(), mobile="", union="UNION_b")

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from gonghui.core.scoping import NotFound
 from gonghui.members import services
@@ -78,13 +79,13 @@ def test_same_id_number_with_another_name_is_refused(world):
 
 
 def test_a_child_cannot_join(world):
-    young = new_id_number(birth=datetime.date.today().replace(year=datetime.date.today().year - 15))  # noqa: DTZ011
+    young = new_id_number(birth=timezone.localdate().replace(year=timezone.localdate().year - 15))
     with pytest.raises(ValidationError, match="未满 16 周岁"):
         services.member_add(
             actor=world.staff("town_a", "clerk"),
             union=world.union_a,
             data=PersonInputFactory(id_number=young),
-            joined_on=datetime.date.today(),  # noqa: DTZ011
+            joined_on=timezone.localdate(),
         )
     assert not Person.unscoped.filter(id_number_hash=services.id_number_hash(young)).exists()
 
@@ -247,7 +248,7 @@ def test_old_union_starts_a_transfer_and_may_withdraw_it(world):
             actor=world.staff("town_a", "clerk"),
             membership=membership,
             reason="retired",
-            ended_on=datetime.date.today(),  # noqa: DTZ011
+            ended_on=timezone.localdate(),
         )
     assert (
         services.transfer_cancel(actor=world.staff("town_a", "clerk"), transfer=transfer).status
@@ -273,7 +274,7 @@ def test_leaving_closes_the_membership(world):
         actor=world.staff("town_a", "clerk"),
         membership=membership,
         reason="retired",
-        ended_on=datetime.date.today(),  # noqa: DTZ011
+        ended_on=timezone.localdate(),
     )
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.LEFT
@@ -286,7 +287,7 @@ def test_leaving_closes_the_membership(world):
         data=PersonInputFactory(
             name=membership.person.name, id_number=membership.person.id_number.reveal()
         ),
-        joined_on=datetime.date.today(),  # noqa: DTZ011
+        joined_on=timezone.localdate(),
     )
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from gonghui.organizations import services as org_services
 from gonghui.organizations.models import Enterprise, Organization
@@ -184,7 +185,7 @@ def test_brand_project_registered_by_town_and_scored_above(world):
     project = services.brand_register(
         actor=world.staff("town_a", "clerk"),
         organization=world.town_a,
-        year=datetime.date.today().year,  # noqa: DTZ011
+        year=timezone.localdate().year,
         title="一镇一品",
         description="示例",
     )
