@@ -11,7 +11,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_WORKERS ?= 2
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint bench assets messages clean
+.PHONY: run test lint bench assets messages compile-messages clean
 .DEFAULT_GOAL := run
 
 $(VENV)/bin/python:
@@ -35,10 +35,19 @@ node_modules/.installed: package.json package-lock.json
 assets: node_modules/.installed
 
 # Compiled message catalogues are build output, never committed.
-messages: $(VENV)/.run-deps
-	cd gonghui && ../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
+compile-messages: $(VENV)/.run-deps
+	cd gonghui && ../$(BIN)/django-admin compilemessages -v 0
 
-run: $(VENV)/.run-deps assets messages
+# After changing user-facing text: refresh the English catalogue, then translate what it added.
+messages: $(VENV)/.run-deps
+	$(MANAGE) makemessages -l en --no-location --ignore=.venv --ignore=node_modules \
+		--ignore=var --ignore='*/tests/*' --ignore='gonghui/testing/*' --ignore='bench/*'
+
+# The demo city is loaded into an empty database, and demo mode lists its accounts on the
+# sign-in page; run with GONGHUI_DEMO=0 for an empty installation's behaviour.
+GONGHUI_DEMO ?= 1
+run: export GONGHUI_DEMO := $(GONGHUI_DEMO)
+run: $(VENV)/.run-deps assets compile-messages
 	$(MANAGE) migrate --no-input -v 0
 	$(MANAGE) load_demo --if-empty
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
@@ -48,7 +57,7 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gonghui bench
 
-test: $(VENV)/.dev-deps assets messages lint
+test: $(VENV)/.dev-deps assets compile-messages lint
 	$(MANAGE) makemigrations --check --dry-run -v 1
 	$(MANAGE) check_messages
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -43,3 +43,20 @@ def world(db) -> World:
 def sms_code(outbox: list[tuple[str, str]]) -> str:
     text = outbox[-1][1]
     return text.split("验证码是 ")[1][:6]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Make skipped browser tests impossible to miss."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "test_browser" in getattr(report, "nodeid", "") and "Chromium" in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "!",
+            f"{len(skipped)} BROWSER TESTS SKIPPED: Chromium is not installed "
+            "(apt-get install chromium; CI installs it)",
+            red=True,
+            bold=True,
+        )

@@ -54,7 +54,11 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: list[tu
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor behind Django's wrapper
-            with raw.copy(f'COPY "{meta.db_table}" ({names}) FROM STDIN') as copy:
+            # Errors become Django's (IntegrityError…), as they would through the ORM.
+            with (
+                connection.wrap_database_errors,
+                raw.copy(f'COPY "{meta.db_table}" ({names}) FROM STDIN') as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return

@@ -6,8 +6,9 @@
   another column does not decrypt.
 * Keys come from ``GONGHUI_DATA_KEYS`` as ``id:base64,id:base64``. The first key seals; every
   listed key opens, which is how keys are rotated (see docs/adr/0002).
-* Equality look-ups and deduplication use a keyed HMAC-SHA256 of the normalised value
-  (``blind_index``), with its own key ``GONGHUI_INDEX_KEY``, never the plaintext.
+* Equality look-ups and deduplication use a keyed hash of the normalised value
+  (``blind_index``: BLAKE2b in keyed mode), with its own key ``GONGHUI_INDEX_KEY``, never the
+  plaintext.
 * ``Sealed`` is what model code sees: printing, rendering or serialising it gives the masked
   form; the plaintext comes only from ``reveal()``, which services call after logging access.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,10 +95,18 @@ def token_key_id(token: bytes) -> int:
     return bytes(token)[1]
 
 
+@cache
+def _index_key(purpose: str) -> bytes:
+    """One key per purpose, derived from the index key, so equal values in different columns
+    never share a hash."""
+    return hashlib.blake2b(purpose.encode(), key=keyring().index_key, digest_size=32).digest()
+
+
 def blind_index(value: str, *, purpose: str) -> str:
-    """Keyed hash for equality look-ups; ``value`` must already be normalised."""
-    msg = purpose.encode() + b"\x00" + value.encode()
-    return hmac.digest(keyring().index_key, msg, hashlib.sha256).hex()
+    """Keyed hash (BLAKE2b in keyed mode, 128 bits) for equality look-ups and uniqueness;
+    ``value`` must already be normalised. BLAKE2b's keyed mode is a PRF like HMAC-SHA256 and
+    about three times faster, which counts in an import of a million rows."""
+    return hashlib.blake2b(value.encode(), key=_index_key(purpose), digest_size=16).hexdigest()
 
 
 # --- masking ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime
 import logging
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.core.files import File
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_stubs_ext import StrOrPromise
@@ -97,16 +98,69 @@ class Outcome:
 Progress = Callable[[int], None]
 
 
+class Stage:
+    """What the dry run prepared for the commit, so rows are validated once: pickled chunks in a
+    file beside the upload. It holds what the database will store (sealed tokens, keyed hashes,
+    dates, ids), never plaintext personal data, and is deleted when the job ends."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.path = Path(job.file.path + ".stage")
+        self._handle: Any = None
+
+    def write(self, chunk: Any) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("wb")
+        pickle.dump(chunk, self._handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        """Finish writing; a dry run that staged nothing still leaves an (empty) stage."""
+        if self._handle is None:
+            self.path.touch()
+        else:
+            self._handle.close()
+            self._handle = None
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def chunks(self) -> Iterator[Any]:
+        with self.path.open("rb") as handle:
+            while True:
+                try:
+                    # Our own file, written by the dry run of this job.
+                    yield pickle.load(handle)  # noqa: S301
+                except EOFError:
+                    return
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self.path.unlink(missing_ok=True)
+
+
 class Importer(Protocol):
+    """``check`` validates every row (reading the database, writing nothing to it) and may put
+    prepared chunks in the stage; ``commit`` runs inside the import's transaction and gets the
+    staged chunks (or ``None``, then it reads the rows again)."""
+
     kind: str
     label: StrOrPromise
     columns: list[ImportColumn]
     count_labels: dict[str, StrOrPromise]
 
-    def check(self, *, actor: Any, rows: Iterator[Row], progress: Progress) -> Outcome: ...
+    def check(
+        self, *, actor: Any, rows: Iterator[Row], progress: Progress, stage: Stage
+    ) -> Outcome: ...
 
     def commit(
-        self, *, actor: Any, rows: Iterator[Row], progress: Progress, job: ImportJob
+        self,
+        *,
+        actor: Any,
+        rows: Iterator[Row],
+        progress: Progress,
+        job: ImportJob,
+        staged: Iterator[Any] | None,
     ) -> Outcome: ...
 
     def reference_sheets(self, *, actor: Any) -> list[tuple[str, list[str], list[list[Any]]]]: ...
@@ -210,8 +264,9 @@ def read_rows(path: Path, columns: list[ImportColumn]) -> Iterator[Row]:
             % {"m": "、".join(missing)}
         )
     limit = settings.GONGHUI_IMPORT_MAX_ROWS
+    is_csv = path.suffix.lower() == ".csv"
     for number, cells in enumerate(raw, start=2):
-        texts = [_cell_text(c) for c in cells]
+        texts = [c.strip() for c in cells] if is_csv else [_cell_text(c) for c in cells]
         if not any(texts):
             continue
         if number - 1 > limit:
@@ -227,11 +282,14 @@ def read_rows(path: Path, columns: list[ImportColumn]) -> Iterator[Row]:
 def parse_date(text: str) -> datetime.date:
     """``2024-03-01``, ``2024/3/1``, ``20240301`` or ``2024年3月1日``."""
     cleaned = text.strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-")
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007
-        except ValueError:
-            continue
+    parts = cleaned.split("-")
+    if len(parts) == 1 and len(cleaned) == 8 and cleaned.isdigit():
+        parts = [cleaned[:4], cleaned[4:6], cleaned[6:]]
+    try:
+        if len(parts) == 3 and len(parts[0]) == 4 and all(p.isdigit() for p in parts):
+            return datetime.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        pass
     raise ValidationError(_("日期格式应为 2024-03-01。"))
 
 
@@ -260,7 +318,7 @@ def _reporter(job: ImportJob, phase: str) -> Progress:
 
 
 @transaction.atomic
-def import_job_create(*, actor: Any, kind: str, upload: UploadedFile) -> ImportJob:
+def import_job_create(*, actor: Any, kind: str, upload: File) -> ImportJob:
     """Accept an uploaded file: size, type and readable header are checked at once."""
     require(actor, Perm.EDIT_RECORDS)
     importer = importer_for(kind)
@@ -308,15 +366,21 @@ def run_check(job: ImportJob, actor: Any) -> ImportJob:
     importer = importer_for(job.kind)
     job.status = ImportStatus.CHECKING
     job.save(update_fields=["status"])
+    stage = Stage(job)
     try:
         outcome = importer.check(
             actor=actor,
             rows=read_rows(Path(job.file.path), importer.columns),
             progress=_reporter(job, "check"),
+            stage=stage,
         )
     except SpreadsheetError as exc:
+        stage.discard()
         _finish(job, ImportStatus.FAILED, None, str(exc))
         return job
+    stage.close()
+    if outcome.error_total:
+        stage.discard()
     status = ImportStatus.FAILED if outcome.error_total else ImportStatus.CHECKED
     message = (
         _("发现 %(n)s 处错误，请改正后重新上传；本次未导入任何数据。") % {"n": outcome.error_total}
@@ -334,13 +398,15 @@ class ImportAbortedError(Exception):
 
 
 def run_commit(job: ImportJob, actor: Any) -> ImportJob:
-    """Commit a checked file in one transaction. The rows are checked again inside it (the
-    database may have changed since the dry run); any error rolls everything back."""
+    """Commit a checked file in one transaction; any error rolls everything back. What the
+    dry run could not foresee (someone registered one of the people meanwhile) is caught by the
+    database's constraints inside that transaction, and reported."""
     importer = importer_for(job.kind)
     if job.status != ImportStatus.CHECKED:
         raise ValidationError({"file": [_("请先完成校验且没有错误，再确认导入。")]})
     job.status = ImportStatus.COMMITTING
     job.save(update_fields=["status"])
+    stage = Stage(job)
     try:
         with transaction.atomic():
             outcome = importer.commit(
@@ -348,6 +414,7 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
                 rows=read_rows(Path(job.file.path), importer.columns),
                 progress=_reporter(job, "commit"),
                 job=job,
+                staged=stage.chunks() if stage.exists() else None,
             )
             if outcome.error_total:
                 raise ImportAbortedError(outcome)
@@ -359,14 +426,25 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
             _("导入时发现 %(n)s 处错误（数据在校验后有变化），已全部撤销，未导入任何数据。")
             % {"n": exc.outcome.error_total},
         )
-        return job
+    except IntegrityError:
+        _finish(
+            job,
+            ImportStatus.FAILED,
+            None,
+            _(
+                "导入时发现有人在校验之后已被登记或已入会，已全部撤销，未导入任何数据。"
+                "请重新上传校验，查看具体是哪些行。"
+            ),
+        )
     except SpreadsheetError as exc:
         _finish(job, ImportStatus.FAILED, None, str(exc))
-        return job
     except Exception:
         # Unexpected (a bug, a lost connection): the transaction rolled back; say so and keep
         # the traceback in the log.
         logger.exception("import %s failed", job.pk)
         _finish(job, ImportStatus.FAILED, None, _("导入过程中出错，已全部撤销，未导入任何数据。"))
-    _finish(job, ImportStatus.DONE, outcome)
+    else:
+        _finish(job, ImportStatus.DONE, outcome)
+    finally:
+        stage.discard()
     return job

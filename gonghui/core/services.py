@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 
 from gonghui.core.crypto import Sealed
@@ -14,16 +14,35 @@ from gonghui.core.models import AccessReason, Counter, PersonalDataAccess
 from gonghui.core.permissions import Perm, require
 
 
-def counter_take(*, name: str, count: int = 1) -> int:
-    """Reserve ``count`` consecutive values of the named counter; return the first.
+def counter_values(*, name: str, count: int = 1) -> list[int]:
+    """Take ``count`` fresh values of the named counter (member card numbers, codes).
 
-    The increment is one UPDATE on the counter row, which holds the row lock until the
-    surrounding transaction ends, so two callers never receive overlapping blocks."""
+    On PostgreSQL a counter is a sequence: ``nextval`` never hands a value out twice and holds
+    no lock, so a long import does not block a clerk enrolling one member meanwhile; a
+    rolled-back caller leaves gaps, which numbers of this kind allow. On SQLite, whose immediate
+    transactions already serialise writers, the ``Counter`` row is advanced by ``count``."""
+    if connection.vendor == "postgresql":
+        sequence = f"gonghui_counter_{name}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [sequence])
+            if cursor.fetchone()[0] is None:
+                # First use on this database: continue from the Counter row, if a database
+                # moved here from SQLite has one.
+                cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}"')
+                start = Counter.objects.filter(name=name).values_list("value", flat=True).first()
+                if start:
+                    cursor.execute("SELECT setval(%s, %s)", [sequence, start])
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+            return [int(row[0]) for row in cursor.fetchall()]
     with transaction.atomic():
         Counter.objects.get_or_create(name=name)
         Counter.objects.filter(name=name).update(value=F("value") + count)
-        value = Counter.objects.filter(name=name).values_list("value", flat=True).get()
-    return int(value) - count + 1
+        last = int(Counter.objects.filter(name=name).values_list("value", flat=True).get())
+    return list(range(last - count + 1, last + 1))
+
+
+def counter_take(*, name: str) -> int:
+    return counter_values(name=name)[0]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from functools import cache
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
@@ -29,8 +31,20 @@ _SEPARATORS = re.compile(r"[\s\-]")
 _MARKUP = re.compile(r"<[a-zA-Z/!?]|javascript\s*:|&#|\bon[a-z]+\s*=", re.IGNORECASE)
 
 
-def normalize_id_number(value: str) -> str:
-    """A resident ID number (GB 11643): 18 characters, checksum, real birth date."""
+def today() -> datetime.date:
+    """Today in the platform's time zone (Asia/Shanghai). Cheaper than ``timezone.localdate``,
+    which matters when a validator runs a million times in an import."""
+    return datetime.datetime.now(_zone()).date()
+
+
+@cache
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def normalize_id_number(value: str, *, on: datetime.date | None = None) -> str:
+    """A resident ID number (GB 11643): 18 characters, checksum, real birth date (not after
+    ``on``, today by default)."""
     number = _SEPARATORS.sub("", str(value or "")).upper()
     if not number:
         raise ValidationError(_("请填写身份证号。"), code="required")
@@ -47,20 +61,21 @@ def normalize_id_number(value: str) -> str:
             _("身份证号前两位 %(p)s 不是有效的省级行政区划代码，请核对。") % {"p": number[:2]},
             code="region",
         )
-    if number[17] != ric.calc_check_digit(number):
+    check = ric.calc_check_digit(number)
+    if number[17] != check:
         raise ValidationError(
             _("身份证号校验位不正确（按 GB 11643 计算应为 %(d)s），请核对是否有输错的数字。")
-            % {"d": ric.calc_check_digit(number)},
+            % {"d": check},
             code="checksum",
         )
     try:
-        birth = ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
+        birth = id_number_birth_date(number)
+    except ValueError:
         raise ValidationError(
             _("身份证号中的出生日期 %(d)s 不存在，请核对第 7 至 14 位。") % {"d": number[6:14]},
             code="birth_date",
         ) from None
-    if birth < _EARLIEST_BIRTH or birth > timezone.localdate():
+    if birth < _EARLIEST_BIRTH or birth > (on or today()):
         raise ValidationError(
             _("身份证号中的出生日期 %(d)s 不可能，请核对第 7 至 14 位。")
             % {"d": birth.isoformat()},

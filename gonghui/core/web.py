@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from gonghui.core import counts
 from gonghui.core.permissions import has_perm
 
 
@@ -36,9 +37,28 @@ def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
+def paginate(
+    request: HttpRequest,
+    queryset: Any,
+    per_page: int | None = None,
+    *,
+    count_topic: str | None = None,
+) -> Page:
+    """A page of ``queryset``. With ``count_topic``, the total is taken from Django's cache
+    while nothing of that topic has changed (see ``core.counts``): counting a district's
+    hundred thousand members on every page view costs more than the page itself."""
     paginator = Paginator(queryset, per_page or settings.GONGHUI_PAGE_SIZE)
+    if count_topic is not None:
+        key = (getattr(request.user, "scope_path", ""), request.path, _filters(request))
+        total = counts.cached_count(count_topic, key, queryset.count)
+        paginator.count = total  # replaces the cached_property
     return paginator.get_page(request.GET.get("page"))
+
+
+def _filters(request: HttpRequest) -> str:
+    return "&".join(
+        f"{k}={v}" for k, v in sorted(request.GET.items()) if k not in {"page", "format"}
+    )
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -72,9 +72,17 @@ class Town:
 
 
 class DemoBuilder:
-    def __init__(self, data: dict[str, Any], *, seed: int = 2018, log: Callable[[str], None]):
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        seed: int = 2018,
+        members: int = MEMBER_TARGET,
+        log: Callable[[str], None],
+    ):
         self.data = data
         self.rng = random.Random(seed)
+        self.member_target = members
         self.log = log
         self.password_hash = make_password(data["password"])
         self.staff: dict[str, User] = {}
@@ -389,7 +397,7 @@ class DemoBuilder:
             u.pk: sum(e.employee_count for e in u.covered_enterprises.all()) for u in unions
         }
         total = sum(employees.values()) or 1
-        scale = MEMBER_TARGET / total
+        scale = self.member_target / total
         path = Path(settings.VAR_DIR) / "demo" / "members.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         demo_unions = {w["union"] for w in self.data["demo_workers"] if w["union"]}
@@ -636,6 +644,12 @@ class DemoBuilder:
             self.log(f"（{step.__name__}: {time.monotonic() - started:.1f} 秒）")
 
 
-def load(city: str = "jiaxing", *, seed: int = 2018, log: Callable[[str], None] = print) -> None:
+def load(
+    city: str = "jiaxing",
+    *,
+    seed: int = 2018,
+    members: int = MEMBER_TARGET,
+    log: Callable[[str], None] = print,
+) -> None:
     data = json.loads((DATA_DIR / f"{city}.json").read_text(encoding="utf-8"))
-    DemoBuilder(data, seed=seed, log=log).run()
+    DemoBuilder(data, seed=seed, members=members, log=log).run()

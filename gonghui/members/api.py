@@ -208,11 +208,7 @@ def add_member(request: HttpRequest, payload: MemberIn) -> Any:
 @router.post("/members/lookup", response=list[MembershipOut], summary="按身份证号精确查找")
 def lookup_member(request: HttpRequest, payload: LookupIn) -> Any:
     """Exact match through the keyed hash; the number is sent in the body, never in a URL."""
-    actor = staff_actor(request)
-    person = selectors.person_lookup(actor=actor, id_number=payload.id_number)
-    if person is None:
-        return []
-    return list(selectors.member_list(actor=actor, status="").filter(person=person))
+    return selectors.membership_lookup(actor=staff_actor(request), id_number=payload.id_number)
 
 
 @router.get("/members/{membership_id}", response=MembershipOut, summary="会员详情")

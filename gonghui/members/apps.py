@@ -12,3 +12,16 @@ class MembersConfig(AppConfig):
 
         badges.register("joins", selectors.pending_joins)
         badges.register("transfers", selectors.pending_transfers_in)
+
+        from django.db import transaction
+        from django.db.models.signals import post_delete, post_save
+
+        from gonghui.core import counts
+        from gonghui.members.models import Membership, Person
+
+        def changed(**kwargs: object) -> None:
+            transaction.on_commit(lambda: counts.bump("members"))
+
+        for model in (Membership, Person):
+            post_save.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}")
+            post_delete.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}-d")

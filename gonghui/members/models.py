@@ -42,11 +42,15 @@ class Person(ScopedModel):
     """A worker. The ID number and mobile are sealed at rest; look-ups go through the keyed
     hashes beside them. Birth date and sex are derived from the ID number on every save."""
 
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    # Names are searched by substring, which no b-tree serves; no index.
+    name = models.CharField(_("姓名"), max_length=50)
     id_number = SealedField(purpose=ID_NUMBER_PURPOSE, masker=mask_id_number)
-    id_number_hash = models.CharField(max_length=64, unique=True)
+    # Keyed hashes (see core.crypto.blind_index). Their uniqueness is declared in Meta, not on
+    # the field: on PostgreSQL a field-level index also gets a LIKE twin, and simple-history
+    # would copy both into the history table, slowing every bulk import for nothing.
+    id_number_hash = models.CharField(max_length=32)
     mobile = SealedField(purpose=MOBILE_PURPOSE, masker=mask_mobile, null=True)
-    mobile_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    mobile_hash = models.CharField(max_length=32, null=True, blank=True)
     birth_date = models.DateField(_("出生日期"))
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     household = models.CharField(
@@ -60,10 +64,25 @@ class Person(ScopedModel):
         null=True,
         blank=True,
         related_name="workers",
+        db_index=False,  # a partial index below: most people are imported without one
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set on people registered by a spreadsheet import: the import is their creation record
+    # (who, when, which row), see ``core.history``.
+    source_import = models.ForeignKey(
+        "core.ImportJob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    source_row = models.PositiveIntegerField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    # The history tables are read by record (``id``); their copies of foreign keys are not
+    # searched, and every index costs each bulk-imported row.
+    history = HistoricalRecords(no_db_index=["employer", "history_user", "source_import"])
     unscoped = models.Manager()
     objects = ScopedManager["Person"]()
 
@@ -71,6 +90,17 @@ class Person(ScopedModel):
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
         verbose_name = _("职工")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["id_number_hash"], name="person_id_number_unique"),
+            models.UniqueConstraint(fields=["mobile_hash"], name="person_mobile_unique"),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["employer"],
+                condition=Q(employer__isnull=False),
+                name="person_employer_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -129,8 +159,10 @@ class Membership(ScopedModel):
         verbose_name=_("所在工会"),
         on_delete=models.PROTECT,
         related_name="memberships",
+        db_index=False,  # served by the (union, status, -id) index below
     )
-    card_number = models.CharField(_("会员卡号"), max_length=20, db_index=True)
+    # Active card numbers are unique and indexed by the constraint below.
+    card_number = models.CharField(_("会员卡号"), max_length=20)
     joined_on = models.DateField(_("入会日期"))
     status = models.CharField(
         _("状态"),
@@ -141,12 +173,29 @@ class Membership(ScopedModel):
     ended_on = models.DateField(_("终止日期"), null=True, blank=True)
     end_reason = models.CharField(_("终止原因"), max_length=20, blank=True)
     end_note = models.CharField(_("说明"), max_length=200, blank=True)
-    previous = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next"
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next",
+        db_index=False,  # a partial unique constraint below: few memberships have one
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    source_import = models.ForeignKey(
+        "core.ImportJob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    source_row = models.PositiveIntegerField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        no_db_index=["person", "union", "previous", "history_user", "source_import"]
+    )
     unscoped = models.Manager()
     objects = ScopedManager["Membership"]()
 
@@ -164,6 +213,12 @@ class Membership(ScopedModel):
                 fields=["card_number"],
                 condition=Q(status="active"),
                 name="membership_active_card_unique",
+            ),
+            # A membership is continued by at most one other (a transfer).
+            models.UniqueConstraint(
+                fields=["previous"],
+                condition=Q(previous__isnull=False),
+                name="membership_previous_unique",
             ),
         ]
         indexes: ClassVar = [models.Index(fields=["union", "status", "-id"])]

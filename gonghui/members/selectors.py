@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import QuerySet
 
 from gonghui.core.scoping import get_visible
@@ -38,6 +39,54 @@ def exact_key(q: str) -> tuple[str, str] | None:
     if len(text) >= 10 and text[:2].isalpha() and card_number_valid(text):
         return "card", text
     return None
+
+
+def people_by_hashes(
+    *, id_hashes: list[str], mobile_hashes: list[str]
+) -> tuple[dict[str, tuple[int, str, str | None]], dict[str, int], dict[int, tuple[int, str]]]:
+    """For an import's duplicate checks across the whole city (deliberately unscoped: an ID
+    number is unique everywhere): people by ID hash → (id, name, mobile hash), owners of the
+    mobile hashes, and the active membership (union id, name) of those people.
+
+    On PostgreSQL each look-up is one statement with an array parameter (``= ANY``), which
+    stays cheap for thousands of values; elsewhere the ORM's ``IN``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id_number_hash, id, name, mobile_hash FROM members_person "
+                "WHERE id_number_hash = ANY(%s)",
+                [id_hashes],
+            )
+            people = {row[0]: (row[1], row[2], row[3]) for row in cursor.fetchall()}
+            cursor.execute(
+                "SELECT mobile_hash, id FROM members_person WHERE mobile_hash = ANY(%s)",
+                [mobile_hashes],
+            )
+            mobiles = {row[0]: row[1] for row in cursor.fetchall()}
+            cursor.execute(
+                "SELECT m.person_id, m.union_id, o.name FROM members_membership m "
+                "JOIN organizations_organization o ON o.id = m.union_id "
+                "WHERE m.status = 'active' AND m.person_id = ANY(%s)",
+                [[p[0] for p in people.values()]],
+            )
+            active = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        return people, mobiles, active
+    people = {
+        digest: (pk, name, mobile)
+        for digest, pk, name, mobile in Person.unscoped.filter(
+            id_number_hash__in=id_hashes
+        ).values_list("id_number_hash", "id", "name", "mobile_hash")
+    }
+    mobiles = dict(
+        Person.unscoped.filter(mobile_hash__in=mobile_hashes).values_list("mobile_hash", "id")
+    )
+    active = {
+        pid: (uid, uname)
+        for pid, uid, uname in Membership.unscoped.filter(
+            person_id__in=[p[0] for p in people.values()], status=MembershipStatus.ACTIVE
+        ).values_list("person_id", "union_id", "union__name")
+    }
+    return people, mobiles, active
 
 
 def member_list(
@@ -85,12 +134,15 @@ def person_get(*, actor: Any, id: int) -> Person:
     return get_visible(Person.objects.visible_to(actor).select_related("employer"), pk=id)
 
 
-def person_lookup(*, actor: Any, id_number: str) -> Person | None:
-    """Exact look-up by ID number through the keyed hash, within the actor's scope."""
-    return (
-        Person.objects.visible_to(actor)
-        .filter(id_number_hash=id_number_hash(normalize_id_number(id_number)))
-        .first()
+def membership_lookup(*, actor: Any, id_number: str) -> list[Membership]:
+    """The memberships in the actor's scope of the person with this ID number, newest first:
+    one indexed query (keyed hash → person → memberships), for counters and the API."""
+    digest = id_number_hash(normalize_id_number(id_number))
+    return list(
+        Membership.objects.visible_to(actor)
+        .filter(person__id_number_hash=digest)
+        .select_related("person", "union")
+        .order_by("-id")
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from gonghui.core.crypto import blind_index
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
-from gonghui.core.services import counter_take
+from gonghui.core.services import counter_values
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
     check_plain_text,
@@ -41,6 +41,8 @@ from gonghui.members.models import (
 from gonghui.organizations.models import Enterprise, Organization, OrgKind
 
 MIN_MEMBER_AGE = 16  # the minimum working age under the Labour Law
+HOUSEHOLDS = frozenset(Household.values)
+EDUCATIONS = frozenset(Education.values)
 
 
 def id_number_hash(number: str) -> str:
@@ -105,7 +107,7 @@ class CleanPerson:
     education: str
 
 
-def person_clean(data: PersonInput) -> CleanPerson:
+def person_clean(data: PersonInput, *, today: datetime.date | None = None) -> CleanPerson:
     """Validate and normalise one person; ``ValidationError`` names each bad field."""
     errors: dict[str, list[str]] = {}
     name = _plain(data.name, "name", errors)
@@ -115,7 +117,7 @@ def person_clean(data: PersonInput) -> CleanPerson:
         errors.setdefault("name", []).append(_("姓名不能超过 50 个字。"))
     id_number = ""
     try:
-        id_number = normalize_id_number(data.id_number)
+        id_number = normalize_id_number(data.id_number, on=today)
     except ValidationError as exc:
         errors.setdefault("id_number", []).extend(exc.messages)
     mobile = ""
@@ -124,9 +126,9 @@ def person_clean(data: PersonInput) -> CleanPerson:
             mobile = normalize_mobile(data.mobile)
         except ValidationError as exc:
             errors.setdefault("mobile", []).extend(exc.messages)
-    if data.household and data.household not in Household.values:
+    if data.household and data.household not in HOUSEHOLDS:
         errors.setdefault("household", []).append(_("户籍类型只能是“城镇户籍”或“农村户籍”。"))
-    if data.education and data.education not in Education.values:
+    if data.education and data.education not in EDUCATIONS:
         errors.setdefault("education", []).append(_("学历填写不正确。"))
     if errors:
         raise ValidationError(errors)
@@ -155,7 +157,7 @@ def _check_person_unique(clean: CleanPerson, *, exclude_pk: int | None = None) -
 
 def person_find(*, id_number: str) -> Person | None:
     """The person with this ID number anywhere in the city, through the keyed hash. For
-    services only: a screen must go through ``selectors.person_lookup``."""
+    services only: a screen must go through ``selectors.membership_lookup``."""
     return Person.unscoped.filter(id_number_hash=id_number_hash(id_number)).first()
 
 
@@ -234,12 +236,13 @@ def _card_prefix(root_id: int) -> str:
     return letters or "GH"
 
 
-def card_numbers(*, union: Organization, count: int) -> list[str]:
-    """Allocate ``count`` member card numbers: the city's letters, nine digits and a Luhn check
-    digit (``JX0000012344``), so a mistyped number is caught at the counter."""
-    first = counter_take(name="member_card", count=count)
-    prefix = _card_prefix(int(union.path.strip("/").split("/")[0]))
-    return [f"{prefix}{n:09d}{luhn_digit(f'{n:09d}')}" for n in range(first, first + count)]
+def card_numbers(*, path: str, count: int) -> list[str]:
+    """Allocate ``count`` member card numbers for unions under the root of ``path``: the
+    city's letters, nine digits and a Luhn check digit (``JX0000012344``), so a mistyped
+    number is caught at the counter."""
+    prefix = _card_prefix(int(path.strip("/").split("/")[0]))
+    numbers = counter_values(name="member_card", count=count)
+    return [f"{prefix}{n:09d}{luhn_digit(f'{n:09d}')}" for n in numbers]
 
 
 def card_number_valid(number: str) -> bool:
@@ -248,7 +251,11 @@ def card_number_valid(number: str) -> bool:
 
 
 def membership_problems(
-    *, birth_date: datetime.date, union: Organization, joined_on: datetime.date
+    *,
+    birth_date: datetime.date,
+    union: Organization,
+    joined_on: datetime.date,
+    today: datetime.date | None = None,
 ) -> dict[str, str]:
     """The rules a new membership must meet, by field; shared by forms, API and importers."""
     problems: dict[str, str] = {}
@@ -261,17 +268,16 @@ def membership_problems(
     )
     if years < MIN_MEMBER_AGE:
         problems["id_number"] = _("入会时未满 %(age)s 周岁，不能入会。") % {"age": MIN_MEMBER_AGE}
-    if joined_on > timezone.localdate():
+    if joined_on > (today or timezone.localdate()):
         problems["joined_on"] = _("入会日期不能晚于今天。")
     return problems
 
 
-def active_membership_problem(active: Membership | None, union: Organization) -> str | None:
-    if active is None:
-        return None
-    if active.union_id == union.pk:
+def active_membership_problem(held_union_id: int, held_union_name: str, union: Organization) -> str:
+    """Why a person who is already an active member cannot join ``union``."""
+    if held_union_id == union.pk:
         return _("此人已是本工会会员。")
-    return _("此人已是“%(union)s”的会员，请办理会员转接。") % {"union": active.union.name}
+    return _("此人已是“%(union)s”的会员，请办理会员转接。") % {"union": held_union_name}
 
 
 def _check_joinable(person: Person, union: Organization, joined_on: datetime.date) -> None:
@@ -283,8 +289,8 @@ def _check_joinable(person: Person, union: Organization, joined_on: datetime.dat
         .select_related("union")
         .first()
     )
-    problem = active_membership_problem(active, union)
-    if problem:
+    if active is not None:
+        problem = active_membership_problem(active.union_id, active.union.name, union)
         raise ValidationError({"id_number": [problem]})
 
 
@@ -302,7 +308,7 @@ def _membership_create(
         person=person,
         union=union,
         joined_on=joined_on,
-        card_number=card_number or card_numbers(union=union, count=1)[0],
+        card_number=card_number or card_numbers(path=union.path, count=1)[0],
         previous=previous,
     )
     membership._history_user = actor  # type: ignore[attr-defined]

@@ -87,7 +87,7 @@ def member_list(request: HttpRequest) -> HttpResponseBase:
         {
             "form": form,
             "within": within,
-            "page_obj": paginate(request, qs),
+            "page_obj": paginate(request, qs, count_topic="members"),
             "reasons": AccessReason.choices,
         },
     )

@@ -142,15 +142,24 @@ class EnterpriseImporter:
         changed = any(getattr(existing, f) != values[f] for f in UPDATED_FIELDS)
         return "updated" if changed else "unchanged"
 
-    def check(self, *, actor: Any, rows: Iterator[Row], progress: Progress) -> Outcome:
+    def check(
+        self, *, actor: Any, rows: Iterator[Row], progress: Progress, stage: imports.Stage
+    ) -> Outcome:
         outcome = Outcome()
         for _row, values, existing in self._rows(actor, rows, outcome, progress):
             outcome.count(self._classify(values, existing))
         return outcome
 
     def commit(
-        self, *, actor: Any, rows: Iterator[Row], progress: Progress, job: ImportJob
+        self,
+        *,
+        actor: Any,
+        rows: Iterator[Row],
+        progress: Progress,
+        job: ImportJob,
+        staged: Iterator[Any] | None,
     ) -> Outcome:
+        """Enterprises are few and go through the services one by one, validated again."""
         outcome = Outcome()
         for row, values, existing in self._rows(actor, rows, outcome, progress):
             kind = self._classify(values, existing)

@@ -22,7 +22,7 @@ from gonghui.members import services as member_services
 from gonghui.members.models import Membership
 from gonghui.organizations import services as org_services
 from gonghui.organizations.models import Enterprise, GrassrootsKind, Organization, OrgKind
-from gonghui.testing.factories import PersonInputFactory, new_credit_code, new_mobile
+from gonghui.testing.factories import new_credit_code, new_mobile, person_input
 from gonghui.unionbuilding import services as building_services
 
 PASSWORD = "test-pass-2018"
@@ -49,7 +49,7 @@ class World:
         return member_services.member_add(
             actor=self.staff(town, "clerk"),
             union=self.orgs[union],
-            data=PersonInputFactory(**person),
+            data=person_input(**person),
             joined_on=datetime.date(2020, 5, 1),
         )
 
@@ -63,8 +63,8 @@ class World:
             account_services.worker_register(
                 actor=user,
                 mobile=mobile,
-                name=PersonInputFactory().name,
-                id_number=PersonInputFactory().id_number,
+                name=person_input().name,
+                id_number=person_input().id_number,
             )
             user.refresh_from_db()
         user.test_mobile = mobile  # type: ignore[attr-defined]

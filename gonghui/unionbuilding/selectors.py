@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from gonghui.core.scoping import get_visible
 from gonghui.members.models import Membership, MembershipStatus
@@ -158,7 +159,7 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
         .filter(parent=org)
         .order_by("kind", "name")
     }
-    own = Coverage(org=None, label=f"{org.name}（本级）")
+    own = Coverage(org=None, label=_("%(org)s（本级）") % {"org": org.name})
 
     def bucket(org_id: int) -> Coverage:
         rest = paths[org_id][len(org.path) :]

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from gonghui.core import imports
+from gonghui.core.history import history_of
 from gonghui.members.models import Membership, MembershipStatus, Person
 from gonghui.members.services import card_number_valid
 from gonghui.testing.factories import new_id_number, new_mobile
@@ -63,11 +64,38 @@ def test_good_file_imports_people_memberships_and_history(world):
     sample = Person.unscoped.order_by("pk").first()
     assert sample.id_number.reveal() == rows[0][1]
     assert sample.mobile.reveal() == rows[0][2]
-    assert sample.history.count() == 1
-    record = sample.history.first()
-    assert record.history_user == world.staff("city", "clerk")
-    assert f"#{job.pk}" in record.history_change_reason
-    assert members.first().history.count() == 1
+    assert (sample.source_import_id, sample.source_row) == (job.pk, 2)
+    # The import is the creation record: who, when, which file and row.
+    created = history_of(sample)
+    assert [e.kind for e in created] == ["+"]
+    assert created[0].user == str(world.staff("city", "clerk"))
+    assert f"#{job.pk}" in created[0].reason and "第 2 行" in created[0].reason
+
+
+def test_first_change_to_an_imported_record_keeps_its_state_as_imported(world):
+    from gonghui.members import services
+
+    row = good_row(household="城镇户籍")
+    run(world, csv_upload([row]))
+    person = Person.unscoped.get()
+    services.person_update(
+        actor=world.staff("town_a", "clerk"),
+        person=person,
+        data=services.PersonInput(
+            name=person.name,
+            id_number=row[1],
+            mobile=row[2],
+            household="rural",
+            education=person.education,
+        ),
+    )
+    entries = history_of(person)
+    assert [e.kind for e in entries] == ["~", "+"]
+    assert entries[0].user == str(world.staff("town_a", "clerk"))
+    assert [(c.field, c.old, c.new) for c in entries[0].changes] == [
+        ("户籍类型", "城镇户籍", "农村户籍")
+    ]
+    assert entries[1].user == str(world.staff("city", "clerk"))
 
 
 def test_dry_run_lists_every_bad_row_and_commits_nothing(world):
@@ -146,7 +174,7 @@ def test_a_union_outside_the_scope_is_unknown(world):
     assert "不在您的管理范围内" in job.errors[0]["message"]
 
 
-def test_commit_rechecks_and_rolls_back_everything(world):
+def test_changes_since_the_dry_run_roll_the_commit_back(world):
     rows = [good_row() for _ in range(3)]
     actor = world.staff("city", "clerk")
     job = imports.import_job_create(actor=actor, kind="members", upload=csv_upload(rows))
@@ -164,6 +192,9 @@ def test_commit_rechecks_and_rolls_back_everything(world):
     )
     imports.run_commit(job, actor)
     assert job.status == "failed"
-    assert job.errors[0]["row"] == 4
-    assert "已全部撤销" in job.message
+    assert "已全部撤销" in job.message and "重新上传校验" in job.message
     assert Person.unscoped.count() == 1
+    # Checking the file again names the row.
+    again = imports.import_job_create(actor=actor, kind="members", upload=csv_upload(rows))
+    imports.run_check(again, actor)
+    assert [e["row"] for e in again.errors] == [4]

@@ -259,3 +259,28 @@ def test_demo_accounts_are_listed_only_in_demo_mode(client, settings, db):
     assert "演示账号" not in client.get(reverse("accounts:login")).content.decode()
     settings.GONGHUI_DEMO = True
     assert "演示账号" in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_list_total_is_cached_until_members_change(
+    clerk_client, world, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def view():
+        with CaptureQueriesContext(connection) as queries:
+            page = clerk_client.get(reverse("console:member_list")).content.decode()
+        roll = 'COUNT(*) AS "__count" FROM "members_membership"'
+        counts = [q for q in queries if roll in q["sql"]]
+        return page, len(counts)
+
+    for _ in range(3):
+        world.member("union_a")
+    page, counted = view()
+    assert "共 3 条" in page and counted == 1
+    page, counted = view()
+    assert "共 3 条" in page and counted == 0  # served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        world.member("union_a")
+    page, counted = view()
+    assert "共 4 条" in page and counted == 1

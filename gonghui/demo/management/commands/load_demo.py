@@ -16,10 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--city", default="jiaxing")
         parser.add_argument("--seed", type=int, default=2018)
         parser.add_argument(
+            "--members", type=int, default=loader.MEMBER_TARGET, help="about how many members"
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when organisations exist."
         )
 
-    def handle(self, *args: Any, city: str, seed: int, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, city: str, seed: int, members: int, if_empty: bool, **options: Any
+    ) -> None:
         if Organization.unscoped.exists():
             if if_empty:
                 self.stdout.write("数据库中已有数据，跳过演示数据。")
@@ -33,5 +38,7 @@ class Command(BaseCommand):
             override_settings(GONGHUI_SMS_BACKEND="gonghui.core.sms.NullBackend"),
             transaction.atomic(),
         ):
-            loader.load(city, seed=seed, log=lambda line: self.stdout.write("  " + line))
+            loader.load(
+                city, seed=seed, members=members, log=lambda line: self.stdout.write("  " + line)
+            )
         self.stdout.write(f"演示数据已生成，用时 {time.monotonic() - started:.0f} 秒。")
