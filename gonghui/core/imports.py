@@ -9,6 +9,7 @@ docs/adr/0003.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import logging
@@ -205,7 +206,8 @@ def _raw_rows(path: Path) -> Iterator[list[Any]]:
             head = probe.read(65536)
         encoding = "utf-8-sig"
         try:
-            head.decode("utf-8")
+            # Incremental, so a character cut in two at the end of the sample is not an error.
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         except UnicodeDecodeError:
             encoding = "gb18030"  # Excel on Chinese Windows saves CSV in GBK
         with path.open(encoding=encoding, newline="") as fh:

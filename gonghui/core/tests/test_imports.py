@@ -108,3 +108,13 @@ def test_leader_cannot_import(world):
 )
 def test_dates_in_the_usual_forms(text, expected):
     assert imports.parse_date(text).isoformat() == expected
+
+
+def test_utf8_file_whose_sample_ends_inside_a_character_is_still_utf8(world, tmp_path):
+    header = "姓名,身份证号,手机号,工会编码\n"
+    # 43 bytes of header, then "a" and three-byte characters: byte 65,536 falls inside one.
+    filler = "a" + "张" * 30000
+    path = tmp_path / "long.csv"
+    path.write_text(header + f"{filler},330402199001011234,,UNION_a\n", encoding="utf-8")
+    rows = list(imports.read_rows(path, imports.importer_for("members").columns))
+    assert rows[0].values["name"] == filler
