@@ -26,11 +26,11 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_stubs_ext import StrOrPromise
 from python_calamine import CalamineError, CalamineWorkbook
 
 from gonghui.core.models import ImportJob, ImportStatus
 from gonghui.core.permissions import Perm, require
+from gonghui.core.text import StrOrPromise
 
 logger = logging.getLogger("gonghui.imports")
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django_stubs_ext import StrOrPromise
+from gonghui.core.text import StrOrPromise
 
 
 @dataclass(frozen=True)

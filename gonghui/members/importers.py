@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_stubs_ext import StrOrPromise
 
 from gonghui.core import bulk, counts, imports, validators
 from gonghui.core.crypto import seal
 from gonghui.core.imports import ImportColumn, Outcome, Progress, Row
 from gonghui.core.models import ImportJob
+from gonghui.core.text import StrOrPromise
 from gonghui.members import selectors, services
 from gonghui.members.models import (
     ID_NUMBER_PURPOSE,

@@ -8,11 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_stubs_ext import StrOrPromise
 
 from gonghui.core import imports
 from gonghui.core.imports import ImportColumn, Outcome, Progress, Row
 from gonghui.core.models import ImportJob
+from gonghui.core.text import StrOrPromise
 from gonghui.core.validators import check_plain_text, normalize_credit_code
 from gonghui.organizations import services
 from gonghui.organizations.models import Enterprise, Industry, Organization, OrgKind
