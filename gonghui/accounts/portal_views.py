@@ -42,9 +42,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.is_authenticated and getattr(user, "is_worker_account", False):
         return redirect("portal:home")
+    posted = request.method == "POST"
     mode = request.POST.get("mode", "otp")
-    otp_form = OtpLoginForm(request.POST if mode == "otp" else None, prefix="otp")
-    pw_form = PasswordLoginForm(request.POST if mode == "password" else None, prefix="pw")
+    otp_form = OtpLoginForm(request.POST if posted and mode == "otp" else None, prefix="otp")
+    pw_form = PasswordLoginForm(
+        request.POST if posted and mode == "password" else None, prefix="pw"
+    )
     if request.method == "POST":
         if mode == "otp" and otp_form.is_valid():
             try:

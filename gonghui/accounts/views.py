@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gonghui.accounts import selectors, services
 from gonghui.accounts.forms import StaffEditForm, StaffForm, StaffLoginForm
+from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import apply_errors, paginate, staff_required
 from gonghui.organizations import selectors as org_selectors
@@ -37,11 +38,22 @@ class StaffLoginView(auth_views.LoginView):
         return "/console/"
 
 
+STAFF_COLUMNS = [
+    Column("姓名", lambda u: u.full_name, 12),
+    Column("登录名", lambda u: u.username, 20),
+    Column("所属组织", lambda u: u.organization.name, 30),
+    Column("角色", lambda u: "、".join(u.role_labels), 20),
+    Column("状态", lambda u: "启用" if u.is_active else "已停用", 8),
+]
+
+
 @staff_required
 @require_GET
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: HttpRequest) -> HttpResponseBase:
     q = request.GET.get("q", "").strip()
     qs = selectors.staff_list(actor=request.user, q=q)
+    if wants_export(request):
+        return export_list(request, "工作人员", STAFF_COLUMNS, qs)
     return render(request, "accounts/staff_list.html", {"page_obj": paginate(request, qs), "q": q})
 
 

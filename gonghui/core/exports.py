@@ -82,3 +82,17 @@ def xlsx_response(
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def wants_export(request: Any) -> bool:
+    return request.GET.get("format") == "xlsx"
+
+
+def export_list(request: Any, title: str, columns: list[Column], queryset: Any) -> FileResponse:
+    """The list the page shows, as a spreadsheet: same scope and filters, masked personal data.
+    Any role that may see the list may export it (``Perm.EXPORT``)."""
+    from gonghui.core.permissions import Perm, require
+
+    require(request.user, Perm.EXPORT)
+    rows = queryset.iterator(chunk_size=2000) if hasattr(queryset, "iterator") else queryset
+    return xlsx_response(title, columns, rows)

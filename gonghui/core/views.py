@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from gonghui.core import inbox
+from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.models import PersonalDataAccess
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import paginate, staff_required, worker_required
@@ -28,9 +29,22 @@ def console_home(request: HttpRequest) -> HttpResponse:
     return render(request, "console/home.html", {"org": request.user.organization})  # type: ignore[union-attr]
 
 
+ACCESS_COLUMNS = [
+    Column("时间", lambda a: a.at, 20),
+    Column("查看人", lambda a: str(a.actor), 12),
+    Column("所属组织", lambda a: a.actor_organization.name, 30),
+    Column("被查看人", lambda a: a.subject_label, 12),
+    Column("内容", lambda a: a.field, 12),
+    Column("原因", lambda a: a.get_reason_display(), 10),
+    Column("说明", lambda a: a.reason_note, 30),
+    Column("方式", lambda a: a.channel, 8),
+    Column("IP", lambda a: a.ip_address or "", 16),
+]
+
+
 @staff_required
 @require_GET
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     require(actor, Perm.AUDIT)
     qs = (
@@ -41,6 +55,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
     subject = request.GET.get("subject", "").strip()
     if subject:
         qs = qs.filter(subject_label=subject)
+    if wants_export(request):
+        return export_list(request, "个人信息访问日志", ACCESS_COLUMNS, qs)
     return render(
         request, "console/access_log.html", {"page_obj": paginate(request, qs), "subject": subject}
     )

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from gonghui.core.exports import Column, xlsx_response
+from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.forms import DecisionForm
 from gonghui.core.models import AccessReason
 from gonghui.core.permissions import Perm, has_perm, require
@@ -341,11 +341,34 @@ def union_search(request: HttpRequest) -> HttpResponse:
 # --- join applications -----------------------------------------------------------------------
 
 
+JOIN_COLUMNS = [
+    Column("申请人", lambda a: a.person.name, 10),
+    Column("身份证号", lambda a: a.person.id_number, 22),
+    Column("申请加入的工会", lambda a: a.union.name, 30),
+    Column("工作单位", lambda a: a.employer_name, 30),
+    Column("申请时间", lambda a: a.created_at, 18),
+    Column("状态", lambda a: a.get_status_display(), 8),
+    Column("审批意见", lambda a: a.decision_note, 30),
+]
+TRANSFER_COLUMNS = [
+    Column("会员", lambda t: t.membership.person.name, 10),
+    Column("会员卡号", lambda t: t.membership.card_number, 16),
+    Column("转出工会", lambda t: t.membership.union.name, 30),
+    Column("转入工会", lambda t: t.to_union.name, 30),
+    Column("发起方", lambda t: t.get_initiator_display(), 10),
+    Column("转接原因", lambda t: t.reason, 30),
+    Column("申请时间", lambda t: t.created_at, 18),
+    Column("状态", lambda t: t.get_status_display(), 8),
+]
+
+
 @staff_required
 @require_GET
-def join_list(request: HttpRequest) -> HttpResponse:
+def join_list(request: HttpRequest) -> HttpResponseBase:
     status = request.GET.get("status", RequestStatus.PENDING)
     qs = selectors.join_application_list(actor=_actor(request), status=status)
+    if wants_export(request):
+        return export_list(request, "入会申请", JOIN_COLUMNS, qs)
     return render(
         request,
         "members/join_list.html",
@@ -390,10 +413,12 @@ def join_detail(request: HttpRequest, join_id: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def transfer_list(request: HttpRequest) -> HttpResponse:
+def transfer_list(request: HttpRequest) -> HttpResponseBase:
     status = request.GET.get("status", RequestStatus.PENDING)
     direction = request.GET.get("direction", "in")
     qs = selectors.transfer_list(actor=_actor(request), status=status, direction=direction)
+    if wants_export(request):
+        return export_list(request, "会员转接", TRANSFER_COLUMNS, qs)
     return render(
         request,
         "members/transfer_list.html",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gonghui.accounts import selectors as account_selectors
-from gonghui.core.exports import Column, xlsx_response
+from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import apply_errors, paginate, staff_required
 from gonghui.organizations import selectors, services
@@ -31,11 +31,35 @@ def _actor(request: HttpRequest) -> Any:
     return request.user
 
 
+ORG_COLUMNS = [
+    Column("名称", lambda o: o.name, 30),
+    Column("层级", lambda o: o.kind_label, 16),
+    Column("组织编码", lambda o: o.code, 14),
+    Column("行政区划代码", lambda o: o.division_code, 14),
+    Column("统一社会信用代码", lambda o: o.credit_code, 22),
+    Column("上级组织", lambda o: o.parent.name if o.parent else "", 30),
+    Column("工会主席", lambda o: o.chair_name, 10),
+    Column("有效", lambda o: "是" if o.is_active else "否", 6),
+]
+PLACE_COLUMNS = [
+    Column("名称", lambda p: p.name, 30),
+    Column("类别", lambda p: p.get_tier_display(), 16),
+    Column("所属组织", lambda p: p.organization.name, 30),
+    Column("地址", lambda p: p.address, 30),
+    Column("咨询电话", lambda p: p.phone, 14),
+    Column("开放时间", lambda p: "；".join(str(o) for o in p.opening.all()), 40),
+    Column("提供的服务", lambda p: "、".join(t.name for t in p.service_types.all()), 40),
+]
+
+
 @staff_required
 @require_GET
-def org_tree(request: HttpRequest) -> HttpResponse:
+def org_tree(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
     q = request.GET.get("q", "").strip()
+    if wants_export(request):
+        orgs = selectors.organization_list(actor=actor, q=q).select_related("parent")
+        return export_list(request, "组织名录", ORG_COLUMNS, orgs)
     root = selectors.organization_get(actor=actor, id=actor.organization_id)
     context: dict[str, Any] = {"root": root, "q": q}
     if q:
@@ -229,9 +253,11 @@ def enterprise_edit(request: HttpRequest, enterprise_id: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def place_list(request: HttpRequest) -> HttpResponse:
+def place_list(request: HttpRequest) -> HttpResponseBase:
     tier = request.GET.get("tier", "")
     qs = selectors.service_place_list(actor=_actor(request), tier=tier)
+    if wants_export(request):
+        return export_list(request, "服务阵地", PLACE_COLUMNS, list(qs))
     return render(
         request,
         "organizations/place_list.html",

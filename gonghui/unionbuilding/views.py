@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gonghui.core.exports import Column, xlsx_response
+from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.forms import DecisionForm
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound
@@ -36,11 +36,40 @@ def _actor(request: HttpRequest) -> Any:
 # --- founding ---------------------------------------------------------------------------------
 
 
+FOUNDING_COLUMNS = [
+    Column("拟成立工会", lambda a: a.proposed_name, 30),
+    Column("类型", lambda a: a.get_grassroots_kind_display(), 12),
+    Column("上级工会", lambda a: a.parent.name, 30),
+    Column("拟任工会主席", lambda a: a.chair_name, 10),
+    Column("首批会员人数", lambda a: a.initial_members, 10),
+    Column("申请时间", lambda a: a.created_at, 18),
+    Column("状态", lambda a: a.get_status_display(), 8),
+    Column("审批意见", lambda a: a.decision_note, 30),
+]
+HOME_COLUMNS = [
+    Column("基层工会", lambda a: a.union.name, 30),
+    Column("评定日期", lambda a: a.assessed_on, 12),
+    Column("得分", lambda a: float(a.total_score), 8),
+    Column("等级", lambda a: a.rating.name if a.rating else "未达标", 14),
+    Column("评定人", lambda a: str(a.assessed_by), 12),
+    Column("状态", lambda a: a.get_status_display(), 8),
+]
+BRAND_COLUMNS = [
+    Column("年度", lambda p: p.year, 8),
+    Column("组织", lambda p: p.organization.name, 30),
+    Column("品牌项目", lambda p: p.title, 30),
+    Column("考核得分", lambda p: float(p.score) if p.score is not None else "", 10),
+    Column("考核意见", lambda p: p.score_note, 30),
+]
+
+
 @staff_required
 @require_GET
-def founding_list(request: HttpRequest) -> HttpResponse:
+def founding_list(request: HttpRequest) -> HttpResponseBase:
     status = request.GET.get("status", Decision.PENDING)
     qs = selectors.founding_list(actor=_actor(request), status=status)
+    if wants_export(request):
+        return export_list(request, "建会申请", FOUNDING_COLUMNS, qs)
     return render(
         request,
         "unionbuilding/founding_list.html",
@@ -187,9 +216,11 @@ def mechanism_evidence(request: HttpRequest, org_id: int, type_id: int) -> FileR
 
 @staff_required
 @require_GET
-def home_list(request: HttpRequest) -> HttpResponse:
+def home_list(request: HttpRequest) -> HttpResponseBase:
     status = request.GET.get("status", "")
     qs = selectors.home_assessment_list(actor=_actor(request), status=status)
+    if wants_export(request):
+        return export_list(request, "职工之家评定", HOME_COLUMNS, qs)
     return render(
         request,
         "unionbuilding/home_list.html",
@@ -262,9 +293,11 @@ def home_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def brand_list(request: HttpRequest) -> HttpResponse:
+def brand_list(request: HttpRequest) -> HttpResponseBase:
     year = request.GET.get("year", "")
     qs = selectors.brand_list(actor=_actor(request), year=int(year) if year.isdigit() else None)
+    if wants_export(request):
+        return export_list(request, "品牌项目", BRAND_COLUMNS, qs)
     return render(
         request, "unionbuilding/brand_list.html", {"page_obj": paginate(request, qs), "year": year}
     )

@@ -284,3 +284,8 @@ def test_list_total_is_cached_until_members_change(
         world.member("union_a")
     page, counted = view()
     assert "共 4 条" in page and counted == 1
+
+
+def test_portal_sign_in_page_opens_without_errors(client, db):
+    page = client.get(reverse("portal:login")).content.decode()
+    assert "职工登录" in page and "必填" not in page and "标红" not in page

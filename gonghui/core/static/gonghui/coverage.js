@@ -12,8 +12,8 @@
   const chart = echarts.init(el);
   chart.setOption({
     tooltip: { trigger: "axis", valueFormatter: (v) => (v === null ? "—" : v + "%") },
-    legend: { data: names },
-    grid: { left: 40, right: 20, bottom: 60, top: 40 },
+    legend: { data: names, top: 0 },
+    grid: { left: 40, right: 20, bottom: 90, top: 40 },
     xAxis: { type: "category", data: data.labels, axisLabel: { rotate: data.labels.length > 6 ? 30 : 0 } },
     yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
     series: [
