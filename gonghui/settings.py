@@ -209,6 +209,9 @@ LOGGING = {
 GONGHUI_DEMO = _flag("GONGHUI_DEMO", False)
 # Dotted path of the SMS backend; the default writes every message to the server log.
 GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.core.sms.LogBackend")
+if PRODUCTION and GONGHUI_SMS_BACKEND.endswith(".LogBackend"):
+    # Sign-in codes in a log file would let whoever reads the log sign in as any worker.
+    raise ImproperlyConfigured("Set GONGHUI_SMS_BACKEND to the SMS gateway's backend.")
 GONGHUI_SMS_SIGNATURE = os.environ.get("GONGHUI_SMS_SIGNATURE", "网上工会")
 GONGHUI_OTP_TTL_SECONDS = 300
 GONGHUI_OTP_RESEND_SECONDS = 60

@@ -29,6 +29,7 @@ from gonghui.organizations.models import Organization
 
 OTP_PURPOSE = "otp.code"
 IP_HOURLY_LIMIT = 30
+REGISTER_ATTEMPTS_PER_HOUR = 5
 
 
 def _code_hash(mobile_hash_value: str, code: str) -> str:
@@ -118,36 +119,48 @@ def _worker_username(mobile_digest: str) -> str:
 
 
 @transaction.atomic
+def _person_username(person: Person) -> str:
+    return f"p{person.pk}"
+
+
+def _link(user: User, person: Person) -> User:
+    """Bind an account to its person. The account's name stops being derived from a mobile
+    number, so a number given up and later reissued to someone else cannot lead back here."""
+    user.person = person
+    user.full_name = person.name
+    user.username = _person_username(person)
+    user.save(update_fields=["person", "full_name", "username"])
+    return user
+
+
+@transaction.atomic
 def worker_account_for_mobile(*, mobile: str) -> User:
-    """The worker account behind a verified mobile number: the person's account when the
-    number belongs to a registered person, else a not-yet-registered account for the number."""
+    """The worker account behind a verified mobile number: the account of the person who holds
+    the number now, else a not-yet-registered account for the number. Registered accounts are
+    found through their person only, never through a number they once had."""
     digest = mobile_hash(mobile)
     person = Person.unscoped.filter(mobile_hash=digest).first()
+    pending = User.objects.filter(username=_worker_username(digest), person=None).first()
     if person is not None:
         user = User.objects.filter(person=person).first()
-        if user is None:
-            user = User.objects.filter(username=_worker_username(digest), person=None).first()
-            if user is not None:
-                user.person = person
-                user.full_name = person.name
-                user.save(update_fields=["person", "full_name"])
-            else:
-                user = User.objects.create(
-                    username=f"p{person.pk}",
-                    kind=AccountKind.WORKER,
-                    person=person,
-                    full_name=person.name,
-                )
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-        return user
-    user, created = User.objects.get_or_create(
-        username=_worker_username(digest), defaults={"kind": AccountKind.WORKER}
-    )
-    if created:
+        if user is not None:
+            return user
+        if pending is not None:
+            return _link(pending, person)
+        user = User.objects.create(
+            username=_person_username(person),
+            kind=AccountKind.WORKER,
+            person=person,
+            full_name=person.name,
+        )
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    return user
+        return user
+    if pending is None:
+        pending = User.objects.create(username=_worker_username(digest), kind=AccountKind.WORKER)
+        pending.set_unusable_password()
+        pending.save(update_fields=["password"])
+    return pending
 
 
 @transaction.atomic
@@ -158,6 +171,13 @@ def worker_register(
     number); the verified mobile becomes theirs."""
     if not actor.is_worker_account or actor.person_id is not None:
         raise ValidationError({"id_number": [_("您已完成实名登记。")]})
+    # Each attempt says whether an ID number is on file: a few an hour, not a search engine.
+    attempts = f"register-attempts:{actor.pk}"
+    cache.add(attempts, 0, timeout=3600)
+    if cache.incr(attempts) > REGISTER_ATTEMPTS_PER_HOUR:
+        raise ValidationError(
+            {"id_number": [_("尝试次数过多，请一小时后再试，或联系所在工会办理。")]}
+        )
     number = normalize_mobile(mobile)
     if actor.username != _worker_username(mobile_hash(number)):
         raise ValidationError({"mobile": [_("手机号与登录时验证的不一致。")]})
@@ -179,9 +199,7 @@ def worker_register(
                 }
             ) from None
         raise
-    actor.person = person
-    actor.full_name = person.name
-    actor.save(update_fields=["person", "full_name"])
+    _link(actor, person)
     return person
 
 

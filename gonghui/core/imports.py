@@ -319,11 +319,37 @@ def _reporter(job: ImportJob, phase: str) -> Progress:
     return report
 
 
+STALE_AFTER = datetime.timedelta(hours=24)
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """An uploaded spreadsheet holds personal data in plaintext: it lives only as long as its
+    job is under way (the result and every error stay on the job)."""
+    if job.file:
+        Stage(job).discard()
+        job.file.delete(save=False)
+
+
+def expire_stale_uploads() -> int:
+    """Uploads checked or left waiting for more than a day are deleted (run at each upload;
+    crosses scopes on purpose: it is housekeeping, and shows nothing to anyone)."""
+    stale = ImportJob.unscoped.filter(
+        status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKED],
+        created_at__lt=timezone.now() - STALE_AFTER,
+    )
+    count = 0
+    for job in stale:
+        _finish(job, ImportStatus.FAILED, None, _("上传超过一天未导入，文件已删除，请重新上传。"))
+        count += 1
+    return count
+
+
 @transaction.atomic
 def import_job_create(*, actor: Any, kind: str, upload: File) -> ImportJob:
     """Accept an uploaded file: size, type and readable header are checked at once."""
     require(actor, Perm.EDIT_RECORDS)
     importer = importer_for(kind)
+    expire_stale_uploads()
     name = Path(upload.name or "").name
     if not name.lower().endswith(ALLOWED_SUFFIXES):
         raise ValidationError({"file": [_("只能上传 .xlsx 或 .csv 文件。")]})
@@ -350,6 +376,8 @@ def import_job_create(*, actor: Any, kind: str, upload: File) -> ImportJob:
 
 
 def _finish(job: ImportJob, status: str, outcome: Outcome | None, message: str = "") -> None:
+    if status in {ImportStatus.DONE, ImportStatus.FAILED}:
+        _discard_upload(job)
     job.status = status
     if outcome is not None:
         job.summary = outcome.counts

@@ -10,9 +10,9 @@ from gonghui.core.models import ImportJob
 
 
 def _job_and_actor(job_id: int, actor_id: int) -> tuple[ImportJob, object]:
-    # The job is read as the actor who started it, through the same scope as every page.
+    # The job runs as the person who uploaded it, read through the same scope as every page.
     actor = get_user_model().objects.select_related("organization").get(pk=actor_id)
-    return ImportJob.objects.visible_to(actor).get(pk=job_id), actor
+    return ImportJob.objects.visible_to(actor).get(pk=job_id, created_by=actor), actor
 
 
 @shared_task

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
@@ -152,6 +152,10 @@ def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
     actor: Any = request.user
     job = _job(request, job_id)
     require(actor, Perm.EDIT_RECORDS)
+    if job.created_by_id != actor.pk:
+        # The dry run and the commit run in the uploader's scope; someone else confirming it
+        # would import with one person's scope what another person checked.
+        raise PermissionDenied(_("只有上传该文件的工作人员可以校验和确认导入。"))
     if job.status == ImportStatus.UPLOADED:
         transaction.on_commit(lambda: tasks.import_check.delay(job.pk, actor.pk))
     elif job.status == ImportStatus.CHECKED and request.POST.get("confirm") == "1":

@@ -214,7 +214,7 @@ class MemberImporter:
         return Prepared(row.number, clean, union, joined_on)
 
     def _classify(
-        self, chunk: list[Prepared], outcome: Outcome
+        self, chunk: list[Prepared], outcome: Outcome, scope: set[int]
     ) -> list[tuple[Prepared, int | None]]:
         """Against the database: (row, existing person id or None) for rows to write. Three
         queries a chunk, whatever its size (see ``selectors.people_by_hashes``)."""
@@ -257,7 +257,9 @@ class MemberImporter:
                     outcome.error(
                         item.row,
                         self.headers["id_number"],
-                        services.active_membership_problem(held[0], held[1], item.union),
+                        services.active_membership_problem(
+                            held[0], held[1], item.union, name_it=held[0] in scope
+                        ),
                     )
                 continue
             outcome.count("existing_people")
@@ -268,6 +270,7 @@ class MemberImporter:
         self, actor: Any, rows: Iterator[Row], outcome: Outcome, progress: Progress
     ) -> Iterator[list[tuple[Prepared, int | None]]]:
         unions = self._unions(actor)
+        scope = {union.pk for union in unions.values()}
         seen: dict[int, int] = {}
         today = validators.today()
         done = 0
@@ -280,7 +283,7 @@ class MemberImporter:
                 for p in (self._prepare(r, unions, seen, outcome, today) for r in batch)
                 if p is not None
             ]
-            yield self._classify(prepared, outcome) if prepared else []
+            yield self._classify(prepared, outcome, scope) if prepared else []
             done += len(batch)
             progress(done)
 
@@ -339,7 +342,20 @@ class MemberImporter:
             return outcome
         now = timezone.now()
         done = 0
+        # The stage was written by the dry run; the unions must still be this actor's.
+        allowed = set(
+            Organization.objects.visible_to(actor)
+            .filter(kind=OrgKind.GRASSROOTS, is_active=True)
+            .values_list("pk", flat=True)
+        )
         for chunk in staged:
+            outside = sorted({row[0] for row in chunk if row[11] not in allowed})
+            for row_number in outside:
+                outcome.error(
+                    row_number, self.headers["union_code"], _("该工会不在您的管理范围内。")
+                )
+            if outcome.error_total:
+                continue
             new = [row for row in chunk if row[1] is None]
             person_ids = iter(bulk.allocate_ids(Person, len(new)))
             person_rows = []

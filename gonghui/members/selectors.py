@@ -97,9 +97,11 @@ def member_list(
     status: str = MembershipStatus.ACTIVE,
     sex: str = "",
     household: str = "",
+    key: str = "",
 ) -> QuerySet[Membership]:
-    """Members (one row per membership), newest first. ``q`` is a name (prefix or part), or an
-    exact ID number, mobile or card number."""
+    """Members (one row per membership), newest first. ``q`` matches names (any part).
+    ``key`` is an exact ID number, mobile or card number; callers take it from a request body,
+    never from a URL, so the number stays out of logs and browser history."""
     qs = Membership.objects.visible_to(actor).select_related("person", "union")
     if within is not None:
         qs = qs.filter(union__path__startswith=within.path)
@@ -109,17 +111,14 @@ def member_list(
         qs = qs.filter(person__sex=sex)
     if household:
         qs = qs.filter(person__household=household)
-    q = q.strip()
-    if q:
-        key = exact_key(q)
-        if key is None:
-            qs = qs.filter(person__name__contains=q)
-        elif key[0] == "id_number":
-            qs = qs.filter(person__id_number_hash=key[1])
-        elif key[0] == "mobile":
-            qs = qs.filter(person__mobile_hash=key[1])
-        else:
-            qs = qs.filter(card_number=key[1])
+    if q.strip():
+        qs = qs.filter(person__name__contains=q.strip())
+    if key:
+        exact = exact_key(key)
+        if exact is None:
+            return qs.none()
+        field = {"id_number": "person__id_number_hash", "mobile": "person__mobile_hash"}
+        qs = qs.filter(**{field.get(exact[0], "card_number"): exact[1]})
     return qs.order_by("-id")
 
 

@@ -76,6 +76,22 @@ def _require_staff_over(actor: Any, org: Organization, perm: Perm) -> None:
     require(actor, perm)
 
 
+def _require_current_union(actor: Any, person: Person) -> None:
+    """Only the person's current union (or a level above it) may correct their details; a
+    union the person has left keeps its history but not the pen. ``NotFound`` otherwise."""
+    path = getattr(actor, "scope_path", None) or "\0"
+    current = (
+        Membership.unscoped.filter(
+            person=person, status=MembershipStatus.ACTIVE, union__path__startswith=path
+        ).exists()
+        or JoinApplication.unscoped.filter(
+            person=person, status=RequestStatus.PENDING, union__path__startswith=path
+        ).exists()
+    )
+    if not current:
+        raise NotFound
+
+
 def _is_worker(actor: Any, person: Person) -> bool:
     return bool(getattr(actor, "is_worker_account", False)) and actor.person_id == person.pk
 
@@ -195,6 +211,7 @@ def person_update(*, actor: Any, person: Person, data: PersonInput, employer: An
     mobile, household and education but not their name or ID number."""
     worker = _is_worker(actor, person)
     if not worker:
+        _require_current_union(actor, person)
         require(actor, Perm.EDIT_RECORDS)
     clean = person_clean(data)
     if worker and (clean.id_hash != person.id_number_hash or clean.name != person.name):
@@ -273,14 +290,28 @@ def membership_problems(
     return problems
 
 
-def active_membership_problem(held_union_id: int, held_union_name: str, union: Organization) -> str:
-    """Why a person who is already an active member cannot join ``union``."""
+def active_membership_problem(
+    held_union_id: int, held_union_name: str, union: Organization, *, name_it: bool
+) -> str:
+    """Why a person who is already an active member cannot join ``union``. The union that
+    holds the membership is named only to someone allowed to see it (``name_it``)."""
     if held_union_id == union.pk:
         return _("此人已是本工会会员。")
-    return _("此人已是“%(union)s”的会员，请办理会员转接。") % {"union": held_union_name}
+    if name_it:
+        return _("此人已是“%(union)s”的会员，请办理会员转接。") % {"union": held_union_name}
+    return _("此人已是其他工会的会员，请由本人申请会员转接，或由其所在工会发起转接。")
 
 
-def _check_joinable(person: Person, union: Organization, joined_on: datetime.date) -> None:
+def _may_see(actor: Any, org: Organization, person: Person) -> bool:
+    if _is_worker(actor, person):
+        return True
+    path: str | None = getattr(actor, "scope_path", None)
+    return path is not None and org.path.startswith(path)
+
+
+def _check_joinable(
+    person: Person, union: Organization, joined_on: datetime.date, *, actor: Any
+) -> None:
     problems = membership_problems(birth_date=person.birth_date, union=union, joined_on=joined_on)
     if problems:
         raise ValidationError({k: [v] for k, v in problems.items()})
@@ -290,7 +321,9 @@ def _check_joinable(person: Person, union: Organization, joined_on: datetime.dat
         .first()
     )
     if active is not None:
-        problem = active_membership_problem(active.union_id, active.union.name, union)
+        problem = active_membership_problem(
+            active.union_id, active.union.name, union, name_it=_may_see(actor, active.union, person)
+        )
         raise ValidationError({"id_number": [problem]})
 
 
@@ -340,7 +373,7 @@ def member_add(
         person = person_register(actor=actor, data=data, employer=employer)
     elif person.name != clean.name:
         raise ValidationError({"name": [_("该身份证号已登记的姓名与填写的不一致，请核对。")]})
-    _check_joinable(person, union, joined_on)
+    _check_joinable(person, union, joined_on, actor=actor)
     return _membership_create(
         actor=actor, person=person, union=union, joined_on=joined_on, reason=_("工会直接登记")
     )
@@ -399,7 +432,7 @@ def join_apply(
     if not employer_name:
         errors.setdefault("employer_name", []).append(_("请填写工作单位。"))
     _errors(**errors)
-    _check_joinable(person, union, timezone.localdate())
+    _check_joinable(person, union, timezone.localdate(), actor=actor)
     if JoinApplication.unscoped.filter(person=person, status=RequestStatus.PENDING).exists():
         raise ValidationError({"union": [_("您已有一份待审批的入会申请，请等待审批结果。")]})
     application = JoinApplication(
@@ -436,7 +469,7 @@ def join_decide(
         errors.setdefault("decision_note", []).append(_("不同意时请填写原因，申请人会看到。"))
     _errors(**errors)
     if approve:
-        _check_joinable(application.person, application.union, timezone.localdate())
+        _check_joinable(application.person, application.union, timezone.localdate(), actor=actor)
         application.membership = _membership_create(
             actor=actor,
             person=application.person,

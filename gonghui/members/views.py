@@ -17,6 +17,7 @@ from gonghui.core.exports import Column, export_list, wants_export, xlsx_respons
 from gonghui.core.forms import DecisionForm
 from gonghui.core.models import AccessReason
 from gonghui.core.permissions import Perm, has_perm, require
+from gonghui.core.scoping import NotFound
 from gonghui.core.services import Subject, personal_data_log, personal_data_reveal
 from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
 from gonghui.members import selectors, services
@@ -136,7 +137,7 @@ def member_lookup(request: HttpRequest) -> HttpResponse:
     if found is None:
         messages.error(request, _("请输入完整的 18 位身份证号、11 位手机号或会员卡号。"))
     else:
-        qs = selectors.member_list(actor=actor, status="", q=key)
+        qs = selectors.member_list(actor=actor, status="", key=key)
     return render(
         request,
         "members/member_list.html",
@@ -242,6 +243,8 @@ def member_reveal(request: HttpRequest, membership_id: int, field: str) -> HttpR
 def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
     actor = _actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
+    if not membership.is_active:
+        raise NotFound  # a person's details are kept by their current union
     require(actor, Perm.EDIT_RECORDS)
     person = membership.person
     initial = {
