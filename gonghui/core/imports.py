@@ -201,6 +201,8 @@ def _cell_text(value: Any) -> str:
 
 
 def _raw_rows(path: Path) -> Iterator[list[Any]]:
+    if not path.exists():
+        raise SpreadsheetError(_("上传的文件已不存在，请重新上传。"))
     if path.suffix.lower() == ".csv":
         with path.open("rb") as probe:
             head = probe.read(65536)
@@ -324,10 +326,18 @@ STALE_AFTER = datetime.timedelta(hours=24)
 
 def _discard_upload(job: ImportJob) -> None:
     """An uploaded spreadsheet holds personal data in plaintext: it lives only as long as its
-    job is under way (the result and every error stay on the job)."""
-    if job.file:
-        Stage(job).discard()
-        job.file.delete(save=False)
+    job is under way (the result and every error stay on the job). The files go once the
+    job's new state is committed, so a rollback never leaves a job without its file."""
+    if not job.file:
+        return
+    paths = [Path(job.file.path), Stage(job).path]
+    job.file = None
+
+    def remove() -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(remove)
 
 
 def expire_stale_uploads() -> int:
@@ -339,17 +349,24 @@ def expire_stale_uploads() -> int:
     )
     count = 0
     for job in stale:
-        _finish(job, ImportStatus.FAILED, None, _("上传超过一天未导入，文件已删除，请重新上传。"))
+        with transaction.atomic():
+            _finish(
+                job, ImportStatus.FAILED, None, _("上传超过一天未导入，文件已删除，请重新上传。")
+            )
         count += 1
     return count
 
 
-@transaction.atomic
 def import_job_create(*, actor: Any, kind: str, upload: File) -> ImportJob:
     """Accept an uploaded file: size, type and readable header are checked at once."""
     require(actor, Perm.EDIT_RECORDS)
     importer = importer_for(kind)
     expire_stale_uploads()
+    return _import_job_create(actor=actor, importer=importer, kind=kind, upload=upload)
+
+
+@transaction.atomic
+def _import_job_create(*, actor: Any, importer: Importer, kind: str, upload: File) -> ImportJob:
     name = Path(upload.name or "").name
     if not name.lower().endswith(ALLOWED_SUFFIXES):
         raise ValidationError({"file": [_("只能上传 .xlsx 或 .csv 文件。")]})
@@ -391,11 +408,20 @@ def _finish(job: ImportJob, status: str, outcome: Outcome | None, message: str =
     job.save()
 
 
+def _claim(job: ImportJob, expected: str, new: str) -> bool:
+    """Move the job from ``expected`` to ``new`` in one conditional UPDATE; false when another
+    request got there first (or the job is in another state)."""
+    claimed = ImportJob.unscoped.filter(pk=job.pk, status=expected).update(status=new)
+    job.refresh_from_db()
+    return claimed == 1
+
+
 def run_check(job: ImportJob, actor: Any) -> ImportJob:
     """The dry run: validate every row against the rules and the database; write nothing."""
     importer = importer_for(job.kind)
-    job.status = ImportStatus.CHECKING
-    job.save(update_fields=["status"])
+    # Claim the job: of two requests to check it (a double click, two tabs) one runs.
+    if not _claim(job, ImportStatus.UPLOADED, ImportStatus.CHECKING):
+        return job
     stage = Stage(job)
     try:
         outcome = importer.check(
@@ -407,6 +433,16 @@ def run_check(job: ImportJob, actor: Any) -> ImportJob:
     except SpreadsheetError as exc:
         stage.discard()
         _finish(job, ImportStatus.FAILED, None, str(exc))
+        return job
+    except Exception:
+        logger.exception("import %s: check failed", job.pk)
+        stage.discard()
+        _finish(
+            job,
+            ImportStatus.FAILED,
+            None,
+            _("校验过程中出错，未导入任何数据。请检查文件后重新上传。"),
+        )
         return job
     stage.close()
     if outcome.error_total:
@@ -432,10 +468,8 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
     dry run could not foresee (someone registered one of the people meanwhile) is caught by the
     database's constraints inside that transaction, and reported."""
     importer = importer_for(job.kind)
-    if job.status != ImportStatus.CHECKED:
-        raise ValidationError({"file": [_("请先完成校验且没有错误，再确认导入。")]})
-    job.status = ImportStatus.COMMITTING
-    job.save(update_fields=["status"])
+    if not _claim(job, ImportStatus.CHECKED, ImportStatus.COMMITTING):
+        raise ValidationError({"file": [_("该文件正在导入或已处理，不能重复确认。")]})
     stage = Stage(job)
     try:
         with transaction.atomic():

@@ -22,17 +22,12 @@ def counter_values(*, name: str, count: int = 1) -> list[int]:
     rolled-back caller leaves gaps, which numbers of this kind allow. On SQLite, whose immediate
     transactions already serialise writers, the ``Counter`` row is advanced by ``count``."""
     if connection.vendor == "postgresql":
-        sequence = f"gonghui_counter_{name}"
+        # The sequence exists: migrations create one per counter (core 0002).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s)", [sequence])
-            if cursor.fetchone()[0] is None:
-                # First use on this database: continue from the Counter row, if a database
-                # moved here from SQLite has one.
-                cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}"')
-                start = Counter.objects.filter(name=name).values_list("value", flat=True).first()
-                if start:
-                    cursor.execute("SELECT setval(%s, %s)", [sequence, start])
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+            cursor.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                [f"gonghui_counter_{name}", count],
+            )
             return [int(row[0]) for row in cursor.fetchall()]
     with transaction.atomic():
         Counter.objects.get_or_create(name=name)

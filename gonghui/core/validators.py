@@ -25,10 +25,16 @@ _PROVINCES = frozenset(
     + [50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]
 )
 _EARLIEST_BIRTH = datetime.date(1900, 1, 1)
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _SEPARATORS = re.compile(r"[\s\-]")
 # A "<" immediately followed by a letter, "/", "!" or "?" starts a tag, a comment or a declaration.
 _MARKUP = re.compile(r"<[a-zA-Z/!?]|javascript\s*:|&#|\bon[a-z]+\s*=", re.IGNORECASE)
+
+
+def digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and full-width "１", which ``int``
+    then refuses or which would hash differently from the same number typed normally."""
+    return text.isascii() and text.isdigit()
 
 
 def today() -> datetime.date:
@@ -52,7 +58,7 @@ def normalize_id_number(value: str, *, on: datetime.date | None = None) -> str:
         raise ValidationError(
             _("身份证号应为 18 位，当前为 %(n)s 位，请核对。") % {"n": len(number)}, code="length"
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not digits(number[:17]) or not (digits(number[17]) or number[17] == "X"):
         raise ValidationError(
             _("身份证号前 17 位应为数字，最后一位为数字或 X，请核对。"), code="format"
         )
@@ -139,7 +145,7 @@ def normalize_mobile(value: str) -> str:
 def normalize_division_code(value: str) -> str:
     """An administrative division code: 6 digits (county), 9 (town) or 12 (village)."""
     code = _SEPARATORS.sub("", str(value or ""))
-    if not code.isdigit() or len(code) not in (6, 9, 12):
+    if not digits(code) or len(code) not in (6, 9, 12):
         raise ValidationError(
             _("行政区划代码应为 6 位（县级）、9 位（乡镇街道）或 12 位（村社区）数字。"),
             code="format",

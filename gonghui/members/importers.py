@@ -342,18 +342,25 @@ class MemberImporter:
             return outcome
         now = timezone.now()
         done = 0
-        # The stage was written by the dry run; the unions must still be this actor's.
-        allowed = set(
+        # The stage was written by the dry run; the unions must still be this actor's, and
+        # still in place.
+        unions = dict(
             Organization.objects.visible_to(actor)
-            .filter(kind=OrgKind.GRASSROOTS, is_active=True)
-            .values_list("pk", flat=True)
+            .filter(kind=OrgKind.GRASSROOTS)
+            .values_list("pk", "is_active")
         )
         for chunk in staged:
-            outside = sorted({row[0] for row in chunk if row[11] not in allowed})
-            for row_number in outside:
-                outcome.error(
-                    row_number, self.headers["union_code"], _("该工会不在您的管理范围内。")
-                )
+            for row in chunk:
+                if row[11] not in unions:
+                    outcome.error(
+                        row[0], self.headers["union_code"], _("该工会不在您的管理范围内。")
+                    )
+                elif not unions[row[11]]:
+                    outcome.error(
+                        row[0],
+                        self.headers["union_code"],
+                        _("该工会已在校验后撤销，请改填其他工会编码后重新上传。"),
+                    )
             if outcome.error_total:
                 continue
             new = [row for row in chunk if row[1] is None]

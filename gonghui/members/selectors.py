@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from gonghui.core.scoping import get_visible
-from gonghui.core.validators import normalize_id_number, normalize_mobile
+from gonghui.core.validators import digits, normalize_id_number, normalize_mobile
 from gonghui.members.models import (
     JoinApplication,
     Membership,
@@ -31,7 +31,7 @@ def exact_key(q: str) -> tuple[str, str] | None:
             return "id_number", id_number_hash(normalize_id_number(text))
         except ValidationError:
             return None
-    if len(text) == 11 and text.isdigit():
+    if len(text) == 11 and digits(text):
         try:
             return "mobile", mobile_hash(normalize_mobile(text))
         except ValidationError:

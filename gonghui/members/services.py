@@ -19,6 +19,7 @@ from gonghui.core.services import counter_values
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
     check_plain_text,
+    digits,
     id_number_birth_date,
     id_number_sex,
     normalize_id_number,
@@ -264,7 +265,7 @@ def card_numbers(*, path: str, count: int) -> list[str]:
 
 def card_number_valid(number: str) -> bool:
     body = number[-10:-1]
-    return len(number) >= 10 and body.isdigit() and luhn_digit(body) == number[-1]
+    return len(number) >= 10 and digits(body) and luhn_digit(body) == number[-1]
 
 
 def membership_problems(
@@ -390,6 +391,9 @@ def membership_end(
 ) -> Membership:
     """Leaving the union (退会): the membership is closed, never deleted."""
     _require_staff_over(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
+    # Lock first, then check the locked row: a transfer accepted meanwhile (which takes the
+    # same lock) is seen here as "transferred", not overwritten with "left".
+    membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     errors: dict[str, list[str]] = {}
     note = _plain(note, "note", errors)
     if reason not in LeaveReason.values:
@@ -403,7 +407,6 @@ def membership_end(
     ).exists():
         errors.setdefault("reason", []).append(_("该会员有待处理的转接申请，请先处理。"))
     _errors(**errors)
-    membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     membership.status = MembershipStatus.LEFT
     membership.ended_on, membership.end_reason, membership.end_note = ended_on, reason, note
     membership._history_user = actor  # type: ignore[attr-defined]
@@ -517,6 +520,8 @@ def transfer_request(
     else:
         _require_staff_over(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
         initiator = TransferInitiator.OLD_UNION
+    # The membership's state is read under its lock (see membership_end).
+    membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     errors: dict[str, list[str]] = {}
     reason = _plain(reason, "reason", errors)
     if not reason:
@@ -567,6 +572,11 @@ def transfer_decide(
         errors.setdefault("decision_note", []).append(_("原会籍已终止，不能转接。"))
     if not accept and not note:
         errors.setdefault("decision_note", []).append(_("不同意转入时请填写原因。"))
+    target = Organization.unscoped.get(pk=transfer.to_union_id)
+    if accept and (target.kind != OrgKind.GRASSROOTS or not target.is_active):
+        errors.setdefault("decision_note", []).append(
+            _("转入工会已撤销，不能接收。请不同意本次转接，由会员改转其他工会。")
+        )
     _errors(**errors)
     today = timezone.localdate()
     if accept:

@@ -96,7 +96,7 @@ class EnterpriseImporter:
                     _("行业应为国民经济行业门类，见“行业”工作表。"),
                 )
             count = row.get("employee_count").replace(",", "")
-            if not count.isdigit():
+            if not (count.isascii() and count.isdecimal()):
                 outcome.error(row.number, self.headers["employee_count"], _("职工人数应为整数。"))
             else:
                 values["employee_count"] = int(count)

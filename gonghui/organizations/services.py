@@ -140,8 +140,11 @@ def organization_create(
         }
     )
     _check_unique(fields)
-    if not fields["code"]:
-        fields["code"] = f"G{counter_take(name='organization_code'):07d}"
+    while not fields["code"]:
+        # Automatic codes skip any that someone typed by hand.
+        code = f"G{counter_take(name='organization_code'):07d}"
+        if not Organization.unscoped.filter(code=code).exists():
+            fields["code"] = code
     org = Organization(
         parent=parent,
         kind=kind,

@@ -83,13 +83,16 @@ def test_a_union_in_another_branch_is_not_named_in_refusals(world):
     assert "其他工会" in message and world.union_b.name not in message
 
 
-def test_uploaded_spreadsheets_are_deleted_when_the_job_ends(world, settings):
+def test_uploaded_spreadsheets_are_deleted_when_the_job_ends(
+    world, django_capture_on_commit_callbacks
+):
     actor = world.staff("city", "clerk")
     row = ["孙九", new_id_number(), "", "UNION_a", "", "", ""]
     job = imports.import_job_create(actor=actor, kind="members", upload=csv_upload([row]))
     path = Path(job.file.path)
     imports.run_check(job, actor)
-    imports.run_commit(job, actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.run_commit(job, actor)
     assert job.status == "done" and not path.exists() and not job.file
     assert not Path(str(path) + ".stage").exists()
     stale = imports.import_job_create(actor=actor, kind="members", upload=csv_upload([row]))
@@ -97,7 +100,8 @@ def test_uploaded_spreadsheets_are_deleted_when_the_job_ends(world, settings):
     ImportJob.unscoped.filter(pk=stale.pk).update(
         created_at=stale.created_at - datetime.timedelta(days=2)
     )
-    imports.import_job_create(actor=actor, kind="members", upload=csv_upload([row]))
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.import_job_create(actor=actor, kind="members", upload=csv_upload([row]))
     stale.refresh_from_db()
     assert stale.status == "failed" and not stale_path.exists()
 

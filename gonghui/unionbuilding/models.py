@@ -194,6 +194,13 @@ class HomeAssessment(ScopedModel):
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
         ordering = ("-assessed_on", "-id")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["union"],
+                condition=Q(status="submitted"),
+                name="home_one_submitted_per_union",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"home {self.union_id} {self.assessed_on}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from gonghui.core.scoping import get_visible
@@ -171,7 +171,11 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
         Enterprise.objects.visible_to(actor)
         .filter(area__path__startswith=org.path, is_active=True)
         .values("area_id")
-        .annotate(n=Count("id"), unionised=Count("union_id"), employees=Sum("employee_count"))
+        .annotate(
+            n=Count("id"),
+            unionised=Count("id", filter=Q(union__is_active=True)),
+            employees=Sum("employee_count"),
+        )
     )
     for row in enterprise_rows:
         target = bucket(row["area_id"])
@@ -180,7 +184,11 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
         target.employees += row["employees"] or 0
     member_rows = (
         Membership.objects.visible_to(actor)
-        .filter(union__path__startswith=org.path, status=MembershipStatus.ACTIVE)
+        .filter(
+            union__path__startswith=org.path,
+            union__is_active=True,
+            status=MembershipStatus.ACTIVE,
+        )
         .values("union_id")
         .annotate(n=Count("id"))
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -141,7 +141,13 @@ def founding_decide(
         errors.setdefault("decision_note", []).append(_("该申请已处理，不能重复审批。"))
     _raise(errors)
     if approve:
-        enterprises = list(application.enterprises.select_related("area"))
+        # Lock the enterprises (in key order) before checking them: two approvals that share
+        # an enterprise cannot both pass the check and both take it.
+        enterprises = list(
+            Enterprise.unscoped.select_for_update()
+            .filter(pk__in=application.enterprises.values("pk"))
+            .order_by("pk")
+        )
         if any(e.union_id for e in enterprises):
             raise ValidationError(
                 {"decision_note": [_("有企业已被其他工会覆盖，请退回重新申请。")]}
@@ -216,7 +222,11 @@ def mechanism_save(
     if evidence is not None:
         mechanism.evidence = evidence
     mechanism._history_user = actor  # type: ignore[attr-defined]
-    mechanism.save()
+    try:
+        with transaction.atomic():
+            mechanism.save()
+    except IntegrityError:
+        raise ValidationError({"type": [_("该制度刚被他人登记，请刷新后再修改。")]}) from None
     return mechanism
 
 
@@ -271,7 +281,11 @@ def home_assess(
         assessed_by=actor,
     )
     assessment._history_user = actor  # type: ignore[attr-defined]
-    assessment.save()
+    try:
+        with transaction.atomic():
+            assessment.save()
+    except IntegrityError:
+        raise ValidationError({"union": [_("该工会已有一份待审核的评定。")]}) from None
     HomeAssessmentScore.objects.bulk_create(
         HomeAssessmentScore(
             assessment=assessment, item=item, score=scores[item.pk][0], note=scores[item.pk][1]
@@ -331,7 +345,13 @@ def brand_register(
         created_by=actor,
     )
     project._history_user = actor  # type: ignore[attr-defined]
-    project.save()
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"year": [_("%(o)s %(y)s 年度已申报品牌项目。") % {"o": organization.name, "y": year}]}
+        ) from None
     return project
 
 

@@ -295,7 +295,9 @@ def home_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
 @require_GET
 def brand_list(request: HttpRequest) -> HttpResponseBase:
     year = request.GET.get("year", "")
-    qs = selectors.brand_list(actor=_actor(request), year=int(year) if year.isdigit() else None)
+    qs = selectors.brand_list(
+        actor=_actor(request), year=int(year) if year.isascii() and year.isdecimal() else None
+    )
     if wants_export(request):
         return export_list(request, "品牌项目", BRAND_COLUMNS, qs)
     return render(
@@ -375,9 +377,9 @@ COVERAGE_COLUMNS = [
 @require_GET
 def coverage(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
-    org_id = request.GET.get("org") or actor.organization_id
+    org_id = str(request.GET.get("org") or actor.organization_id)
     org = org_selectors.organization_get(
-        actor=actor, id=int(org_id) if str(org_id).isdigit() else 0
+        actor=actor, id=int(org_id) if org_id.isascii() and org_id.isdecimal() else 0
     )
     report = selectors.coverage_report(actor=actor, org=org)
     if request.GET.get("format") == "xlsx":

@@ -163,3 +163,15 @@ def test_division_codes(value, ok):
     else:
         with pytest.raises(ValidationError):
             validators.normalize_division_code(value)
+
+
+@pytest.mark.parametrize("value", ["１３８００１３８０００", "13８00138000", "1380013800²"])
+def test_full_width_and_other_unicode_digits_are_not_a_mobile(value):
+    with pytest.raises(ValidationError):
+        validators.normalize_mobile(value)
+
+
+@pytest.mark.parametrize("value", ["²30402199001011234", "33040219900101123４"])
+def test_unicode_digits_in_an_id_number_get_a_message_not_a_crash(value):
+    with pytest.raises(ValidationError):
+        validators.normalize_id_number(value)
