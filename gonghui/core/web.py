@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -16,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from gonghui.core import counts
-from gonghui.core.permissions import has_perm
+from gonghui.core.permissions import has_perm, require
 
 
 def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -29,6 +31,28 @@ def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
                 form.add_error(target, error.messages)
     else:
         form.add_error(None, exc.messages)
+
+
+def decided(
+    request: HttpRequest,
+    form: Any,
+    perm: Any,
+    decide: Callable[[bool, str], object],
+    success: str,
+) -> bool:
+    """Handle a posted approve / refuse form: the role, the service call ``decide(approve,
+    note)``, the messages. True when the decision was recorded."""
+    require(request.user, perm)
+    if not form.is_valid():
+        return False
+    try:
+        decide(form.approved, form.cleaned_data["note"])
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        messages.error(request, error_text(exc))
+        return False
+    messages.success(request, success)
+    return True
 
 
 def error_text(exc: ValidationError) -> str:

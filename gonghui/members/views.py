@@ -19,7 +19,14 @@ from gonghui.core.models import AccessReason
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.services import Subject, personal_data_log, personal_data_reveal
-from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
+from gonghui.core.web import (
+    apply_errors,
+    client_ip,
+    decided,
+    error_text,
+    paginate,
+    staff_required,
+)
 from gonghui.members import selectors, services
 from gonghui.members.forms import (
     LeaveForm,
@@ -384,22 +391,16 @@ def join_detail(request: HttpRequest, join_id: int) -> HttpResponse:
     actor = _actor(request)
     application = selectors.join_application_get(actor=actor, id=join_id)
     form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        require(actor, Perm.DECIDE_MEMBERSHIP)
-        if form.is_valid():
-            try:
-                services.join_decide(
-                    actor=actor,
-                    application=application,
-                    approve=form.cleaned_data["decision"] == "approve",
-                    note=form.cleaned_data["note"],
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-                messages.error(request, error_text(exc))
-            else:
-                messages.success(request, _("已处理入会申请。"))
-                return redirect("console:join_detail", application.pk)
+    if request.method == "POST" and decided(
+        request,
+        form,
+        Perm.DECIDE_MEMBERSHIP,
+        lambda approve, note: services.join_decide(
+            actor=actor, application=application, approve=approve, note=note
+        ),
+        _("已处理入会申请。"),
+    ):
+        return redirect("console:join_detail", application.pk)
     return render(
         request,
         "members/join_detail.html",
@@ -442,25 +443,25 @@ def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
     path = actor.scope_path or ""
     is_receiver = transfer.to_union.path.startswith(path)
     is_sender = transfer.membership.union.path.startswith(path)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("decision") == "cancel":
         require(actor, Perm.DECIDE_MEMBERSHIP)
         try:
-            if request.POST.get("decision") == "cancel":
-                services.transfer_cancel(actor=actor, transfer=transfer)
-                messages.success(request, _("已撤回转接申请。"))
-                return redirect("console:transfer_detail", transfer.pk)
-            if form.is_valid():
-                services.transfer_decide(
-                    actor=actor,
-                    transfer=transfer,
-                    accept=form.cleaned_data["decision"] == "approve",
-                    note=form.cleaned_data["note"],
-                )
-                messages.success(request, _("已处理转接申请。"))
-                return redirect("console:transfer_detail", transfer.pk)
+            services.transfer_cancel(actor=actor, transfer=transfer)
         except ValidationError as exc:
-            apply_errors(form, exc)
             messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("已撤回转接申请。"))
+            return redirect("console:transfer_detail", transfer.pk)
+    elif request.method == "POST" and decided(
+        request,
+        form,
+        Perm.DECIDE_MEMBERSHIP,
+        lambda accept, note: services.transfer_decide(
+            actor=actor, transfer=transfer, accept=accept, note=note
+        ),
+        _("已处理转接申请。"),
+    ):
+        return redirect("console:transfer_detail", transfer.pk)
     return render(
         request,
         "members/transfer_detail.html",

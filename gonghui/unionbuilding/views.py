@@ -15,7 +15,7 @@ from gonghui.core.exports import Column, export_list, wants_export, xlsx_respons
 from gonghui.core.forms import DecisionForm
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound
-from gonghui.core.web import apply_errors, error_text, paginate, staff_required
+from gonghui.core.web import apply_errors, decided, paginate, staff_required
 from gonghui.organizations import selectors as org_selectors
 from gonghui.organizations.models import OrgKind
 from gonghui.unionbuilding import selectors, services
@@ -105,22 +105,16 @@ def founding_detail(request: HttpRequest, founding_id: int) -> HttpResponse:
     actor = _actor(request)
     application = selectors.founding_get(actor=actor, id=founding_id)
     form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        require(actor, Perm.APPROVE)
-        if form.is_valid():
-            try:
-                services.founding_decide(
-                    actor=actor,
-                    application=application,
-                    approve=form.approved,
-                    note=form.cleaned_data["note"],
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-                messages.error(request, error_text(exc))
-            else:
-                messages.success(request, _("已处理建会申请。"))
-                return redirect("console:founding_detail", application.pk)
+    if request.method == "POST" and decided(
+        request,
+        form,
+        Perm.APPROVE,
+        lambda approve, note: services.founding_decide(
+            actor=actor, application=application, approve=approve, note=note
+        ),
+        _("已处理建会申请。"),
+    ):
+        return redirect("console:founding_detail", application.pk)
     return render(
         request,
         "unionbuilding/founding_detail.html",
@@ -260,22 +254,16 @@ def home_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
     actor = _actor(request)
     assessment = selectors.home_assessment_get(actor=actor, id=assessment_id)
     form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        require(actor, Perm.APPROVE)
-        if form.is_valid():
-            try:
-                services.home_decide(
-                    actor=actor,
-                    assessment=assessment,
-                    approve=form.approved,
-                    note=form.cleaned_data["note"],
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-                messages.error(request, error_text(exc))
-            else:
-                messages.success(request, _("已审核。"))
-                return redirect("console:home_detail", assessment.pk)
+    if request.method == "POST" and decided(
+        request,
+        form,
+        Perm.APPROVE,
+        lambda approve, note: services.home_decide(
+            actor=actor, assessment=assessment, approve=approve, note=note
+        ),
+        _("已审核。"),
+    ):
+        return redirect("console:home_detail", assessment.pk)
     return render(
         request,
         "unionbuilding/home_detail.html",
