@@ -10,18 +10,18 @@ class MembersConfig(AppConfig):
         from gonghui.core import badges
         from gonghui.members import importers, inbox, selectors  # noqa: F401  (registers importer, inbox)
 
-        badges.register("joins", selectors.pending_joins)
-        badges.register("transfers", selectors.pending_transfers_in)
+        badges.register("joins", selectors.pending_joins, topic="members")
+        badges.register("transfers", selectors.pending_transfers_in, topic="members")
 
         from django.db import transaction
         from django.db.models.signals import post_delete, post_save
 
         from gonghui.core import counts
-        from gonghui.members.models import Membership, Person
+        from gonghui.members.models import JoinApplication, Membership, Person, TransferRequest
 
         def changed(**kwargs: object) -> None:
             transaction.on_commit(lambda: counts.bump("members"))
 
-        for model in (Membership, Person):
+        for model in (Membership, Person, JoinApplication, TransferRequest):
             post_save.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}")
             post_delete.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}-d")

@@ -141,8 +141,32 @@ def membership_lookup(*, actor: Any, id_number: str) -> list[Membership]:
         Membership.objects.visible_to(actor)
         .filter(person__id_number_hash=digest)
         .select_related("person", "union")
+        .only(*LOOKUP_FIELDS)
         .order_by("-id")
     )
+
+
+# What a look-up shows; fewer columns to compile, fetch and decrypt on a path that must be fast.
+LOOKUP_FIELDS = (
+    "id",
+    "union_id",
+    "card_number",
+    "joined_on",
+    "status",
+    "ended_on",
+    "previous_id",
+    "person__id",
+    "person__name",
+    "person__sex",
+    "person__birth_date",
+    "person__id_number",
+    "person__mobile",
+    "person__household",
+    "person__education",
+    "union__id",
+    "union__name",
+    "union__path",
+)
 
 
 def person_memberships(*, person: Person) -> QuerySet[Membership]:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -96,6 +97,7 @@ def member_list(request: HttpRequest) -> HttpResponseBase:
             "form": form,
             "within": within,
             "page_obj": paginate(request, qs, count_topic="members"),
+            "detail_base": reverse("console:member_list"),
             "reasons": AccessReason.choices,
         },
     )
@@ -153,6 +155,7 @@ def member_lookup(request: HttpRequest) -> HttpResponse:
             "page_obj": paginate(request, qs),
             "reasons": AccessReason.choices,
             "lookup": True,
+            "detail_base": reverse("console:member_list"),
         },
     )
 
