@@ -22,6 +22,23 @@ class Counter(models.Model):
         return f"{self.name}={self.value}"
 
 
+class Decided(models.Model):
+    """Who asked and who decided, for requests an upper level approves or refuses."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class AccessReason(models.TextChoices):
     VERIFY_IDENTITY = "verify", _("核实身份")
     HANDLE_CASE = "case", _("办理业务")

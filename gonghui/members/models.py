@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from typing import ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from gonghui.core.crypto import mask_id_number, mask_mobile
 from gonghui.core.fields import SealedField
+from gonghui.core.models import Decided
 from gonghui.core.scoping import ScopedManager, ScopedModel, subtree_q
 
 ID_NUMBER_PURPOSE = "person.id_number"
@@ -238,7 +238,7 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
-class JoinApplication(ScopedModel):
+class JoinApplication(ScopedModel, Decided):
     """A worker's application to join a grassroots union (入会), decided by that union."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("union",)
@@ -256,15 +256,6 @@ class JoinApplication(ScopedModel):
     status = models.CharField(
         max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
     membership = models.OneToOneField(
         Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -295,7 +286,7 @@ class TransferInitiator(models.TextChoices):
     OLD_UNION = "old_union", _("原工会发起")
 
 
-class TransferRequest(ScopedModel):
+class TransferRequest(ScopedModel, Decided):
     """会员转接: moving an active membership to another union, accepted by the new union.
 
     Visible to both unions' subtrees and to the worker."""
@@ -316,15 +307,6 @@ class TransferRequest(ScopedModel):
     status = models.CharField(
         max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
     new_membership = models.OneToOneField(
         Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

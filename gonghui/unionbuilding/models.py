@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from gonghui.core.models import Decided
 from gonghui.core.scoping import ScopedManager, ScopedModel
 from gonghui.organizations.models import GrassrootsKind
 
@@ -22,7 +23,7 @@ class Decision(models.TextChoices):
     REFUSED = "refused", _("未批准")
 
 
-class FoundingApplication(ScopedModel):
+class FoundingApplication(ScopedModel, Decided):
     """建会: an application to found a grassroots union under ``parent``, decided by a
     reviewer of ``parent`` or above. Approval creates the union and links the enterprises."""
 
@@ -44,15 +45,6 @@ class FoundingApplication(ScopedModel):
     planned_on = models.DateField(_("拟成立日期"))
     note = models.CharField(_("申请说明"), max_length=500, blank=True)
     status = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
     union = models.OneToOneField(
         "organizations.Organization",
         on_delete=models.PROTECT,
