@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, User
 from gonghui.core.crypto import blind_index
-from gonghui.core.permissions import Perm, Role, require
-from gonghui.core.scoping import NotFound
+from gonghui.core.permissions import Perm, Role
+from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import check_plain_text, normalize_mobile
 from gonghui.members.models import Person
@@ -303,9 +303,7 @@ def staff_create(
     from another system, or many demo accounts sharing one password) instead of a plaintext
     one; it must be a hash Django recognises."""
     if actor is not None:
-        if not organization.path.startswith(actor.scope_path or "\0"):
-            raise NotFound
-        require(actor, Perm.MANAGE_STAFF)
+        require_within(actor, organization, Perm.MANAGE_STAFF)
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
     if not username or not username.replace("-", "").replace("_", "").isalnum():
@@ -350,13 +348,9 @@ def staff_create(
 def staff_update(
     *, actor: Any, user: User, full_name: str, roles: list[str], is_active: bool
 ) -> User:
-    if (
-        not user.is_staff_account
-        or user.organization is None
-        or not user.organization.path.startswith(actor.scope_path or "\0")
-    ):
+    if not user.is_staff_account or user.organization is None:
         raise NotFound
-    require(actor, Perm.MANAGE_STAFF)
+    require_within(actor, user.organization, Perm.MANAGE_STAFF)
     if user.pk == actor.pk and (not is_active or Role.ADMIN not in roles):
         raise ValidationError({"roles": [_("不能取消自己的管理员角色或停用自己的账号。")]})
     try:

@@ -127,3 +127,16 @@ def get_visible(queryset: QuerySet[M], **lookup: Any) -> M:
         return queryset.get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound from None
+
+
+def require_within(actor: Any, org: ScopedOrganization, perm: Any = None) -> None:
+    """Services receive objects that views fetched through selectors; this guards callers that
+    did not. ``NotFound`` unless ``org`` lies in the actor's subtree; then, when ``perm`` is
+    given, the role must allow it (``PermissionDenied``)."""
+    path = getattr(actor, "scope_path", None)
+    if not path or not org.path.startswith(path):
+        raise NotFound
+    if perm is not None:
+        from gonghui.core.permissions import require
+
+        require(actor, perm)

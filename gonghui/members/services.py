@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from gonghui.core.crypto import blind_index
 from gonghui.core.permissions import Perm, require
-from gonghui.core.scoping import NotFound
+from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.services import counter_values
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
@@ -67,14 +67,6 @@ def _plain(value: str, field: str, errors: dict[str, list[str]]) -> str:
     except ValidationError as exc:
         errors.setdefault(field, []).extend(exc.messages)
     return value
-
-
-def _require_staff_over(actor: Any, org: Organization, perm: Perm) -> None:
-    """The actor acts on ``org`` only if it lies in their subtree; then the role must allow."""
-    path = getattr(actor, "scope_path", None)
-    if not path or not org.path.startswith(path):
-        raise NotFound
-    require(actor, perm)
 
 
 def _require_current_union(actor: Any, person: Person) -> None:
@@ -367,7 +359,7 @@ def member_add(
 ) -> Membership:
     """Staff enrol a worker directly (at a counter, from paper forms): the person is found by
     ID number or registered, then becomes a member of ``union``."""
-    _require_staff_over(actor, union, Perm.EDIT_RECORDS)
+    require_within(actor, union, Perm.EDIT_RECORDS)
     clean = person_clean(data)
     person = Person.unscoped.filter(id_number_hash=clean.id_hash).first()
     if person is None:
@@ -390,7 +382,7 @@ def membership_end(
     note: str = "",
 ) -> Membership:
     """Leaving the union (退会): the membership is closed, never deleted."""
-    _require_staff_over(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
+    require_within(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
     # Lock first, then check the locked row: a transfer accepted meanwhile (which takes the
     # same lock) is seen here as "transferred", not overwritten with "left".
     membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
@@ -428,7 +420,7 @@ def join_apply(
 ) -> JoinApplication:
     """入会申请: a worker applies for themself, or staff file it on the worker's behalf."""
     if not _is_worker(actor, person):
-        _require_staff_over(actor, union, Perm.EDIT_RECORDS)
+        require_within(actor, union, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
     employer_name = _plain(employer_name, "employer_name", errors)
     note = _plain(note, "note", errors)
@@ -462,7 +454,7 @@ def join_decide(
 ) -> JoinApplication:
     """The union approves (the worker becomes a member) or refuses (with a reason the worker
     sees)."""
-    _require_staff_over(actor, application.union, Perm.DECIDE_MEMBERSHIP)
+    require_within(actor, application.union, Perm.DECIDE_MEMBERSHIP)
     application = JoinApplication.unscoped.select_for_update().get(pk=application.pk)
     errors: dict[str, list[str]] = {}
     note = _plain(note, "decision_note", errors)
@@ -518,7 +510,7 @@ def transfer_request(
     if _is_worker(actor, membership.person):
         initiator = TransferInitiator.WORKER
     else:
-        _require_staff_over(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
+        require_within(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
         initiator = TransferInitiator.OLD_UNION
     # The membership's state is read under its lock (see membership_end).
     membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
@@ -559,7 +551,7 @@ def transfer_decide(
 ) -> TransferRequest:
     """The new union accepts (the old membership ends as "transferred", a new one starts with
     the same card number and a link back) or refuses with a reason."""
-    _require_staff_over(actor, transfer.to_union, Perm.DECIDE_MEMBERSHIP)
+    require_within(actor, transfer.to_union, Perm.DECIDE_MEMBERSHIP)
     # Lock the request, then the membership: the same order everywhere, so a transfer and a
     # leave on the same membership cannot both succeed.
     transfer = TransferRequest.unscoped.select_for_update().get(pk=transfer.pk)
@@ -610,7 +602,7 @@ def transfer_cancel(*, actor: Any, transfer: TransferRequest) -> TransferRequest
     """The worker withdraws their request, or the old union withdraws one it filed."""
     membership = transfer.membership
     if not _is_worker(actor, membership.person):
-        _require_staff_over(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
+        require_within(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
     transfer = TransferRequest.unscoped.select_for_update().get(pk=transfer.pk)
     if transfer.status != RequestStatus.PENDING:
         raise ValidationError({"status": [_("该转接申请已处理，不能撤回。")]})

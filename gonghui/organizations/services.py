@@ -14,7 +14,7 @@ from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext as _
 
 from gonghui.core.permissions import Perm, require
-from gonghui.core.scoping import NotFound
+from gonghui.core.scoping import require_within
 from gonghui.core.services import counter_take
 from gonghui.core.validators import (
     check_plain_text,
@@ -33,14 +33,6 @@ from gonghui.organizations.models import (
 )
 
 ORG_TEXT_FIELDS = ("name", "short_name", "address", "phone", "chair_name")
-
-
-def _check_visible(actor: Any, org: Organization) -> None:
-    """``NotFound`` unless ``org`` is in the actor's subtree (services receive objects that
-    views fetched through selectors; this guards callers that did not)."""
-    path = getattr(actor, "scope_path", None)
-    if not path or not org.path.startswith(path):
-        raise NotFound
 
 
 def _check_child_kind(parent: Organization | None, kind: str, grassroots_kind: str) -> None:
@@ -124,7 +116,7 @@ def organization_create(
             raise ValidationError({"parent": _("请选择上级组织。")})
     else:
         if actor is not None:
-            _check_visible(actor, parent)
+            require_within(actor, parent)
             require(actor, permission)
     _check_child_kind(parent, kind, grassroots_kind)
     fields = _clean_org_fields(
@@ -164,7 +156,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Organization:
-    _check_visible(actor, org)
+    require_within(actor, org)
     require(actor, Perm.MANAGE_ORGS)
     allowed = {*ORG_TEXT_FIELDS, "division_code", "credit_code", "code", "established_on"}
     allowed |= {"is_active", "grassroots_kind"}
@@ -191,8 +183,8 @@ def organization_move(
     Every descendant's path is rewritten in the same UPDATE, inside one transaction, so the
     tree is never seen half-moved; records that point at organisations (memberships,
     enterprises, staff) follow by their foreign keys and need no change."""
-    _check_visible(actor, org)
-    _check_visible(actor, new_parent)
+    require_within(actor, org)
+    require_within(actor, new_parent)
     require(actor, Perm.MANAGE_ORGS)
     reason = check_plain_text((reason or "").strip())
     if not reason:
@@ -357,7 +349,7 @@ def service_place_save(
 ) -> ServicePlace:
     """Create or update a service centre, station or point with its weekly opening hours."""
     if actor is not None:
-        _check_visible(actor, organization)
+        require_within(actor, organization)
         require(actor, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
     for key, value in (("name", name), ("address", address), ("phone", phone)):
@@ -409,7 +401,7 @@ def enterprises_assign_union(
 ) -> int:
     """Record that ``union`` now covers ``enterprises`` (after a founding is approved). The
     caller has checked the permission its workflow requires."""
-    _check_visible(actor, union)
+    require_within(actor, union)
     count = 0
     for enterprise in enterprises:
         enterprise.union = union

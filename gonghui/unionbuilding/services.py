@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gonghui.core.permissions import Perm, require
-from gonghui.core.scoping import NotFound
+from gonghui.core.permissions import Perm
+from gonghui.core.scoping import require_within
 from gonghui.core.validators import check_plain_text
 from gonghui.organizations import services as org_services
 from gonghui.organizations.models import Enterprise, Organization, OrgKind
@@ -38,11 +38,8 @@ EVIDENCE_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 def _over(actor: Any, org: Organization, perm: Perm, *, strictly_above: bool = False) -> None:
     """``org`` must be in the actor's subtree (else "not found"); with ``strictly_above`` the
     actor's own organisation may not be ``org`` itself (nobody rates their own union)."""
-    path = getattr(actor, "scope_path", None)
-    if not path or not org.path.startswith(path):
-        raise NotFound
-    require(actor, perm)
-    if strictly_above and org.path == path:
+    require_within(actor, org, perm)
+    if strictly_above and org.path == actor.scope_path:
         raise ValidationError({"union": [_("须由上级工会评定或审核，不能评定本组织。")]})
 
 
