@@ -3,6 +3,9 @@
 from ninja import NinjaAPI
 
 from gonghui.accounts.api import router as accounts_router
+from gonghui.casework.api import counselling_router
+from gonghui.casework.api import router as casework_router
+from gonghui.casework.api import worker_router as casework_worker_router
 from gonghui.core.api import AUTH, install_error_handlers
 from gonghui.core.api_inbox import router as inbox_router
 from gonghui.members.api import router as members_router
@@ -25,6 +28,9 @@ install_error_handlers(api)
 api.add_router("/auth", accounts_router)
 api.add_router("/me", worker_router)
 api.add_router("/me/requests", inbox_router)
+api.add_router("/me/cases", casework_worker_router)
+api.add_router("/me/counselling", counselling_router)
 api.add_router("/", organizations_router)
 api.add_router("/", members_router)
 api.add_router("/", unionbuilding_router)
+api.add_router("/", casework_router)

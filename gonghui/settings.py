@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gonghui.accounts",
     "gonghui.members",
     "gonghui.unionbuilding",
+    "gonghui.casework",
     "gonghui.demo",
 ]
 
@@ -188,6 +189,18 @@ else:
 # in-process, at the moment they are sent (``task_always_eager``).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery's own beat runs inside the development server (``runserver`` starts it; see
+    # ``core.management.commands.runserver``) and hands each due task to the eager path.
+    CELERY_BROKER_URL = "memory://"
+# Periodic jobs: ``celery -A gonghui beat`` in production, the in-process beat otherwise.
+CELERY_BEAT_SCHEDULE = {
+    "casework-sweep": {
+        "task": "gonghui.casework.tasks.case_sweep_task",
+        "schedule": float(os.environ.get("GONGHUI_SWEEP_SECONDS", 300)),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True

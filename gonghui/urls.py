@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from gonghui.accounts import urls as account_urls
 from gonghui.api import api
+from gonghui.casework import urls as casework_urls
 from gonghui.core import urls as core_urls
 from gonghui.core import views as core_views
 from gonghui.members import urls as member_urls
@@ -15,11 +16,13 @@ console_urlpatterns = [
     *org_urls.console_urlpatterns,
     *member_urls.console_urlpatterns,
     *building_urls.console_urlpatterns,
+    *casework_urls.console_urlpatterns,
     *account_urls.console_urlpatterns,
 ]
 
 portal_urlpatterns = [
     *member_urls.portal_urlpatterns,
+    *casework_urls.portal_urlpatterns,
     *account_urls.portal_urlpatterns,
     *core_urls.portal_urlpatterns,
 ]

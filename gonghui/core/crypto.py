@@ -71,13 +71,23 @@ def keyring() -> Keyring:
 
 
 def seal(plaintext: str, *, purpose: str) -> bytes:
-    ring = keyring()
-    nonce = os.urandom(NONCE_BYTES)
-    body = ring.keys[ring.sealing_id].encrypt(nonce, plaintext.encode(), purpose.encode())
-    return bytes((TOKEN_VERSION, ring.sealing_id)) + nonce + body
+    return seal_bytes(plaintext.encode(), purpose=purpose)
 
 
 def unseal(token: bytes, *, purpose: str) -> str:
+    return unseal_bytes(token, purpose=purpose).decode()
+
+
+def seal_bytes(data: bytes, *, purpose: str) -> bytes:
+    """AES-GCM with ``purpose`` bound in as associated data; for values and for the contents
+    of uploaded files that carry personal data (case materials)."""
+    ring = keyring()
+    nonce = os.urandom(NONCE_BYTES)
+    body = ring.keys[ring.sealing_id].encrypt(nonce, data, purpose.encode())
+    return bytes((TOKEN_VERSION, ring.sealing_id)) + nonce + body
+
+
+def unseal_bytes(token: bytes, *, purpose: str) -> bytes:
     token = bytes(token)
     if len(token) < 2 + NONCE_BYTES or token[0] != TOKEN_VERSION:
         raise DecryptionError("unknown token format")
@@ -86,7 +96,7 @@ def unseal(token: bytes, *, purpose: str) -> str:
         raise DecryptionError(f"no key with id {token[1]}")
     nonce, body = token[2 : 2 + NONCE_BYTES], token[2 + NONCE_BYTES :]
     try:
-        return key.decrypt(nonce, body, purpose.encode()).decode()
+        return key.decrypt(nonce, body, purpose.encode())
     except InvalidTag as exc:
         raise DecryptionError("token does not authenticate") from exc
 

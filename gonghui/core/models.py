@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from gonghui.core.scoping import ScopedManager, ScopedModel
 
@@ -128,3 +129,39 @@ class ImportJob(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class WorkCalendarDay(models.Model):
+    """A day on which the official calendar departs from the default rule (Monday to Friday
+    work, Saturday and Sunday rest): a public holiday on a weekday (``is_workday`` false) or an
+    adjusted working weekend, 调休 (``is_workday`` true). Only these exceptions are stored, so a
+    year nobody has entered yet simply follows the default rule.
+
+    City-wide reference data, not scoped: every deadline in every branch uses the same
+    calendar. Seeded from the chinesecalendar package (migration 0004, ``workcalendar_sync``);
+    the root administrator adds each new year's State Council notice (``workcalendar_day_save``).
+    Read through ``gonghui.core.workdays``."""
+
+    day = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是否上班"))
+    name = models.CharField(_("名称"), max_length=40, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("day",)
+        verbose_name = _("工作日历例外日")
+        verbose_name_plural = _("工作日历例外日")
+
+    def __str__(self) -> str:
+        kind = _("上班") if self.is_workday else _("休息")
+        return f"{self.day.isoformat()} {kind} {self.name}".rstrip()

@@ -1,17 +1,22 @@
-"""Platform writes: counters and the personal-data access log."""
+"""Platform writes: counters, the personal-data access log and the working-day calendar."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
 
 from gonghui.core.crypto import Sealed
-from gonghui.core.models import AccessReason, Counter, PersonalDataAccess
-from gonghui.core.permissions import Perm, require
+from gonghui.core.models import AccessReason, Counter, PersonalDataAccess, WorkCalendarDay
+from gonghui.core.permissions import Perm, has_perm, require
+from gonghui.core.validators import check_plain_text
 
 
 def counter_values(*, name: str, count: int = 1) -> list[int]:
@@ -111,3 +116,133 @@ def personal_data_log(
     ]
     PersonalDataAccess.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+# --- The working-day calendar ----------------------------------------------------------------
+
+# The names chinesecalendar gives its holidays (``chinese_calendar.constants.Holiday``), in the
+# words of the State Council notices. A name the package adds later is kept in English until
+# it is added here; the day itself is stored all the same.
+PACKAGE_HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+def workcalendar_package_days() -> dict[datetime.date, tuple[bool, str]]:
+    """The exceptions to Monday-to-Friday in the installed chinesecalendar release:
+    day -> (is_workday, Chinese name). Holidays that fall on a weekend, and working days
+    that fall on a weekday, are the default rule and are left out.
+
+    Reads the package only (no database). Migration 0004 imports it to seed the table: keep
+    its name and signature."""
+    from chinese_calendar import constants
+
+    days: dict[datetime.date, tuple[bool, str]] = {}
+    for day, english in constants.holidays.items():
+        if day.weekday() < 5:
+            days[day] = (False, PACKAGE_HOLIDAY_NAMES.get(english, english)[:40])
+    for day, english in constants.workdays.items():
+        if day.weekday() >= 5:
+            festival = PACKAGE_HOLIDAY_NAMES.get(english, "") if english else ""
+            days[day] = (True, f"{festival}调休上班"[:40])
+    return days
+
+
+def workcalendar_may_change(actor: Any) -> bool:
+    """The calendar is one for the whole city: only an administrator of the root of the union
+    tree (the city federation) keeps it."""
+    organization = getattr(actor, "organization", None)
+    return (
+        getattr(actor, "is_staff_account", False)
+        and organization is not None
+        and organization.parent_id is None
+        and has_perm(actor, Perm.MANAGE_ORGS)
+    )
+
+
+def workcalendar_require_keeper(actor: Any) -> None:
+    if not workcalendar_may_change(actor):
+        raise PermissionDenied(
+            _("工作日历全市统一，只能由市总工会的管理员维护；如需调整，请联系市总工会。")
+        )
+
+
+@transaction.atomic
+def workcalendar_day_save(
+    *, actor: Any, day: datetime.date, is_workday: bool, name: str
+) -> WorkCalendarDay:
+    """Enter or change one exception day: a holiday on a weekday or a working weekend."""
+    workcalendar_require_keeper(actor)
+    name = (name or "").strip()
+    errors: dict[str, Any] = {}
+    try:
+        check_plain_text(name)
+    except ValidationError as exc:
+        errors["name"] = exc.messages
+    if len(name) > 40:
+        errors["name"] = _("名称最多 40 个字，当前 %(n)s 个字，请缩短。") % {"n": len(name)}
+    weekday = WEEKDAYS[day.weekday()]
+    if is_workday and day.weekday() < 5:
+        errors["is_workday"] = _(
+            "%(day)s 是%(weekday)s，按常规即为工作日，无需登记；"
+            "如要取消该日已登记的假日，请删除该日。"
+        ) % {"day": day.isoformat(), "weekday": weekday}
+    elif not is_workday and day.weekday() >= 5:
+        errors["is_workday"] = _(
+            "%(day)s 是%(weekday)s，按常规即为休息日，无需登记；"
+            "如要取消该日已登记的调休上班，请删除该日。"
+        ) % {"day": day.isoformat(), "weekday": weekday}
+    if errors:
+        raise ValidationError(errors)
+    row = WorkCalendarDay.objects.filter(day=day).first() or WorkCalendarDay(day=day)
+    row.is_workday = is_workday
+    row.name = name
+    row.updated_by = actor
+    row._history_user = actor  # type: ignore[attr-defined]
+    row.save()
+    return row
+
+
+@transaction.atomic
+def workcalendar_day_delete(*, actor: Any, day: datetime.date) -> None:
+    """Remove an exception day: the day follows the default rule again."""
+    workcalendar_require_keeper(actor)
+    row = WorkCalendarDay.objects.filter(day=day).first()
+    if row is None:
+        raise ValidationError(
+            {"day": _("%(day)s 没有登记为假日或调休，无需删除。") % {"day": day.isoformat()}}
+        )
+    row._history_user = actor  # type: ignore[attr-defined]
+    row.delete()
+
+
+@transaction.atomic
+def workcalendar_sync_from_package(*, actor: Any = None) -> int:
+    """Bring the installed chinesecalendar release into the table; returns how many days were
+    added or changed. Idempotent. For the days the package knows, the package wins (it follows
+    the State Council notices); days it does not know, such as a year an administrator entered
+    before the package had it, are left alone. ``actor`` None is the system (the command)."""
+    if actor is not None:
+        workcalendar_require_keeper(actor)
+    package = workcalendar_package_days()
+    current = {
+        row.day: (row.is_workday, row.name)
+        for row in WorkCalendarDay.objects.filter(day__in=list(package))
+    }
+    changed = 0
+    for day, (is_workday, name) in sorted(package.items()):
+        if current.get(day) == (is_workday, name):
+            continue
+        row = WorkCalendarDay.objects.filter(day=day).first() or WorkCalendarDay(day=day)
+        row.is_workday, row.name, row.updated_by = is_workday, name, actor
+        row._history_user = actor  # type: ignore[attr-defined]
+        row.save()
+        changed += 1
+    return changed

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from gonghui.core import views, views_imports
+from gonghui.core import views, views_calendar, views_imports
 
 console_urlpatterns = [
     path("", views.console_home, name="home"),
     path("access-log/", views.access_log, name="access_log"),
+    path("calendar/", views_calendar.workcalendar, name="workcalendar"),
     path("imports/", views_imports.import_list, name="import_list"),
     path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
     path("imports/<int:job_id>/", views_imports.import_detail, name="import_detail"),

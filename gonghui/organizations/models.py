@@ -216,14 +216,40 @@ class ServiceTier(models.TextChoices):
     POINT = "point", _("职工服务点")
 
 
+class TimeUnit(models.TextChoices):
+    WORKDAY = "workday", _("个工作日")
+    HOUR = "hour", _("个工作小时")
+
+
+def all_tiers() -> list[str]:
+    return list(ServiceTier.values)
+
+
 class ServiceType(models.Model):
-    """A kind of help the service network offers (SVC-1). Data, not code."""
+    """A kind of help the service network offers (SVC-1). Data, not code: its deadlines (in
+    working days or working hours, see ``core.workdays``) and the tiers that may handle it
+    are set per type by the federation."""
 
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=40, unique=True)
     description = models.CharField(_("说明"), max_length=200, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    response_limit = models.PositiveSmallIntegerField(_("响应时限"), default=2)
+    response_unit = models.CharField(
+        _("响应时限单位"), max_length=10, choices=TimeUnit.choices, default=TimeUnit.WORKDAY
+    )
+    resolution_limit = models.PositiveSmallIntegerField(_("办结时限"), default=15)
+    resolution_unit = models.CharField(
+        _("办结时限单位"), max_length=10, choices=TimeUnit.choices, default=TimeUnit.WORKDAY
+    )
+    # Which tiers may handle it, from ``ServiceTier``; a case lands at the nearest of them.
+    tiers = models.JSONField(_("可办理的层级"), default=all_tiers)
+    auto_close_days = models.PositiveSmallIntegerField(
+        _("办结后自动关闭天数"),
+        default=7,
+        help_text=_("职工未确认评价的，办结后满该天数自动关闭。"),
+    )
 
     history = HistoricalRecords()
 

@@ -94,3 +94,9 @@ def history_table(instance: Any) -> dict[str, Any]:
     from gonghui.core.history import history_of
 
     return {"entries": history_of(instance)}
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``row|get_item:key`` for a dict row whose keys are not identifiers known in advance."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,0 +1,189 @@
+"""The worker's casework pages: ask for help, follow a case, add material, rate, book a
+counselling slot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gonghui.casework import documents, forms, selectors, services
+from gonghui.casework.models import Case, CaseState
+from gonghui.core.scoping import get_visible
+from gonghui.core.web import apply_errors, error_text, worker_required
+from gonghui.organizations.models import ServicePlace
+
+
+def _my_case(request: HttpRequest, case_id: int) -> Case:
+    return get_visible(
+        Case.objects.visible_to(request.user).select_related("service_type", "handler", "person"),
+        pk=case_id,
+    )
+
+
+@worker_required
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    places = ServicePlace.unscoped.filter(is_active=True).select_related("organization")
+    initial = {}
+    code = request.GET.get("type")
+    if code:
+        initial["service_type"] = forms.ServiceType.objects.filter(code=code).first()
+    form = forms.PortalCaseForm(request.POST or None, places=places, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.case_open(
+                actor=user,
+                person=user.person,
+                service_type=data["service_type"],
+                title=data["title"],
+                description=data["description"],
+                place=data["place"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已提交，由%(h)s受理。") % {"h": case.handler.name})
+            return redirect("portal:case_detail", case.pk)
+    return render(request, "casework/portal/case_new.html", {"form": form})
+
+
+@worker_required
+@require_GET
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _my_case(request, case_id)
+    return render(
+        request,
+        "casework/portal/case_detail.html",
+        {
+            "case": case,
+            "events": selectors.case_timeline(case=case, public_only=True),
+            "materials": case.materials.all(),
+            "material_form": forms.MaterialForm(),
+            "confirm_form": forms.ConfirmForm(),
+            "withdraw_form": forms.WithdrawForm(),
+            "open": case.state in (CaseState.SUBMITTED, CaseState.ACCEPTED),
+        },
+    )
+
+
+@worker_required
+@require_POST
+def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _my_case(request, case_id)
+    form = forms.WithdrawForm(request.POST)
+    try:
+        services.case_withdraw(actor=request.user, case=case, reason=form.data.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已撤回。"))
+    return redirect("portal:case_detail", case.pk)
+
+
+@worker_required
+@require_POST
+def case_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _my_case(request, case_id)
+    form = forms.ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请给出 1 到 5 星的评价。"))
+        return redirect("portal:case_detail", case.pk)
+    try:
+        services.case_confirm(
+            actor=request.user,
+            case=case,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("感谢您的评价。"))
+    return redirect("portal:case_detail", case.pk)
+
+
+@worker_required
+@require_POST
+def case_material_upload(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _my_case(request, case_id)
+    form = forms.MaterialForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.case_material_add(
+                actor=request.user, case=case, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("已上传材料。"))
+    else:
+        messages.error(request, " ".join(str(m) for msgs in form.errors.values() for m in msgs))
+    return redirect("portal:case_detail", case.pk)
+
+
+@worker_required
+@require_GET
+def case_material(request: HttpRequest, case_id: int, material_id: int) -> HttpResponse:
+    case = _my_case(request, case_id)
+    return documents.material_response(selectors.case_material_get(case=case, id=material_id))
+
+
+@worker_required
+@require_GET
+def counselling(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    return render(
+        request,
+        "casework/portal/counselling.html",
+        {
+            "slots": selectors.open_slots()[:50],
+            "mine": selectors.person_slots(person_id=user.person_id).order_by("-starts_at")[:20],
+            "form": forms.BookForm(),
+        },
+    )
+
+
+@worker_required
+@require_POST
+def slot_book(request: HttpRequest, slot_id: int) -> HttpResponse:
+    slot = selectors.open_slot_get(id=slot_id)
+    form = forms.BookForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError({"topic": [_("请简要说明想咨询的方面。")]})
+        booked = services.slot_book(
+            actor=request.user,
+            slot=slot,
+            topic=form.cleaned_data["topic"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("portal:counselling")
+    messages.success(request, _("预约成功。"))
+    if booked.case_id:
+        return redirect("portal:case_detail", booked.case_id)
+    return redirect("portal:counselling")
+
+
+@worker_required
+@require_POST
+def slot_cancel(request: HttpRequest, slot_id: int) -> HttpResponse:
+    user: Any = request.user
+    slot = selectors.person_slot_get(person_id=user.person_id, id=slot_id)
+    try:
+        services.slot_cancel(actor=user, slot=slot)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已取消预约。"))
+    return redirect("portal:counselling")

@@ -1,0 +1,300 @@
+"""Reads of casework, scoped to the actor: staff see the cases that came from or are handled
+within their subtree; a worker sees their own."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from gonghui.casework.models import (
+    OPEN_STATES,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseState,
+    CounsellingNote,
+    CounsellingSlot,
+    Counsellor,
+    Lawyer,
+)
+from gonghui.core.scoping import NotFound, get_visible
+from gonghui.organizations.models import Organization, ServiceTier, ServiceType
+
+
+class Queue:
+    HANDLING = "handling"  # handled by my organisation, open
+    UNASSIGNED = "unassigned"
+    MINE = "mine"
+    OVERDUE = "overdue"  # open and past a deadline, anywhere in my subtree
+    ALL = "all"  # every case I may see, any state
+
+
+QUEUES = (Queue.HANDLING, Queue.UNASSIGNED, Queue.MINE, Queue.OVERDUE, Queue.ALL)
+
+
+def overdue_q(now: datetime.datetime) -> Q:
+    return Q(state=CaseState.SUBMITTED, response_due__lt=now) | Q(
+        state__in=OPEN_STATES, resolution_due__lt=now
+    )
+
+
+def case_list(
+    *,
+    actor: Any,
+    queue: str = Queue.HANDLING,
+    service_type: ServiceType | None = None,
+    state: str = "",
+    q: str = "",
+) -> QuerySet[Case]:
+    qs = Case.objects.visible_to(actor)
+    org_id = getattr(actor, "organization_id", None)
+    if queue == Queue.HANDLING:
+        qs = qs.filter(handler_id=org_id, state__in=OPEN_STATES)
+    elif queue == Queue.UNASSIGNED:
+        qs = qs.filter(handler_id=org_id, state__in=OPEN_STATES, assignee__isnull=True)
+    elif queue == Queue.MINE:
+        qs = qs.filter(assignee_id=actor.pk, state__in=OPEN_STATES)
+    elif queue == Queue.OVERDUE:
+        qs = qs.filter(overdue_q(timezone.now()), handler__path__startswith=actor.scope_path or "-")
+    if service_type is not None:
+        qs = qs.filter(service_type=service_type)
+    if state:
+        qs = qs.filter(state=state)
+    if q:
+        qs = qs.filter(Q(number=q.strip().upper()) | Q(title__contains=q.strip()))
+    order = ("resolution_due", "id") if queue != Queue.ALL else ("-created_at", "-id")
+    return qs.select_related("person", "service_type", "handler", "assignee").order_by(*order)
+
+
+def case_get(*, actor: Any, id: int) -> Case:
+    return get_visible(
+        Case.objects.visible_to(actor).select_related(
+            "person", "service_type", "handler", "origin", "assignee", "created_by"
+        ),
+        pk=id,
+    )
+
+
+def case_timeline(*, case: Case, public_only: bool) -> QuerySet[CaseEvent]:
+    events = CaseEvent.objects.filter(case=case).select_related("actor", "from_org", "to_org")
+    return events.filter(public=True) if public_only else events
+
+
+def case_material_get(*, case: Case, id: int) -> CaseMaterial:
+    return get_visible(CaseMaterial.objects.filter(case=case), pk=id)
+
+
+def person_cases(*, person_id: int) -> QuerySet[Case]:
+    return Case.unscoped.filter(person_id=person_id).select_related("service_type", "handler")
+
+
+def handler_staff(*, case: Case) -> QuerySet[Any]:
+    """Who a case of this handler may be assigned to."""
+    from gonghui.accounts.models import User
+
+    return User.objects.filter(
+        organization_id=case.handler_id, kind="staff", is_active=True
+    ).order_by("username")
+
+
+def organization_staff(*, actor: Any) -> QuerySet[Any]:
+    from gonghui.accounts.models import User
+
+    return User.objects.filter(
+        organization_id=actor.organization_id, kind="staff", is_active=True
+    ).order_by("username")
+
+
+# --- rosters ------------------------------------------------------------------------------------
+
+
+def lawyer_list(*, actor: Any, active_only: bool = False) -> QuerySet[Lawyer]:
+    qs = Lawyer.objects.visible_to(actor).select_related("organization")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def lawyers_for_case(*, case: Case) -> QuerySet[Lawyer]:
+    """The handler's roster and its ancestors' (a town may use the district's lawyers)."""
+    ids = [*case.handler.ancestor_ids(), case.handler_id]
+    return Lawyer.unscoped.filter(organization_id__in=ids, is_active=True).order_by("name")
+
+
+def lawyer_get(*, actor: Any, id: int) -> Lawyer:
+    return get_visible(Lawyer.objects.visible_to(actor), pk=id)
+
+
+def counsellor_of(*, actor: Any) -> Counsellor | None:
+    user_id = getattr(actor, "pk", 0) or 0
+    return Counsellor.unscoped.filter(user_id=user_id, is_active=True).first()
+
+
+def counsellor_list(*, actor: Any) -> QuerySet[Counsellor]:
+    return Counsellor.objects.visible_to(actor).select_related("organization", "user")
+
+
+def open_slots(*, now: datetime.datetime | None = None) -> QuerySet[CounsellingSlot]:
+    """Free counselling slots, for workers to book (the timetable is public)."""
+    return (
+        CounsellingSlot.objects.filter(
+            person__isnull=True,
+            cancelled=False,
+            starts_at__gt=now or timezone.now(),
+            counsellor__is_active=True,
+        )
+        .select_related("counsellor", "counsellor__organization")
+        .order_by("starts_at")
+    )
+
+
+def open_slot_get(*, id: int) -> CounsellingSlot:
+    return get_visible(open_slots(), pk=id)
+
+
+def person_slots(*, person_id: int) -> QuerySet[CounsellingSlot]:
+    return CounsellingSlot.objects.filter(person_id=person_id).select_related("counsellor")
+
+
+def person_slot_get(*, person_id: int, id: int) -> CounsellingSlot:
+    return get_visible(person_slots(person_id=person_id), pk=id)
+
+
+def counsellor_slots(*, actor: Any) -> QuerySet[CounsellingSlot]:
+    """The counsellor's own timetable; nobody else's, whatever their role."""
+    return CounsellingSlot.objects.filter(counsellor__user_id=actor.pk).select_related("case")
+
+
+def counsellor_slot_get(*, actor: Any, id: int) -> CounsellingSlot:
+    return get_visible(counsellor_slots(actor=actor), pk=id)
+
+
+def counselling_notes(*, actor: Any, slot: CounsellingSlot) -> QuerySet[CounsellingNote]:
+    return CounsellingNote.objects.visible_to(actor).filter(slot=slot)
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    return round(100.0 * (part or 0) / whole, 1) if whole else None
+
+
+@dataclass
+class Figures:
+    organization: Organization
+    month: datetime.date
+    total: int = 0
+    by_type: list[dict[str, Any]] = field(default_factory=list)
+    tiers: list[tuple[str, str]] = field(default_factory=list)
+    responded: int = 0
+    response_on_time: float | None = None
+    resolved: int = 0
+    resolution_on_time: float | None = None
+    escalated_cases: int = 0
+    escalations: int = 0
+    rated: int = 0
+    satisfaction: float | None = None
+    closed: int = 0
+    one_trip: float | None = None
+    trend: list[tuple[str, int]] = field(default_factory=list)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime(month.year, month.month, 1, tzinfo=zone)
+    nxt = (start + datetime.timedelta(days=32)).replace(day=1)
+    return start, nxt
+
+
+def case_figures(*, actor: Any, organization: Organization, month: datetime.date) -> Figures:
+    """Cases opened in ``month`` that came from or were handled within the subtree of
+    ``organization`` (which the view fetched through the actor's scope)."""
+    start, end = month_bounds(month)
+    path = organization.path
+    base = Case.objects.visible_to(actor).filter(
+        Q(origin__path__startswith=path) | Q(handler__path__startswith=path)
+    )
+    cases = base.filter(created_at__gte=start, created_at__lt=end)
+    figures = Figures(organization=organization, month=month)
+    tiers = list(ServiceTier.choices)
+    figures.tiers = [(str(v), str(label)) for v, label in tiers]
+    rows = cases.values("service_type__name", "service_type__sort_order", "tier").annotate(
+        n=Count("id")
+    )
+    by_type: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: r["service_type__sort_order"]):
+        entry = by_type.setdefault(
+            row["service_type__name"], {"name": row["service_type__name"], "total": 0}
+        )
+        entry[row["tier"]] = row["n"]
+        entry["total"] += row["n"]
+    figures.by_type = list(by_type.values())
+    agg = cases.aggregate(
+        total=Count("id"),
+        responded=Count("id", filter=Q(responded_on_time__isnull=False)),
+        responded_ok=Count("id", filter=Q(responded_on_time=True)),
+        resolved=Count("id", filter=Q(resolved_on_time__isnull=False)),
+        resolved_ok=Count("id", filter=Q(resolved_on_time=True)),
+        escalated_cases=Count("id", filter=Q(escalations__gt=0)),
+        escalations=Sum("escalations"),
+        rated=Count("id", filter=Q(rating__isnull=False)),
+        satisfaction=Avg("rating"),
+        closed=Count("id", filter=Q(state=CaseState.CLOSED)),
+        one_trip=Count("id", filter=Q(state=CaseState.CLOSED, visits__lte=1)),
+    )
+    figures.total = agg["total"]
+    figures.responded = agg["responded"]
+    figures.response_on_time = _rate(agg["responded_ok"], agg["responded"])
+    figures.resolved = agg["resolved"]
+    figures.resolution_on_time = _rate(agg["resolved_ok"], agg["resolved"])
+    figures.escalated_cases = agg["escalated_cases"]
+    figures.escalations = agg["escalations"] or 0
+    figures.rated = agg["rated"]
+    figures.satisfaction = (
+        round(float(agg["satisfaction"]), 2) if agg["satisfaction"] is not None else None
+    )
+    figures.closed = agg["closed"]
+    figures.one_trip = _rate(agg["one_trip"], agg["closed"])
+    trend_start = start
+    for _i in range(11):
+        trend_start = (trend_start - datetime.timedelta(days=1)).replace(day=1)
+    counts = {
+        (d.year, d.month): 0
+        for d in ((trend_start + datetime.timedelta(days=31 * i)).replace(day=1) for i in range(12))
+    }
+    monthly = (
+        base.filter(created_at__gte=trend_start, created_at__lt=end)
+        .annotate(m=TruncMonth("created_at"))
+        .values("m")
+        .annotate(n=Count("id"))
+    )
+    for row in monthly:
+        local = row["m"]
+        key = (local.year, local.month)
+        if key in counts:
+            counts[key] += row["n"]
+    figures.trend = [(f"{y}-{m:02d}", n) for (y, m), n in sorted(counts.items())]
+    return figures
+
+
+def figures_organization(*, actor: Any, id: int | None) -> Organization:
+    if id is None:
+        if actor.organization is None:
+            raise NotFound
+        return actor.organization
+    return get_visible(Organization.objects.visible_to(actor), pk=id)
+
+
+def unaccepted_count(actor: Any) -> int:
+    """Cases waiting for the actor's organisation to accept them (the menu badge)."""
+    if not getattr(actor, "organization_id", None):
+        return 0
+    return (
+        Case.objects.visible_to(actor)
+        .filter(handler_id=actor.organization_id, state=CaseState.SUBMITTED)
+        .count()
+    )

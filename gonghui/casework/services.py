@@ -1,0 +1,1066 @@
+"""Every write of casework. One transaction each; a transition takes the case's row lock and
+re-reads its state first, so two clerks (or a clerk and the overdue sweep) cannot both move
+the same case, and a transition that is not allowed from the current state changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gonghui.casework.models import (
+    MATERIAL_PURPOSE,
+    OPEN_STATES,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseState,
+    Channel,
+    CounsellingNote,
+    CounsellingSlot,
+    Counsellor,
+    EventKind,
+    Lawyer,
+    LegalAid,
+    LegalAidOutcome,
+    Mediation,
+    MediationOutcome,
+    MediationSession,
+)
+from gonghui.core import counts
+from gonghui.core.crypto import seal_bytes
+from gonghui.core.permissions import Perm, require
+from gonghui.core.scoping import NotFound, require_within
+from gonghui.core.services import counter_take
+from gonghui.core.sms import send_sms
+from gonghui.core.validators import check_plain_text, normalize_id_number
+from gonghui.core.workdays import WorkCalendar
+from gonghui.members import selectors as member_selectors
+from gonghui.members import services as member_services
+from gonghui.members.models import Person
+from gonghui.organizations.models import (
+    Organization,
+    OrgKind,
+    ServicePlace,
+    ServiceTier,
+    ServiceType,
+)
+
+MATERIAL_MAX_BYTES = 10 * 1024 * 1024
+MATERIAL_MAX_FILES = 20
+# Extension → (content type, the file's first bytes): the name and the contents must agree.
+MATERIAL_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+}
+
+TIER_OF_KIND = {
+    OrgKind.GRASSROOTS: ServiceTier.POINT,
+    OrgKind.TOWN: ServiceTier.STATION,
+    OrgKind.SYSTEM: ServiceTier.STATION,
+    OrgKind.DISTRICT: ServiceTier.CENTRE,
+    OrgKind.CITY: ServiceTier.CENTRE,
+}
+
+
+def tier_of(org: Organization) -> str:
+    return str(TIER_OF_KIND[OrgKind(org.kind)])
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def _text(
+    value: str, field: str, errors: dict[str, list[str]], *, required: bool, limit: int = 2000
+) -> str:
+    value = (value or "").strip()
+    try:
+        check_plain_text(value)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+    if required and not value:
+        errors.setdefault(field, []).append(_("此项必填。"))
+    if len(value) > limit:
+        errors.setdefault(field, []).append(_("不能超过 %(n)s 个字。") % {"n": limit})
+    return value
+
+
+def _raise(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _is_owner(actor: Any, case: Case) -> bool:
+    return bool(getattr(actor, "is_worker_account", False)) and actor.person_id == case.person_id
+
+
+def _may_see(actor: Any, case: Case) -> bool:
+    if _is_owner(actor, case):
+        return True
+    path: str | None = getattr(actor, "scope_path", None)
+    if not path:
+        return False
+    return case.origin.path.startswith(path) or case.handler.path.startswith(path)
+
+
+def _require_handling(actor: Any, case: Case) -> None:
+    """Staff act on a case handled by their organisation or below it; those who only see it
+    (the counter that opened it) follow it without acting."""
+    if not _may_see(actor, case) or _is_owner(actor, case):
+        raise NotFound
+    path = actor.scope_path
+    if not case.handler.path.startswith(path):
+        raise PermissionDenied(
+            _("该事项现由%(org)s承办，您可以查看进度，但不能办理。") % {"org": case.handler.name}
+        )
+    require(actor, Perm.EDIT_RECORDS)
+
+
+def _lock(case: Case) -> Case:
+    """The case row, locked for the rest of the transaction (see the module docstring)."""
+    return (
+        Case.unscoped.select_for_update()
+        .select_related("handler", "origin", "person")
+        .get(pk=case.pk)
+    )
+
+
+def _require_state(case: Case, *states: str) -> None:
+    if case.state not in states:
+        raise ValidationError(
+            {
+                "state": [
+                    _("该事项当前为“%(s)s”，不能执行此操作。") % {"s": case.get_state_display()}
+                ]
+            }
+        )
+
+
+def _event(case: Case, kind: str, actor: Any = None, *, at: Any = None, **fields: Any) -> None:
+    CaseEvent.objects.create(case=case, kind=kind, actor=actor, at=at or timezone.now(), **fields)
+
+
+def _notify(case: Case, text: str) -> None:
+    """The inbox shows every change (it reads the timeline); an SMS goes out after commit."""
+    person = case.person
+    if person.mobile:
+        mobile = person.mobile.reveal()  # machine use: the gateway needs the number
+        message = _("您的服务事项%(n)s：%(t)s") % {"n": case.number, "t": text}
+        transaction.on_commit(lambda: send_sms(mobile, message))
+
+
+def deadlines(
+    service_type: ServiceType, start: datetime.datetime, calendar: WorkCalendar | None = None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    calendar = calendar or calendar_around(start)
+    return (
+        calendar.working_deadline(start, service_type.response_limit, service_type.response_unit),
+        calendar.working_deadline(
+            start, service_type.resolution_limit, service_type.resolution_unit
+        ),
+    )
+
+
+def calendar_around(start: datetime.datetime) -> WorkCalendar:
+    """One read of the calendar for the weeks a deadline can reach from ``start``."""
+    day = timezone.localtime(start).date()
+    return WorkCalendar(day, day + datetime.timedelta(days=120))
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+def case_route(
+    *, person: Person, service_type: ServiceType, near: Organization | None = None
+) -> Organization:
+    """The organisation nearest the worker whose tier may handle the type: their grassroots
+    union's service point, else their town's station, else the district centre (SVC-2).
+    ``near`` stands in for the union when the worker has none (a non-member at a counter)."""
+    membership = member_selectors.active_membership(person=person)
+    start = membership.union if membership is not None else near
+    if start is None:
+        raise ValidationError({"place": [_("您尚未加入工会，请选择就近的职工服务站（点）。")]})
+    chain = [start, *reversed(list(Organization.unscoped.filter(pk__in=start.ancestor_ids())))]
+    chain.sort(key=lambda o: -o.depth)
+    allowed = [o for o in chain if o.is_active and tier_of(o) in service_type.tiers]
+    if not allowed:
+        return chain[-1]
+    with_place = set(
+        ServicePlace.unscoped.filter(
+            organization__in=allowed, is_active=True, service_types=service_type
+        ).values_list("organization_id", flat=True)
+    )
+    for org in allowed:
+        if org.pk in with_place:
+            return org
+    return allowed[0]
+
+
+def _upper(org: Organization, service_type: ServiceType) -> Organization | None:
+    """The nearest organisation above ``org`` whose tier may handle the type."""
+    ancestors = sorted(
+        Organization.unscoped.filter(pk__in=org.ancestor_ids(), is_active=True),
+        key=lambda o: -o.depth,
+    )
+    for candidate in ancestors:
+        if tier_of(candidate) in service_type.tiers:
+            return candidate
+    return ancestors[0] if ancestors else None
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def counter_person(*, actor: Any, id_number: str, name: str, mobile: str = "") -> Person:
+    """The worker standing at the counter (or on the phone), found by ID number; registered
+    on the spot when the city has no record of them yet. The name must match the record."""
+    require(actor, Perm.EDIT_RECORDS)
+    errors: dict[str, list[str]] = {}
+    name = _text(name, "name", errors, required=True, limit=50)
+    _raise(errors)
+    try:
+        number = normalize_id_number(id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from None
+    person = member_services.person_find(id_number=number)
+    if person is None:
+        return member_services.person_register(
+            actor=actor,
+            data=member_services.PersonInput(name=name, id_number=number, mobile=mobile),
+        )
+    if person.name != name:
+        raise ValidationError({"name": [_("姓名与该身份证号登记的姓名不一致，请核对。")]})
+    return person
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: Any,
+    person: Person,
+    service_type: ServiceType,
+    title: str,
+    description: str,
+    channel: str = Channel.PORTAL,
+    place: ServicePlace | None = None,
+    idempotency_key: str = "",
+    at: datetime.datetime | None = None,
+) -> Case:
+    """A worker asks in the portal, or staff record a request at a counter or from a hotline
+    call. A repeated submission with the same ``idempotency_key`` returns the first case."""
+    worker = bool(getattr(actor, "is_worker_account", False))
+    if worker:
+        if actor.person_id != person.pk:
+            raise NotFound
+        channel = Channel.PORTAL
+    else:
+        require(actor, Perm.EDIT_RECORDS)
+        if channel not in (Channel.COUNTER, Channel.HOTLINE):
+            raise ValidationError({"channel": [_("请选择窗口受理或热线电话。")]})
+    key = (idempotency_key or "")[:64]
+    if key:
+        existing = Case.unscoped.filter(created_by=actor, idempotency_key=key).first()
+        if existing is not None:
+            return existing
+    errors: dict[str, list[str]] = {}
+    title = _text(title, "title", errors, required=True, limit=100)
+    description = _text(description, "description", errors, required=True)
+    if not service_type.is_active:
+        errors.setdefault("service_type", []).append(_("该服务类型已停用。"))
+    _raise(errors)
+    near = place.organization if place is not None else None
+    if not worker:
+        near = actor.organization
+    handler = case_route(person=person, service_type=service_type, near=near)
+    now = at or timezone.now()
+    response_due, resolution_due = deadlines(service_type, now)
+    case = Case(
+        number=f"FW{now:%Y}{counter_take(name='case'):08d}",
+        person=person,
+        service_type=service_type,
+        channel=channel,
+        title=title,
+        description=description,
+        origin=handler if worker else actor.organization,
+        handler=handler,
+        tier=tier_of(handler),
+        state=CaseState.SUBMITTED,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        response_due=response_due,
+        resolution_due=resolution_due,
+        visits=1 if channel == Channel.COUNTER else 0,
+        idempotency_key=key,
+    )
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        # A double click raced past the look-up above; the unique key kept one case.
+        existing = Case.unscoped.filter(created_by=actor, idempotency_key=key).first()
+        if key and existing is not None:
+            return existing
+        raise
+    _event(case, EventKind.OPENED, actor, at=now, to_org=handler, note=Channel(channel).label)
+    if channel == Channel.COUNTER:
+        _event(case, EventKind.VISIT, actor, at=now, to_org=actor.organization)
+    _notify(case, _("已提交，由%(h)s受理。") % {"h": handler.name})
+    return case
+
+
+# --- staff transitions ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_accept(*, actor: Any, case: Case, at: datetime.datetime | None = None) -> Case:
+    _require_handling(actor, case)
+    case = _lock(case)
+    _require_state(case, CaseState.SUBMITTED)
+    now = at or timezone.now()
+    case.state = CaseState.ACCEPTED
+    case.responded_at = now
+    case.responded_on_time = now <= case.response_due
+    if case.assignee_id is None:
+        case.assignee = actor
+    case.updated_at = now
+    case.save()
+    _event(case, EventKind.ACCEPTED, actor, at=now, to_org=case.handler)
+    _notify(case, _("%(h)s已受理。") % {"h": case.handler.name})
+    return case
+
+
+def _check_assignee(case: Case, assignee: Any) -> None:
+    if not getattr(assignee, "is_staff_account", False) or not assignee.is_active:
+        raise ValidationError({"assignee": [_("经办人必须是在职的工作人员。")]})
+    if assignee.organization_id != case.handler_id:
+        raise ValidationError(
+            {"assignee": [_("经办人必须是承办单位%(h)s的工作人员。") % {"h": case.handler.name}]}
+        )
+
+
+@transaction.atomic
+def case_assign(*, actor: Any, cases: Iterable[Case], assignee: Any) -> int:
+    """Assign one or many cases (bulk assignment from a queue); all or none."""
+    locked: list[Case] = []
+    for case in sorted(cases, key=lambda c: c.pk):  # key order: two bulk assigns cannot deadlock
+        _require_handling(actor, case)
+        row = _lock(case)
+        if row.state not in OPEN_STATES:
+            raise ValidationError(
+                {"cases": [_("事项%(n)s已不在办理中，不能分派。") % {"n": row.number}]}
+            )
+        _check_assignee(row, assignee)
+        locked.append(row)
+    if not locked:
+        raise ValidationError({"cases": [_("请选择要分派的事项。")]})
+    now = timezone.now()
+    for row in locked:
+        row.assignee = assignee
+        row.updated_at = now
+        row.save(update_fields=["assignee", "updated_at"])
+        _event(row, EventKind.ASSIGNED, actor, at=now, note=str(assignee), public=False)
+    return len(locked)
+
+
+def _move(
+    actor: Any,
+    case: Case,
+    to_org: Organization,
+    kind: str,
+    reason: str,
+    now: datetime.datetime,
+    calendar: WorkCalendar | None = None,
+) -> None:
+    """Hand the case to ``to_org``: it waits there for acceptance, with fresh deadlines."""
+    from_org = case.handler
+    case.handler = to_org
+    case.tier = tier_of(to_org)
+    case.state = CaseState.SUBMITTED
+    case.assignee = None
+    case.response_due, case.resolution_due = deadlines(case.service_type, now, calendar)
+    case.updated_at = now
+    if kind != EventKind.REFERRED:
+        case.escalations += 1
+    case.save()
+    _event(case, kind, actor, at=now, from_org=from_org, to_org=to_org, note=reason)
+
+
+@transaction.atomic
+def case_refer(
+    *, actor: Any, case: Case, to_org: Organization, reason: str, at: Any = None
+) -> Case:
+    """Refer the case to another organisation (where the employer is, or a specialised
+    centre), with a reason. Any organisation in the city may receive a referral."""
+    _require_handling(actor, case)
+    case = _lock(case)
+    _require_state(case, *OPEN_STATES)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required=True, limit=300)
+    if to_org.pk == case.handler_id:
+        errors.setdefault("to_org", []).append(_("不能转办给当前承办单位。"))
+    elif not to_org.is_active:
+        errors.setdefault("to_org", []).append(_("该组织已撤销。"))
+    elif tier_of(to_org) not in case.service_type.tiers:
+        errors.setdefault("to_org", []).append(
+            _("%(o)s所在层级不办理“%(t)s”。") % {"o": to_org.name, "t": case.service_type.name}
+        )
+    _raise(errors)
+    _move(actor, case, to_org, EventKind.REFERRED, reason, at or timezone.now())
+    _notify(case, _("已转至%(h)s办理。") % {"h": to_org.name})
+    return case
+
+
+@transaction.atomic
+def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
+    _require_handling(actor, case)
+    case = _lock(case)
+    _require_state(case, *OPEN_STATES)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required=True, limit=300)
+    upper = _upper(case.handler, case.service_type)
+    if upper is None:
+        errors.setdefault("reason", []).append(_("已是最高一级，无法再上报。"))
+    _raise(errors)
+    assert upper is not None  # noqa: S101 (checked above)
+    _move(actor, case, upper, EventKind.ESCALATED, reason, at or timezone.now())
+    _notify(case, _("已上报%(h)s办理。") % {"h": upper.name})
+    return case
+
+
+@transaction.atomic
+def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> Case:
+    _require_handling(actor, case)
+    case = _lock(case)
+    _require_state(case, CaseState.ACCEPTED)
+    errors: dict[str, list[str]] = {}
+    resolution = _text(resolution, "resolution", errors, required=True)
+    _raise(errors)
+    now = at or timezone.now()
+    case.state = CaseState.RESOLVED
+    case.resolution = resolution
+    case.resolved_at = now
+    case.resolved_on_time = now <= case.resolution_due
+    case.updated_at = now
+    case.save()
+    _event(case, EventKind.RESOLVED, actor, at=now, note=resolution)
+    _notify(case, _("已办结，请在“我的办事”中确认并评价。"))
+    return case
+
+
+@transaction.atomic
+def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
+    """Outside the union's remit: closed with a reason the worker sees."""
+    _require_handling(actor, case)
+    case = _lock(case)
+    _require_state(case, *OPEN_STATES)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required=True, limit=300)
+    _raise(errors)
+    now = at or timezone.now()
+    case.state = CaseState.REJECTED
+    case.reject_reason = reason
+    case.closed_at = now
+    case.updated_at = now
+    case.save()
+    _event(case, EventKind.REJECTED, actor, at=now, note=reason)
+    _notify(case, _("不予受理：%(r)s") % {"r": reason})
+    return case
+
+
+@transaction.atomic
+def case_note(*, actor: Any, case: Case, note: str, public: bool = False) -> Case:
+    _require_handling(actor, case)
+    case = _lock(case)
+    errors: dict[str, list[str]] = {}
+    note = _text(note, "note", errors, required=True)
+    _raise(errors)
+    now = timezone.now()
+    case.updated_at = now
+    case.save(update_fields=["updated_at"])
+    _event(case, EventKind.NOTE, actor, at=now, note=note, public=public)
+    return case
+
+
+@transaction.atomic
+def case_visit_record(*, actor: Any, case: Case, note: str = "", at: Any = None) -> Case:
+    """The worker came in person: each trip is counted, so "最多跑一次" is measured."""
+    if not _may_see(actor, case) or _is_owner(actor, case):
+        raise NotFound
+    require(actor, Perm.EDIT_RECORDS)
+    case = _lock(case)
+    errors: dict[str, list[str]] = {}
+    note = _text(note, "note", errors, required=False, limit=300)
+    _raise(errors)
+    now = at or timezone.now()
+    Case.unscoped.filter(pk=case.pk).update(visits=F("visits") + 1, updated_at=now)
+    case.refresh_from_db()
+    _event(case, EventKind.VISIT, actor, at=now, to_org=actor.organization, note=note)
+    return case
+
+
+# --- worker transitions -----------------------------------------------------------------------
+
+
+def _require_owner(actor: Any, case: Case) -> None:
+    if not _is_owner(actor, case):
+        raise NotFound
+
+
+@transaction.atomic
+def case_withdraw(*, actor: Any, case: Case, reason: str = "") -> Case:
+    _require_owner(actor, case)
+    case = _lock(case)
+    _require_state(case, *OPEN_STATES)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required=False, limit=300)
+    _raise(errors)
+    now = timezone.now()
+    case.state = CaseState.WITHDRAWN
+    case.closed_at = now
+    case.updated_at = now
+    case.save()
+    _event(case, EventKind.WITHDRAWN, actor, at=now, note=reason)
+    return case
+
+
+@transaction.atomic
+def case_confirm(*, actor: Any, case: Case, rating: int, comment: str = "", at: Any = None) -> Case:
+    """The worker confirms the result and rates it (1–5); the case closes."""
+    _require_owner(actor, case)
+    case = _lock(case)
+    _require_state(case, CaseState.RESOLVED)
+    errors: dict[str, list[str]] = {}
+    comment = _text(comment, "comment", errors, required=False, limit=300)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        errors.setdefault("rating", []).append(_("请给出 1 到 5 星的评价。"))
+    _raise(errors)
+    now = at or timezone.now()
+    case.state = CaseState.CLOSED
+    case.rating = rating
+    case.rating_comment = comment
+    case.closed_at = now
+    case.updated_at = now
+    case.save()
+    _event(case, EventKind.CONFIRMED, actor, at=now, note=f"{rating}★ {comment}".strip())
+    return case
+
+
+# --- materials --------------------------------------------------------------------------------
+
+
+def _check_upload(upload: UploadedFile) -> tuple[str, bytes]:
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in MATERIAL_TYPES:
+        raise ValidationError({"file": [_("只能上传 PDF、JPG 或 PNG 文件。")]})
+    if (upload.size or 0) > MATERIAL_MAX_BYTES:
+        raise ValidationError({"file": [_("文件不能超过 10 MB。")]})
+    data = upload.read(MATERIAL_MAX_BYTES + 1)
+    if len(data) > MATERIAL_MAX_BYTES:
+        raise ValidationError({"file": [_("文件不能超过 10 MB。")]})
+    content_type, magics = MATERIAL_TYPES[extension]
+    if not data.startswith(magics):
+        raise ValidationError({"file": [_("文件内容与扩展名不符，请上传真实的 PDF 或图片。")]})
+    return content_type, data
+
+
+@transaction.atomic
+def case_material_add(*, actor: Any, case: Case, upload: UploadedFile) -> CaseMaterial:
+    """The worker (or staff handling the case) adds a file. Stored sealed (AES-GCM)."""
+    if not _may_see(actor, case):
+        raise NotFound
+    if not _is_owner(actor, case):
+        require(actor, Perm.EDIT_RECORDS)
+    case = _lock(case)
+    if case.state in (CaseState.CLOSED, CaseState.REJECTED, CaseState.WITHDRAWN):
+        raise ValidationError({"file": [_("该事项已结束，不能再补充材料。")]})
+    if case.materials.count() >= MATERIAL_MAX_FILES:
+        raise ValidationError(
+            {"file": [_("每个事项最多 %(n)s 个文件。") % {"n": MATERIAL_MAX_FILES}]}
+        )
+    content_type, data = _check_upload(upload)
+    name = (upload.name or "file").rsplit("/", 1)[-1][-120:]
+    check_plain_text(name)
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    material = CaseMaterial(
+        case=case, name=name, content_type=content_type, size=len(data), uploaded_by=actor
+    )
+    material.file.save(f"{digest}.sealed", ContentFile(seal_bytes(data, purpose=MATERIAL_PURPOSE)))
+    now = timezone.now()
+    Case.unscoped.filter(pk=case.pk).update(updated_at=now)
+    _event(case, EventKind.MATERIAL, actor, at=now, note=name)
+    if not _is_owner(actor, case):
+        _notify(case, _("工作人员补充了材料“%(n)s”。") % {"n": name})
+    return material
+
+
+# --- the periodic sweep -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    escalated: int
+    closed: int
+
+
+SWEEP_CHUNK = 2000
+
+
+def case_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+    """Escalate every open case past its deadline to the upper tier, and close resolved cases
+    the worker has not confirmed within the type's days. Idempotent: an escalated case gets
+    fresh deadlines, so a second run (or a concurrent one) finds nothing to do twice. Runs
+    from Celery beat in production and the in-process runner on the embedded default."""
+    now = now or timezone.now()
+    escalated = closed = 0
+    types = {t.pk: t for t in ServiceType.objects.all()}
+    calendar = calendar_around(now)
+    overdue = Q(state=CaseState.SUBMITTED, response_due__lt=now) | Q(
+        state__in=OPEN_STATES, resolution_due__lt=now
+    )
+    last_id = 0
+    while True:
+        ids = list(
+            Case.unscoped.filter(overdue, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_CHUNK]
+        )
+        if not ids:
+            break
+        last_id = ids[-1]
+        escalated += _escalate_chunk(ids, types, calendar, now)
+    for type_id, service_type in types.items():
+        cutoff = now - datetime.timedelta(days=service_type.auto_close_days)
+        while True:
+            with transaction.atomic():
+                rows = list(
+                    Case.unscoped.select_for_update(skip_locked=True)
+                    .filter(
+                        state=CaseState.RESOLVED, service_type_id=type_id, resolved_at__lt=cutoff
+                    )
+                    .values_list("pk", flat=True)[:SWEEP_CHUNK]
+                )
+                if not rows:
+                    break
+                Case.unscoped.filter(pk__in=rows, state=CaseState.RESOLVED).update(
+                    state=CaseState.CLOSED, closed_at=now, auto_closed=True, updated_at=now
+                )
+                CaseEvent.objects.bulk_create(
+                    [
+                        CaseEvent(
+                            case_id=pk,
+                            kind=EventKind.AUTO_CLOSED,
+                            at=now,
+                            note=_("办结后%(d)s天未评价，自动关闭。")
+                            % {"d": service_type.auto_close_days},
+                        )
+                        for pk in rows
+                    ]
+                )
+                closed += len(rows)
+    if escalated or closed:
+        counts.bump("cases")  # set-based updates send no model signals
+    return SweepResult(escalated=escalated, closed=closed)
+
+
+def _escalate_chunk(
+    ids: list[int], types: dict[int, ServiceType], calendar: WorkCalendar, now: datetime.datetime
+) -> int:
+    """One transaction per chunk: lock the rows (skipping those another sweep or a clerk
+    holds), re-check that they are still overdue, move each group to its upper tier with
+    set-based updates, and write the timeline rows in bulk."""
+    with transaction.atomic():
+        rows = list(
+            Case.unscoped.select_for_update(skip_locked=True)
+            .filter(pk__in=ids)
+            .filter(
+                Q(state=CaseState.SUBMITTED, response_due__lt=now)
+                | Q(state__in=OPEN_STATES, resolution_due__lt=now)
+            )
+            .values_list("pk", "handler_id", "service_type_id", "response_due", "state")
+        )
+        if not rows:
+            return 0
+        handler_ids = {r[1] for r in rows}
+        handlers = {o.pk: o for o in Organization.unscoped.filter(pk__in=handler_ids)}
+        uppers: dict[tuple[int, int], Organization | None] = {}
+        groups: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        for pk, handler_id, type_id, response_due, state in rows:
+            key = (handler_id, type_id)
+            if key not in uppers:
+                uppers[key] = _upper(handlers[handler_id], types[type_id])
+            late = (
+                _("超过响应期限未受理")
+                if state == CaseState.SUBMITTED and response_due < now
+                else _("超过办结期限未办结")
+            )
+            groups.setdefault(key, []).append((pk, late))
+        events: list[CaseEvent] = []
+        moved = 0
+        due_by_type: dict[int, tuple[datetime.datetime, datetime.datetime]] = {}
+        for (handler_id, type_id), members in groups.items():
+            upper = uppers[(handler_id, type_id)]
+            if type_id not in due_by_type:
+                due_by_type[type_id] = deadlines(types[type_id], now, calendar)
+            response_due, resolution_due = due_by_type[type_id]
+            pks = [pk for pk, _late in members]
+            if upper is None:
+                # The top of the tree has no one above: the deadlines restart and the
+                # timeline says so, so the case stays in the overdue figures, not the queue.
+                Case.unscoped.filter(pk__in=pks).update(
+                    response_due=response_due, resolution_due=resolution_due, updated_at=now
+                )
+                events += [
+                    CaseEvent(
+                        case_id=pk,
+                        kind=EventKind.AUTO_ESCALATED,
+                        at=now,
+                        note=late,
+                        from_org_id=handler_id,
+                        to_org_id=handler_id,
+                        public=False,
+                    )
+                    for pk, late in members
+                ]
+                continue
+            Case.unscoped.filter(pk__in=pks).update(
+                handler_id=upper.pk,
+                tier=tier_of(upper),
+                state=CaseState.SUBMITTED,
+                assignee=None,
+                response_due=response_due,
+                resolution_due=resolution_due,
+                escalations=F("escalations") + 1,
+                updated_at=now,
+            )
+            events += [
+                CaseEvent(
+                    case_id=pk,
+                    kind=EventKind.AUTO_ESCALATED,
+                    at=now,
+                    note=late,
+                    from_org_id=handler_id,
+                    to_org_id=upper.pk,
+                )
+                for pk, late in members
+            ]
+            moved += len(pks)
+        CaseEvent.objects.bulk_create(events, batch_size=SWEEP_CHUNK)
+        _notify_escalated([e.case_id for e in events if e.from_org_id != e.to_org_id])
+    return moved
+
+
+def _notify_escalated(case_ids: list[int]) -> None:
+    if not case_ids or len(case_ids) > SWEEP_CHUNK:
+        return
+    cases = Case.unscoped.filter(pk__in=case_ids).select_related("person", "handler")
+    for case in cases:
+        _notify(case, _("已超期，自动转%(h)s督办。") % {"h": case.handler.name})
+
+
+# --- mediation --------------------------------------------------------------------------------
+
+
+def _special(case: Case, code: str) -> None:
+    if case.service_type.code != code:
+        raise ValidationError({"case": [_("该事项不是“%(t)s”类事项。") % {"t": code}]})
+
+
+@transaction.atomic
+def mediation_open(
+    *, actor: Any, case: Case, applicant: str, respondent: str, claims: str, mediator: str
+) -> Mediation:
+    _require_handling(actor, case)
+    _special(case, "mediation")
+    errors: dict[str, list[str]] = {}
+    applicant = _text(applicant, "applicant", errors, required=True, limit=100)
+    respondent = _text(respondent, "respondent", errors, required=True, limit=100)
+    claims = _text(claims, "claims", errors, required=True)
+    mediator = _text(mediator, "mediator", errors, required=True, limit=50)
+    if Mediation.objects.filter(case=case).exists():
+        errors.setdefault("case", []).append(_("该事项已建立调解记录。"))
+    _raise(errors)
+    return Mediation.objects.create(
+        case=case, applicant=applicant, respondent=respondent, claims=claims, mediator=mediator
+    )
+
+
+@transaction.atomic
+def mediation_session_add(
+    *,
+    actor: Any,
+    mediation: Mediation,
+    held_on: datetime.date,
+    place: str,
+    attendees: str,
+    summary: str,
+) -> MediationSession:
+    _require_handling(actor, mediation.case)
+    errors: dict[str, list[str]] = {}
+    place = _text(place, "place", errors, required=True, limit=100)
+    attendees = _text(attendees, "attendees", errors, required=True, limit=200)
+    summary = _text(summary, "summary", errors, required=True)
+    if mediation.outcome != MediationOutcome.PENDING:
+        errors.setdefault("held_on", []).append(_("调解已结案，不能再登记调解。"))
+    if held_on > timezone.localdate():
+        errors.setdefault("held_on", []).append(_("调解日期不能晚于今天。"))
+    _raise(errors)
+    return MediationSession.objects.create(
+        mediation=mediation, held_on=held_on, place=place, attendees=attendees, summary=summary
+    )
+
+
+@transaction.atomic
+def mediation_conclude(
+    *, actor: Any, mediation: Mediation, outcome: str, agreement: str = ""
+) -> Mediation:
+    _require_handling(actor, mediation.case)
+    mediation = Mediation.objects.select_for_update().get(pk=mediation.pk)
+    errors: dict[str, list[str]] = {}
+    agreement = _text(agreement, "agreement", errors, required=outcome == "agreed", limit=4000)
+    if mediation.outcome != MediationOutcome.PENDING:
+        errors.setdefault("outcome", []).append(_("调解已结案。"))
+    if outcome not in MediationOutcome.values or outcome == MediationOutcome.PENDING:
+        errors.setdefault("outcome", []).append(_("请选择调解结果。"))
+    if not mediation.sessions.exists():
+        errors.setdefault("outcome", []).append(_("请先登记至少一次调解。"))
+    _raise(errors)
+    mediation.outcome = outcome
+    mediation.agreement = agreement
+    mediation.concluded_on = timezone.localdate()
+    mediation.save()
+    return mediation
+
+
+# --- legal aid --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lawyer_save(
+    *,
+    actor: Any,
+    lawyer: Lawyer | None,
+    organization: Organization,
+    name: str,
+    firm: str,
+    licence_number: str,
+    phone: str,
+    specialties: str = "",
+    is_active: bool = True,
+) -> Lawyer:
+    require_within(actor, organization, Perm.EDIT_RECORDS)
+    errors: dict[str, list[str]] = {}
+    name = _text(name, "name", errors, required=True, limit=50)
+    firm = _text(firm, "firm", errors, required=True, limit=100)
+    phone = _text(phone, "phone", errors, required=True, limit=30)
+    specialties = _text(specialties, "specialties", errors, required=False, limit=200)
+    licence_number = (licence_number or "").strip()
+    if len(licence_number) != 17 or not licence_number.isascii() or not licence_number.isdigit():
+        errors.setdefault("licence_number", []).append(_("律师执业证号为 17 位数字。"))
+    elif (
+        Lawyer.unscoped.filter(licence_number=licence_number)
+        .exclude(pk=lawyer.pk if lawyer is not None else 0)
+        .exists()
+    ):
+        errors.setdefault("licence_number", []).append(_("该执业证号已在名册中。"))
+    _raise(errors)
+    lawyer = lawyer or Lawyer(organization=organization)
+    lawyer.organization = organization
+    lawyer.name, lawyer.firm, lawyer.licence_number = name, firm, licence_number
+    lawyer.phone, lawyer.specialties, lawyer.is_active = phone, specialties, is_active
+    lawyer.save()
+    return lawyer
+
+
+@transaction.atomic
+def legal_aid_assign(*, actor: Any, case: Case, lawyer: Lawyer) -> LegalAid:
+    _require_handling(actor, case)
+    _special(case, "legal_aid")
+    case = _lock(case)
+    _require_state(case, CaseState.ACCEPTED)
+    if not lawyer.is_active or not case.handler.path.startswith(lawyer.organization.path):
+        raise ValidationError({"lawyer": [_("请从承办单位或其上级的律师名册中选择在册律师。")]})
+    aid = LegalAid.objects.filter(case=case).first()
+    if aid is not None and aid.outcome != LegalAidOutcome.PENDING:
+        raise ValidationError({"lawyer": [_("援助已有结果，不能更换律师。")]})
+    aid = aid or LegalAid(case=case, assigned_by=actor, lawyer=lawyer)
+    aid.lawyer, aid.assigned_by, aid.assigned_at = lawyer, actor, timezone.now()
+    aid.save()
+    _event(case, EventKind.NOTE, actor, note=_("指派援助律师：%(l)s") % {"l": lawyer})
+    _notify(case, _("已为您指派援助律师%(l)s。") % {"l": lawyer})
+    return aid
+
+
+@transaction.atomic
+def legal_aid_record_outcome(
+    *,
+    actor: Any,
+    case: Case,
+    outcome: str,
+    note: str = "",
+    recovered_amount: Decimal | None = None,
+) -> LegalAid:
+    _require_handling(actor, case)
+    aid = LegalAid.objects.select_for_update().filter(case=case).first()
+    errors: dict[str, list[str]] = {}
+    note = _text(note, "outcome_note", errors, required=False)
+    if aid is None:
+        errors.setdefault("outcome", []).append(_("请先指派援助律师。"))
+    if outcome not in LegalAidOutcome.values or outcome == LegalAidOutcome.PENDING:
+        errors.setdefault("outcome", []).append(_("请选择援助结果。"))
+    if recovered_amount is not None and recovered_amount < 0:
+        errors.setdefault("recovered_amount", []).append(_("金额不能为负数。"))
+    _raise(errors)
+    assert aid is not None  # noqa: S101 (checked above)
+    aid.outcome, aid.outcome_note = outcome, note
+    aid.recovered_amount = (
+        recovered_amount.quantize(Decimal("0.01")) if recovered_amount is not None else None
+    )
+    aid.save()
+    return aid
+
+
+# --- counselling ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def counsellor_register(
+    *, actor: Any, user: Any, name: str, qualification: str, introduction: str = ""
+) -> Counsellor:
+    if not getattr(user, "is_staff_account", False):
+        raise ValidationError({"user": [_("心理咨询师须有工作人员账号。")]})
+    require_within(actor, user.organization, Perm.MANAGE_STAFF)
+    errors: dict[str, list[str]] = {}
+    name = _text(name, "name", errors, required=True, limit=50)
+    qualification = _text(qualification, "qualification", errors, required=True, limit=100)
+    introduction = _text(introduction, "introduction", errors, required=False, limit=300)
+    if Counsellor.unscoped.filter(user=user).exists():
+        errors.setdefault("user", []).append(_("该账号已登记为心理咨询师。"))
+    _raise(errors)
+    return Counsellor.objects.create(
+        user=user,
+        organization=user.organization,
+        name=name,
+        qualification=qualification,
+        introduction=introduction,
+    )
+
+
+def _counsellor_of(actor: Any) -> Counsellor:
+    counsellor = Counsellor.unscoped.filter(user_id=getattr(actor, "pk", 0) or 0, is_active=True)
+    found = counsellor.first()
+    if found is None:
+        raise PermissionDenied(_("仅心理咨询师本人可以操作。"))
+    return found
+
+
+@transaction.atomic
+def slot_publish(
+    *, actor: Any, starts_at: datetime.datetime, minutes: int, place: str
+) -> CounsellingSlot:
+    counsellor = _counsellor_of(actor)
+    errors: dict[str, list[str]] = {}
+    place = _text(place, "place", errors, required=True, limit=100)
+    if starts_at <= timezone.now():
+        errors.setdefault("starts_at", []).append(_("开始时间须晚于现在。"))
+    if not 15 <= minutes <= 180:
+        errors.setdefault("minutes", []).append(_("每次咨询时长为 15 到 180 分钟。"))
+    ends_at = starts_at + datetime.timedelta(minutes=minutes)
+    clash = CounsellingSlot.objects.filter(
+        counsellor=counsellor, cancelled=False, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if clash.exists():
+        errors.setdefault("starts_at", []).append(_("与已发布的时段重叠。"))
+    _raise(errors)
+    return CounsellingSlot.objects.create(
+        counsellor=counsellor, starts_at=starts_at, ends_at=ends_at, place=place
+    )
+
+
+@transaction.atomic
+def slot_book(
+    *, actor: Any, slot: CounsellingSlot, topic: str, idempotency_key: str = ""
+) -> CounsellingSlot:
+    """A worker books a free slot; a counselling case is opened with it, so the booking is
+    followed in the inbox like any request. One conditional UPDATE takes the slot: two
+    workers pressing at once cannot both get it."""
+    if not getattr(actor, "is_worker_account", False) or actor.person_id is None:
+        raise PermissionDenied(_("仅限职工本人预约。"))
+    errors: dict[str, list[str]] = {}
+    topic = _text(topic, "topic", errors, required=True, limit=100)
+    if slot.starts_at <= timezone.now():
+        errors.setdefault("slot", []).append(_("该时段已过，请选择其他时段。"))
+    _raise(errors)
+    taken = CounsellingSlot.objects.filter(pk=slot.pk, person__isnull=True, cancelled=False).update(
+        person_id=actor.person_id, booked_at=timezone.now()
+    )
+    if not taken:
+        raise ValidationError({"slot": [_("该时段已被预约，请选择其他时段。")]})
+    counselling = ServiceType.objects.get(code="counselling")
+    counsellor = slot.counsellor
+    case = case_open(
+        actor=actor,
+        person=actor.person,
+        service_type=counselling,
+        title=_("心理咨询预约：%(t)s") % {"t": topic},
+        description=_("预约%(c)s %(at)s，地点：%(p)s")
+        % {
+            "c": counsellor.name,
+            "at": timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "p": slot.place,
+        },
+        idempotency_key=idempotency_key,
+    )
+    # The counsellor's organisation handles it, whatever the nearest tier would be.
+    if case.handler_id != counsellor.organization_id:
+        Case.unscoped.filter(pk=case.pk).update(
+            handler_id=counsellor.organization_id,
+            tier=tier_of(counsellor.organization),
+        )
+    CounsellingSlot.objects.filter(pk=slot.pk).update(case=case)
+    slot.refresh_from_db()
+    return slot
+
+
+@transaction.atomic
+def slot_cancel(*, actor: Any, slot: CounsellingSlot) -> CounsellingSlot:
+    if not getattr(actor, "is_worker_account", False) or slot.person_id != actor.person_id:
+        raise NotFound
+    if slot.starts_at <= timezone.now():
+        raise ValidationError({"slot": [_("咨询已开始，不能取消。")]})
+    case = slot.case
+    CounsellingSlot.objects.filter(pk=slot.pk).update(person=None, booked_at=None, case=None)
+    if case is not None and case.state in OPEN_STATES:
+        case_withdraw(actor=actor, case=case, reason=_("取消预约"))
+    slot.refresh_from_db()
+    return slot
+
+
+@transaction.atomic
+def counselling_note_write(*, actor: Any, slot: CounsellingSlot, text: str) -> CounsellingNote:
+    """Only the slot's own counsellor writes (and reads) its notes."""
+    counsellor = _counsellor_of(actor)
+    if slot.counsellor_id != counsellor.pk:
+        raise NotFound
+    errors: dict[str, list[str]] = {}
+    text = _text(text, "text", errors, required=True, limit=4000)
+    if slot.person_id is None:
+        errors.setdefault("text", []).append(_("该时段无人预约，不能记录。"))
+    _raise(errors)
+    return CounsellingNote.objects.create(slot=slot, author=actor, text=text)

@@ -1,0 +1,43 @@
+"""``runserver`` that also runs the periodic jobs on the embedded default.
+
+Without a broker (no ``CELERY_BROKER_URL``), tasks run eagerly in-process; this starts
+Celery's own beat service in a daemon thread of the serving process, so the schedule in
+``CELERY_BEAT_SCHEDULE`` (the overdue sweep) runs while ``make run`` serves. With a broker,
+production runs ``celery -A gonghui beat`` and ``celery -A gonghui worker`` instead, and
+nothing starts here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles.management.commands.runserver import (
+    Command as StaticRunserver,
+)
+
+
+def start_inprocess_beat() -> threading.Thread | None:
+    if not settings.CELERY_TASK_ALWAYS_EAGER or not settings.CELERY_BEAT_SCHEDULE:
+        return None
+    from celery.beat import Service
+
+    from gonghui.celery import app
+
+    os.makedirs(os.path.dirname(settings.CELERY_BEAT_SCHEDULE_FILENAME), exist_ok=True)
+    service = Service(app, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME)
+    thread = threading.Thread(target=service.start, name="celery-beat", daemon=True)
+    thread.start()
+    return thread
+
+
+class Command(StaticRunserver):
+    help = StaticRunserver.help + " Also runs the periodic jobs in-process without a broker."
+
+    def inner_run(self, *args: Any, **options: Any) -> None:
+        # ``inner_run`` runs in the serving process (the autoreloader's child), once.
+        if start_inprocess_beat() is not None:
+            self.stdout.write("Periodic jobs: Celery beat in-process (no broker configured).")
+        super().inner_run(*args, **options)
