@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -97,10 +98,12 @@ class MaterialOut(Schema):
     content_type: str
 
 
-def _detail(case: Case, *, public_only: bool) -> dict[str, Any]:
-    data = CaseOut.from_orm(case).dict()
-    data["timeline"] = list(selectors.case_timeline(case=case, public_only=public_only))
-    return data
+def _detail(case: Case, *, public_only: bool) -> Case:
+    """The case with its timeline attached, for ``CaseDetailOut``."""
+    case.timeline = list(  # type: ignore[attr-defined]
+        selectors.case_timeline(case=case, public_only=public_only)
+    )
+    return case
 
 
 # --- the worker's own ---------------------------------------------------------------------------
@@ -341,12 +344,16 @@ def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> Any:
 
 
 @router.get("/cases/figures", response=FiguresOut, summary="服务统计（按组织和月份）")
-def figures(request: HttpRequest, month: str, org_id: int | None = None) -> Any:
+def figures(request: HttpRequest, month: str = "", org_id: int | None = None) -> Any:
+    """``month`` as YYYY-MM, this month when omitted; ``org_id`` defaults to one's own."""
     actor = staff_actor(request)
     organization = selectors.figures_organization(actor=actor, id=org_id)
     try:
-        year, mon = (int(p) for p in month.split("-", 1))
-        first = datetime.date(year, mon, 1)
+        if month:
+            year, mon = (int(p) for p in month.split("-", 1))
+            first = datetime.date(year, mon, 1)
+        else:
+            first = timezone.localdate().replace(day=1)
     except (ValueError, TypeError):
         raise ValidationError({"month": [_("月份格式为 YYYY-MM。")]}) from None
     f = selectors.case_figures(actor=actor, organization=organization, month=first)

@@ -34,8 +34,10 @@ from gonghui.testing.world import World, build_world
 from gonghui.unionbuilding import services as building_services
 from gonghui.unionbuilding.models import HomeStandardItem, MechanismType
 
+COUNTER_ID_NUMBER = new_id_number()
 SENTINEL_MEMBER = "乙方会员甲"
-SENTINELS = ("B号机械有限公司", SENTINEL_MEMBER, "B镇职工服务站")
+SENTINEL_CASE = "乙方求助事项"
+SENTINELS = ("B号机械有限公司", SENTINEL_MEMBER, "B镇职工服务站", SENTINEL_CASE)
 
 # Routes whose answer is deliberately the same for everyone, and why.
 PUBLIC_BY_DESIGN = {
@@ -45,15 +47,37 @@ PUBLIC_BY_DESIGN = {
     "portal:union_search": "union directory for joining",
     # A member card's QR code is checked by whoever scans it; the signed token is the key.
     "portal:card_verify": "signed card token",
+    # The counselling timetable is public to workers: any worker may book a free slot.
+    "portal:slot_book": "open counselling timetable",
 }
-POST_ONLY = {"console:member_reveal", "console:member_lookup", "console:import_start"}
+POST_ONLY = {
+    "console:member_reveal",
+    "console:member_lookup",
+    "console:import_start",
+    "console:case_act",
+    "console:case_bulk_assign",
+    "console:case_material_upload",
+}
 # Who succeeds in scope, where it is not the district administrator: an import is checked
-# and confirmed by the person who uploaded it.
-OWNERS = {"console:import_start": ("town_b", "clerk")}
-POST_DATA = {
+# and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
+OWNERS = {
+    "console:import_start": ("town_b", "clerk"),
+    "console:counselling_slot": ("district_b", "clerk"),
+}
+POST_DATA: dict[str, Any] = {
     "console:member_reveal": {"reason": "verify"},
     "console:import_start": {},
+    "console:case_act": {"note": "跟进"},
+    "console:case_material_upload": lambda ids: {
+        "file": SimpleUploadedFile("证明.pdf", b"%PDF-1.4 x", content_type="application/pdf")
+    },
+    "console:case_bulk_assign": lambda ids: {
+        "case": [ids["district_case_id"]],
+        "assignee": ids["district_b_clerk"],
+    },
 }
+# Routes without URL parameters whose posted body names another branch's records.
+CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign"}
 
 
 def _walk(patterns: list[Any], namespace: str = "", prefix: str = "") -> list[tuple[str, Any]]:
@@ -164,6 +188,7 @@ def _build() -> Matrix:
         service_types=ServiceType.objects.all()[:2],
     )
     job = imports.import_job_create(actor=b_clerk, kind="members", upload=csv_upload([]))
+    cases = _casework(w, worker_b)
     personal_data_log(
         actor=b_clerk,
         subjects=[Subject.of(membership.person)],
@@ -192,9 +217,95 @@ def _build() -> Matrix:
         "free_membership_id": w.member("union_b").pk,
         "member_id_number": membership.person.id_number.reveal(),
         "b_reviewer": b_reviewer,
+        **cases,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b)
+
+
+def _casework(w: World, worker: Any) -> dict[str, Any]:
+    """Branch B's casework: a mediation case with an agreement and a material (at union_b),
+    an accepted legal-aid case with a lawyer (at town_b), a case escalated to district_b,
+    a resolved case, a lawyer, and a counselling slot booked by the worker."""
+    from django.utils import timezone
+
+    from gonghui.casework import services as cases
+
+    def kind(code: str) -> ServiceType:
+        return ServiceType.objects.get(code=code)
+
+    def open_(code: str) -> Any:
+        return cases.case_open(
+            actor=worker,
+            person=worker.person,
+            service_type=kind(code),
+            title=SENTINEL_CASE,
+            description="说明",
+        )
+
+    union_clerk, town_clerk = w.staff("union_b", "clerk"), w.staff("town_b", "clerk")
+    district_admin, district_clerk = w.staff("district_b", "admin"), w.staff("district_b", "clerk")
+    mediation_case = open_("mediation")
+    mediation = cases.mediation_open(
+        actor=union_clerk,
+        case=mediation_case,
+        applicant="甲",
+        respondent="乙",
+        claims="加班费",
+        mediator="王",
+    )
+    cases.mediation_session_add(
+        actor=union_clerk,
+        mediation=mediation,
+        held_on=timezone.localdate(),
+        place="调解室",
+        attendees="双方",
+        summary="协商",
+    )
+    cases.mediation_conclude(
+        actor=union_clerk, mediation=mediation, outcome="agreed", agreement="分期支付"
+    )
+    material = cases.case_material_add(
+        actor=worker,
+        case=mediation_case,
+        upload=SimpleUploadedFile("合同.pdf", b"%PDF-1.4 c", content_type="application/pdf"),
+    )
+    lawyer = cases.lawyer_save(
+        actor=district_admin,
+        lawyer=None,
+        organization=w.district_b,
+        name="B律师",
+        firm="B所",
+        licence_number="13304201810000009",
+        phone="0573-1",
+    )
+    legal = cases.case_accept(actor=town_clerk, case=open_("legal_aid"))
+    cases.legal_aid_assign(actor=town_clerk, case=legal, lawyer=lawyer)
+    escalated = cases.case_escalate(actor=union_clerk, case=open_("hardship"), reason="上报")
+    escalated = cases.case_escalate(actor=town_clerk, case=escalated, reason="上报")
+    resolved = cases.case_accept(actor=union_clerk, case=open_("hardship"))
+    resolved = cases.case_resolve(actor=union_clerk, case=resolved, resolution="已办")
+    cases.counsellor_register(
+        actor=district_admin, user=district_clerk, name="B咨询师", qualification="二级"
+    )
+    slot = cases.slot_publish(
+        actor=district_clerk,
+        starts_at=timezone.now() + datetime.timedelta(days=3),
+        minutes=50,
+        place="B中心",
+    )
+    cases.slot_book(actor=worker, slot=slot, topic="压力")
+    return {
+        "case_id": mediation_case.pk,
+        "material_id": material.pk,
+        "action": "note",
+        "accepted_case_id": legal.pk,
+        "district_case_id": escalated.pk,
+        "resolved_case_id": resolved.pk,
+        "lawyer_id": lawyer.pk,
+        "slot_id": slot.pk,
+        "district_b_clerk": district_clerk.pk,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +333,7 @@ def _console_call(client: Client, name: str, pattern: Any, ids: dict[str, Any]) 
     url = reverse(name, kwargs=kwargs)
     if name in POST_ONLY:
         data = POST_DATA.get(name, {"key": ids["member_id_number"]})
-        response = client.post(url, data)
+        response = client.post(url, data(ids) if callable(data) else data)
     else:
         response = client.get(url)
     _close(response)
@@ -256,7 +367,9 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
             == 405
         )
     response = _console_call(sibling, name, pattern, matrix.ids)
-    if pattern.converters and name not in PUBLIC_BY_DESIGN and set(pattern.converters) != {"kind"}:
+    if (
+        pattern.converters and name not in PUBLIC_BY_DESIGN and set(pattern.converters) != {"kind"}
+    ) or name in CONSOLE_BODY_NAMES_ANOTHER_BRANCH:
         assert response.status_code == 404, (
             f"{name} answered {response.status_code} to another branch"
         )
@@ -278,6 +391,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:member_list", {"org": "org_id"}),
         ("console:coverage", {"org": "org_id"}),
         ("console:member_list", {"employer": "enterprise_id"}),
+        ("console:case_figures", {"org": "org_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -301,6 +415,9 @@ EXPORTABLE_LISTS = {
     "console:coverage",
     "console:staff_list",
     "console:access_log",
+    "console:case_list",
+    "console:lawyer_list",
+    "console:case_figures",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -327,7 +444,14 @@ def test_every_list_exports_within_scope(db, matrix, name):
 
 # --- portal -----------------------------------------------------------------------------------
 
-PORTAL_IDS = {"join_id": "worker_join_id", "transfer_id": "worker_transfer_id"}
+PORTAL_IDS = {
+    "join_id": "worker_join_id",
+    "transfer_id": "worker_transfer_id",
+    "case_id": "case_id",
+    "material_id": "material_id",
+    "slot_id": "slot_id",
+}
+PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload")
 
 
 @pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])
@@ -340,9 +464,10 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     kwargs = {key: matrix.ids[PORTAL_IDS[key]] for key in params}
     url = reverse(name, kwargs=kwargs)
     other = _client(matrix.worker_a)
-    method = "post" if name.endswith(("withdraw", "cancel")) else "get"
+    method = "post" if name.endswith(PORTAL_POST) else "get"
     assert getattr(other, method)(url).status_code == 404
-    owner_user = matrix.worker_b if "transfer" in name else matrix.worker_b.lonely
+    owns = ("transfer", "case", "slot")
+    owner_user = matrix.worker_b if any(o in name for o in owns) else matrix.worker_b.lonely
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
 
 
@@ -409,6 +534,29 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
         ("POST", "/api/homes/{assessment_id}/decision"): {"approve": True},
         ("POST", "/api/brands/{brand_id}/score"): {"score": "91.5"},
         ("POST", "/api/transfers/{transfer_id}/cancel"): {},
+        ("POST", "/api/cases"): {
+            "channel": "counter",
+            "id_number": COUNTER_ID_NUMBER,
+            "name": "窗口来访职工",
+            "service_type": "hardship",
+            "title": "求助",
+            "description": "说明",
+        },
+        ("POST", "/api/cases/assign"): {
+            "case_ids": [ids["district_case_id"]],
+            "assignee_id": ids["district_b_clerk"],
+        },
+        ("POST", "/api/cases/{case_id}/accept"): {},
+        ("POST", "/api/cases/{case_id}/refer"): {
+            "to_org_id": world.orgs["town_b2"].pk,
+            "reason": "用人单位在B2镇",
+        },
+        ("POST", "/api/cases/{case_id}/escalate"): {"reason": "需上级协调"},
+        ("POST", "/api/cases/{case_id}/resolve"): {"resolution": "已办结"},
+        ("POST", "/api/cases/{case_id}/reject"): {"reason": "不属于工会职责"},
+        ("POST", "/api/cases/{case_id}/notes"): {"note": "电话回访"},
+        ("POST", "/api/cases/{case_id}/visits"): {"reason": "来访"},
+        ("POST", "/api/cases/{case_id}/legal-aid/outcome"): {"outcome": "advice"},
     }
     if method == "GET":
         return None
@@ -436,6 +584,7 @@ STAFF_OPERATIONS = [
 WORKER_OPERATIONS = [op for op in OPERATIONS if _is_worker_path(op[1])]
 # Writes without an id in the path whose body names another branch's organisation.
 BODY_NAMES_ANOTHER_BRANCH = {
+    ("POST", "/api/cases/assign"),
     ("POST", "/api/enterprises"),
     ("POST", "/api/foundings"),
     ("POST", "/api/members"),
@@ -452,6 +601,8 @@ def test_api_operation_is_scoped(db, matrix, method, path):
         params["membership_id"] = ids["free_membership_id"]  # no transfer pending on it
     if path.startswith("/api/organizations/{org_id}") and not path.endswith("coverage"):
         params["org_id"] = world.union_b2.pk if path.endswith("/move") else world.town_b.pk
+    if path.endswith(("/resolve", "/legal-aid/outcome")):
+        params["case_id"] = ids["accepted_case_id"]  # these need an accepted case
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     unknown = set(names) - set(params)
     assert not unknown, f"{path}: teach the scope matrix the parameters {unknown}"
@@ -475,24 +626,41 @@ def test_api_operation_is_scoped(db, matrix, method, path):
     )
 
 
+# A worker may book any free slot of the public counselling timetable.
+WORKER_PUBLIC = {("POST", "/api/me/counselling/slots/{slot_id}/book")}
+WORKER_BODIES = {("POST", "/api/me/cases/{case_id}/confirm"): {"rating": 5}}
+
+
 @pytest.mark.parametrize(
     ("method", "path"), WORKER_OPERATIONS, ids=[f"{m} {p}" for m, p in WORKER_OPERATIONS]
 )
 def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    if not names:
-        return  # the worker's own records, found through their account
-    ids = {"join_id": matrix.ids["worker_join_id"], "transfer_id": matrix.ids["worker_transfer_id"]}
+    if not names or (method, path) in WORKER_PUBLIC:
+        return  # the worker's own records, found through their account; or public by design
+    ids = {
+        "join_id": matrix.ids["worker_join_id"],
+        "transfer_id": matrix.ids["worker_transfer_id"],
+        "case_id": matrix.ids["case_id"],
+        "slot_id": matrix.ids["slot_id"],
+    }
+    if path.endswith("/confirm"):
+        ids["case_id"] = matrix.ids["resolved_case_id"]
     url = path.format(**{n: ids[n] for n in names})
-    other_key, _ = api_token_issue(user=matrix.worker_a)
-    assert (
-        _api(Client(), method, url, other_key, {} if method == "POST" else None).status_code == 404
-    )
-    owner = matrix.worker_b if "transfer" in path else matrix.worker_b.lonely
-    owner_key, _ = api_token_issue(user=owner)
-    assert (
-        _api(Client(), method, url, owner_key, {} if method == "POST" else None).status_code == 200
-    )
+    body = WORKER_BODIES.get((method, path), {}) if method == "POST" else None
+
+    def call(user: Any) -> Any:
+        key, _ = api_token_issue(user=user)
+        if path.endswith("/materials"):
+            upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4 a", content_type="application/pdf")
+            return Client().post(url, {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {key}")
+        return _api(Client(), method, url, key, body)
+
+    assert call(matrix.worker_a).status_code == 404
+    owns = ("transfer", "case", "counselling")
+    owner = matrix.worker_b if any(o in path for o in owns) else matrix.worker_b.lonely
+    response = call(owner)
+    assert response.status_code in {200, 201}, f"{path}: {response.content[:300]}"
 
 
 def test_every_api_operation_is_covered():

@@ -1,0 +1,168 @@
+"""A legal-aid case clicked through from the worker's phone to the district and back, in
+headless Chromium (Playwright driving /usr/bin/chromium).
+
+The browser, the page and the sign-in steps are the ones of ``gonghui/tests/test_browser.py``,
+imported so that both files launch Chromium and sign people in the same way; like those tests,
+these are skipped with a visible notice when Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from gonghui.casework import services
+from gonghui.casework.models import Case
+from gonghui.tests.test_browser import (
+    CHROMIUM,
+    browser,  # noqa: F401 (a fixture, found by name)
+    city,  # noqa: F401 (a fixture, found by name)
+    page,  # noqa: F401 (a fixture, found by name)
+    staff_sign_in,
+    worker_sign_in,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"Chromium not found at {CHROMIUM}"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@contextmanager
+def staff_page(page: Any, username: str) -> Iterator[Any]:
+    """A member of staff at their own computer: a browser context of their own, signed in."""
+    context = page.context.browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
+    console = context.new_page()
+    console.set_default_timeout(10_000)
+    console.base = page.base
+    staff_sign_in(console, username)
+    try:
+        yield console
+    finally:
+        context.close()
+
+
+def open_from_queue(console: Any, title: str) -> None:
+    console.click("nav >> text=服务事项")
+    row = console.locator("[data-testid=case-table] tbody tr", has_text=title)
+    row.locator("a").click()
+    console.wait_for_url(re.compile(r"/console/cases/\d+/$"))
+
+
+def ask_for_legal_aid(page: Any, title: str) -> None:
+    page.goto(page.base + "/m/cases/new/?type=legal_aid")
+    assert page.locator("#id_service_type option:checked").inner_text() == "法律援助"
+    page.fill("#id_title", title)
+    page.fill("#id_description", "公司拖欠三个月工资共 18000 元，多次催讨未果，想申请法律援助。")
+
+
+def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, city):
+    worker = city.worker("union_b")
+    title = "讨要被拖欠的工资"
+
+    # Given a member of B号机械有限公司工会 signed in to the portal,
+    # when they ask for legal aid, the case waits at their town's station.
+    worker_sign_in(page, worker.test_mobile)
+    page.wait_for_url("**/m/")
+    ask_for_legal_aid(page, title)
+    page.click("[data-testid=case-submit]")
+    page.wait_for_url(re.compile(r"/m/cases/\d+/$"))
+    case_url = page.url
+    assert page.inner_text("[data-testid=case-state]") == "待受理"
+    assert page.inner_text("[data-testid=case-handler]") == "B镇总工会"
+    assert "已提交，由B镇总工会受理。" in page.inner_text("body")
+
+    # The town's clerk finds it in the queue, accepts it, then escalates it.
+    with staff_page(page, "town_b-clerk") as console:
+        open_from_queue(console, title)
+        assert console.inner_text("[data-testid=case-state]") == "待受理"
+        console.click("[data-testid=case-accept]")
+        console.wait_for_selector("[data-testid=case-state]:text-is('办理中')")
+        escalate = console.locator("form:has([data-testid=case-escalate])")
+        escalate.locator("textarea[name=reason]").fill("涉及仲裁代理，需区职工服务中心指派律师。")
+        escalate.locator("[data-testid=case-escalate]").click()
+        console.wait_for_selector("text=已上报上级。")
+        assert console.inner_text("[data-testid=case-state]") == "待受理"
+        assert console.inner_text("[data-testid=case-handler]").startswith("B区总工会")
+        assert console.locator("[data-testid=case-accept]").count() == 0
+
+    # The district's clerk accepts it and resolves it.
+    with staff_page(page, "district_b-clerk") as console:
+        open_from_queue(console, title)
+        assert console.inner_text("[data-testid=case-handler]").startswith("B区总工会")
+        console.click("[data-testid=case-accept]")
+        console.wait_for_selector("[data-testid=case-state]:text-is('办理中')")
+        resolve = console.locator("form:has([data-testid=case-resolve])")
+        resolve.locator("textarea[name=resolution]").fill("经律师代理劳动仲裁，公司已补发全部工资。")
+        resolve.locator("[data-testid=case-resolve]").click()
+        console.wait_for_selector("text=已办结，等待职工确认评价。")
+        assert console.inner_text("[data-testid=case-state]") == "已办结，待评价"
+
+    # The worker sees the result, rates it four stars and confirms.
+    page.goto(case_url)
+    assert page.inner_text("[data-testid=case-state]").startswith("已办结")
+    assert page.inner_text("[data-testid=case-handler]") == "B区总工会"
+    assert "公司已补发全部工资" in page.inner_text("body")
+    confirm = page.locator("[data-testid=confirm-form]")
+    confirm.locator("input[name=rating][value='4']").check()
+    confirm.locator("[name=comment]").fill("律师很专业，感谢工会。")
+    confirm.locator("[data-testid=case-confirm]").click()
+    page.wait_for_selector("text=感谢您的评价。")
+
+    # Then the case is closed, and the timeline tells the whole story in order.
+    assert page.inner_text("[data-testid=case-state]") == "已关闭"
+    assert page.locator("[data-testid=confirm-form]").count() == 0
+    assert "4★ 律师很专业，感谢工会。" in page.inner_text("body")
+    steps = page.locator("[data-testid=timeline] > li .fw-semibold").all_inner_texts()
+    assert steps == [
+        "提交：B镇总工会",
+        "受理：B镇总工会",
+        "上报上级：B镇总工会 → B区总工会",
+        "受理：B区总工会",
+        "办结",
+        "职工确认评价",
+    ]
+    assert "涉及仲裁代理，需区职工服务中心指派律师。" in page.inner_text("[data-testid=timeline]")
+
+
+def test_double_clicked_submit_opens_one_case(page, city, monkeypatch):
+    # The second click may abort the first request in the browser, but not on the server:
+    # count the submissions the server finished, so the test knows both arrived.
+    handled: list[int] = []
+    lock = threading.Lock()
+    case_open = services.case_open
+
+    def counted(**kwargs: Any) -> Case:
+        try:
+            return case_open(**kwargs)
+        finally:
+            with lock:
+                handled.append(1)
+
+    monkeypatch.setattr(services, "case_open", counted)
+    worker = city.worker("union_b")
+    worker_sign_in(page, worker.test_mobile)
+    page.wait_for_url("**/m/")
+    ask_for_legal_aid(page, "双击提交的申请")
+
+    page.dblclick("[data-testid=case-submit]")
+    page.wait_for_url(re.compile(r"/m/cases/\d+/$"))
+    deadline = time.monotonic() + 10
+    while len(handled) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(handled) == 2, "the double click did not reach the server twice"
+
+    page.goto(page.base + "/m/inbox/?kind=case")
+    items = page.locator("[data-testid=inbox] a", has_text="双击提交的申请")
+    assert items.count() == 1
+    assert Case.unscoped.filter(person=worker.person).count() == 1
