@@ -459,7 +459,7 @@ def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> 
     case.updated_at = now
     case.save()
     _event(case, EventKind.RESOLVED, actor, at=now, note=resolution)
-    _notify(case, _("已办结，请在“我的办事”中确认并评价。"))
+    _notify(case, _("已办结，请在“我的申请”中确认并评价。"))
     return case
 
 
