@@ -154,8 +154,9 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
         "note_form": forms.NoteForm(),
         "visit_form": forms.VisitForm(),
         "refer_form": forms.ReferForm(),
-        "escalate_form": forms.ReasonForm(),
-        "reject_form": forms.ReasonForm(),
+        # Two forms with one field name on a page: distinct ids keep each label on its field.
+        "escalate_form": forms.ReasonForm(auto_id="escalate_%s"),
+        "reject_form": forms.ReasonForm(auto_id="reject_%s"),
         "resolve_form": forms.ResolveForm(),
         "material_form": forms.MaterialForm(),
         "referral_targets": Organization.unscoped.filter(is_active=True)

@@ -20,14 +20,13 @@ import pytest
 
 from gonghui.casework import services
 from gonghui.casework.models import Case
-from gonghui.tests.test_browser import (
-    CHROMIUM,
-    browser,  # noqa: F401 (a fixture, found by name)
-    city,  # noqa: F401 (a fixture, found by name)
-    page,  # noqa: F401 (a fixture, found by name)
-    staff_sign_in,
-    worker_sign_in,
-)
+from gonghui.tests import test_browser as shared
+from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
+
+# The fixtures of the other browser tests, found by pytest under these names.
+browser = shared.browser
+page = shared.page
+city = shared.city
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,7 +52,7 @@ def staff_page(page: Any, username: str) -> Iterator[Any]:
 
 
 def open_from_queue(console: Any, title: str) -> None:
-    console.click("nav >> text=服务事项")
+    console.click("aside a:has-text('服务事项')")
     row = console.locator("[data-testid=case-table] tbody tr", has_text=title)
     row.locator("a").click()
     console.wait_for_url(re.compile(r"/console/cases/\d+/$"))
@@ -64,6 +63,14 @@ def ask_for_legal_aid(page: Any, title: str) -> None:
     assert page.locator("#id_service_type option:checked").inner_text() == "法律援助"
     page.fill("#id_title", title)
     page.fill("#id_description", "公司拖欠三个月工资共 18000 元，多次催讨未果，想申请法律援助。")
+
+
+def wait_until(condition: Any, page: Any, message: str, seconds: float = 10) -> None:
+    """Poll a condition about the server's side while the browser keeps running."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        page.wait_for_timeout(50)
 
 
 def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, city):
@@ -103,7 +110,9 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
         console.click("[data-testid=case-accept]")
         console.wait_for_selector("[data-testid=case-state]:text-is('办理中')")
         resolve = console.locator("form:has([data-testid=case-resolve])")
-        resolve.locator("textarea[name=resolution]").fill("经律师代理劳动仲裁，公司已补发全部工资。")
+        resolve.locator("textarea[name=resolution]").fill(
+            "经律师代理劳动仲裁，公司已补发全部工资。"
+        )
         resolve.locator("[data-testid=case-resolve]").click()
         console.wait_for_selector("text=已办结，等待职工确认评价。")
         assert console.inner_text("[data-testid=case-state]") == "已办结，待评价"
@@ -135,34 +144,53 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
     assert "涉及仲裁代理，需区职工服务中心指派律师。" in page.inner_text("[data-testid=timeline]")
 
 
-def test_double_clicked_submit_opens_one_case(page, city, monkeypatch):
-    # The second click may abort the first request in the browser, but not on the server:
-    # count the submissions the server finished, so the test knows both arrived.
-    handled: list[int] = []
+def test_impatient_second_click_on_submit_opens_one_case(page, city, monkeypatch):
+    """The worker clicks submit, nothing seems to happen, and clicks again: the hidden
+    idempotency key makes the second submission return the first case.
+
+    A Playwright double click is too fast to send two requests (Chromium keeps only the last
+    planned submission), so the server holds the first submission until the second arrives;
+    this is the slow-network case the key is for."""
+    calls: list[int] = []
+    finished: list[int] = []
+    second_arrived = threading.Event()
     lock = threading.Lock()
     case_open = services.case_open
 
-    def counted(**kwargs: Any) -> Case:
+    def held(**kwargs: Any) -> Case:
+        with lock:
+            calls.append(1)
+            first = len(calls) == 1
+        if first:
+            second_arrived.wait(timeout=10)
+        else:
+            second_arrived.set()
         try:
             return case_open(**kwargs)
         finally:
             with lock:
-                handled.append(1)
+                finished.append(1)
 
-    monkeypatch.setattr(services, "case_open", counted)
+    monkeypatch.setattr(services, "case_open", held)
+    # Given a worker with the legal-aid form filled in,
     worker = city.worker("union_b")
     worker_sign_in(page, worker.test_mobile)
     page.wait_for_url("**/m/")
-    ask_for_legal_aid(page, "双击提交的申请")
+    ask_for_legal_aid(page, "点了两次提交的申请")
 
-    page.dblclick("[data-testid=case-submit]")
+    # When they click submit twice, the second time while the first is still being answered
+    # (the mouse, not page.click: Playwright would wait for the pending navigation first),
+    box = page.locator("[data-testid=case-submit]").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    wait_until(lambda: len(calls) == 1, page, "the first click did not reach the server")
+    page.mouse.click(x, y)
+    wait_until(lambda: len(calls) == 2, page, "the second click did not reach the server")
     page.wait_for_url(re.compile(r"/m/cases/\d+/$"))
-    deadline = time.monotonic() + 10
-    while len(handled) < 2 and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert len(handled) == 2, "the double click did not reach the server twice"
+    wait_until(lambda: len(finished) == 2, page, "the server did not answer both clicks")
 
+    # then their applications list that one case only once.
     page.goto(page.base + "/m/inbox/?kind=case")
-    items = page.locator("[data-testid=inbox] a", has_text="双击提交的申请")
+    items = page.locator("[data-testid=inbox] a", has_text="点了两次提交的申请")
     assert items.count() == 1
     assert Case.unscoped.filter(person=worker.person).count() == 1
