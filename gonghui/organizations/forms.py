@@ -12,6 +12,7 @@ from gonghui.organizations.models import (
     OrgKind,
     ServiceTier,
     ServiceType,
+    TimeUnit,
     Weekday,
 )
 
@@ -156,3 +157,15 @@ class ServicePlaceForm(forms.Form):
         return [
             (day.label, self[f"opens_{day.value}"], self[f"closes_{day.value}"]) for day in Weekday
         ]
+
+
+class ServiceTypeForm(forms.Form):
+    response_limit = forms.IntegerField(label=_("响应时限"), min_value=1, max_value=720)
+    response_unit = forms.ChoiceField(label=_("单位"), choices=TimeUnit.choices)
+    resolution_limit = forms.IntegerField(label=_("办结时限"), min_value=1, max_value=720)
+    resolution_unit = forms.ChoiceField(label=_("单位"), choices=TimeUnit.choices)
+    tiers = forms.MultipleChoiceField(
+        label=_("可办理的层级"), choices=ServiceTier.choices, widget=forms.CheckboxSelectMultiple
+    )
+    auto_close_days = forms.IntegerField(label=_("办结后自动关闭天数"), min_value=1, max_value=90)
+    is_active = forms.BooleanField(label=_("提供此项服务"), required=False)

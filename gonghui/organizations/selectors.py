@@ -138,3 +138,8 @@ def service_place_get(*, actor: Any, id: int) -> ServicePlace:
 def service_type_list() -> QuerySet[ServiceType]:
     """Service types are federation-wide reference data, the same for every actor."""
     return ServiceType.objects.filter(is_active=True)
+
+
+def service_type_all() -> QuerySet[ServiceType]:
+    """Every service type, offered or not, for the page that keeps them."""
+    return ServiceType.objects.all()

@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext as _
 
-from gonghui.core.permissions import Perm, require
+from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import require_within
 from gonghui.core.services import counter_take
 from gonghui.core.validators import (
@@ -29,7 +29,9 @@ from gonghui.organizations.models import (
     OrganizationMove,
     OrgKind,
     ServicePlace,
+    ServiceTier,
     ServiceType,
+    TimeUnit,
 )
 
 ORG_TEXT_FIELDS = ("name", "short_name", "address", "phone", "chair_name")
@@ -410,3 +412,54 @@ def enterprises_assign_union(
         enterprise.save(update_fields=["union"])
         count += 1
     return count
+
+
+def may_keep_reference_data(actor: Any) -> bool:
+    """City-wide reference data (service types) is kept by the root organisation's admins."""
+    org = getattr(actor, "organization", None)
+    return org is not None and org.parent_id is None and has_perm(actor, Perm.MANAGE_ORGS)
+
+
+def _require_federation_admin(actor: Any) -> None:
+    if not may_keep_reference_data(actor):
+        raise PermissionDenied(_("服务类型全市统一，只能由市总工会的管理员维护。"))
+
+
+@transaction.atomic
+def service_type_update(
+    *,
+    actor: Any,
+    service_type: ServiceType,
+    response_limit: int,
+    response_unit: str,
+    resolution_limit: int,
+    resolution_unit: str,
+    tiers: Iterable[str],
+    auto_close_days: int,
+    is_active: bool,
+) -> ServiceType:
+    """Change a type's deadlines, the tiers that may handle it, and whether it is offered.
+    Cases already open keep the deadlines they were given."""
+    _require_federation_admin(actor)
+    errors: dict[str, list[str]] = {}
+    tiers = [t for t in ServiceTier.values if t in set(tiers)]
+    if not tiers:
+        errors.setdefault("tiers", []).append(_("至少选择一个可办理的层级。"))
+    for field, unit in (("response_unit", response_unit), ("resolution_unit", resolution_unit)):
+        if unit not in TimeUnit.values:
+            errors.setdefault(field, []).append(_("请选择工作日或工作小时。"))
+    if not 1 <= response_limit <= 720:
+        errors.setdefault("response_limit", []).append(_("响应时限为 1 到 720。"))
+    if not 1 <= resolution_limit <= 720:
+        errors.setdefault("resolution_limit", []).append(_("办结时限为 1 到 720。"))
+    if not 1 <= auto_close_days <= 90:
+        errors.setdefault("auto_close_days", []).append(_("自动关闭天数为 1 到 90。"))
+    if errors:
+        raise ValidationError(errors)
+    service_type.response_limit, service_type.response_unit = response_limit, response_unit
+    service_type.resolution_limit, service_type.resolution_unit = resolution_limit, resolution_unit
+    service_type.tiers, service_type.auto_close_days = tiers, auto_close_days
+    service_type.is_active = is_active
+    service_type._history_user = actor  # type: ignore[attr-defined]
+    service_type.save()
+    return service_type

@@ -14,6 +14,7 @@ console_urlpatterns = [
     path("enterprises/<int:enterprise_id>/", views.enterprise_detail, name="enterprise_detail"),
     path("enterprises/<int:enterprise_id>/edit/", views.enterprise_edit, name="enterprise_edit"),
     path("places/", views.place_list, name="place_list"),
+    path("service-types/", views.service_types, name="service_types"),
     path("places/new/", views.place_create, name="place_create"),
     path("places/<int:place_id>/", views.place_detail, name="place_detail"),
     path("places/<int:place_id>/edit/", views.place_edit, name="place_edit"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from gonghui.accounts import selectors as account_selectors
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
+from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, paginate, staff_required
 from gonghui.organizations import selectors, services
 from gonghui.organizations.forms import (
@@ -23,6 +24,7 @@ from gonghui.organizations.forms import (
     OrganizationForm,
     OrganizationMoveForm,
     ServicePlaceForm,
+    ServiceTypeForm,
 )
 from gonghui.organizations.models import Industry, OrgKind, ServiceTier
 
@@ -342,3 +344,55 @@ def place_edit(request: HttpRequest, place_id: int) -> HttpResponse:
             messages.success(request, _("已保存。"))
             return redirect("console:place_detail", place.pk)
     return render(request, "organizations/place_form.html", {"form": form, "place": place})
+
+
+# --- service types (city-wide reference data) ---------------------------------------------------
+
+
+@staff_required
+def service_types(request: HttpRequest) -> HttpResponse:
+    """Every staff member sees the types, their deadlines and tiers (they route cases); the
+    city federation's administrators change them."""
+    actor: Any = request.user
+    types = list(selectors.service_type_all())
+    editing = None
+    form = None
+    if request.method == "POST":
+        editing = next((t for t in types if str(t.pk) == request.POST.get("type")), None)
+        if editing is None:
+            raise NotFound
+        form = ServiceTypeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.service_type_update(actor=actor, service_type=editing, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("已保存“%(t)s”。") % {"t": editing.name})
+                return redirect("console:service_types")
+    return render(
+        request,
+        "organizations/service_types.html",
+        {
+            "types": types,
+            "editing": editing,
+            "form": form,
+            "may_change": services.may_keep_reference_data(actor),
+            "forms": {
+                t.pk: ServiceTypeForm(
+                    initial={
+                        "response_limit": t.response_limit,
+                        "response_unit": t.response_unit,
+                        "resolution_limit": t.resolution_limit,
+                        "resolution_unit": t.resolution_unit,
+                        "tiers": t.tiers,
+                        "auto_close_days": t.auto_close_days,
+                        "is_active": t.is_active,
+                    },
+                    auto_id=f"t{t.pk}_%s",
+                )
+                for t in types
+            },
+            "tier_labels": dict(ServiceTier.choices),
+        },
+    )

@@ -220,3 +220,34 @@ def test_service_place_with_opening_hours(world):
             address="A镇人民路 1 号",
             staff=[world.staff("town_b", "clerk")],
         )
+
+
+def test_service_type_deadlines_are_kept_by_the_city_administrators(db):
+    import pytest as _pytest
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from gonghui.organizations.models import ServiceType
+    from gonghui.organizations.services import service_type_update
+    from gonghui.testing.world import build_world
+
+    world = build_world()
+    legal = ServiceType.objects.get(code="legal_aid")
+    values = {
+        "response_limit": 3,
+        "response_unit": "workday",
+        "resolution_limit": 30,
+        "resolution_unit": "workday",
+        "tiers": ["centre"],
+        "auto_close_days": 14,
+        "is_active": True,
+    }
+    with _pytest.raises(PermissionDenied):
+        service_type_update(actor=world.staff("district_a", "admin"), service_type=legal, **values)
+    with _pytest.raises(ValidationError) as exc:
+        service_type_update(
+            actor=world.staff("city", "admin"), service_type=legal, **{**values, "tiers": []}
+        )
+    assert "tiers" in exc.value.message_dict
+    service_type_update(actor=world.staff("city", "admin"), service_type=legal, **values)
+    legal.refresh_from_db()
+    assert legal.tiers == ["centre"] and legal.resolution_limit == 30
