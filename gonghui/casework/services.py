@@ -260,9 +260,12 @@ def case_open(
     place: ServicePlace | None = None,
     idempotency_key: str = "",
     at: datetime.datetime | None = None,
+    handler: Organization | None = None,
 ) -> Case:
     """A worker asks in the portal, or staff record a request at a counter or from a hotline
-    call. A repeated submission with the same ``idempotency_key`` returns the first case."""
+    call. A repeated submission with the same ``idempotency_key`` returns the first case.
+    ``handler`` is for callers that already know who handles it (a counselling booking goes
+    to the counsellor's organisation); otherwise the case is routed to the nearest tier."""
     worker = bool(getattr(actor, "is_worker_account", False))
     if worker:
         if actor.person_id != person.pk:
@@ -286,7 +289,8 @@ def case_open(
     near = place.organization if place is not None else None
     if not worker:
         near = actor.organization
-    handler = case_route(person=person, service_type=service_type, near=near)
+    if handler is None:
+        handler = case_route(person=person, service_type=service_type, near=near)
     now = at or timezone.now()
     response_due, resolution_due = deadlines(service_type, now)
     case = Case(
@@ -335,7 +339,8 @@ def case_accept(*, actor: Any, case: Case, at: datetime.datetime | None = None) 
     now = at or timezone.now()
     case.state = CaseState.ACCEPTED
     case.responded_at = now
-    case.responded_on_time = now <= case.response_due
+    if case.responded_on_time is None:  # the first response is the one measured
+        case.responded_on_time = now <= case.response_due
     if case.assignee_id is None:
         case.assignee = actor
     case.updated_at = now
@@ -378,6 +383,13 @@ def case_assign(*, actor: Any, cases: Iterable[Case], assignee: Any) -> int:
     return len(locked)
 
 
+def _mark_missed(case: Case, now: datetime.datetime) -> None:
+    if case.responded_on_time is None and case.responded_at is None and case.response_due < now:
+        case.responded_on_time = False
+    if case.resolved_on_time is None and case.resolution_due < now:
+        case.resolved_on_time = False
+
+
 def _move(
     actor: Any,
     case: Case,
@@ -387,7 +399,10 @@ def _move(
     now: datetime.datetime,
     calendar: WorkCalendar | None = None,
 ) -> None:
-    """Hand the case to ``to_org``: it waits there for acceptance, with fresh deadlines."""
+    """Hand the case to ``to_org``: it waits there for acceptance, with fresh deadlines. A
+    deadline already missed is recorded as missed first, so fresh deadlines do not make a
+    late case count as on time in the figures."""
+    _mark_missed(case, now)
     from_org = case.handler
     case.handler = to_org
     case.tier = tier_of(to_org)
@@ -455,7 +470,8 @@ def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> 
     case.state = CaseState.RESOLVED
     case.resolution = resolution
     case.resolved_at = now
-    case.resolved_on_time = now <= case.resolution_due
+    if case.resolved_on_time is None:  # already late when a missed deadline moved it
+        case.resolved_on_time = now <= case.resolution_due
     case.updated_at = now
     case.save()
     _event(case, EventKind.RESOLVED, actor, at=now, note=resolution)
@@ -720,6 +736,16 @@ def _escalate_chunk(
                 due_by_type[type_id] = deadlines(types[type_id], now, calendar)
             response_due, resolution_due = due_by_type[type_id]
             pks = [pk for pk, _late in members]
+            # Record the missed deadlines before the fresh ones replace them (see _move).
+            Case.unscoped.filter(
+                pk__in=pks,
+                responded_on_time__isnull=True,
+                responded_at__isnull=True,
+                response_due__lt=now,
+            ).update(responded_on_time=False)
+            Case.unscoped.filter(
+                pk__in=pks, resolved_on_time__isnull=True, resolution_due__lt=now
+            ).update(resolved_on_time=False)
             if upper is None:
                 # The top of the tree has no one above: the deadlines restart and the
                 # timeline says so, so the case stays in the overdue figures, not the queue.
@@ -1026,13 +1052,10 @@ def slot_book(
             "p": slot.place,
         },
         idempotency_key=idempotency_key,
+        # The counsellor's organisation handles it, whatever the nearest tier would be, and
+        # a worker who is not a member may book too.
+        handler=counsellor.organization,
     )
-    # The counsellor's organisation handles it, whatever the nearest tier would be.
-    if case.handler_id != counsellor.organization_id:
-        Case.unscoped.filter(pk=case.pk).update(
-            handler_id=counsellor.organization_id,
-            tier=tier_of(counsellor.organization),
-        )
     CounsellingSlot.objects.filter(pk=slot.pk).update(case=case)
     slot.refresh_from_db()
     return slot

@@ -32,11 +32,16 @@ def demo_accounts(city: str = "jiaxing") -> dict[str, Any]:
                     "union": worker["union"] or "（尚未入会）",
                 }
             )
+    casework = json.loads((DATA_DIR / "casework.json").read_text(encoding="utf-8"))
+    counsellors = casework["counsellors"]
+    shown = "、".join(f"{c['username']}（{c['name']}）" for c in counsellors)
     return {
         "password": data["password"],
         "staff": [
             {"org": org, "usernames": [f"{slug}-{role}" for role in ROLES]} for org, slug in rows
         ],
         "workers": workers,
-        "pattern": "其余镇（街道）账号为“拼音-角色”，例如 wuzhen-clerk（乌镇镇经办）。",
+        "pattern": "其余镇（街道）账号为“拼音-角色”，例如 wuzhen-clerk（乌镇镇经办）。"
+        f"心理咨询师：{shown}。演示职工名下有服务事项：待确认评价的、调解达成协议的"
+        "（承办单位经办可下载协议书）和已预约的心理咨询。",
     }

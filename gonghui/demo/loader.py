@@ -3,7 +3,8 @@
 The tree is set up as data loading (``actor=None``); everything after it is done by the demo
 staff accounts in their roles: town clerks register enterprises and apply to found unions,
 town reviewers approve, the city administrator imports the member roll, workers apply to join
-and transfer, reviewers rate workers' homes. So the demo's history reads like a real one.
+and transfer, reviewers rate workers' homes, and a year of cases passes through the service
+centres (``casework``). So the demo's history reads like a real one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gonghui.accounts.models import User
 from gonghui.core import imports
 from gonghui.core.models import ImportStatus
 from gonghui.core.permissions import Role
-from gonghui.demo import people
+from gonghui.demo import casework, people
 from gonghui.members import services as member_services
 from gonghui.members.models import LeaveReason, Membership, MembershipStatus
 from gonghui.organizations import services as org_services
@@ -60,6 +61,9 @@ TRADES = {
 }
 INDUSTRY_WEIGHTS = {"C": 70, "F": 8, "G": 7, "E": 6, "H": 5, "I": 4}
 MEMBER_TARGET = 21_000
+# Cases in the year of casework history, per member: about 2,000 for the full demo, which
+# keeps loading it to some 30 seconds on SQLite (``--cases`` asks for another number).
+CASES_PER_MEMBER = 0.095
 
 
 @dataclass
@@ -78,11 +82,13 @@ class DemoBuilder:
         *,
         seed: int = 2018,
         members: int = MEMBER_TARGET,
+        cases: int | None = None,
         log: Callable[[str], None],
     ):
         self.data = data
         self.rng = random.Random(seed)
         self.member_target = members
+        self.case_target = cases
         self.log = log
         self.password_hash = make_password(data["password"])
         self.staff: dict[str, User] = {}
@@ -90,6 +96,8 @@ class DemoBuilder:
         self.codes = people.Unique()
         self.mobiles = people.Unique()
         self.ids = people.Unique()
+        # The imported members' rows (name, ID number, mobile, union code, ...), for casework.
+        self.roster: list[list[str]] = []
         self.today = timezone.localdate()
 
     # --- helpers ------------------------------------------------------------------------------
@@ -434,7 +442,9 @@ class DemoBuilder:
                 )
                 for _ in range(n):
                     region = local if rng.random() < 0.6 else rng.choice(people.MIGRANT_REGIONS)
-                    writer.writerow(self._person_row(union, region, union.name))
+                    row = self._person_row(union, region, union.name)
+                    self.roster.append(row)
+                    writer.writerow(row)
         admin = self.staff[f"{self.data['city']['slug']}-admin"]
         upload = SimpleUploadedFile(
             "会员名册（演示）.csv", path.read_bytes(), content_type="text/csv"
@@ -496,11 +506,18 @@ class DemoBuilder:
                 if index >= 25
                 else "经核实，申请人目前不在本单位工作，请向现工作单位工会申请。",
             )
-        active = list(
+        # Drawn with the seeded generator (the same demo on every run), and never one of the
+        # listed demo workers, who keep the union the sign-in page shows.
+        demo_mobiles = [member_services.mobile_hash(w["mobile"]) for w in self.data["demo_workers"]]
+        candidates = list(
             Membership.unscoped.filter(status=MembershipStatus.ACTIVE, union__depth=3)
-            .select_related("union", "person")
-            .order_by("?")[:140]
+            .exclude(person__mobile_hash__in=demo_mobiles)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
+        chosen = rng.sample(candidates, min(140, len(candidates)))
+        found = Membership.unscoped.select_related("union", "person").in_bulk(chosen)
+        active = [found[pk] for pk in chosen]
         for index, membership in enumerate(active[:25]):
             target = rng.choice([u for u in unions if u.pk != membership.union_id])
             transfer = member_services.transfer_request(
@@ -630,6 +647,14 @@ class DemoBuilder:
                 note="未达到合格标准，请整改后重新申报。",
             )
 
+    # --- casework (SVC) ---------------------------------------------------------------------
+
+    def casework(self) -> None:
+        cases = self.case_target
+        if cases is None:
+            cases = max(40, round(self.member_target * CASES_PER_MEMBER))
+        casework.History(self, cases=cases).run()
+
     def run(self) -> None:
         for step in (
             self.tree,
@@ -638,6 +663,7 @@ class DemoBuilder:
             self.members,
             self.requests,
             self.building,
+            self.casework,
         ):
             started = time.monotonic()
             step()
@@ -649,7 +675,8 @@ def load(
     *,
     seed: int = 2018,
     members: int = MEMBER_TARGET,
+    cases: int | None = None,
     log: Callable[[str], None] = print,
 ) -> None:
     data = json.loads((DATA_DIR / f"{city}.json").read_text(encoding="utf-8"))
-    DemoBuilder(data, seed=seed, members=members, log=log).run()
+    DemoBuilder(data, seed=seed, members=members, cases=cases, log=log).run()

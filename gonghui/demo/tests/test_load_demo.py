@@ -6,8 +6,11 @@ import pytest
 from django.core.management import call_command
 
 from gonghui.accounts.models import User
+from gonghui.casework.documents import agreement_pdf
+from gonghui.casework.models import Case, CounsellingSlot, Lawyer
+from gonghui.core.crypto import blind_index
 from gonghui.demo.accounts import demo_accounts
-from gonghui.members.models import Membership
+from gonghui.members.models import MOBILE_PURPOSE, Membership
 from gonghui.organizations.models import Enterprise, Organization
 from gonghui.unionbuilding.selectors import coverage_report
 
@@ -35,6 +38,26 @@ def test_demo_city(capsys):
     # Demo workers can sign in; their numbers are listed on the sign-in page.
     listed = demo_accounts()
     assert {w["mobile"] for w in listed["workers"]} >= {"13957300001", "13957300004"}
+    # A year of casework through the services: handled, rated, closed by the sweep, and some
+    # still open today.
+    cases = Case.unscoped.all()
+    assert cases.count() > 57
+    assert {"closed", "accepted", "submitted"} <= set(cases.values_list("state", flat=True))
+    assert cases.filter(rating__isnull=False).exists()
+    assert cases.filter(auto_closed=True).exists()
+    # A demo worker's mediation reached an agreement, printable as PDF, and awaits her rating.
+    wang = blind_index("13957300003", purpose=MOBILE_PURPOSE)
+    mediation = Case.unscoped.get(person__mobile_hash=wang, service_type__code="mediation")
+    assert mediation.state == "resolved"
+    assert agreement_pdf(mediation.mediation).startswith(b"%PDF")
+    # Legal-aid lawyers at every district; a counsellor who signs in, with booked slots.
+    for district in Organization.unscoped.filter(kind="district"):
+        assert Lawyer.unscoped.filter(organization=district).count() == 3
+    counsellor = User.objects.get(username="nanhu-counsellor")
+    assert counsellor.check_password("gonghui2018")
+    slots = CounsellingSlot.objects.filter(counsellor__user=counsellor)
+    assert slots.filter(person__isnull=False).exists()
+    assert "nanhu-counsellor" in listed["pattern"]
     # A second run leaves the data alone.
     call_command("load_demo", if_empty=True)
     assert "跳过" in capsys.readouterr().out

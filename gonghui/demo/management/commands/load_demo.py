@@ -19,11 +19,24 @@ class Command(BaseCommand):
             "--members", type=int, default=loader.MEMBER_TARGET, help="about how many members"
         )
         parser.add_argument(
+            "--cases",
+            type=int,
+            default=None,
+            help="cases in the year of casework history (default: about one per ten members)",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when organisations exist."
         )
 
     def handle(
-        self, *args: Any, city: str, seed: int, members: int, if_empty: bool, **options: Any
+        self,
+        *args: Any,
+        city: str,
+        seed: int,
+        members: int,
+        cases: int | None,
+        if_empty: bool,
+        **options: Any,
     ) -> None:
         if Organization.unscoped.exists():
             if if_empty:
@@ -33,12 +46,18 @@ class Command(BaseCommand):
             raise SystemExit(1)
         started = time.monotonic()
         self.stdout.write(f"正在生成演示数据（{city}）……")
-        # The demo's workers are invented: no SMS for their approvals and transfers.
+        # The demo's workers are invented: no SMS for their approvals, transfers and cases.
+        # Nor a debug log of its few hundred thousand queries (under DEBUG each logged query
+        # costs a second one on SQLite, to quote its parameters).
         with (
-            override_settings(GONGHUI_SMS_BACKEND="gonghui.core.sms.NullBackend"),
+            override_settings(GONGHUI_SMS_BACKEND="gonghui.core.sms.NullBackend", DEBUG=False),
             transaction.atomic(),
         ):
             loader.load(
-                city, seed=seed, members=members, log=lambda line: self.stdout.write("  " + line)
+                city,
+                seed=seed,
+                members=members,
+                cases=cases,
+                log=lambda line: self.stdout.write("  " + line),
             )
         self.stdout.write(f"演示数据已生成，用时 {time.monotonic() - started:.0f} 秒。")
