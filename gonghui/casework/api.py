@@ -351,6 +351,8 @@ def figures(request: HttpRequest, month: str = "", org_id: int | None = None) ->
     try:
         if month:
             year, mon = (int(p) for p in month.split("-", 1))
+            if not 2000 <= year <= 2099:
+                raise ValueError(month)
             first = datetime.date(year, mon, 1)
         else:
             first = timezone.localdate().replace(day=1)

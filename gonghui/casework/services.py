@@ -41,9 +41,10 @@ from gonghui.casework.models import (
 )
 from gonghui.core import counts
 from gonghui.core.crypto import seal_bytes
+from gonghui.core.models import AccessReason
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
-from gonghui.core.services import counter_take
+from gonghui.core.services import Subject, counter_take, personal_data_log
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import check_plain_text, normalize_id_number
 from gonghui.core.workdays import WorkCalendar
@@ -139,6 +140,15 @@ def _lock(case: Case) -> Case:
     )
 
 
+def _lock_handling(actor: Any, case: Case) -> Case:
+    """Check, lock, and check again on the locked row: the case may have moved (the sweep,
+    a referral) between the page being loaded and the button being pressed."""
+    _require_handling(actor, case)
+    locked = _lock(case)
+    _require_handling(actor, locked)
+    return locked
+
+
 def _require_state(case: Case, *states: str) -> None:
     if case.state not in states:
         raise ValidationError(
@@ -219,7 +229,7 @@ def _upper(org: Organization, service_type: ServiceType) -> Organization | None:
     for candidate in ancestors:
         if tier_of(candidate) in service_type.tiers:
             return candidate
-    return ancestors[0] if ancestors else None
+    return None  # nobody above may handle it: the case is at the top for its type
 
 
 # --- opening ----------------------------------------------------------------------------------
@@ -300,7 +310,7 @@ def case_open(
         channel=channel,
         title=title,
         description=description,
-        origin=handler if worker else actor.organization,
+        origin=handler if worker else actor.organization,  # the counter that took it
         handler=handler,
         tier=tier_of(handler),
         state=CaseState.SUBMITTED,
@@ -333,8 +343,7 @@ def case_open(
 
 @transaction.atomic
 def case_accept(*, actor: Any, case: Case, at: datetime.datetime | None = None) -> Case:
-    _require_handling(actor, case)
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     _require_state(case, CaseState.SUBMITTED)
     now = at or timezone.now()
     case.state = CaseState.ACCEPTED
@@ -364,8 +373,7 @@ def case_assign(*, actor: Any, cases: Iterable[Case], assignee: Any) -> int:
     """Assign one or many cases (bulk assignment from a queue); all or none."""
     locked: list[Case] = []
     for case in sorted(cases, key=lambda c: c.pk):  # key order: two bulk assigns cannot deadlock
-        _require_handling(actor, case)
-        row = _lock(case)
+        row = _lock_handling(actor, case)
         if row.state not in OPEN_STATES:
             raise ValidationError(
                 {"cases": [_("事项%(n)s已不在办理中，不能分派。") % {"n": row.number}]}
@@ -422,8 +430,7 @@ def case_refer(
 ) -> Case:
     """Refer the case to another organisation (where the employer is, or a specialised
     centre), with a reason. Any organisation in the city may receive a referral."""
-    _require_handling(actor, case)
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", errors, required=True, limit=300)
@@ -443,8 +450,7 @@ def case_refer(
 
 @transaction.atomic
 def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
-    _require_handling(actor, case)
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", errors, required=True, limit=300)
@@ -460,8 +466,7 @@ def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Cas
 
 @transaction.atomic
 def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> Case:
-    _require_handling(actor, case)
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     _require_state(case, CaseState.ACCEPTED)
     errors: dict[str, list[str]] = {}
     resolution = _text(resolution, "resolution", errors, required=True)
@@ -482,8 +487,7 @@ def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> 
 @transaction.atomic
 def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
     """Outside the union's remit: closed with a reason the worker sees."""
-    _require_handling(actor, case)
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", errors, required=True, limit=300)
@@ -501,8 +505,7 @@ def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
 
 @transaction.atomic
 def case_note(*, actor: Any, case: Case, note: str, public: bool = False) -> Case:
-    _require_handling(actor, case)
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     errors: dict[str, list[str]] = {}
     note = _text(note, "note", errors, required=True)
     _raise(errors)
@@ -599,11 +602,10 @@ def _check_upload(upload: UploadedFile) -> tuple[str, bytes]:
 @transaction.atomic
 def case_material_add(*, actor: Any, case: Case, upload: UploadedFile) -> CaseMaterial:
     """The worker (or staff handling the case) adds a file. Stored sealed (AES-GCM)."""
-    if not _may_see(actor, case):
-        raise NotFound
-    if not _is_owner(actor, case):
-        require(actor, Perm.EDIT_RECORDS)
-    case = _lock(case)
+    if _is_owner(actor, case):
+        case = _lock(case)
+    else:
+        case = _lock_handling(actor, case)
     if case.state in (CaseState.CLOSED, CaseState.REJECTED, CaseState.WITHDRAWN):
         raise ValidationError({"file": [_("该事项已结束，不能再补充材料。")]})
     if case.materials.count() >= MATERIAL_MAX_FILES:
@@ -624,6 +626,20 @@ def case_material_add(*, actor: Any, case: Case, upload: UploadedFile) -> CaseMa
     if not _is_owner(actor, case):
         _notify(case, _("工作人员补充了材料“%(n)s”。") % {"n": name})
     return material
+
+
+def case_material_log(*, actor: Any, case: Case, material: CaseMaterial, ip: str | None) -> None:
+    """Staff open a worker's file in full: the role must allow it, and it is logged."""
+    require(actor, Perm.REVEAL_PERSONAL)
+    with transaction.atomic():
+        personal_data_log(
+            actor=actor,
+            subjects=[Subject.of(case.person)],
+            fields=[f"case_material:{material.pk}"],
+            reason=AccessReason.HANDLE_CASE,
+            reason_note=f"{case.number} {material.name}",
+            ip_address=ip,
+        )
 
 
 # --- the periodic sweep -----------------------------------------------------------------------
@@ -812,8 +828,8 @@ def _special(case: Case, code: str) -> None:
 def mediation_open(
     *, actor: Any, case: Case, applicant: str, respondent: str, claims: str, mediator: str
 ) -> Mediation:
-    _require_handling(actor, case)
     _special(case, "mediation")
+    case = _lock_handling(actor, case)  # two submits cannot both create the record
     errors: dict[str, list[str]] = {}
     applicant = _text(applicant, "applicant", errors, required=True, limit=100)
     respondent = _text(respondent, "respondent", errors, required=True, limit=100)
@@ -916,9 +932,8 @@ def lawyer_save(
 
 @transaction.atomic
 def legal_aid_assign(*, actor: Any, case: Case, lawyer: Lawyer) -> LegalAid:
-    _require_handling(actor, case)
     _special(case, "legal_aid")
-    case = _lock(case)
+    case = _lock_handling(actor, case)
     _require_state(case, CaseState.ACCEPTED)
     if not lawyer.is_active or not case.handler.path.startswith(lawyer.organization.path):
         raise ValidationError({"lawyer": [_("请从承办单位或其上级的律师名册中选择在册律师。")]})
@@ -942,7 +957,7 @@ def legal_aid_record_outcome(
     note: str = "",
     recovered_amount: Decimal | None = None,
 ) -> LegalAid:
-    _require_handling(actor, case)
+    case = _lock_handling(actor, case)
     aid = LegalAid.objects.select_for_update().filter(case=case).first()
     errors: dict[str, list[str]] = {}
     note = _text(note, "outcome_note", errors, required=False)
@@ -950,8 +965,8 @@ def legal_aid_record_outcome(
         errors.setdefault("outcome", []).append(_("请先指派援助律师。"))
     if outcome not in LegalAidOutcome.values or outcome == LegalAidOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("请选择援助结果。"))
-    if recovered_amount is not None and recovered_amount < 0:
-        errors.setdefault("recovered_amount", []).append(_("金额不能为负数。"))
+    if recovered_amount is not None and not 0 <= recovered_amount < Decimal("10000000000"):
+        errors.setdefault("recovered_amount", []).append(_("金额应在 0 到 100 亿元之间。"))
     _raise(errors)
     assert aid is not None  # noqa: S101 (checked above)
     aid.outcome, aid.outcome_note = outcome, note
@@ -1005,6 +1020,8 @@ def slot_publish(
     place = _text(place, "place", errors, required=True, limit=100)
     if starts_at <= timezone.now():
         errors.setdefault("starts_at", []).append(_("开始时间须晚于现在。"))
+    if starts_at > timezone.now() + datetime.timedelta(days=366):
+        errors.setdefault("starts_at", []).append(_("只能发布一年以内的时段。"))
     if not 15 <= minutes <= 180:
         errors.setdefault("minutes", []).append(_("每次咨询时长为 15 到 180 分钟。"))
     ends_at = starts_at + datetime.timedelta(minutes=minutes)
@@ -1044,14 +1061,16 @@ def slot_book(
         actor=actor,
         person=actor.person,
         service_type=counselling,
-        title=_("心理咨询预约：%(t)s") % {"t": topic},
-        description=_("预约%(c)s %(at)s，地点：%(p)s")
+        title=_("心理咨询预约"),
+        description=_("预约%(c)s %(at)s，地点：%(p)s。咨询方面：%(t)s")
         % {
+            "t": topic,
             "c": counsellor.name,
             "at": timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M"),
             "p": slot.place,
         },
-        idempotency_key=idempotency_key,
+        # One key per slot: a form reused for another slot is a new booking.
+        idempotency_key=f"slot{slot.pk}:{idempotency_key}" if idempotency_key else "",
         # The counsellor's organisation handles it, whatever the nearest tier would be, and
         # a worker who is not a member may book too.
         handler=counsellor.organization,
@@ -1068,7 +1087,14 @@ def slot_cancel(*, actor: Any, slot: CounsellingSlot) -> CounsellingSlot:
     if slot.starts_at <= timezone.now():
         raise ValidationError({"slot": [_("咨询已开始，不能取消。")]})
     case = slot.case
-    CounsellingSlot.objects.filter(pk=slot.pk).update(person=None, booked_at=None, case=None)
+    # Conditional on the booking still being this worker's: a page opened before an earlier
+    # cancel must not clear the next worker's booking.
+    same_booking = Q(case_id=slot.case_id) if slot.case_id else Q(case__isnull=True)
+    released = CounsellingSlot.objects.filter(
+        same_booking, pk=slot.pk, person_id=actor.person_id
+    ).update(person=None, booked_at=None, case=None)
+    if not released:
+        raise ValidationError({"slot": [_("该预约已取消。")]})
     if case is not None and case.state in OPEN_STATES:
         case_withdraw(actor=actor, case=case, reason=_("取消预约"))
     slot.refresh_from_db()

@@ -4,11 +4,24 @@ default (``runserver`` starts it)."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import close_old_connections, connection
 
 from gonghui.casework import services
 
 
 @shared_task
 def case_sweep_task() -> dict[str, int]:
-    result = services.case_sweep()
+    # In the in-process beat thread nothing closes a broken or stale connection between runs
+    # (Celery's worker does that for its own tasks); without this one dropped connection
+    # would stop every later sweep.
+    _recycle_connection()
+    try:
+        result = services.case_sweep()
+    finally:
+        _recycle_connection()
     return {"escalated": result.escalated, "closed": result.closed}
+
+
+def _recycle_connection() -> None:
+    if not connection.in_atomic_block:  # a caller's transaction (a test) keeps its connection
+        close_old_connections()

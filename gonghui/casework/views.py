@@ -10,7 +10,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +21,7 @@ from gonghui.casework.models import Case, Mediation
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
-from gonghui.core.web import apply_errors, error_text, paginate, staff_required
+from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
 from gonghui.organizations import selectors as org_selectors
 from gonghui.organizations.models import Organization, ServiceType
 
@@ -68,7 +70,14 @@ def case_list(request: HttpRequest) -> HttpResponseBase:
         request,
         "casework/case_list.html",
         {
-            "page_obj": paginate(request, qs, count_topic="cases"),
+            # "mine" is per person and "overdue" changes with the clock: count those afresh.
+            "page_obj": paginate(
+                request,
+                qs,
+                count_topic=None
+                if queue in (selectors.Queue.MINE, selectors.Queue.OVERDUE)
+                else "cases",
+            ),
             "queue": queue,
             "queues": [
                 (selectors.Queue.HANDLING, _("本单位承办")),
@@ -89,19 +98,30 @@ def case_list(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 def case_bulk_assign(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
+    ids = [i for i in (_int(v) for v in request.POST.getlist("case")) if i is not None]
     cases = [selectors.case_get(actor=actor, id=i) for i in ids]
     staff = selectors.organization_staff(actor=actor)
-    assignee = staff.filter(pk=request.POST.get("assignee") or 0).first()
+    assignee = staff.filter(pk=_int(request.POST.get("assignee")) or 0).first()
     try:
         if assignee is None:
             raise ValidationError({"assignee": [_("请选择经办人。")]})
         n = services.case_assign(actor=actor, cases=cases, assignee=assignee)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, _("已分派 %(n)s 件事项。") % {"n": n})
-    return redirect(request.POST.get("next") or "console:case_list")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("console:case_list")
+    return redirect(back)
+
+
+def _int(value: str | None) -> int | None:
+    """A decimal integer typed in ASCII digits ("²".isdigit() is true, int() refuses it)."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 @staff_required
@@ -324,8 +344,13 @@ def case_material_upload(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 @require_GET
 def case_material(request: HttpRequest, case_id: int, material_id: int) -> HttpResponse:
-    case = selectors.case_get(actor=request.user, id=case_id)
-    return documents.material_response(selectors.case_material_get(case=case, id=material_id))
+    """A worker's file (medical records, contracts) is personal data: the role must allow
+    seeing it in full, and the download is logged like any reveal."""
+    actor: Any = request.user
+    case = selectors.case_get(actor=actor, id=case_id)
+    material = selectors.case_material_get(case=case, id=material_id)
+    services.case_material_log(actor=actor, case=case, material=material, ip=client_ip(request))
+    return documents.material_response(material)
 
 
 @staff_required
@@ -470,11 +495,14 @@ def counselling_slot(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 def _month(text: str) -> datetime.date:
+    """``YYYY-MM`` within 2000–2099; this month otherwise."""
     try:
         year, month = (int(p) for p in text.split("-", 1))
-        return datetime.date(year, month, 1)
+        if 2000 <= year <= 2099:
+            return datetime.date(year, month, 1)
     except (ValueError, TypeError):
-        return timezone.localdate().replace(day=1)
+        pass
+    return timezone.localdate().replace(day=1)
 
 
 @staff_required
@@ -482,11 +510,9 @@ def _month(text: str) -> datetime.date:
 def case_figures(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     org_id = request.GET.get("org")
-    organization = selectors.figures_organization(
-        actor=actor, id=int(org_id) if org_id and org_id.isdigit() else None
-    )
-    if org_id and not org_id.isdigit():
+    if org_id and _int(org_id) is None:
         raise NotFound
+    organization = selectors.figures_organization(actor=actor, id=_int(org_id))
     month = _month(request.GET.get("month", ""))
     figures = selectors.case_figures(actor=actor, organization=organization, month=month)
     if wants_export(request):

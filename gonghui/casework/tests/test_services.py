@@ -11,7 +11,14 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gonghui.casework import selectors, services
-from gonghui.casework.models import Case, CaseEvent, CaseState, CounsellingNote, EventKind
+from gonghui.casework.models import (
+    Case,
+    CaseEvent,
+    CaseState,
+    CounsellingNote,
+    CounsellingSlot,
+    EventKind,
+)
 from gonghui.core.scoping import NotFound
 from gonghui.core.sms import MemoryBackend
 from gonghui.organizations import services as org_services
@@ -439,3 +446,32 @@ def test_figures_count_rates_per_subtree_and_month(world):
         month=datetime.date(2026, 11, 1),
     )
     assert other.total == 0
+
+
+def test_an_action_from_a_page_loaded_before_the_case_moved_is_refused(world):
+    worker = world.worker("union_b")
+    loaded = open_case(world, worker, "hardship", at=at(2026, 11, 2))  # at union_b
+    services.case_sweep(now=at(2026, 11, 6, 12))  # moved to town_b meanwhile
+    with pytest.raises(PermissionDenied):
+        services.case_accept(actor=world.staff("union_b", "clerk"), case=loaded)
+    loaded.refresh_from_db()
+    assert loaded.state == CaseState.SUBMITTED and loaded.handler == world.town_b
+
+
+def test_a_stale_cancel_does_not_clear_the_next_booking(world):
+    admin, counsellor = world.staff("district_b", "admin"), world.staff("district_b", "clerk")
+    services.counsellor_register(actor=admin, user=counsellor, name="陈", qualification="二级")
+    slot = services.slot_publish(
+        actor=counsellor,
+        starts_at=timezone.now() + datetime.timedelta(days=2),
+        minutes=50,
+        place="中心",
+    )
+    first, second = world.worker("union_b"), world.worker("union_b")
+    booked = services.slot_book(actor=first, slot=slot, topic="压力")
+    stale = CounsellingSlot.objects.get(pk=booked.pk)
+    services.slot_cancel(actor=first, slot=booked)
+    services.slot_book(actor=second, slot=CounsellingSlot.objects.get(pk=slot.pk), topic="睡眠")
+    with pytest.raises((ValidationError, NotFound)):
+        services.slot_cancel(actor=first, slot=stale)
+    assert CounsellingSlot.objects.get(pk=slot.pk).person_id == second.person_id

@@ -186,3 +186,36 @@ def test_sweep_is_scheduled_and_runs_as_a_task(world):
     schedule = settings.CELERY_BEAT_SCHEDULE["casework-sweep"]
     assert schedule["task"] == "gonghui.casework.tasks.case_sweep_task"
     assert case_sweep_task.delay().get() == {"escalated": 0, "closed": 0}
+
+
+def test_staff_download_of_a_material_needs_the_reveal_role_and_is_logged(world):
+    from gonghui.core.models import PersonalDataAccess
+
+    worker = world.worker("union_b")
+    case = services.case_open(
+        actor=worker,
+        person=worker.person,
+        service_type=ServiceType.objects.get(code="hardship"),
+        title="大病救助",
+        description="住院",
+    )
+    pdf = SimpleUploadedFile("病历.pdf", b"%PDF-1.4 record", content_type="application/pdf")
+    material = services.case_material_add(actor=worker, case=case, upload=pdf)
+    url = reverse("console:case_material", args=[case.pk, material.pk])
+    assert login(world.staff("city", "leader")).get(url).status_code == 403
+    response = login(world.staff("town_b", "clerk")).get(url)
+    assert response.content == b"%PDF-1.4 record"
+    log = PersonalDataAccess.objects.visible_to(world.staff("city", "admin")).get()
+    assert log.subject_id == worker.person_id and log.reason == "case"
+
+
+def test_bad_query_values_get_pages_not_errors(world):
+    leader = login(world.staff("district_b", "leader"))
+    assert leader.get(reverse("console:case_figures"), {"month": "9999-12"}).status_code == 200
+    assert leader.get(reverse("console:case_figures"), {"org": "²"}).status_code == 404
+    clerk = login(world.staff("town_b", "clerk"))
+    response = clerk.post(
+        reverse("console:case_bulk_assign"),
+        {"case": ["²"], "assignee": "x", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("console:case_list")
