@@ -60,7 +60,7 @@ def open_from_queue(console: Any, title: str) -> None:
 
 def ask_for_legal_aid(page: Any, title: str) -> None:
     page.goto(page.base + "/m/cases/new/?type=legal_aid")
-    assert page.locator("#id_service_type option:checked").inner_text() == "法律援助"
+    page.select_option("#id_service_type", label="法律援助")
     page.fill("#id_title", title)
     page.fill("#id_description", "公司拖欠三个月工资共 18000 元，多次催讨未果，想申请法律援助。")
 

@@ -140,6 +140,8 @@ def test_figures_page_and_export(world):
     assert page.status_code == 200 and "case-figures-data" in page.content.decode()
     export = leader.get(reverse("console:case_figures"), {"format": "xlsx"})
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert b"".join(export.streaming_content).startswith(b"PK")
+    export.close()
 
 
 def test_worker_api_open_follow_and_confirm(world):
