@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
     "simple_history",
@@ -54,6 +53,9 @@ INSTALLED_APPS = [
     "gonghui.unionbuilding",
     "gonghui.casework",
     "gonghui.demo",
+    # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win
+    # over the static-files one it extends: the first app listed provides a command.
+    "django.contrib.staticfiles",
 ]
 
 MIDDLEWARE = [

@@ -3,10 +3,14 @@ default (``runserver`` starts it)."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import close_old_connections, connection
 
 from gonghui.casework import services
+
+logger = logging.getLogger("gonghui.casework")
 
 
 @shared_task
@@ -19,6 +23,8 @@ def case_sweep_task() -> dict[str, int]:
         result = services.case_sweep()
     finally:
         _recycle_connection()
+    if result.escalated or result.closed:
+        logger.info("case sweep: %s escalated, %s closed", result.escalated, result.closed)
     return {"escalated": result.escalated, "closed": result.closed}
 
 

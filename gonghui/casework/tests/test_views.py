@@ -221,3 +221,9 @@ def test_bad_query_values_get_pages_not_errors(world):
         {"case": ["²"], "assignee": "x", "next": "https://evil.example/"},
     )
     assert response.status_code == 302 and response["Location"] == reverse("console:case_list")
+
+
+def test_make_run_serves_with_the_runserver_that_starts_the_beat():
+    from django.core.management import get_commands
+
+    assert get_commands()["runserver"] == "gonghui.core"
