@@ -227,3 +227,31 @@ def test_make_run_serves_with_the_runserver_that_starts_the_beat():
     from django.core.management import get_commands
 
     assert get_commands()["runserver"] == "gonghui.core"
+
+
+def test_the_inprocess_beat_runs_the_sweep_eagerly(db, monkeypatch, tmp_path):
+    """Celery's beat, started by runserver without a broker, runs the sweep in-process: the
+    task is known to the app, so beat applies it (eagerly) instead of queueing it."""
+    import threading
+
+    from gonghui.casework import tasks
+    from gonghui.celery import app
+    from gonghui.core.management.commands import runserver
+
+    ran = threading.Event()
+    monkeypatch.setattr(
+        tasks.services, "case_sweep", lambda: ran.set() or services.SweepResult(0, 0)
+    )
+    monkeypatch.setattr(settings, "CELERY_BEAT_SCHEDULE_FILENAME", str(tmp_path / "beat"))
+    monkeypatch.setitem(
+        app.conf,
+        "beat_schedule",
+        {"sweep": {"task": "gonghui.casework.tasks.case_sweep_task", "schedule": 0.2}},
+    )
+    service = runserver.start_inprocess_beat()
+    assert service is not None
+    try:
+        assert ran.wait(timeout=10), "the sweep did not run in-process"
+    finally:
+        service.stop()
+        service.thread.join(timeout=10)

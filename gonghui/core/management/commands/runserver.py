@@ -19,18 +19,23 @@ from django.contrib.staticfiles.management.commands.runserver import (
 )
 
 
-def start_inprocess_beat() -> threading.Thread | None:
+def start_inprocess_beat() -> Any:
+    """Start Celery's beat service in a daemon thread; returns the service (``stop()`` ends
+    it, ``thread`` is its thread), or None when a broker is configured."""
     if not settings.CELERY_TASK_ALWAYS_EAGER or not settings.CELERY_BEAT_SCHEDULE:
         return None
     from celery.beat import Service
 
     from gonghui.celery import app
 
+    # Import every app's tasks module (what a worker does on start): beat runs a task it
+    # knows in-process, eagerly, and would only queue one it does not know.
+    app.loader.import_default_modules()
     os.makedirs(os.path.dirname(settings.CELERY_BEAT_SCHEDULE_FILENAME), exist_ok=True)
     service = Service(app, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME)
-    thread = threading.Thread(target=service.start, name="celery-beat", daemon=True)
-    thread.start()
-    return thread
+    service.thread = threading.Thread(target=service.start, name="celery-beat", daemon=True)
+    service.thread.start()
+    return service
 
 
 class Command(StaticRunserver):
