@@ -25,9 +25,11 @@ from bench.timing import measure
 DISTRICTS = 10
 TOWNS_PER_DISTRICT = 10
 SAMPLE_IDS = 2000
+# What the last full build put in the benchmark database (tree, sample ID numbers, import figures).
+STATE_FILE = Path(tempfile.gettempdir()) / "gonghui-bench-state.json"
 
 
-def _setup_django() -> None:
+def setup_django() -> None:
     os.environ["GONGHUI_DEBUG"] = "0"  # no query log, no debug toolbar of any kind
     os.environ.setdefault("GONGHUI_MEDIA_ROOT", tempfile.mkdtemp(prefix="gonghui-bench-"))
     import django
@@ -166,34 +168,39 @@ def import_in_child(path: Path, actor_id: int, rows: int) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def build_base(*, members: int, unions: int) -> None:
+    """The organisation tree and the member roll (imported through the pipeline), into the
+    benchmark database that ``run`` prepared; what was built is kept in ``STATE_FILE``. The
+    casework benchmark builds on the same base."""
+    from django.db import connection
+
+    started = time.monotonic()
+    tree = build_tree(unions)
+    print(f"组织树 / tree: {unions:,} 个基层工会, {time.monotonic() - started:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "members.csv"
+        started = time.monotonic()
+        sample = write_csv(path, members, tree["codes"])
+        size = path.stat().st_size / (1 << 20)
+        print(f"生成名册 / CSV: {members:,} 行, {size:.0f} MB, {time.monotonic() - started:.1f} s")
+        result = import_in_child(path, tree["staff"]["city-clerk"], members)
+    STATE_FILE.write_text(json.dumps({"tree": tree, "sample": sample, "import": result}))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 def run(*, members: int, unions: int, samples: int, keep: bool) -> None:
     url = database.prepare(fresh=not keep)
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
-    from django.db import connection
 
     from gonghui.organizations.models import Organization
 
     print(f"基准数据库 / database: {url}")
     call_command("migrate", verbosity=0)
-    state_file = Path(tempfile.gettempdir()) / "gonghui-bench-state.json"
-    if not (keep and Organization.unscoped.exists() and state_file.exists()):
-        started = time.monotonic()
-        tree = build_tree(unions)
-        print(f"组织树 / tree: {unions:,} 个基层工会, {time.monotonic() - started:.1f} s")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "members.csv"
-            started = time.monotonic()
-            sample = write_csv(path, members, tree["codes"])
-            size = path.stat().st_size / (1 << 20)
-            print(
-                f"生成名册 / CSV: {members:,} 行, {size:.0f} MB, {time.monotonic() - started:.1f} s"
-            )
-            result = import_in_child(path, tree["staff"]["city-clerk"], members)
-        state_file.write_text(json.dumps({"tree": tree, "sample": sample, "import": result}))
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    state = json.loads(state_file.read_text())
+    if not (keep and Organization.unscoped.exists() and STATE_FILE.exists()):
+        build_base(members=members, unions=unions)
+    state = json.loads(STATE_FILE.read_text())
     result, sample = state["import"], state["sample"]
     print()
     print("== 会员导入 / member import (CSV, through the import pipeline) ==")

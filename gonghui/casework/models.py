@@ -48,7 +48,9 @@ class Case(ScopedModel):
     scope_fields: ClassVar[tuple[str, ...]] = ("origin", "handler")
     owner_field: ClassVar[str | None] = "person"
 
-    number = models.CharField(_("编号"), max_length=20, unique=True)
+    # Unique by the constraint in Meta: a field-level unique index on PostgreSQL also gets a
+    # LIKE twin, and every index costs each row the overdue sweep moves. Look-ups are exact.
+    number = models.CharField(_("编号"), max_length=20)
     person = models.ForeignKey(
         "members.Person", verbose_name=_("职工"), on_delete=models.PROTECT, related_name="cases"
     )
@@ -66,12 +68,14 @@ class Case(ScopedModel):
         verbose_name=_("受理单位"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # served by case_origin_idx (origin, created_at)
     )
     handler = models.ForeignKey(
         "organizations.Organization",
         verbose_name=_("当前承办单位"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # served by case_queue_idx (handler, state, resolution_due)
     )
     tier = models.CharField(_("承办层级"), max_length=10, choices=ServiceTier.choices)
     assignee = models.ForeignKey(
@@ -115,6 +119,7 @@ class Case(ScopedModel):
         ordering = ("-created_at",)
         verbose_name = _("服务事项")
         constraints: ClassVar = [
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"],
                 condition=~Q(idempotency_key=""),

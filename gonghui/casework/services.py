@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +39,7 @@ from gonghui.casework.models import (
     MediationOutcome,
     MediationSession,
 )
-from gonghui.core import counts
+from gonghui.core import bulk, counts
 from gonghui.core.crypto import seal_bytes
 from gonghui.core.models import AccessReason
 from gonghui.core.permissions import Perm, require
@@ -666,17 +666,10 @@ def case_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
     overdue = Q(state=CaseState.SUBMITTED, response_due__lt=now) | Q(
         state__in=OPEN_STATES, resolution_due__lt=now
     )
-    last_id = 0
-    while True:
-        ids = list(
-            Case.unscoped.filter(overdue, pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:SWEEP_CHUNK]
-        )
-        if not ids:
-            break
-        last_id = ids[-1]
-        escalated += _escalate_chunk(ids, types, calendar, now)
+    # Read once (a few hundred kB for 50,000 cases); each chunk re-checks its rows under lock.
+    ids = list(Case.unscoped.filter(overdue).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), SWEEP_CHUNK):
+        escalated += _escalate_chunk(ids[start : start + SWEEP_CHUNK], types, calendar, now)
     for type_id, service_type in types.items():
         cutoff = now - datetime.timedelta(days=service_type.auto_close_days)
         while True:
@@ -693,17 +686,11 @@ def case_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
                 Case.unscoped.filter(pk__in=rows, state=CaseState.RESOLVED).update(
                     state=CaseState.CLOSED, closed_at=now, auto_closed=True, updated_at=now
                 )
-                CaseEvent.objects.bulk_create(
-                    [
-                        CaseEvent(
-                            case_id=pk,
-                            kind=EventKind.AUTO_CLOSED,
-                            at=now,
-                            note=_("办结后%(d)s天未评价，自动关闭。")
-                            % {"d": service_type.auto_close_days},
-                        )
-                        for pk in rows
-                    ]
+                note = _("办结后%(d)s天未评价，自动关闭。") % {"d": service_type.auto_close_days}
+                bulk.insert_rows(
+                    CaseEvent,
+                    SWEEP_EVENT_COLUMNS,
+                    [(pk, EventKind.AUTO_CLOSED, now, None, None, None, note, True) for pk in rows],
                 )
                 closed += len(rows)
     if escalated or closed:
@@ -711,12 +698,61 @@ def case_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
     return SweepResult(escalated=escalated, closed=closed)
 
 
+# One statement moves a whole chunk: it records the deadlines already missed (see _move), then
+# hands each case to its upper organisation (m.upper_id) or, at the top for its type
+# (m.upper_id NULL), restarts its deadlines where it is. The right-hand sides read the row as it
+# was, so the missed deadlines are judged on the old deadlines.
+_ESCALATE_SQL = """
+UPDATE casework_case AS c SET
+    responded_on_time = CASE WHEN c.responded_on_time IS NULL AND c.responded_at IS NULL
+                              AND c.response_due < %(now)s THEN false
+                             ELSE c.responded_on_time END,
+    resolved_on_time = CASE WHEN c.resolved_on_time IS NULL AND c.resolution_due < %(now)s
+                            THEN false ELSE c.resolved_on_time END,
+    handler_id = COALESCE(m.upper_id, c.handler_id),
+    tier = COALESCE(m.tier, c.tier),
+    state = CASE WHEN m.upper_id IS NULL THEN c.state ELSE 'submitted' END,
+    assignee_id = CASE WHEN m.upper_id IS NULL THEN c.assignee_id END,
+    escalations = c.escalations + CASE WHEN m.upper_id IS NULL THEN 0 ELSE 1 END,
+    response_due = m.response_due,
+    resolution_due = m.resolution_due,
+    updated_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(uppers)s::bigint[], %(tiers)s::text[],
+            %(response)s::timestamptz[], %(resolution)s::timestamptz[])
+     AS m(id, upper_id, tier, response_due, resolution_due)
+WHERE c.id = m.id
+"""
+SWEEP_EVENT_COLUMNS = "case_id kind at actor_id from_org_id to_org_id note public".split()
+
+
+def _uppers(
+    keys: set[tuple[int, int]], types: dict[int, ServiceType]
+) -> dict[tuple[int, int], Organization | None]:
+    """``_upper`` for every (handler, type) of a chunk, from one read of their ancestors."""
+    handlers = {o.pk: o for o in Organization.unscoped.filter(pk__in={h for h, _t in keys})}
+    ancestors = {
+        o.pk: o
+        for o in Organization.unscoped.filter(
+            pk__in={a for h in handlers.values() for a in h.ancestor_ids()}, is_active=True
+        )
+    }
+    found: dict[tuple[int, int], Organization | None] = {}
+    for handler_id, type_id in keys:
+        chain = sorted(
+            (ancestors[a] for a in handlers[handler_id].ancestor_ids() if a in ancestors),
+            key=lambda o: -o.depth,
+        )
+        tiers = types[type_id].tiers
+        found[(handler_id, type_id)] = next((o for o in chain if tier_of(o) in tiers), None)
+    return found
+
+
 def _escalate_chunk(
     ids: list[int], types: dict[int, ServiceType], calendar: WorkCalendar, now: datetime.datetime
 ) -> int:
     """One transaction per chunk: lock the rows (skipping those another sweep or a clerk
-    holds), re-check that they are still overdue, move each group to its upper tier with
-    set-based updates, and write the timeline rows in bulk."""
+    holds), re-check that they are still overdue, move them all with one statement, and write
+    the timeline rows with COPY. The SMS go out from a task after commit."""
     with transaction.atomic():
         rows = list(
             Case.unscoped.select_for_update(skip_locked=True)
@@ -729,88 +765,66 @@ def _escalate_chunk(
         )
         if not rows:
             return 0
-        handler_ids = {r[1] for r in rows}
-        handlers = {o.pk: o for o in Organization.unscoped.filter(pk__in=handler_ids)}
-        uppers: dict[tuple[int, int], Organization | None] = {}
-        groups: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        uppers = _uppers({(r[1], r[2]) for r in rows}, types)
+        due = {t: deadlines(types[t], now, calendar) for t in {r[2] for r in rows}}
+        columns: dict[str, list[Any]] = {
+            k: [] for k in ("ids", "uppers", "tiers", "response", "resolution")
+        }
+        events: list[tuple[Any, ...]] = []
+        moved: list[int] = []
         for pk, handler_id, type_id, response_due, state in rows:
-            key = (handler_id, type_id)
-            if key not in uppers:
-                uppers[key] = _upper(handlers[handler_id], types[type_id])
+            upper = uppers[(handler_id, type_id)]
+            columns["ids"].append(pk)
+            columns["uppers"].append(None if upper is None else upper.pk)
+            columns["tiers"].append(None if upper is None else tier_of(upper))
+            columns["response"].append(due[type_id][0])
+            columns["resolution"].append(due[type_id][1])
             late = (
                 _("超过响应期限未受理")
                 if state == CaseState.SUBMITTED and response_due < now
                 else _("超过办结期限未办结")
             )
-            groups.setdefault(key, []).append((pk, late))
-        events: list[CaseEvent] = []
-        moved = 0
-        due_by_type: dict[int, tuple[datetime.datetime, datetime.datetime]] = {}
-        for (handler_id, type_id), members in groups.items():
-            upper = uppers[(handler_id, type_id)]
-            if type_id not in due_by_type:
-                due_by_type[type_id] = deadlines(types[type_id], now, calendar)
-            response_due, resolution_due = due_by_type[type_id]
-            pks = [pk for pk, _late in members]
-            # Record the missed deadlines before the fresh ones replace them (see _move).
-            Case.unscoped.filter(
-                pk__in=pks,
-                responded_on_time__isnull=True,
-                responded_at__isnull=True,
-                response_due__lt=now,
-            ).update(responded_on_time=False)
-            Case.unscoped.filter(
-                pk__in=pks, resolved_on_time__isnull=True, resolution_due__lt=now
-            ).update(resolved_on_time=False)
-            if upper is None:
-                # The top of the tree has no one above: the deadlines restart and the
-                # timeline says so, so the case stays in the overdue figures, not the queue.
-                Case.unscoped.filter(pk__in=pks).update(
-                    response_due=response_due, resolution_due=resolution_due, updated_at=now
-                )
-                events += [
-                    CaseEvent(
-                        case_id=pk,
-                        kind=EventKind.AUTO_ESCALATED,
-                        at=now,
-                        note=late,
-                        from_org_id=handler_id,
-                        to_org_id=handler_id,
-                        public=False,
-                    )
-                    for pk, late in members
-                ]
-                continue
-            Case.unscoped.filter(pk__in=pks).update(
-                handler_id=upper.pk,
-                tier=tier_of(upper),
-                state=CaseState.SUBMITTED,
-                assignee=None,
-                response_due=response_due,
-                resolution_due=resolution_due,
-                escalations=F("escalations") + 1,
-                updated_at=now,
+            # At the top for its type the case stays where it is, and only staff see why.
+            to_org, public = (handler_id, False) if upper is None else (upper.pk, True)
+            events.append(
+                (pk, EventKind.AUTO_ESCALATED, now, None, handler_id, to_org, late, public)
             )
-            events += [
-                CaseEvent(
-                    case_id=pk,
-                    kind=EventKind.AUTO_ESCALATED,
-                    at=now,
-                    note=late,
-                    from_org_id=handler_id,
-                    to_org_id=upper.pk,
-                )
-                for pk, late in members
-            ]
-            moved += len(pks)
-        CaseEvent.objects.bulk_create(events, batch_size=SWEEP_CHUNK)
-        _notify_escalated([e.case_id for e in events if e.from_org_id != e.to_org_id])
-    return moved
+            if upper is not None:
+                moved.append(pk)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_ESCALATE_SQL, {"now": now, **columns})
+        else:  # the embedded SQLite default: a few cases at a time, row by row is fine
+            _escalate_rows(columns, now)
+        bulk.insert_rows(CaseEvent, SWEEP_EVENT_COLUMNS, events)
+        if moved:
+            transaction.on_commit(lambda: _notify_escalated_later(moved))
+    return len(moved)
 
 
-def _notify_escalated(case_ids: list[int]) -> None:
-    if not case_ids or len(case_ids) > SWEEP_CHUNK:
-        return
+def _escalate_rows(columns: dict[str, list[Any]], now: datetime.datetime) -> None:
+    """``_ESCALATE_SQL`` through the ORM, one case at a time."""
+    for pk, upper_id, tier, response_due, resolution_due in zip(
+        *(columns[k] for k in ("ids", "uppers", "tiers", "response", "resolution")), strict=True
+    ):
+        case = Case.unscoped.get(pk=pk)
+        _mark_missed(case, now)
+        if upper_id is not None:
+            case.handler_id, case.tier, case.state = upper_id, tier, CaseState.SUBMITTED
+            case.assignee = None
+            case.escalations += 1
+        case.response_due, case.resolution_due, case.updated_at = response_due, resolution_due, now
+        case.save()
+
+
+def _notify_escalated_later(case_ids: list[int]) -> None:
+    from gonghui.casework.tasks import case_escalated_notify_task  # tasks import services
+
+    case_escalated_notify_task.delay(case_ids)
+
+
+def case_escalated_notify(*, case_ids: list[int]) -> None:
+    """The SMS for cases the sweep moved (run by a task, outside the sweep)."""
     cases = Case.unscoped.filter(pk__in=case_ids).select_related("person", "handler")
     for case in cases:
         _notify(case, _("已超期，自动转%(h)s督办。") % {"h": case.handler.name})

@@ -31,3 +31,9 @@ def case_sweep_task() -> dict[str, int]:
 def _recycle_connection() -> None:
     if not connection.in_atomic_block:  # a caller's transaction (a test) keeps its connection
         close_old_connections()
+
+
+@shared_task
+def case_escalated_notify_task(case_ids: list[int]) -> None:
+    """The SMS for one chunk of cases the sweep moved, sent outside the sweep."""
+    services.case_escalated_notify(case_ids=case_ids)
