@@ -46,7 +46,12 @@ from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.services import Subject, counter_take, personal_data_log
 from gonghui.core.sms import send_sms
-from gonghui.core.validators import check_plain_text, normalize_id_number
+from gonghui.core.validators import (
+    check_plain_text,
+    clean_text,
+    normalize_id_number,
+    raise_errors,
+)
 from gonghui.core.workdays import WorkCalendar
 from gonghui.members import selectors as member_selectors
 from gonghui.members import services as member_services
@@ -83,26 +88,6 @@ def tier_of(org: Organization) -> str:
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def _text(
-    value: str, field: str, errors: dict[str, list[str]], *, required: bool, limit: int = 2000
-) -> str:
-    value = (value or "").strip()
-    try:
-        check_plain_text(value)
-    except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
-    if required and not value:
-        errors.setdefault(field, []).append(_("此项必填。"))
-    if len(value) > limit:
-        errors.setdefault(field, []).append(_("不能超过 %(n)s 个字。") % {"n": limit})
-    return value
-
-
-def _raise(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
 
 
 def _is_owner(actor: Any, case: Case) -> bool:
@@ -241,8 +226,8 @@ def counter_person(*, actor: Any, id_number: str, name: str, mobile: str = "") -
     on the spot when the city has no record of them yet. The name must match the record."""
     require(actor, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    name = _text(name, "name", errors, required=True, limit=50)
-    _raise(errors)
+    name = clean_text(name, "name", errors, required=True, limit=50)
+    raise_errors(errors)
     try:
         number = normalize_id_number(id_number)
     except ValidationError as exc:
@@ -291,11 +276,11 @@ def case_open(
         if existing is not None:
             return existing
     errors: dict[str, list[str]] = {}
-    title = _text(title, "title", errors, required=True, limit=100)
-    description = _text(description, "description", errors, required=True)
+    title = clean_text(title, "title", errors, required=True, limit=100)
+    description = clean_text(description, "description", errors, required=True, limit=2000)
     if not service_type.is_active:
         errors.setdefault("service_type", []).append(_("该服务类型已停用。"))
-    _raise(errors)
+    raise_errors(errors)
     near = place.organization if place is not None else None
     if not worker:
         near = actor.organization
@@ -433,7 +418,7 @@ def case_refer(
     case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", errors, required=True, limit=300)
+    reason = clean_text(reason, "reason", errors, required=True, limit=300)
     if to_org.pk == case.handler_id:
         errors.setdefault("to_org", []).append(_("不能转办给当前承办单位。"))
     elif not to_org.is_active:
@@ -442,7 +427,7 @@ def case_refer(
         errors.setdefault("to_org", []).append(
             _("%(o)s所在层级不办理“%(t)s”。") % {"o": to_org.name, "t": case.service_type.name}
         )
-    _raise(errors)
+    raise_errors(errors)
     _move(actor, case, to_org, EventKind.REFERRED, reason, at or timezone.now())
     _notify(case, _("已转至%(h)s办理。") % {"h": to_org.name})
     return case
@@ -453,11 +438,11 @@ def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Cas
     case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", errors, required=True, limit=300)
+    reason = clean_text(reason, "reason", errors, required=True, limit=300)
     upper = _upper(case.handler, case.service_type)
     if upper is None:
         errors.setdefault("reason", []).append(_("已是最高一级，无法再上报。"))
-    _raise(errors)
+    raise_errors(errors)
     assert upper is not None  # noqa: S101 (checked above)
     _move(actor, case, upper, EventKind.ESCALATED, reason, at or timezone.now())
     _notify(case, _("已上报%(h)s办理。") % {"h": upper.name})
@@ -469,8 +454,8 @@ def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> 
     case = _lock_handling(actor, case)
     _require_state(case, CaseState.ACCEPTED)
     errors: dict[str, list[str]] = {}
-    resolution = _text(resolution, "resolution", errors, required=True)
-    _raise(errors)
+    resolution = clean_text(resolution, "resolution", errors, required=True, limit=2000)
+    raise_errors(errors)
     now = at or timezone.now()
     case.state = CaseState.RESOLVED
     case.resolution = resolution
@@ -490,8 +475,8 @@ def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
     case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", errors, required=True, limit=300)
-    _raise(errors)
+    reason = clean_text(reason, "reason", errors, required=True, limit=300)
+    raise_errors(errors)
     now = at or timezone.now()
     case.state = CaseState.REJECTED
     case.reject_reason = reason
@@ -507,8 +492,8 @@ def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
 def case_note(*, actor: Any, case: Case, note: str, public: bool = False) -> Case:
     case = _lock_handling(actor, case)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "note", errors, required=True)
-    _raise(errors)
+    note = clean_text(note, "note", errors, required=True, limit=2000)
+    raise_errors(errors)
     now = timezone.now()
     case.updated_at = now
     case.save(update_fields=["updated_at"])
@@ -524,8 +509,8 @@ def case_visit_record(*, actor: Any, case: Case, note: str = "", at: Any = None)
     require(actor, Perm.EDIT_RECORDS)
     case = _lock(case)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "note", errors, required=False, limit=300)
-    _raise(errors)
+    note = clean_text(note, "note", errors, required=False, limit=300)
+    raise_errors(errors)
     now = at or timezone.now()
     Case.unscoped.filter(pk=case.pk).update(visits=F("visits") + 1, updated_at=now)
     case.refresh_from_db()
@@ -547,8 +532,8 @@ def case_withdraw(*, actor: Any, case: Case, reason: str = "") -> Case:
     case = _lock(case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", errors, required=False, limit=300)
-    _raise(errors)
+    reason = clean_text(reason, "reason", errors, required=False, limit=300)
+    raise_errors(errors)
     now = timezone.now()
     case.state = CaseState.WITHDRAWN
     case.closed_at = now
@@ -565,10 +550,10 @@ def case_confirm(*, actor: Any, case: Case, rating: int, comment: str = "", at: 
     case = _lock(case)
     _require_state(case, CaseState.RESOLVED)
     errors: dict[str, list[str]] = {}
-    comment = _text(comment, "comment", errors, required=False, limit=300)
+    comment = clean_text(comment, "comment", errors, required=False, limit=300)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         errors.setdefault("rating", []).append(_("请给出 1 到 5 星的评价。"))
-    _raise(errors)
+    raise_errors(errors)
     now = at or timezone.now()
     case.state = CaseState.CLOSED
     case.rating = rating
@@ -845,13 +830,13 @@ def mediation_open(
     _special(case, "mediation")
     case = _lock_handling(actor, case)  # two submits cannot both create the record
     errors: dict[str, list[str]] = {}
-    applicant = _text(applicant, "applicant", errors, required=True, limit=100)
-    respondent = _text(respondent, "respondent", errors, required=True, limit=100)
-    claims = _text(claims, "claims", errors, required=True)
-    mediator = _text(mediator, "mediator", errors, required=True, limit=50)
+    applicant = clean_text(applicant, "applicant", errors, required=True, limit=100)
+    respondent = clean_text(respondent, "respondent", errors, required=True, limit=100)
+    claims = clean_text(claims, "claims", errors, required=True, limit=2000)
+    mediator = clean_text(mediator, "mediator", errors, required=True, limit=50)
     if Mediation.objects.filter(case=case).exists():
         errors.setdefault("case", []).append(_("该事项已建立调解记录。"))
-    _raise(errors)
+    raise_errors(errors)
     return Mediation.objects.create(
         case=case, applicant=applicant, respondent=respondent, claims=claims, mediator=mediator
     )
@@ -869,14 +854,14 @@ def mediation_session_add(
 ) -> MediationSession:
     _require_handling(actor, mediation.case)
     errors: dict[str, list[str]] = {}
-    place = _text(place, "place", errors, required=True, limit=100)
-    attendees = _text(attendees, "attendees", errors, required=True, limit=200)
-    summary = _text(summary, "summary", errors, required=True)
+    place = clean_text(place, "place", errors, required=True, limit=100)
+    attendees = clean_text(attendees, "attendees", errors, required=True, limit=200)
+    summary = clean_text(summary, "summary", errors, required=True, limit=2000)
     if mediation.outcome != MediationOutcome.PENDING:
         errors.setdefault("held_on", []).append(_("调解已结案，不能再登记调解。"))
     if held_on > timezone.localdate():
         errors.setdefault("held_on", []).append(_("调解日期不能晚于今天。"))
-    _raise(errors)
+    raise_errors(errors)
     return MediationSession.objects.create(
         mediation=mediation, held_on=held_on, place=place, attendees=attendees, summary=summary
     )
@@ -889,14 +874,14 @@ def mediation_conclude(
     _require_handling(actor, mediation.case)
     mediation = Mediation.objects.select_for_update().get(pk=mediation.pk)
     errors: dict[str, list[str]] = {}
-    agreement = _text(agreement, "agreement", errors, required=outcome == "agreed", limit=4000)
+    agreement = clean_text(agreement, "agreement", errors, required=outcome == "agreed", limit=4000)
     if mediation.outcome != MediationOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("调解已结案。"))
     if outcome not in MediationOutcome.values or outcome == MediationOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("请选择调解结果。"))
     if not mediation.sessions.exists():
         errors.setdefault("outcome", []).append(_("请先登记至少一次调解。"))
-    _raise(errors)
+    raise_errors(errors)
     mediation.outcome = outcome
     mediation.agreement = agreement
     mediation.concluded_on = timezone.localdate()
@@ -922,10 +907,10 @@ def lawyer_save(
 ) -> Lawyer:
     require_within(actor, organization, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    name = _text(name, "name", errors, required=True, limit=50)
-    firm = _text(firm, "firm", errors, required=True, limit=100)
-    phone = _text(phone, "phone", errors, required=True, limit=30)
-    specialties = _text(specialties, "specialties", errors, required=False, limit=200)
+    name = clean_text(name, "name", errors, required=True, limit=50)
+    firm = clean_text(firm, "firm", errors, required=True, limit=100)
+    phone = clean_text(phone, "phone", errors, required=True, limit=30)
+    specialties = clean_text(specialties, "specialties", errors, required=False, limit=200)
     licence_number = (licence_number or "").strip()
     if len(licence_number) != 17 or not licence_number.isascii() or not licence_number.isdigit():
         errors.setdefault("licence_number", []).append(_("律师执业证号为 17 位数字。"))
@@ -935,7 +920,7 @@ def lawyer_save(
         .exists()
     ):
         errors.setdefault("licence_number", []).append(_("该执业证号已在名册中。"))
-    _raise(errors)
+    raise_errors(errors)
     lawyer = lawyer or Lawyer(organization=organization)
     lawyer.organization = organization
     lawyer.name, lawyer.firm, lawyer.licence_number = name, firm, licence_number
@@ -974,14 +959,14 @@ def legal_aid_record_outcome(
     case = _lock_handling(actor, case)
     aid = LegalAid.objects.select_for_update().filter(case=case).first()
     errors: dict[str, list[str]] = {}
-    note = _text(note, "outcome_note", errors, required=False)
+    note = clean_text(note, "outcome_note", errors, required=False, limit=2000)
     if aid is None:
         errors.setdefault("outcome", []).append(_("请先指派援助律师。"))
     if outcome not in LegalAidOutcome.values or outcome == LegalAidOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("请选择援助结果。"))
     if recovered_amount is not None and not 0 <= recovered_amount < Decimal("10000000000"):
         errors.setdefault("recovered_amount", []).append(_("金额应在 0 到 100 亿元之间。"))
-    _raise(errors)
+    raise_errors(errors)
     assert aid is not None  # noqa: S101 (checked above)
     aid.outcome, aid.outcome_note = outcome, note
     aid.recovered_amount = (
@@ -1002,12 +987,12 @@ def counsellor_register(
         raise ValidationError({"user": [_("心理咨询师须有工作人员账号。")]})
     require_within(actor, user.organization, Perm.MANAGE_STAFF)
     errors: dict[str, list[str]] = {}
-    name = _text(name, "name", errors, required=True, limit=50)
-    qualification = _text(qualification, "qualification", errors, required=True, limit=100)
-    introduction = _text(introduction, "introduction", errors, required=False, limit=300)
+    name = clean_text(name, "name", errors, required=True, limit=50)
+    qualification = clean_text(qualification, "qualification", errors, required=True, limit=100)
+    introduction = clean_text(introduction, "introduction", errors, required=False, limit=300)
     if Counsellor.unscoped.filter(user=user).exists():
         errors.setdefault("user", []).append(_("该账号已登记为心理咨询师。"))
-    _raise(errors)
+    raise_errors(errors)
     return Counsellor.objects.create(
         user=user,
         organization=user.organization,
@@ -1031,7 +1016,7 @@ def slot_publish(
 ) -> CounsellingSlot:
     counsellor = _counsellor_of(actor)
     errors: dict[str, list[str]] = {}
-    place = _text(place, "place", errors, required=True, limit=100)
+    place = clean_text(place, "place", errors, required=True, limit=100)
     if starts_at <= timezone.now():
         errors.setdefault("starts_at", []).append(_("开始时间须晚于现在。"))
     if starts_at > timezone.now() + datetime.timedelta(days=366):
@@ -1044,7 +1029,7 @@ def slot_publish(
     )
     if clash.exists():
         errors.setdefault("starts_at", []).append(_("与已发布的时段重叠。"))
-    _raise(errors)
+    raise_errors(errors)
     return CounsellingSlot.objects.create(
         counsellor=counsellor, starts_at=starts_at, ends_at=ends_at, place=place
     )
@@ -1060,10 +1045,10 @@ def slot_book(
     if not getattr(actor, "is_worker_account", False) or actor.person_id is None:
         raise PermissionDenied(_("仅限职工本人预约。"))
     errors: dict[str, list[str]] = {}
-    topic = _text(topic, "topic", errors, required=True, limit=100)
+    topic = clean_text(topic, "topic", errors, required=True, limit=100)
     if slot.starts_at <= timezone.now():
         errors.setdefault("slot", []).append(_("该时段已过，请选择其他时段。"))
-    _raise(errors)
+    raise_errors(errors)
     taken = CounsellingSlot.objects.filter(pk=slot.pk, person__isnull=True, cancelled=False).update(
         person_id=actor.person_id, booked_at=timezone.now()
     )
@@ -1122,8 +1107,8 @@ def counselling_note_write(*, actor: Any, slot: CounsellingSlot, text: str) -> C
     if slot.counsellor_id != counsellor.pk:
         raise NotFound
     errors: dict[str, list[str]] = {}
-    text = _text(text, "text", errors, required=True, limit=4000)
+    text = clean_text(text, "text", errors, required=True, limit=4000)
     if slot.person_id is None:
         errors.setdefault("text", []).append(_("该时段无人预约，不能记录。"))
-    _raise(errors)
+    raise_errors(errors)
     return CounsellingNote.objects.create(slot=slot, author=actor, text=text)

@@ -163,3 +163,31 @@ def check_plain_text(value: str) -> str:
             code="markup",
         )
     return value
+
+
+def clean_text(
+    value: str,
+    field: str,
+    errors: dict[str, list[str]],
+    *,
+    required: bool,
+    limit: int | None = None,
+) -> str:
+    """A form or API text: stripped, plain (see ``check_plain_text``), present when
+    ``required``, at most ``limit`` characters. Problems are added to ``errors[field]`` so a
+    service can report every field at once; see ``raise_errors``."""
+    value = (value or "").strip()
+    try:
+        check_plain_text(value)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+    if required and not value:
+        errors.setdefault(field, []).append(_("此项必填。"))
+    if limit is not None and len(value) > limit:
+        errors.setdefault(field, []).append(_("不能超过 %(n)s 个字。") % {"n": limit})
+    return value
+
+
+def raise_errors(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from gonghui.core.permissions import Perm
 from gonghui.core.scoping import require_within
-from gonghui.core.validators import check_plain_text
+from gonghui.core.validators import clean_text, raise_errors
 from gonghui.organizations import services as org_services
 from gonghui.organizations.models import Enterprise, Organization, OrgKind
 from gonghui.unionbuilding.models import (
@@ -43,22 +43,6 @@ def _over(actor: Any, org: Organization, perm: Perm, *, strictly_above: bool = F
         raise ValidationError({"union": [_("须由上级工会评定或审核，不能评定本组织。")]})
 
 
-def _text(value: str, field: str, errors: dict[str, list[str]], *, required: bool) -> str:
-    value = (value or "").strip()
-    try:
-        check_plain_text(value)
-    except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
-    if required and not value:
-        errors.setdefault(field, []).append(_("此项必填。"))
-    return value
-
-
-def _raise(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
 # --- 建会 founding --------------------------------------------------------------------------
 
 
@@ -77,9 +61,9 @@ def founding_apply(
 ) -> FoundingApplication:
     _over(actor, parent, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    proposed_name = _text(proposed_name, "proposed_name", errors, required=True)
-    chair_name = _text(chair_name, "chair_name", errors, required=True)
-    note = _text(note, "note", errors, required=False)
+    proposed_name = clean_text(proposed_name, "proposed_name", errors, required=True)
+    chair_name = clean_text(chair_name, "chair_name", errors, required=True)
+    note = clean_text(note, "note", errors, required=False)
     enterprises = list(enterprises)
     if parent.kind == OrgKind.GRASSROOTS:
         errors.setdefault("parent", []).append(_("上级工会不能是基层工会。"))
@@ -102,7 +86,7 @@ def founding_apply(
     )
     if pending.exists():
         errors.setdefault("enterprises", []).append(_("所选企业已有待审批的建会申请。"))
-    _raise(errors)
+    raise_errors(errors)
     application = FoundingApplication(
         parent=parent,
         proposed_name=proposed_name,
@@ -133,10 +117,10 @@ def founding_decide(
     _over(actor, application.parent, Perm.APPROVE)
     application = FoundingApplication.unscoped.select_for_update().get(pk=application.pk)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "decision_note", errors, required=not approve)
+    note = clean_text(note, "decision_note", errors, required=not approve)
     if application.status != Decision.PENDING:
         errors.setdefault("decision_note", []).append(_("该申请已处理，不能重复审批。"))
-    _raise(errors)
+    raise_errors(errors)
     if approve:
         # Lock the enterprises (in key order) before checking them: two approvals that share
         # an enterprise cannot both pass the check and both take it.
@@ -198,7 +182,7 @@ def mechanism_save(
 ) -> Mechanism:
     _over(actor, union, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "note", errors, required=False)
+    note = clean_text(note, "note", errors, required=False)
     today = timezone.localdate()
     if union.kind != OrgKind.GRASSROOTS:
         errors.setdefault("type", []).append(_("建制台账只适用于基层工会。"))
@@ -206,7 +190,7 @@ def mechanism_save(
         errors.setdefault("established_on", []).append(_("建立日期不能晚于今天。"))
     if last_held_on and (last_held_on > today or last_held_on < established_on):
         errors.setdefault("last_held_on", []).append(_("最近一次开展应在建立日期和今天之间。"))
-    _raise(errors)
+    raise_errors(errors)
     _check_evidence(evidence)
     mechanism = Mechanism.unscoped.filter(union=union, type=type).first() or Mechanism(
         union=union, type=type
@@ -247,7 +231,7 @@ def home_assess(
     total. It counts once a reviewer approves it (``home_decide``)."""
     _over(actor, union, Perm.EDIT_RECORDS, strictly_above=True)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "note", errors, required=False)
+    note = clean_text(note, "note", errors, required=False)
     if union.kind != OrgKind.GRASSROOTS:
         errors.setdefault("union", []).append(_("职工之家评定只适用于基层工会。"))
     if assessed_on > timezone.localdate():
@@ -258,14 +242,14 @@ def home_assess(
             errors.setdefault(f"score_{item.pk}", []).append(_("请为此项打分。"))
             continue
         score, item_note = scores[item.pk]
-        _text(item_note, f"note_{item.pk}", errors, required=False)
+        clean_text(item_note, f"note_{item.pk}", errors, required=False)
         if score < 0 or score > item.max_score:
             errors.setdefault(f"score_{item.pk}", []).append(
                 _("得分应在 0 到 %(m)s 之间。") % {"m": item.max_score}
             )
     if HomeAssessment.unscoped.filter(union=union, status=AssessmentStatus.SUBMITTED).exists():
         errors.setdefault("union", []).append(_("该工会已有一份待审核的评定。"))
-    _raise(errors)
+    raise_errors(errors)
     max_total = sum(item.max_score for item in items) or 1
     raw_total = sum((scores[item.pk][0] for item in items), Decimal("0"))
     total = (raw_total * 100 / max_total).quantize(Decimal("0.1"))
@@ -299,10 +283,10 @@ def home_decide(
     _over(actor, assessment.union, Perm.APPROVE, strictly_above=True)
     assessment = HomeAssessment.unscoped.select_for_update().get(pk=assessment.pk)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "decision_note", errors, required=not approve)
+    note = clean_text(note, "decision_note", errors, required=not approve)
     if assessment.status != AssessmentStatus.SUBMITTED:
         errors.setdefault("decision_note", []).append(_("该评定已审核。"))
-    _raise(errors)
+    raise_errors(errors)
     assessment.status = AssessmentStatus.APPROVED if approve else AssessmentStatus.RETURNED
     assessment.decided_by, assessment.decided_at = actor, timezone.now()
     assessment.decision_note = note
@@ -320,8 +304,8 @@ def brand_register(
 ) -> BrandProject:
     _over(actor, organization, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    title = _text(title, "title", errors, required=True)
-    description = _text(description, "description", errors, required=True)
+    title = clean_text(title, "title", errors, required=True)
+    description = clean_text(description, "description", errors, required=True)
     if organization.kind not in {OrgKind.TOWN, OrgKind.SYSTEM, OrgKind.DISTRICT}:
         errors.setdefault("organization", []).append(
             _("品牌项目由镇（街道）、系统或县（市、区）工会申报。")
@@ -333,7 +317,7 @@ def brand_register(
         errors.setdefault("year", []).append(
             _("%(o)s %(y)s 年度已申报品牌项目。") % {"o": organization.name, "y": year}
         )
-    _raise(errors)
+    raise_errors(errors)
     project = BrandProject(
         organization=organization,
         year=year,
@@ -360,10 +344,10 @@ def brand_score(
     one and the history keeps both."""
     _over(actor, project.organization, Perm.APPROVE, strictly_above=True)
     errors: dict[str, list[str]] = {}
-    note = _text(note, "score_note", errors, required=False)
+    note = clean_text(note, "score_note", errors, required=False)
     if score is None or not Decimal("0") <= score <= Decimal("100"):
         errors.setdefault("score", []).append(_("考核得分应在 0 到 100 之间。"))
-    _raise(errors)
+    raise_errors(errors)
     project.score, project.score_note = score, note
     project.scored_by, project.scored_at = actor, timezone.now()
     project._history_user = actor  # type: ignore[attr-defined]
