@@ -636,7 +636,7 @@ class SweepResult:
     closed: int
 
 
-SWEEP_CHUNK = 2000
+SWEEP_CHUNK = 5000
 
 
 def case_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
