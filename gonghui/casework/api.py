@@ -18,7 +18,6 @@ from ninja.pagination import PageNumberPagination, paginate
 from gonghui.casework import selectors, services
 from gonghui.casework.models import Case
 from gonghui.core.api import staff_actor, worker_actor
-from gonghui.core.scoping import get_visible
 from gonghui.organizations.models import Organization, ServicePlace, ServiceType
 
 router = Router(tags=["职工服务（工作人员）"])
@@ -151,11 +150,7 @@ class BookIn(Schema):
 
 def _my_case(request: HttpRequest, case_id: int) -> tuple[Any, Case]:
     user = worker_actor(request)
-    case = get_visible(
-        Case.objects.visible_to(user).select_related("service_type", "handler", "person"),
-        pk=case_id,
-    )
-    return user, case
+    return user, selectors.case_get(actor=user, id=case_id)
 
 
 def _service_type(code: str) -> ServiceType:

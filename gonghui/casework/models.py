@@ -38,6 +38,15 @@ OPEN_STATES = (CaseState.SUBMITTED, CaseState.ACCEPTED)
 FINAL_STATES = (CaseState.CLOSED, CaseState.REJECTED, CaseState.WITHDRAWN)
 
 
+def overdue_q(now: Any) -> Q:
+    """Open, and past the response deadline while waiting or past the resolution deadline.
+    The open states stand as a conjunct of their own so that the planner reads each handler's
+    open cases from case_queue_idx (handler, state, …) instead of all its cases."""
+    return Q(state__in=OPEN_STATES) & (
+        Q(state=CaseState.SUBMITTED, response_due__lt=now) | Q(resolution_due__lt=now)
+    )
+
+
 class Channel(models.TextChoices):
     PORTAL = "portal", _("网上申请")
     COUNTER = "counter", _("窗口受理")

@@ -14,16 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.casework import documents, forms, selectors, services
 from gonghui.casework.models import Case, CaseState
-from gonghui.core.scoping import get_visible
 from gonghui.core.web import apply_errors, error_text, worker_required
 from gonghui.organizations.models import ServicePlace
 
 
 def _my_case(request: HttpRequest, case_id: int) -> Case:
-    return get_visible(
-        Case.objects.visible_to(request.user).select_related("service_type", "handler", "person"),
-        pk=case_id,
-    )
+    return selectors.case_get(actor=request.user, id=case_id)
 
 
 @worker_required

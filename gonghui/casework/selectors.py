@@ -21,6 +21,7 @@ from gonghui.casework.models import (
     CounsellingSlot,
     Counsellor,
     Lawyer,
+    overdue_q,
 )
 from gonghui.core.scoping import NotFound, get_visible, subtree_q
 from gonghui.organizations.models import Organization, ServiceTier, ServiceType
@@ -35,15 +36,6 @@ class Queue:
 
 
 QUEUES = (Queue.HANDLING, Queue.UNASSIGNED, Queue.MINE, Queue.OVERDUE, Queue.ALL)
-
-
-def overdue_q(now: datetime.datetime) -> Q:
-    # Open, and past the response deadline while waiting or past the resolution deadline. The
-    # open states stand as a conjunct of their own so that the planner reads each handler's
-    # open cases from case_queue_idx (handler, state, …) instead of all its cases.
-    return Q(state__in=OPEN_STATES) & (
-        Q(state=CaseState.SUBMITTED, response_due__lt=now) | Q(resolution_due__lt=now)
-    )
 
 
 def case_list(

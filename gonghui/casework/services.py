@@ -38,6 +38,7 @@ from gonghui.casework.models import (
     Mediation,
     MediationOutcome,
     MediationSession,
+    overdue_q,
 )
 from gonghui.core import bulk, counts
 from gonghui.core.crypto import seal_bytes
@@ -206,15 +207,32 @@ def case_route(
 
 
 def _upper(org: Organization, service_type: ServiceType) -> Organization | None:
-    """The nearest organisation above ``org`` whose tier may handle the type."""
-    ancestors = sorted(
-        Organization.unscoped.filter(pk__in=org.ancestor_ids(), is_active=True),
-        key=lambda o: -o.depth,
-    )
-    for candidate in ancestors:
-        if tier_of(candidate) in service_type.tiers:
-            return candidate
-    return None  # nobody above may handle it: the case is at the top for its type
+    """The nearest organisation above ``org`` whose tier may handle the type; None when
+    nobody above may handle it (the case is at the top for its type)."""
+    key = (org.pk, service_type.pk)
+    return _uppers({key}, {service_type.pk: service_type})[key]
+
+
+def _uppers(
+    keys: set[tuple[int, int]], types: dict[int, ServiceType]
+) -> dict[tuple[int, int], Organization | None]:
+    """``_upper`` for every (handler, type), from one read of their ancestors."""
+    handlers = {o.pk: o for o in Organization.unscoped.filter(pk__in={h for h, _t in keys})}
+    ancestors = {
+        o.pk: o
+        for o in Organization.unscoped.filter(
+            pk__in={a for h in handlers.values() for a in h.ancestor_ids()}, is_active=True
+        )
+    }
+    found: dict[tuple[int, int], Organization | None] = {}
+    for handler_id, type_id in keys:
+        chain = sorted(
+            (ancestors[a] for a in handlers[handler_id].ancestor_ids() if a in ancestors),
+            key=lambda o: -o.depth,
+        )
+        tiers = types[type_id].tiers
+        found[(handler_id, type_id)] = next((o for o in chain if tier_of(o) in tiers), None)
+    return found
 
 
 # --- opening ----------------------------------------------------------------------------------
@@ -648,11 +666,8 @@ def case_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
     escalated = closed = 0
     types = {t.pk: t for t in ServiceType.objects.all()}
     calendar = calendar_around(now)
-    overdue = Q(state=CaseState.SUBMITTED, response_due__lt=now) | Q(
-        state__in=OPEN_STATES, resolution_due__lt=now
-    )
     # Read once (a few hundred kB for 50,000 cases); each chunk re-checks its rows under lock.
-    ids = list(Case.unscoped.filter(overdue).order_by("pk").values_list("pk", flat=True))
+    ids = list(Case.unscoped.filter(overdue_q(now)).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), SWEEP_CHUNK):
         escalated += _escalate_chunk(ids[start : start + SWEEP_CHUNK], types, calendar, now)
     for type_id, service_type in types.items():
@@ -710,28 +725,6 @@ WHERE c.id = m.id
 SWEEP_EVENT_COLUMNS = "case_id kind at actor_id from_org_id to_org_id note public".split()
 
 
-def _uppers(
-    keys: set[tuple[int, int]], types: dict[int, ServiceType]
-) -> dict[tuple[int, int], Organization | None]:
-    """``_upper`` for every (handler, type) of a chunk, from one read of their ancestors."""
-    handlers = {o.pk: o for o in Organization.unscoped.filter(pk__in={h for h, _t in keys})}
-    ancestors = {
-        o.pk: o
-        for o in Organization.unscoped.filter(
-            pk__in={a for h in handlers.values() for a in h.ancestor_ids()}, is_active=True
-        )
-    }
-    found: dict[tuple[int, int], Organization | None] = {}
-    for handler_id, type_id in keys:
-        chain = sorted(
-            (ancestors[a] for a in handlers[handler_id].ancestor_ids() if a in ancestors),
-            key=lambda o: -o.depth,
-        )
-        tiers = types[type_id].tiers
-        found[(handler_id, type_id)] = next((o for o in chain if tier_of(o) in tiers), None)
-    return found
-
-
 def _escalate_chunk(
     ids: list[int], types: dict[int, ServiceType], calendar: WorkCalendar, now: datetime.datetime
 ) -> int:
@@ -742,10 +735,7 @@ def _escalate_chunk(
         rows = list(
             Case.unscoped.select_for_update(skip_locked=True)
             .filter(pk__in=ids)
-            .filter(
-                Q(state=CaseState.SUBMITTED, response_due__lt=now)
-                | Q(state__in=OPEN_STATES, resolution_due__lt=now)
-            )
+            .filter(overdue_q(now))
             .values_list("pk", "handler_id", "service_type_id", "response_due", "state")
         )
         if not rows:

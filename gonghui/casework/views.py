@@ -169,7 +169,6 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
         "materials": case.materials.all(),
         "handling": handling,
         "overdue": case.is_overdue(),
-        "accept_form": None,
         "assign_form": forms.AssignForm(staff=selectors.handler_staff(case=case)),
         "note_form": forms.NoteForm(),
         "visit_form": forms.VisitForm(),
@@ -204,7 +203,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "casework/case_detail.html", _case_context(request, case))
 
 
-def _act(actor: Any, case: Case, action: str, post: Any) -> tuple[str, Any]:
+def _act(actor: Any, case: Case, action: str, post: Any) -> str:
     """Run one action on the case; returns the success message, or raises ValidationError
     with the bound form attached as ``exc.form``."""
 
@@ -217,43 +216,43 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> tuple[str, Any]:
 
     if action == "accept":
         services.case_accept(actor=actor, case=case)
-        return _("已受理。"), None
+        return _("已受理。")
     if action == "assign":
         data = bound(forms.AssignForm(post, staff=selectors.handler_staff(case=case)))
         services.case_assign(actor=actor, cases=[case], assignee=data["assignee"])
-        return _("已分派经办人。"), None
+        return _("已分派经办人。")
     if action == "note":
         data = bound(forms.NoteForm(post))
         services.case_note(actor=actor, case=case, note=data["note"], public=data["public"])
-        return _("已记录。"), None
+        return _("已记录。")
     if action == "visit":
         data = bound(forms.VisitForm(post))
         services.case_visit_record(actor=actor, case=case, note=data["note"])
-        return _("已记录职工到场一次。"), None
+        return _("已记录职工到场一次。")
     if action == "refer":
         data = bound(forms.ReferForm(post))
         to_org = Organization.unscoped.filter(pk=data["to_org"]).first()
         if to_org is None:
             raise ValidationError({"to_org": [_("请选择转办单位。")]})
         services.case_refer(actor=actor, case=case, to_org=to_org, reason=data["reason"])
-        return _("已转办。"), None
+        return _("已转办。")
     if action == "escalate":
         data = bound(forms.ReasonForm(post))
         services.case_escalate(actor=actor, case=case, reason=data["reason"])
-        return _("已上报上级。"), None
+        return _("已上报上级。")
     if action == "reject":
         data = bound(forms.ReasonForm(post))
         services.case_reject(actor=actor, case=case, reason=data["reason"])
-        return _("已作不予受理处理，理由已告知职工。"), None
+        return _("已作不予受理处理，理由已告知职工。")
     if action == "resolve":
         data = bound(forms.ResolveForm(post))
         services.case_resolve(actor=actor, case=case, resolution=data["resolution"])
-        return _("已办结，等待职工确认评价。"), None
+        return _("已办结，等待职工确认评价。")
     if action == "lawyer":
         form = forms.LawyerAssignForm(post, lawyers=selectors.lawyers_for_case(case=case))
         data = bound(form)
         services.legal_aid_assign(actor=actor, case=case, lawyer=data["lawyer"])
-        return _("已指派援助律师。"), None
+        return _("已指派援助律师。")
     if action == "legal_outcome":
         data = bound(forms.LegalOutcomeForm(post))
         services.legal_aid_record_outcome(
@@ -263,11 +262,11 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> tuple[str, Any]:
             note=data["note"],
             recovered_amount=data["recovered_amount"],
         )
-        return _("已记录援助结果。"), None
+        return _("已记录援助结果。")
     if action == "mediation":
         data = bound(forms.MediationForm(post))
         services.mediation_open(actor=actor, case=case, **data)
-        return _("已建立调解记录。"), None
+        return _("已建立调解记录。")
     if action in {"mediation_session", "mediation_conclude"}:
         mediation = Mediation.objects.filter(case=case).first()
         if mediation is None:
@@ -275,10 +274,10 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> tuple[str, Any]:
         if action == "mediation_session":
             data = bound(forms.MediationSessionForm(post))
             services.mediation_session_add(actor=actor, mediation=mediation, **data)
-            return _("已登记调解。"), None
+            return _("已登记调解。")
         data = bound(forms.MediationConcludeForm(post))
         services.mediation_conclude(actor=actor, mediation=mediation, **data)
-        return _("已记录调解结果。"), None
+        return _("已记录调解结果。")
     raise NotFound
 
 
@@ -307,7 +306,7 @@ def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise NotFound
     try:
-        message, _unused = _act(actor, case, action, request.POST)
+        message = _act(actor, case, action, request.POST)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         form = getattr(exc, "form", None)
