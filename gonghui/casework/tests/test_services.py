@@ -268,6 +268,22 @@ def test_sweep_escalates_overdue_cases_once(world):
     assert CaseEvent.objects.filter(case=case, kind=EventKind.AUTO_ESCALATED).count() == 1
 
 
+def test_the_sweep_leaves_a_case_that_changed_after_it_was_read(world):
+    """The sweep reads the overdue cases first and moves each chunk later: a case a clerk
+    accepted in between is no longer as read, and stays where the clerk put it."""
+    worker = world.worker("union_b")
+    case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
+    now = at(2026, 11, 6, 12)
+    read = services._overdue_rows(now)
+    plan = services._Sweep.plan(read, {t.pk: t for t in ServiceType.objects.all()}, now)
+    services.case_accept(actor=world.staff("union_b", "clerk"), case=case, at=now)
+    moved = services._escalate_chunk(read, plan)
+    assert moved == 0
+    case.refresh_from_db()
+    assert case.handler == world.union_b and case.state == CaseState.ACCEPTED
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.AUTO_ESCALATED).exists()
+
+
 def test_sweep_closes_resolved_cases_after_the_type_days(world):
     worker = world.worker("union_b")
     clerk = world.staff("union_b", "clerk")
