@@ -1,5 +1,6 @@
 """The REST API (django-ninja), OpenAPI docs at ``/api/docs``."""
 
+from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from gonghui.accounts.api import router as accounts_router
@@ -8,6 +9,9 @@ from gonghui.casework.api import router as casework_router
 from gonghui.casework.api import worker_router as casework_worker_router
 from gonghui.core.api import AUTH, install_error_handlers
 from gonghui.core.api_inbox import router as inbox_router
+from gonghui.culture.api import router as culture_router
+from gonghui.culture.api import worker_router as culture_worker_router
+from gonghui.culture.api_menu import router as culture_menu_router
 from gonghui.members.api import router as members_router
 from gonghui.members.api import worker_router
 from gonghui.organizations.api import router as organizations_router
@@ -34,3 +38,13 @@ api.add_router("/", organizations_router)
 api.add_router("/", members_router)
 api.add_router("/", unionbuilding_router)
 api.add_router("/", casework_router)
+api.add_router("/culture", culture_router)
+api.add_router("/culture/menu", culture_menu_router)
+api.add_router("/me/bookings", culture_worker_router)
+
+
+@api.get("/ping", auth=None, tags=["平台"], summary="存活检查", response=dict[str, bool])
+def ping(request: HttpRequest) -> dict[str, bool]:
+    """Answers without touching the database: load balancers' health check, and the
+    baseline the flash-crowd benchmark compares the booking endpoint with."""
+    return {"ok": True}

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.unionbuilding",
     "gonghui.casework",
+    "gonghui.culture",
     "gonghui.demo",
     # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win
     # over the static-files one it extends: the first app listed provides a command.
@@ -162,6 +163,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/jsqr", NODE_MODULES / "jsqr" / "dist"),  # the check-in page's camera scanner
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -200,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
     "casework-sweep": {
         "task": "gonghui.casework.tasks.case_sweep_task",
         "schedule": float(os.environ.get("GONGHUI_SWEEP_SECONDS", 300)),
+    },
+    # Lotteries whose window closed, offered seats not confirmed in time, no-shows.
+    "culture-sweep": {
+        "task": "gonghui.culture.tasks.culture_sweep_task",
+        "schedule": float(os.environ.get("GONGHUI_CULTURE_SWEEP_SECONDS", 60)),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

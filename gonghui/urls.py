@@ -7,6 +7,7 @@ from gonghui.api import api
 from gonghui.casework import urls as casework_urls
 from gonghui.core import urls as core_urls
 from gonghui.core import views as core_views
+from gonghui.culture import urls as culture_urls
 from gonghui.members import urls as member_urls
 from gonghui.organizations import urls as org_urls
 from gonghui.unionbuilding import urls as building_urls
@@ -17,12 +18,14 @@ console_urlpatterns = [
     *member_urls.console_urlpatterns,
     *building_urls.console_urlpatterns,
     *casework_urls.console_urlpatterns,
+    *culture_urls.console_urlpatterns,
     *account_urls.console_urlpatterns,
 ]
 
 portal_urlpatterns = [
     *member_urls.portal_urlpatterns,
     *casework_urls.portal_urlpatterns,
+    *culture_urls.portal_urlpatterns,
     *account_urls.portal_urlpatterns,
     *core_urls.portal_urlpatterns,
 ]

@@ -139,6 +139,17 @@ def mask_mobile(value: str) -> str:
     return mask_middle(value, keep_start=3, keep_end=4)
 
 
+def mask_name(value: str, *, keep_last: bool = False) -> str:
+    """``张*`` / ``张**``: the first character stays visible. ``keep_last`` also shows the last
+    of a name of three or more (``张*明``): enough for a venue to match a face, so only for a
+    card shown in person, never for a published list."""
+    if len(value) <= 1:
+        return value
+    if keep_last and len(value) > 2:
+        return value[0] + "*" * (len(value) - 2) + value[-1]
+    return value[0] + "*" * (len(value) - 1)
+
+
 def mask_all(value: str) -> str:
     return "******" if value else ""
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.db import close_old_connections, connection
 
 from gonghui.core import imports
 from gonghui.core.models import ImportJob
+
+
+def recycle_connection() -> None:
+    """For periodic tasks, before and after their work. In the in-process beat thread nothing
+    closes a broken or stale connection between runs (Celery's worker does that for its own
+    tasks); without this one dropped connection would stop every later run."""
+    if not connection.in_atomic_block:  # a caller's transaction (a test) keeps its connection
+        close_old_connections()
 
 
 def _job_and_actor(job_id: int, actor_id: int) -> tuple[ImportJob, object]:

@@ -30,7 +30,7 @@ from gonghui.accounts.models import User
 from gonghui.core import imports
 from gonghui.core.models import ImportStatus
 from gonghui.core.permissions import Role
-from gonghui.demo import casework, people
+from gonghui.demo import casework, culture, people
 from gonghui.members import services as member_services
 from gonghui.members.models import LeaveReason, Membership, MembershipStatus
 from gonghui.organizations import services as org_services
@@ -655,6 +655,11 @@ class DemoBuilder:
             cases = max(40, round(self.member_target * CASES_PER_MEMBER))
         casework.History(self, cases=cases).run()
 
+    # --- culture (CUL) ----------------------------------------------------------------------
+
+    def culture(self) -> None:
+        culture.Culture(self).run()
+
     def run(self) -> None:
         for step in (
             self.tree,
@@ -664,6 +669,7 @@ class DemoBuilder:
             self.requests,
             self.building,
             self.casework,
+            self.culture,
         ):
             started = time.monotonic()
             step()

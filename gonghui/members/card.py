@@ -27,12 +27,3 @@ def card_token_read(token: str) -> tuple[int, str] | None:
 
 def qr_svg(text: str) -> str:
     return segno.make(text, error="m").svg_inline(scale=4, border=2)
-
-
-def mask_name(name: str) -> str:
-    """``张*`` / ``张*明``: enough for a venue to match the face, not enough to collect."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core import inbox
+from gonghui.core.crypto import mask_name
 from gonghui.core.web import apply_errors, error_text, worker_required
 from gonghui.members import card, selectors, services
 from gonghui.members.forms import JoinForm, TransferForm
@@ -72,7 +73,7 @@ def card_verify(request: HttpRequest, token: str) -> HttpResponse:
         {
             "valid": valid,
             "expired": read is None,
-            "name": card.mask_name(membership.person.name) if membership else "",
+            "name": mask_name(membership.person.name, keep_last=True) if membership else "",
             "membership": membership,
         },
     )

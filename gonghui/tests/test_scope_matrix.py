@@ -37,7 +37,8 @@ from gonghui.unionbuilding.models import HomeStandardItem, MechanismType
 COUNTER_ID_NUMBER = new_id_number()
 SENTINEL_MEMBER = "乙方会员甲"
 SENTINEL_CASE = "乙方求助事项"
-SENTINELS = ("B号机械有限公司", SENTINEL_MEMBER, "B镇职工服务站", SENTINEL_CASE)
+SENTINEL_COURSE = "乙方古筝课"
+SENTINELS = ("B号机械有限公司", SENTINEL_MEMBER, "B镇职工服务站", SENTINEL_CASE, SENTINEL_COURSE)
 
 # Routes whose answer is deliberately the same for everyone, and why.
 PUBLIC_BY_DESIGN = {
@@ -49,6 +50,13 @@ PUBLIC_BY_DESIGN = {
     "portal:card_verify": "signed card token",
     # The counselling timetable is public to workers: any worker may book a free slot.
     "portal:slot_book": "open counselling timetable",
+    # The class catalogue and its published lottery records are public to workers; who may
+    # book is the service's rule (the session's audience), not the page's scope.
+    "portal:culture_session": "public class catalogue",
+    "portal:culture_book": "public class catalogue",
+    "portal:culture_draw_json": "published lottery record",
+    # A calendar feed's secret address is its key (calendar apps cannot sign in).
+    "portal:culture_ical": "secret feed address",
 }
 POST_ONLY = {
     "console:member_reveal",
@@ -57,6 +65,7 @@ POST_ONLY = {
     "console:case_act",
     "console:case_bulk_assign",
     "console:case_material_upload",
+    "console:culture_session_act",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -189,6 +198,7 @@ def _build() -> Matrix:
     )
     job = imports.import_job_create(actor=b_clerk, kind="members", upload=csv_upload([]))
     cases = _casework(w, worker_b)
+    culture = _culture(w, worker_b)
     personal_data_log(
         actor=b_clerk,
         subjects=[Subject.of(membership.person)],
@@ -218,6 +228,7 @@ def _build() -> Matrix:
         "member_id_number": membership.person.id_number.reveal(),
         "b_reviewer": b_reviewer,
         **cases,
+        **culture,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b)
@@ -308,6 +319,79 @@ def _casework(w: World, worker: Any) -> dict[str, Any]:
     }
 
 
+def _culture(w: World, worker: Any) -> dict[str, Any]:
+    """Branch B's classes (run by town_b): a lottery whose window has closed, with the worker
+    signed up (``session_id``: draw, cancel); a first-come class under way with the worker
+    booked (``checkin_session_id``); the worker's booking of a later class (``booking_id``)
+    and a seat offered to them from a waiting list (``offered_booking_id``)."""
+    from django.utils import timezone
+
+    from gonghui.culture import services as culture
+    from gonghui.culture.models import BookingRules, ClassSession, Series
+
+    clerk = w.staff("town_b", "clerk")
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    BookingRules.objects.filter(pk=BookingRules.current().pk).update(weekly_limit=10)
+    course = culture.course_save(
+        actor=clerk, series=Series.objects.first(), category="instrument", title=SENTINEL_COURSE
+    )
+
+    def session(mode: str = "first_come", capacity: int = 5) -> Any:
+        return culture.session_publish(
+            actor=clerk,
+            course=course,
+            starts_at=now + 48 * hour,
+            ends_at=now + 50 * hour,
+            opens_at=now - hour,
+            closes_at=now + 24 * hour,
+            capacity=capacity,
+            mode=mode,
+            place="B镇文化站",
+        )
+
+    def shift(target: Any, **times: Any) -> None:
+        ClassSession.unscoped.filter(pk=target.pk).update(**times)
+        target.refresh_from_db()
+
+    lottery = session("lottery")
+    culture.booking_create(actor=worker, session=lottery)
+    shift(lottery, opens_at=now - 3 * hour, closes_at=now - hour, starts_at=now + hour)
+    under_way = session()
+    door = culture.booking_create(actor=worker, session=under_way)
+    later = session()
+    booking = culture.booking_create(actor=worker, session=later)
+    full = session(capacity=1)
+    first = culture.booking_create(actor=(other := w.worker("union_b")), session=full)
+    offered = culture.booking_create(actor=worker, session=full)
+    culture.booking_cancel(actor=other, booking=first)
+    shift(under_way, opens_at=now - 5 * hour, closes_at=now - 2 * hour, starts_at=now - hour)
+    mentor = culture.mentor_save(actor=clerk, name="乙方导师", speciality="古筝")
+    venue = culture.venue_save(
+        actor=clerk, name="B镇文化站", kind="venue", address="B镇", capacity=50
+    )
+    event = culture.event_save(
+        actor=clerk,
+        kind="show",
+        title="B镇汇演",
+        place="B镇文化站",
+        starts_at=now + 72 * hour,
+        ends_at=now + 74 * hour,
+    )
+    return {
+        "course_id": course.pk,
+        "mentor_id": mentor.pk,
+        "venue_id": venue.pk,
+        "event_id": event.pk,
+        "session_id": lottery.pk,
+        "checkin_session_id": under_way.pk,
+        "checkin_token": door.token,
+        "booking_id": booking.pk,
+        "offered_booking_id": offered.pk,
+        "op": "cancel",
+    }
+
+
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker):
     """Built once per module inside a transaction that is rolled back at the end; each test
@@ -392,6 +476,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:coverage", {"org": "org_id"}),
         ("console:member_list", {"employer": "enterprise_id"}),
         ("console:case_figures", {"org": "org_id"}),
+        ("console:culture_calendar", {"organization": "org_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -450,8 +535,10 @@ PORTAL_IDS = {
     "case_id": "case_id",
     "material_id": "material_id",
     "slot_id": "slot_id",
+    "booking_id": "booking_id",
+    "op": "op",
 }
-PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload")
+PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act")
 
 
 @pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])
@@ -466,7 +553,7 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     other = _client(matrix.worker_a)
     method = "post" if name.endswith(PORTAL_POST) else "get"
     assert getattr(other, method)(url).status_code == 404
-    owns = ("transfer", "case", "slot")
+    owns = ("transfer", "case", "slot", "culture")
     owner_user = matrix.worker_b if any(o in name for o in owns) else matrix.worker_b.lonely
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
 
@@ -557,12 +644,37 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
         ("POST", "/api/cases/{case_id}/notes"): {"note": "电话回访"},
         ("POST", "/api/cases/{case_id}/visits"): {"reason": "来访"},
         ("POST", "/api/cases/{case_id}/legal-aid/outcome"): {"outcome": "advice"},
+        ("POST", "/api/culture/sessions"): _session_body(ids),
+        ("POST", "/api/culture/sessions/{session_id}/cancel"): {"reason": "场地检修"},
+        ("POST", "/api/culture/sessions/{session_id}/draw"): {},
+        ("POST", "/api/culture/sessions/{session_id}/check-in"): {"token": ids["checkin_token"]},
+        ("POST", "/api/culture/sessions/{session_id}/bookings"): {},
     }
     if method == "GET":
         return None
     key = (method, path)
     assert key in bodies, f"{method} {path}: give the scope matrix a valid body"
     return bodies[key]
+
+
+def _session_body(ids: dict[str, Any]) -> dict[str, Any]:
+    from django.utils import timezone
+
+    now = timezone.now()
+
+    def later(hours: int) -> str:
+        return (now + datetime.timedelta(hours=hours)).isoformat()
+
+    return {
+        "course_id": ids["course_id"],
+        "starts_at": later(72),
+        "ends_at": later(74),
+        "opens_at": later(1),
+        "closes_at": later(48),
+        "capacity": 30,
+        "mode": "lottery",
+        "place": "B镇文化站",
+    }
 
 
 def _api(client: Client, method: str, url: str, token: str, body: dict[str, Any] | None) -> Any:
@@ -585,6 +697,7 @@ WORKER_OPERATIONS = [op for op in OPERATIONS if _is_worker_path(op[1])]
 # Writes without an id in the path whose body names another branch's organisation.
 BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/cases/assign"),
+    ("POST", "/api/culture/sessions"),
     ("POST", "/api/enterprises"),
     ("POST", "/api/foundings"),
     ("POST", "/api/members"),
@@ -603,6 +716,8 @@ def test_api_operation_is_scoped(db, matrix, method, path):
         params["org_id"] = world.union_b2.pk if path.endswith("/move") else world.town_b.pk
     if path.endswith(("/resolve", "/legal-aid/outcome")):
         params["case_id"] = ids["accepted_case_id"]  # these need an accepted case
+    if path.endswith("/check-in"):
+        params["session_id"] = ids["checkin_session_id"]  # a class under way
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     unknown = set(names) - set(params)
     assert not unknown, f"{path}: teach the scope matrix the parameters {unknown}"
@@ -621,11 +736,16 @@ def test_api_operation_is_scoped(db, matrix, method, path):
             assert not [s for s in SENTINELS if s in text], f"{method} {path} leaks"
     owner_key, _ = api_token_issue(user=world.staff("district_b", "admin"))
     response = _api(Client(), method, url, owner_key, _payload(method, path, ids, world))
+    if (method, path) in WORKERS_ONLY:
+        assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+        return
     assert response.status_code < 300, (
         f"{method} {path}: {response.status_code} {response.content[:300]}"
     )
 
 
+# Outside /api/me but for workers only: staff in scope are refused (403), not served.
+WORKERS_ONLY = {("POST", "/api/culture/sessions/{session_id}/bookings")}
 # A worker may book any free slot of the public counselling timetable.
 WORKER_PUBLIC = {("POST", "/api/me/counselling/slots/{slot_id}/book")}
 WORKER_BODIES = {("POST", "/api/me/cases/{case_id}/confirm"): {"rating": 5}}
@@ -643,9 +763,12 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         "transfer_id": matrix.ids["worker_transfer_id"],
         "case_id": matrix.ids["case_id"],
         "slot_id": matrix.ids["slot_id"],
+        "booking_id": matrix.ids["booking_id"],
     }
     if path.endswith("/confirm"):
         ids["case_id"] = matrix.ids["resolved_case_id"]
+    if path.endswith(("/bookings/{booking_id}/confirm", "/bookings/{booking_id}/decline")):
+        ids["booking_id"] = matrix.ids["offered_booking_id"]  # a seat offered to them
     url = path.format(**{n: ids[n] for n in names})
     body = WORKER_BODIES.get((method, path), {}) if method == "POST" else None
 
@@ -657,7 +780,7 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         return _api(Client(), method, url, key, body)
 
     assert call(matrix.worker_a).status_code == 404
-    owns = ("transfer", "case", "counselling")
+    owns = ("transfer", "case", "counselling", "bookings")
     owner = matrix.worker_b if any(o in path for o in owns) else matrix.worker_b.lonely
     response = call(owner)
     assert response.status_code in {200, 201}, f"{path}: {response.content[:300]}"

@@ -9,6 +9,8 @@ from gonghui.accounts.models import User
 from gonghui.casework.documents import agreement_pdf
 from gonghui.casework.models import Case, CounsellingSlot, Lawyer
 from gonghui.core.crypto import blind_index
+from gonghui.culture import draw
+from gonghui.culture.models import Booking, ClassSession, Course, CultureEvent, Mentor
 from gonghui.demo.accounts import demo_accounts
 from gonghui.members.models import MOBILE_PURPOSE, Membership
 from gonghui.organizations.models import Enterprise, Organization
@@ -58,6 +60,26 @@ def test_demo_city(capsys):
     slots = CounsellingSlot.objects.filter(counsellor__user=counsellor)
     assert slots.filter(person__isnull=False).exists()
     assert "nanhu-counsellor" in listed["pattern"]
+    # A term of classes through the culture services: the catalogue in all five series, city
+    # and town sessions booked, full ones with waiting lists, check-ins and no-shows, finished
+    # lotteries whose published record re-runs, one lottery open for sign-up now.
+    assert set(Course.unscoped.values_list("series__code", flat=True)) >= {
+        "yinling",
+        "xingxiang",
+        "qingqu",
+        "jiaju",
+        "caiyi",
+    }
+    assert Mentor.unscoped.count() >= 10 and CultureEvent.unscoped.count() >= 12
+    states = set(Booking.unscoped.values_list("state", flat=True))
+    assert {"attended", "no_show", "booked", "cancelled", "entered"} <= states
+    assert states & {"waiting", "unreached"}
+    drawn = ClassSession.unscoped.filter(mode="lottery", drawn_at__isnull=False)
+    assert drawn.exists() and all(draw.verify(s.draw_record) == [] for s in drawn)
+    assert ClassSession.unscoped.filter(
+        mode="lottery", drawn_at__isnull=True, bookings__state="entered"
+    ).exists()
+    assert ClassSession.unscoped.exclude(organization__kind="city").exists()  # towns' own
     # A second run leaves the data alone.
     call_command("load_demo", if_empty=True)
     assert "跳过" in capsys.readouterr().out

@@ -1,0 +1,366 @@
+"""API for culture: the catalogue, sessions and the calendar (``/api/culture``), the worker's
+bookings (``/api/me/bookings``), and the staff's session work. Same selectors and services as
+the pages."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema, Status
+
+from gonghui.core.api import staff_actor, worker_actor
+from gonghui.culture import draw, selectors, services
+from gonghui.culture.models import Booking, BookingRules, ClassSession
+
+router = Router(tags=["文化服务"])
+worker_router = Router(tags=["职工：课程预约"])
+
+
+class SessionOut(Schema):
+    id: int
+    course: str
+    series: str
+    category: str
+    organization: str
+    mentor: str
+    place: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    capacity: int
+    seats_left: int
+    mode: str
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime
+    audience: str | None
+    state: str
+    commitment: str
+    drawn_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_course(obj: ClassSession) -> str:
+        return obj.course.title
+
+    @staticmethod
+    def resolve_series(obj: ClassSession) -> str:
+        return obj.course.series.name
+
+    @staticmethod
+    def resolve_category(obj: ClassSession) -> str:
+        return obj.course.category
+
+    @staticmethod
+    def resolve_organization(obj: ClassSession) -> str:
+        return obj.organization.name
+
+    @staticmethod
+    def resolve_mentor(obj: ClassSession) -> str:
+        return obj.course.mentor.name if obj.course.mentor else ""
+
+    @staticmethod
+    def resolve_audience(obj: ClassSession) -> str | None:
+        return obj.audience.name if obj.audience else None
+
+
+class BookingOut(Schema):
+    id: int
+    code: str
+    session_id: int
+    course: str
+    starts_at: datetime.datetime
+    state: str
+    state_label: str
+    weight_divisor: int
+    waiting_place: int | None
+    offered_until: datetime.datetime | None
+    checked_in_at: datetime.datetime | None
+    qr: str
+
+    @staticmethod
+    def resolve_course(obj: Booking) -> str:
+        return obj.session.course.title
+
+    @staticmethod
+    def resolve_starts_at(obj: Booking) -> datetime.datetime:
+        return obj.session.starts_at
+
+    @staticmethod
+    def resolve_state_label(obj: Booking) -> str:
+        return str(obj.get_state_display())
+
+    @staticmethod
+    def resolve_waiting_place(obj: Booking) -> int | None:
+        return services.waiting_place(obj)
+
+    @staticmethod
+    def resolve_qr(obj: Booking) -> str:
+        return obj.token  # what the QR code carries; staff scan it at the door
+
+
+class BookedOut(Schema):
+    """The answer to a booking: lean, so a flash crowd costs the server little."""
+
+    id: int
+    code: str
+    session_id: int
+    state: str
+    state_label: str
+    weight_divisor: int
+
+    @staticmethod
+    def resolve_state_label(obj: Booking) -> str:
+        return str(obj.get_state_display())
+
+
+class RulesOut(Schema):
+    weekly_limit: int
+    no_show_limit: int
+    no_show_window_days: int
+    suspension_days: int
+    lottery_divisor: int
+    my_no_shows: int | None = None
+    my_penalised_until: datetime.datetime | None = None
+    my_lottery_divisor: int | None = None
+
+
+class SessionIn(Schema):
+    course_id: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    capacity: int
+    mode: str
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime
+    place: str = ""
+    venue_id: int | None = None
+    audience_id: int | None = None
+    offer_hours: int = 24
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class TokenIn(Schema):
+    token: str
+
+
+class CheckInOut(Schema):
+    booking_id: int
+    code: str
+    name: str
+    state: str
+
+
+class CalendarEntryOut(Schema):
+    uid: str
+    kind: str
+    kind_label: str
+    title: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    place: str
+    organization: str
+    series: str
+    mine: bool
+
+
+def _actor(request: HttpRequest) -> Any:
+    return getattr(request, "auth", None)  # the authenticated account (worker or staff)
+
+
+# --- the catalogue and sessions (workers and staff) ------------------------------------------
+
+
+@router.get("/sessions", response=list[SessionOut], summary="课程场次")
+def list_sessions(
+    request: HttpRequest, series: int | None = None, organization: int | None = None
+) -> Any:
+    return list(
+        selectors.session_list(actor=_actor(request), series=series, organization=organization)[
+            :200
+        ]
+    )
+
+
+@router.get("/sessions/{session_id}", response=SessionOut, summary="场次详情")
+def get_session(request: HttpRequest, session_id: int) -> Any:
+    return selectors.session_get(actor=_actor(request), id=session_id)
+
+
+@router.post("/sessions/{session_id}/bookings", response={201: BookedOut}, summary="预约或报名")
+def book(request: HttpRequest, session_id: int) -> Any:
+    """Workers only (staff get 403); the session first, so one out of reach is not found."""
+    session = selectors.session_get(actor=_actor(request), id=session_id)
+    user = worker_actor(request)
+    return Status(201, services.booking_create(actor=user, session=session))
+
+
+@router.get("/sessions/{session_id}/draw", response=dict[str, Any], summary="抽签公示")
+def get_draw(request: HttpRequest, session_id: int) -> Any:
+    return services.draw_record(selectors.session_get(actor=_actor(request), id=session_id))
+
+
+@router.get("/rules", response=RulesOut, summary="预约规则（含本人缺席情况）")
+def get_rules(request: HttpRequest) -> Any:
+    rules = BookingRules.current()
+    out: dict[str, Any] = {
+        name: getattr(rules, name)
+        for name in (
+            "weekly_limit",
+            "no_show_limit",
+            "no_show_window_days",
+            "suspension_days",
+            "lottery_divisor",
+        )
+    }
+    person_id = getattr(_actor(request), "person_id_or_none", None)
+    if person_id is not None:
+        standing = services.standing_of(person_id=person_id)
+        out |= {
+            "my_no_shows": standing.no_shows,
+            "my_penalised_until": standing.penalised_until,
+            "my_lottery_divisor": standing.weight_divisor,
+        }
+    return out
+
+
+@router.get("/calendar", response=list[CalendarEntryOut], summary="活动日历（按月）")
+def calendar(
+    request: HttpRequest,
+    month: str = "",
+    series: int | None = None,
+    organization: int | None = None,
+) -> Any:
+    year, number = _month(month)
+    start, end = selectors.month_bounds(year, number)
+    return selectors.calendar_entries(
+        actor=_actor(request), start=start, end=end, series=series, organization=organization
+    )
+
+
+def _month(text: str) -> tuple[int, int]:
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not text:
+        today = timezone.localdate()
+        return today.year, today.month
+    try:
+        year, number = (int(part) for part in text.split("-"))
+        datetime.date(year, number, 1)
+    except ValueError:
+        raise ValidationError({"month": [_("月份格式应为 2026-12。")]}) from None
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"month": [_("月份格式应为 2026-12。")]})
+    return year, number
+
+
+# --- the worker's bookings ------------------------------------------------------------------
+
+
+@worker_router.get("", response=list[BookingOut], summary="我的预约")
+def my_bookings(request: HttpRequest) -> Any:
+    return list(selectors.my_bookings(actor=worker_actor(request))[:200])
+
+
+@worker_router.get("/{booking_id}", response=BookingOut, summary="预约详情")
+def my_booking(request: HttpRequest, booking_id: int) -> Any:
+    return selectors.booking_get(actor=worker_actor(request), id=booking_id)
+
+
+@worker_router.post("/{booking_id}/cancel", response=BookingOut, summary="取消预约")
+def cancel(request: HttpRequest, booking_id: int) -> Any:
+    user = worker_actor(request)
+    booking = selectors.booking_get(actor=user, id=booking_id)
+    return services.booking_cancel(actor=user, booking=booking)
+
+
+@worker_router.post("/{booking_id}/confirm", response=BookingOut, summary="确认递补名额")
+def confirm(request: HttpRequest, booking_id: int) -> Any:
+    user = worker_actor(request)
+    booking = selectors.booking_get(actor=user, id=booking_id)
+    return services.offer_confirm(actor=user, booking=booking)
+
+
+@worker_router.post("/{booking_id}/decline", response=BookingOut, summary="放弃递补名额")
+def decline(request: HttpRequest, booking_id: int) -> Any:
+    user = worker_actor(request)
+    booking = selectors.booking_get(actor=user, id=booking_id)
+    return services.offer_decline(actor=user, booking=booking)
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+@router.post("/sessions", response={201: SessionOut}, summary="发布课程场次")
+def publish(request: HttpRequest, payload: SessionIn) -> Any:
+    user = staff_actor(request)
+    data = payload.dict()
+    course = selectors.course_get(actor=user, id=data.pop("course_id"))
+    venue_id, audience_id = data.pop("venue_id"), data.pop("audience_id")
+    venue = selectors.venue_get(actor=user, id=venue_id) if venue_id else None
+    audience = None
+    if audience_id:
+        from gonghui.organizations import selectors as org_selectors
+
+        audience = org_selectors.organization_get(actor=user, id=audience_id)
+    session = services.session_publish(
+        actor=user, course=course, venue=venue, audience=audience, **data
+    )
+    return Status(201, selectors.session_get(actor=user, id=session.pk))
+
+
+@router.post("/sessions/{session_id}/cancel", response=SessionOut, summary="取消课程")
+def cancel_session(request: HttpRequest, session_id: int, payload: ReasonIn) -> Any:
+    user = staff_actor(request)
+    session = selectors.session_get(actor=user, id=session_id)
+    return services.session_cancel(actor=user, session=session, reason=payload.reason)
+
+
+@router.post("/sessions/{session_id}/draw", response=dict[str, Any], summary="抽签")
+def run_draw(request: HttpRequest, session_id: int) -> Any:
+    user = staff_actor(request)
+    session = selectors.session_get(actor=user, id=session_id)
+    return services.draw_record(services.lottery_draw(actor=user, session=session))
+
+
+@router.post("/sessions/{session_id}/check-in", response=CheckInOut, summary="扫码签到")
+def check_in(request: HttpRequest, session_id: int, payload: TokenIn) -> Any:
+    user = staff_actor(request)
+    session = selectors.session_get(actor=user, id=session_id)
+    booking = services.booking_check_in(actor=user, session=session, token=payload.token)
+    return {
+        "booking_id": booking.pk,
+        "code": booking.code,
+        "name": booking.person.name,
+        "state": booking.state,
+    }
+
+
+class StaffBookingOut(Schema):
+    id: int
+    code: str
+    name: str
+    state: str
+    rank: int
+    created_at: datetime.datetime
+    checked_in_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_name(obj: Booking) -> str:
+        return obj.person.name
+
+
+@router.get("/sessions/{session_id}/bookings", response=list[StaffBookingOut], summary="预约名单")
+def session_bookings(request: HttpRequest, session_id: int, state: str = "") -> Any:
+    user = staff_actor(request)
+    session = selectors.session_get(actor=user, id=session_id)
+    return list(selectors.session_bookings(actor=user, session=session, state=state)[:1000])
+
+
+@router.get("/algorithm", response=dict[str, str], summary="抽签算法说明", auth=None)
+def algorithm(request: HttpRequest) -> Any:
+    return {"algorithm": draw.ALGORITHM, "text": draw.ALGORITHM_TEXT}

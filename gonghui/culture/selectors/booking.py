@@ -1,0 +1,125 @@
+"""Sessions and bookings. Staff see the sessions (and their bookings) their subtree runs; a
+worker sees every session (the catalogue is public) and their own bookings."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from gonghui.core.scoping import NotFound, get_visible
+from gonghui.culture.models import (
+    ACTIVE_STATES,
+    Booking,
+    BookingState,
+    ClassSession,
+    SessionState,
+)
+
+__all__ = [
+    "booking_get",
+    "booking_get_by_token",
+    "my_booking_for",
+    "my_bookings",
+    "session_bookings",
+    "session_counts",
+    "session_get",
+    "session_list",
+]
+
+
+def session_list(
+    *,
+    actor: Any,
+    series: int | None = None,
+    organization: int | None = None,
+    upcoming: bool = True,
+    q: str = "",
+) -> QuerySet[ClassSession]:
+    qs = ClassSession.objects.visible_to(actor).select_related(
+        "course", "course__series", "course__mentor", "organization", "venue", "audience"
+    )
+    if upcoming:
+        qs = qs.filter(ends_at__gt=timezone.now(), state=SessionState.SCHEDULED)
+    if series:
+        qs = qs.filter(course__series_id=series)
+    if organization:
+        qs = qs.filter(organization_id=organization)
+    if q:
+        qs = qs.filter(course__title__icontains=q)
+    return qs.order_by("starts_at", "pk")
+
+
+def session_get(*, actor: Any, id: int) -> ClassSession:
+    return get_visible(
+        ClassSession.objects.visible_to(actor).select_related(
+            "course", "course__series", "course__mentor", "organization", "venue", "audience"
+        ),
+        pk=id,
+    )
+
+
+def session_counts(session: ClassSession) -> dict[str, int]:
+    """Bookings by state, for the staff page and the worker's view of a lottery."""
+    rows = (
+        Booking.unscoped.filter(session=session).values("state").annotate(n=Count("pk")).order_by()
+    )
+    found = {r["state"]: r["n"] for r in rows}
+    return {state: found.get(state, 0) for state in BookingState.values}
+
+
+def session_bookings(*, actor: Any, session: ClassSession, state: str = "") -> QuerySet[Booking]:
+    """Staff: the bookings of a session their subtree runs."""
+    qs = Booking.objects.visible_to(actor).filter(session=session).select_related("person")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("rank", "pk")
+
+
+def my_bookings(*, actor: Any, current: bool = False) -> QuerySet[Booking]:
+    qs = (
+        Booking.objects.visible_to(actor)
+        .filter(person_id=actor.person_id_or_none)
+        .select_related("session", "session__course", "session__organization")
+    )
+    if current:
+        qs = qs.filter(state__in=ACTIVE_STATES, session__ends_at__gt=timezone.now())
+    return qs.order_by("-created_at")
+
+
+def my_booking_for(*, actor: Any, session: ClassSession) -> Booking | None:
+    person_id = getattr(actor, "person_id_or_none", None)
+    if person_id is None:
+        return None
+    found = Booking.unscoped.filter(session=session, person_id=person_id).order_by("-created_at")
+    # The active one if any, else the latest (cancelled, lapsed...).
+    return next((b for b in found if b.state in ACTIVE_STATES), found.first())
+
+
+def booking_get(*, actor: Any, id: int) -> Booking:
+    return get_visible(
+        Booking.objects.visible_to(actor).select_related(
+            "session", "session__course", "session__organization", "person"
+        ),
+        pk=id,
+    )
+
+
+def booking_get_by_token(*, actor: Any, session: ClassSession, token: str) -> Booking:
+    found = (
+        Booking.objects.visible_to(actor)
+        .filter(session=session, token=token)
+        .select_related("person")
+        .first()
+    )
+    if found is None:
+        raise NotFound
+    return found
+
+
+def week_of(moment: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    local = timezone.localtime(moment).date()
+    monday = local - datetime.timedelta(days=local.weekday())
+    return monday, monday + datetime.timedelta(days=6)

@@ -1,0 +1,736 @@
+"""Class sessions and their bookings: publishing, first-come booking with a self-promoting
+waiting list, the lottery with its published commitment and seed, check-in, the no-show rule.
+
+Seats are taken only by one conditional UPDATE (``seats_left > 0``) and handed on under the
+waiting entry's row lock, so no number of simultaneous requests oversells a session. A
+worker's own requests are serialised on their person row, which also makes the weekly limit
+exact when one worker books two classes at the same moment.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gonghui.core.crypto import mask_name, seal
+from gonghui.core.permissions import Perm, require
+from gonghui.core.scoping import NotFound, require_within
+from gonghui.core.sms import send_sms
+from gonghui.core.validators import clean_text, raise_errors
+from gonghui.culture import draw
+from gonghui.culture.models import (
+    ACTIVE_STATES,
+    SEED_PURPOSE,
+    Booking,
+    BookingMode,
+    BookingRules,
+    BookingState,
+    ClassSession,
+    Course,
+    SessionState,
+    Venue,
+)
+from gonghui.members.models import Membership, MembershipStatus, Person
+from gonghui.organizations.models import Organization
+
+__all__ = [
+    "SweepResult",
+    "Standing",
+    "booking_cancel",
+    "booking_check_in",
+    "booking_create",
+    "booking_notify",
+    "culture_sweep",
+    "draw_record",
+    "lottery_draw",
+    "noshows_mark",
+    "offer_confirm",
+    "offer_decline",
+    "rules_update",
+    "session_cancel",
+    "session_publish",
+    "standing_of",
+    "waiting_place",
+]
+
+# Bookings that count against the weekly limit (a place held or asked for).
+WEEK_STATES = (
+    BookingState.ENTERED,
+    BookingState.BOOKED,
+    BookingState.WAITING,
+    BookingState.OFFERED,
+    BookingState.ATTENDED,
+)
+CHECK_IN_OPENS = datetime.timedelta(hours=2)  # before the start
+
+
+def _local(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _worker(actor: Any) -> Any:
+    if not getattr(actor, "is_worker_account", False) or actor.person_id is None:
+        raise PermissionDenied(_("仅限已实名登记的职工本人预约。"))
+    return actor
+
+
+# --- publishing -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_publish(
+    *,
+    actor: Any,
+    course: Course,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    capacity: int,
+    mode: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    place: str = "",
+    venue: Venue | None = None,
+    audience: Organization | None = None,
+    offer_hours: int = 24,
+    at: datetime.datetime | None = None,
+) -> ClassSession:
+    """Schedule a session of a course the actor's subtree runs. A lottery session gets its
+    secret seed now, and its commitment (the seed's hash) is public from this moment.
+    ``at``: the moment it happens (the demo city's history); now by default."""
+    require(actor, Perm.EDIT_RECORDS)
+    require_within(actor, course.organization)
+    errors: dict[str, list[str]] = {}
+    place = clean_text(place, "place", errors, required=venue is None, limit=200)
+    if venue is not None:
+        require_within(actor, venue.organization)
+        place = place or f"{venue.name}（{venue.address}）"
+        if capacity and capacity > venue.capacity:
+            errors.setdefault("capacity", []).append(
+                _("名额不能超过场地容纳人数 %(n)s。") % {"n": venue.capacity}
+            )
+    if audience is not None:
+        require_within(actor, audience)
+    if mode not in BookingMode.values:
+        errors.setdefault("mode", []).append(_("请选择预约方式。"))
+    if not capacity or capacity < 1:
+        errors.setdefault("capacity", []).append(_("名额至少为 1。"))
+    if ends_at <= starts_at:
+        errors.setdefault("ends_at", []).append(_("结束时间应晚于开始时间。"))
+    if closes_at <= opens_at:
+        errors.setdefault("closes_at", []).append(_("截止预约时间应晚于开放预约时间。"))
+    if closes_at > starts_at:
+        errors.setdefault("closes_at", []).append(_("预约应在上课开始前截止。"))
+    if starts_at <= (at or timezone.now()):
+        errors.setdefault("starts_at", []).append(_("开始时间已过，请重新选择。"))
+    if not 1 <= offer_hours <= 168:
+        errors.setdefault("offer_hours", []).append(_("候补确认时限应在 1 到 168 小时之间。"))
+    raise_errors(errors)
+    seed = draw.new_seed() if mode == BookingMode.LOTTERY else None
+    return ClassSession.objects.create(
+        course=course,
+        organization=course.organization,
+        venue=venue,
+        place=place,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        seats_left=capacity,
+        mode=mode,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        audience=audience,
+        offer_hours=offer_hours,
+        commitment=draw.commitment(seed) if seed else "",
+        seed=seal(seed, purpose=SEED_PURPOSE) if seed else None,
+        created_by=actor,
+        created_at=at or timezone.now(),
+    )
+
+
+@transaction.atomic
+def session_cancel(*, actor: Any, session: ClassSession, reason: str) -> ClassSession:
+    """Call a session off: every booking, sign-up and waiting place ends, and each worker
+    is told by SMS."""
+    require(actor, Perm.EDIT_RECORDS)
+    require_within(actor, session.organization)
+    errors: dict[str, list[str]] = {}
+    reason = clean_text(reason, "reason", errors, required=True, limit=200)
+    raise_errors(errors)
+    session = ClassSession.unscoped.select_for_update().get(pk=session.pk)
+    if session.is_cancelled:
+        raise ValidationError({"session": [_("该课程已取消。")]})
+    if session.ends_at <= timezone.now():
+        raise ValidationError({"session": [_("课程已结束，不能取消。")]})
+    session.state = SessionState.CANCELLED
+    session.cancel_reason = reason
+    session.save(update_fields=["state", "cancel_reason"])
+    affected = list(
+        Booking.unscoped.filter(session=session, state__in=ACTIVE_STATES).values_list(
+            "pk", flat=True
+        )
+    )
+    Booking.unscoped.filter(pk__in=affected).update(
+        state=BookingState.SESSION_CANCELLED, offered_until=None, updated_at=timezone.now()
+    )
+    _notify_later(
+        affected,
+        _("您预约的“%(c)s”（%(t)s）已取消：%(r)s")
+        % {"c": session.course.title, "t": _local(session.starts_at), "r": reason},
+    )
+    return session
+
+
+# --- the rule -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A worker's standing under the published no-show rule, shown before they book."""
+
+    no_shows: int
+    penalised_until: datetime.datetime | None
+    weight_divisor: int
+
+    @property
+    def penalised(self) -> bool:
+        return self.penalised_until is not None
+
+
+def _standing(
+    rules: BookingRules, no_shows: int, last_no_show: datetime.datetime | None, now: Any
+) -> Standing:
+    if no_shows >= rules.no_show_limit and last_no_show is not None:
+        until = last_no_show + datetime.timedelta(days=rules.suspension_days)
+        if until > now:
+            return Standing(no_shows, until, rules.lottery_divisor)
+    return Standing(no_shows, None, 1)
+
+
+def standing_of(*, person_id: int, now: datetime.datetime | None = None) -> Standing:
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    since = now - datetime.timedelta(days=rules.no_show_window_days)
+    found = Booking.unscoped.filter(
+        person_id=person_id, state=BookingState.NO_SHOW, session__starts_at__gte=since
+    ).aggregate(n=Count("pk"), last=Max("session__starts_at"))
+    return _standing(rules, found["n"], found["last"], now)
+
+
+def _week(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """Monday 00:00 to the next Monday 00:00 (local time) around ``moment``."""
+    local = timezone.localtime(moment)
+    monday = (local - datetime.timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return monday, monday + datetime.timedelta(days=7)
+
+
+def _counted(qs: Any) -> Subquery:
+    return Subquery(qs.values("person").annotate(n=Count("pk")).values("n")[:1])
+
+
+def _person_facts(person_id: int, session: ClassSession, rules: BookingRules, now: Any) -> Any:
+    """Everything a booking is checked against, in one round trip, with the person's row
+    locked: two requests of the same worker (a double tap, two classes at once) queue here,
+    so neither the one-per-session rule nor the weekly limit can be beaten by timing."""
+    week_start, week_end = _week(session.starts_at)
+    since = now - datetime.timedelta(days=rules.no_show_window_days)
+    mine = Booking.unscoped.filter(person=OuterRef("pk"))
+    member: Any = Value(True)
+    if session.audience_id is not None:
+        member = Exists(
+            Membership.unscoped.filter(
+                person=OuterRef("pk"),
+                status=MembershipStatus.ACTIVE,
+                union__path__startswith=session.audience.path,  # type: ignore[union-attr]
+            )
+        )
+    no_shows = mine.filter(state=BookingState.NO_SHOW, session__starts_at__gte=since)
+    return (
+        Person.unscoped.select_for_update(of=("self",))
+        .filter(pk=person_id)
+        .annotate(
+            already=Exists(mine.filter(session_id=session.pk, state__in=ACTIVE_STATES)),
+            this_week=_counted(
+                mine.filter(
+                    state__in=WEEK_STATES,
+                    session__starts_at__gte=week_start,
+                    session__starts_at__lt=week_end,
+                )
+            ),
+            no_shows=_counted(no_shows),
+            last_no_show=Subquery(
+                no_shows.order_by("-session__starts_at").values("session__starts_at")[:1]
+            ),
+            member=member,
+        )
+        .values("already", "this_week", "no_shows", "last_no_show", "member")
+        .get()
+    )
+
+
+# --- booking -------------------------------------------------------------------------------
+
+
+def booking_create(
+    *, actor: Any, session: ClassSession, at: datetime.datetime | None = None
+) -> Booking:
+    """Book a first-come session (a seat while there is one, else a place on the waiting
+    list), or sign up for a lottery session. Every refusal says why and changes nothing."""
+    _worker(actor)
+    try:
+        return _booking_create(actor, session, at or timezone.now())
+    except IntegrityError:  # the same worker's simultaneous request won: nothing was kept
+        raise ValidationError({"session": [_("您已预约本节课程，不能重复预约。")]}) from None
+
+
+@transaction.atomic
+def _booking_create(actor: Any, session: ClassSession, now: datetime.datetime) -> Booking:
+    rules = BookingRules.current()
+    errors: list[str] = []
+    if session.is_cancelled:
+        errors.append(_("该课程已取消，不能预约。"))
+    elif now < session.opens_at:
+        errors.append(_("预约尚未开始，%(t)s开放。") % {"t": _local(session.opens_at)})
+    elif now >= session.closes_at:
+        errors.append(_("预约已截止（%(t)s）。") % {"t": _local(session.closes_at)})
+    if errors:
+        raise ValidationError({"session": errors})
+    facts = _person_facts(actor.person_id, session, rules, now)
+    if facts["already"]:
+        raise ValidationError({"session": [_("您已预约本节课程，不能重复预约。")]})
+    if not facts["member"]:
+        raise ValidationError(
+            {
+                "session": [
+                    _("本节课程仅面向%(o)s的会员，您不在预约范围内。")
+                    % {"o": session.audience.name}  # type: ignore[union-attr]
+                ]
+            }
+        )
+    if (facts["this_week"] or 0) >= rules.weekly_limit:
+        raise ValidationError(
+            {
+                "session": [
+                    _("每周最多预约或报名 %(n)s 节课程，本周已满。") % {"n": rules.weekly_limit}
+                ]
+            }
+        )
+    standing = _standing(rules, facts["no_shows"] or 0, facts["last_no_show"], now)
+    if session.is_lottery:
+        state, divisor = BookingState.ENTERED, standing.weight_divisor
+    else:
+        if standing.penalised:
+            raise ValidationError(
+                {
+                    "session": [
+                        _("%(d)s天内缺席 %(n)s 次，%(t)s前暂停先到先得预约（抽签课程仍可报名）。")
+                        % {
+                            "d": rules.no_show_window_days,
+                            "n": standing.no_shows,
+                            "t": _local(standing.penalised_until),  # type: ignore[arg-type]
+                        }
+                    ]
+                }
+            )
+        # The one statement that takes a seat: it cannot take one that is not there.
+        taken = ClassSession.unscoped.filter(
+            pk=session.pk, seats_left__gt=0, state=SessionState.SCHEDULED
+        ).update(seats_left=F("seats_left") - 1)
+        state, divisor = (BookingState.BOOKED if taken else BookingState.WAITING), 1
+    return Booking.objects.create(
+        session=session,
+        person_id=actor.person_id,
+        organization_id=session.organization_id,
+        state=state,
+        weight_divisor=divisor,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _lock_own(actor: Any, booking: Booking) -> Booking:
+    _worker(actor)
+    if booking.person_id != actor.person_id:
+        raise NotFound
+    return Booking.unscoped.select_for_update().select_related("session").get(pk=booking.pk)
+
+
+@transaction.atomic
+def booking_cancel(*, actor: Any, booking: Booking, at: datetime.datetime | None = None) -> Booking:
+    """The worker gives up their seat, sign-up or waiting place. A seat given up goes to the
+    first in line, who has the session's set hours to confirm it."""
+    booking = _lock_own(actor, booking)
+    session = booking.session
+    if booking.state not in (
+        BookingState.ENTERED,
+        BookingState.BOOKED,
+        BookingState.WAITING,
+        BookingState.OFFERED,
+    ):
+        raise ValidationError(
+            {"booking": [_("该预约当前为“%(s)s”，不能取消。") % {"s": booking.get_state_display()}]}
+        )
+    now = at or timezone.now()
+    if session.starts_at <= now:
+        raise ValidationError({"booking": [_("课程已开始，不能取消。")]})
+    held_seat = booking.state in (BookingState.BOOKED, BookingState.OFFERED)
+    booking.state = BookingState.CANCELLED
+    booking.offered_until = None
+    booking.updated_at = now
+    booking.save(update_fields=["state", "offered_until", "updated_at"])
+    if held_seat:
+        _pass_seat_on(session, now)
+    return booking
+
+
+def _pass_seat_on(session: ClassSession, now: datetime.datetime) -> Booking | None:
+    """A seat came free: offer it to the first in line, or give it back to the session.
+    Must run inside the transaction that freed it."""
+    if session.starts_at <= now or session.is_cancelled:
+        return None
+    # Skip a waiting entry another transaction holds (its worker is cancelling it): the next
+    # one gets the offer instead of this seat waiting for that transaction.
+    nxt = (
+        Booking.unscoped.select_for_update(skip_locked=True)
+        .filter(session=session, state=BookingState.WAITING)
+        .order_by("rank", "pk")
+        .first()
+    )
+    if nxt is None:
+        ClassSession.unscoped.filter(pk=session.pk).update(seats_left=F("seats_left") + 1)
+        return None
+    until = min(now + datetime.timedelta(hours=session.offer_hours), session.starts_at)
+    nxt.state = BookingState.OFFERED
+    nxt.offered_until = until
+    nxt.updated_at = now
+    nxt.save(update_fields=["state", "offered_until", "updated_at"])
+    _notify_later(
+        [nxt.pk],
+        _("“%(c)s”（%(t)s）有名额递补给您，请在%(u)s前确认，逾期顺延给下一位。")
+        % {"c": session.course.title, "t": _local(session.starts_at), "u": _local(until)},
+    )
+    return nxt
+
+
+@transaction.atomic
+def offer_confirm(*, actor: Any, booking: Booking, at: datetime.datetime | None = None) -> Booking:
+    booking = _lock_own(actor, booking)
+    now = at or timezone.now()
+    late = booking.state == BookingState.LAPSED or (
+        booking.state == BookingState.OFFERED
+        and (booking.offered_until is None or booking.offered_until <= now)
+    )
+    if not late and booking.state != BookingState.OFFERED:
+        raise ValidationError(
+            {"booking": [_("该预约当前为“%(s)s”，无需确认。") % {"s": booking.get_state_display()}]}
+        )
+    if late:
+        raise ValidationError({"booking": [_("确认时限已过，名额已顺延给下一位。")]})
+    booking.state = BookingState.BOOKED
+    booking.offered_until = None
+    booking.updated_at = now
+    booking.save(update_fields=["state", "offered_until", "updated_at"])
+    return booking
+
+
+@transaction.atomic
+def offer_decline(*, actor: Any, booking: Booking) -> Booking:
+    booking = _lock_own(actor, booking)
+    if booking.state != BookingState.OFFERED:
+        raise ValidationError(
+            {
+                "booking": [
+                    _("该预约当前为“%(s)s”，不能放弃递补。") % {"s": booking.get_state_display()}
+                ]
+            }
+        )
+    now = timezone.now()
+    booking.state = BookingState.LAPSED
+    booking.offered_until = None
+    booking.updated_at = now
+    booking.save(update_fields=["state", "offered_until", "updated_at"])
+    _pass_seat_on(booking.session, now)
+    return booking
+
+
+def waiting_place(booking: Booking) -> int | None:
+    """1 for the first in line."""
+    if booking.state != BookingState.WAITING:
+        return None
+    ahead = Booking.unscoped.filter(
+        session_id=booking.session_id, state=BookingState.WAITING
+    ).filter(Q(rank__lt=booking.rank) | Q(rank=booking.rank, pk__lt=booking.pk))
+    return ahead.count() + 1
+
+
+# --- the lottery -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lottery_draw(
+    *, actor: Any = None, session: ClassSession, now: datetime.datetime | None = None
+) -> ClassSession:
+    """Draw a lottery session once its window has closed: by staff of the organisation that
+    runs it, or by the periodic job. Winners are booked, the others wait in drawn order, and
+    the record (seed, masked entrants, results) is published for anyone to re-run."""
+    if actor is not None:
+        require(actor, Perm.EDIT_RECORDS)
+        require_within(actor, session.organization)
+    now = now or timezone.now()
+    # Lock the session: two draws (staff and the job) cannot both run.
+    session = ClassSession.unscoped.select_for_update().select_related("course").get(pk=session.pk)
+    if not session.is_lottery:
+        raise ValidationError({"session": [_("该课程为先到先得，无需抽签。")]})
+    if session.drawn_at is not None:
+        raise ValidationError(
+            {"session": [_("该课程已于%(t)s抽签。") % {"t": _local(session.drawn_at)}]}
+        )
+    if session.is_cancelled:
+        raise ValidationError({"session": [_("该课程已取消。")]})
+    if now < session.closes_at:
+        raise ValidationError(
+            {"session": [_("报名截止（%(t)s）后才能抽签。") % {"t": _local(session.closes_at)}]}
+        )
+    entries = list(
+        Booking.unscoped.filter(session=session, state=BookingState.ENTERED).select_related(
+            "person"
+        )
+    )
+    by_code = {b.code: b for b in entries}
+    seed = session.seed.reveal()  # revealed to the public now
+    record = draw.build_record(
+        title=f"{session.course.title} {_local(session.starts_at)}（{session.organization.name}）",
+        seed=seed,
+        seats=session.capacity,
+        entrants=[
+            (draw.Entrant(b.code, b.weight_divisor), mask_name(b.person.name)) for b in entries
+        ],
+    )
+    for rank, code in enumerate(record["winners"], start=1):
+        by_code[code].state, by_code[code].rank = BookingState.BOOKED, rank
+    for rank, code in enumerate(record["waiting"], start=len(record["winners"]) + 1):
+        by_code[code].state, by_code[code].rank = BookingState.WAITING, rank
+    for booking in entries:
+        booking.updated_at = now
+    Booking.unscoped.bulk_update(entries, ["state", "rank", "updated_at"], batch_size=1000)
+    session.seats_left = session.capacity - len(record["winners"])
+    session.draw_record = record
+    session.drawn_at = now
+    session.save(update_fields=["seats_left", "draw_record", "drawn_at"])
+    title = session.course.title
+    _notify_later(
+        [by_code[c].pk for c in record["winners"]],
+        _("恭喜，您报名的“%(c)s”（%(t)s）已中签，请按时参加。")
+        % {"c": title, "t": _local(session.starts_at)},
+    )
+    _notify_later(
+        [by_code[c].pk for c in record["waiting"]],
+        _("您报名的“%(c)s”未中签，已排入候补名单，有名额时会通知您。") % {"c": title},
+    )
+    return session
+
+
+def draw_record(session: ClassSession) -> dict[str, Any]:
+    """What is published about a lottery: the commitment before the draw, everything after."""
+    if session.drawn_at is None or session.draw_record is None:
+        return {
+            "algorithm": draw.ALGORITHM,
+            "commitment": session.commitment,
+            "drawn": False,
+        }
+    return {**session.draw_record, "drawn": True}
+
+
+# --- check-in and no-shows ------------------------------------------------------------------
+
+
+@transaction.atomic
+def booking_check_in(
+    *, actor: Any, session: ClassSession, token: str, at: datetime.datetime | None = None
+) -> Booking:
+    """Staff scan a booking's QR code at the door."""
+    require(actor, Perm.EDIT_RECORDS)
+    require_within(actor, session.organization)
+    now = at or timezone.now()
+    if session.is_cancelled:
+        raise ValidationError({"token": [_("该课程已取消。")]})
+    if now < session.starts_at - CHECK_IN_OPENS or now > session.ends_at:
+        raise ValidationError({"token": [_("签到时间为开课前 2 小时至下课，当前不在签到时间内。")]})
+    booking = (
+        Booking.unscoped.select_for_update()
+        .select_related("person")
+        .filter(session=session, token=(token or "").strip()[-32:])
+        .first()
+    )
+    if booking is None:
+        raise ValidationError({"token": [_("二维码不是本节课程的预约凭证。")]})
+    if booking.state == BookingState.ATTENDED:
+        raise ValidationError(
+            {
+                "token": [
+                    _("%(n)s已于%(t)s签到。")
+                    % {"n": booking.person.name, "t": _local(booking.checked_in_at or now)}
+                ]
+            }
+        )
+    if booking.state != BookingState.BOOKED:
+        raise ValidationError(
+            {"token": [_("该预约为“%(s)s”，不能签到。") % {"s": booking.get_state_display()}]}
+        )
+    booking.state = BookingState.ATTENDED
+    booking.checked_in_at = now
+    booking.checked_in_by = actor
+    booking.updated_at = now
+    booking.save(update_fields=["state", "checked_in_at", "checked_in_by", "updated_at"])
+    return booking
+
+
+def noshows_mark(*, session: ClassSession, now: datetime.datetime) -> int:
+    """After a session ends: seats booked but not checked in are no-shows; offers unanswered
+    lapse; the waiting list was not reached. Runs once per session (the periodic job)."""
+    with transaction.atomic():
+        marked = ClassSession.unscoped.filter(
+            pk=session.pk, noshows_marked_at__isnull=True, ends_at__lte=now
+        ).update(noshows_marked_at=now)
+        if not marked:
+            return 0
+        Booking.unscoped.filter(session=session, state=BookingState.OFFERED).update(
+            state=BookingState.LAPSED, offered_until=None, updated_at=now
+        )
+        Booking.unscoped.filter(session=session, state=BookingState.WAITING).update(
+            state=BookingState.UNREACHED, updated_at=now
+        )
+        return Booking.unscoped.filter(session=session, state=BookingState.BOOKED).update(
+            state=BookingState.NO_SHOW, updated_at=now
+        )
+
+
+# --- the periodic job ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    drawn: int
+    lapsed: int
+    offered: int
+    no_shows: int
+
+
+def culture_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+    """Draw the lotteries whose window closed, pass on the seats whose offer ran out, offer
+    any free seat to the first in line, and count the no-shows of sessions that ended. Each
+    step is its own transaction and finds nothing to do twice."""
+    now = now or timezone.now()
+    drawn = lapsed = offered = no_shows = 0
+    due = ClassSession.unscoped.filter(
+        mode=BookingMode.LOTTERY,
+        state=SessionState.SCHEDULED,
+        drawn_at__isnull=True,
+        closes_at__lte=now,
+    )
+    for session in due:
+        try:
+            lottery_draw(session=session, now=now)
+        except ValidationError:
+            continue  # drawn by staff meanwhile
+        drawn += 1
+    expired = Booking.unscoped.filter(state=BookingState.OFFERED, offered_until__lte=now)
+    for booking_id in expired.values_list("pk", flat=True):
+        with transaction.atomic():
+            booking = (
+                Booking.unscoped.select_for_update(skip_locked=True)
+                .select_related("session", "session__course")
+                .filter(pk=booking_id, state=BookingState.OFFERED, offered_until__lte=now)
+                .first()
+            )
+            if booking is None:
+                continue
+            booking.state = BookingState.LAPSED
+            booking.offered_until = None
+            booking.updated_at = now
+            booking.save(update_fields=["state", "offered_until", "updated_at"])
+            lapsed += 1
+            _pass_seat_on(booking.session, now)
+    # A seat freed while the line was empty, then someone joined it: offer it now.
+    stranded = ClassSession.unscoped.filter(
+        state=SessionState.SCHEDULED, seats_left__gt=0, starts_at__gt=now
+    ).filter(Exists(Booking.unscoped.filter(session=OuterRef("pk"), state=BookingState.WAITING)))
+    for session in stranded.select_related("course"):
+        with transaction.atomic():
+            took = ClassSession.unscoped.filter(pk=session.pk, seats_left__gt=0).update(
+                seats_left=F("seats_left") - 1
+            )
+            if took and _pass_seat_on(session, now) is not None:
+                offered += 1
+    ended = ClassSession.unscoped.filter(
+        state=SessionState.SCHEDULED, noshows_marked_at__isnull=True, ends_at__lte=now
+    )
+    for session in ended:
+        no_shows += noshows_mark(session=session, now=now)
+    return SweepResult(drawn=drawn, lapsed=lapsed, offered=offered, no_shows=no_shows)
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def _notify_later(booking_ids: list[int], text: str) -> None:
+    """The inbox shows every booking's state; an SMS goes out from a task after commit, so a
+    draw with thousands of entrants never waits for the gateway."""
+    if not booking_ids:
+        return
+
+    def queue() -> None:
+        from gonghui.culture.tasks import booking_notify_task  # tasks import services
+
+        booking_notify_task.delay(booking_ids, text)
+
+    transaction.on_commit(queue)
+
+
+def booking_notify(*, booking_ids: list[int], text: str) -> None:
+    people = Person.unscoped.filter(
+        pk__in=Booking.unscoped.filter(pk__in=booking_ids).values("person_id"),
+        mobile__isnull=False,
+    )
+    for person in people:
+        send_sms(person.mobile.reveal(), text)  # machine use: the gateway needs the number
+
+
+# --- the rule, edited ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rules_update(*, actor: Any, **values: int) -> BookingRules:
+    """The city's administrators change the published rule."""
+    require(actor, Perm.MANAGE_ORGS)
+    if actor.organization.parent_id is not None:
+        raise PermissionDenied(_("预约规则由市总工会统一设置。"))
+    limits = {
+        "weekly_limit": (1, 20),
+        "no_show_limit": (1, 10),
+        "no_show_window_days": (7, 365),
+        "suspension_days": (1, 365),
+        "lottery_divisor": (1, 10),
+    }
+    errors: dict[str, list[str]] = {}
+    rules = BookingRules.objects.select_for_update().get(pk=BookingRules.current().pk)
+    for name, value in values.items():
+        low, high = limits[name]
+        if value is None or not low <= value <= high:
+            errors.setdefault(name, []).append(
+                _("应在 %(a)s 到 %(b)s 之间。") % {"a": low, "b": high}
+            )
+        else:
+            setattr(rules, name, value)
+    raise_errors(errors)
+    rules.updated_by = actor
+    rules.save()
+    return rules

@@ -1,0 +1,378 @@
+"""Sessions and bookings: first come with a self-promoting waiting list, the lottery and its
+published record, the rule (weekly limit, no-shows), check-in, and no oversell under load."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import json
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections, connection
+from django.test import override_settings
+from django.utils import timezone
+
+from gonghui.core import inbox
+from gonghui.core.scoping import NotFound
+from gonghui.core.sms import MemoryBackend
+from gonghui.culture import draw, services
+from gonghui.culture.models import (
+    Booking,
+    BookingMode,
+    BookingRules,
+    BookingState,
+    ClassSession,
+    Course,
+    Series,
+)
+from gonghui.testing.world import build_world
+
+HOUR = datetime.timedelta(hours=1)
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def sms(django_capture_on_commit_callbacks):
+    """Run what commits would run (the SMS task), and collect the messages."""
+
+    @contextlib.contextmanager
+    def capture():
+        MemoryBackend.outbox.clear()
+        with (
+            override_settings(GONGHUI_SMS_BACKEND="gonghui.core.sms.MemoryBackend"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            yield MemoryBackend.outbox
+
+    return capture
+
+
+def course(world, org="town_b") -> Course:
+    return services.course_save(
+        actor=world.staff(org, "clerk"),
+        series=Series.objects.get(code="caiyi"),
+        category="instrument",
+        title="古筝入门",
+    )
+
+
+def publish(world, *, mode=BookingMode.FIRST_COME, capacity=2, org="town_b", **extra):
+    now = timezone.now()
+    values = {
+        "starts_at": now + 48 * HOUR,
+        "ends_at": now + 50 * HOUR,
+        "opens_at": now - HOUR,
+        "closes_at": now + 24 * HOUR,
+        "place": "镇文化站二楼",
+        **extra,
+    }
+    return services.session_publish(
+        actor=world.staff(org, "clerk"),
+        course=course(world, org),
+        capacity=capacity,
+        mode=mode,
+        **values,
+    )
+
+
+def seats(session: ClassSession) -> int:
+    return ClassSession.unscoped.get(pk=session.pk).seats_left
+
+
+def refusal(call) -> str:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    return " ".join(caught.value.messages)
+
+
+# --- first come -------------------------------------------------------------------------------
+
+
+def test_first_come_books_until_full_then_queues_and_a_cancellation_offers_the_seat(world, sms):
+    session = publish(world, capacity=2)
+    a, b, c, d = (world.worker("union_b") for _ in range(4))
+    assert services.booking_create(actor=a, session=session).state == BookingState.BOOKED
+    bb = services.booking_create(actor=b, session=session)
+    cc = services.booking_create(actor=c, session=session)
+    dd = services.booking_create(actor=d, session=session)
+    assert bb.state == BookingState.BOOKED
+    assert (cc.state, dd.state) == (BookingState.WAITING, BookingState.WAITING)
+    assert seats(session) == 0
+    assert services.waiting_place(cc) == 1 and services.waiting_place(dd) == 2
+    with sms() as sent:
+        services.booking_cancel(actor=b, booking=bb)
+    cc.refresh_from_db()
+    assert cc.state == BookingState.OFFERED and cc.offered_until is not None
+    assert seats(session) == 0  # the seat is held for the offer, not given back
+    assert any("递补" in text for _mobile, text in sent)
+    item = next(i for i in inbox.inbox_for(c.person_id) if i.kind == "booking")
+    assert item.status == BookingState.OFFERED and item.deadline == cc.offered_until
+    services.offer_confirm(actor=c, booking=cc)
+    cc.refresh_from_db()
+    assert cc.state == BookingState.BOOKED
+
+
+def test_an_offer_not_confirmed_in_time_passes_to_the_next_in_line(world):
+    session = publish(world, capacity=1)
+    a, b, c = (world.worker("union_b") for _ in range(3))
+    first = services.booking_create(actor=a, session=session)
+    second = services.booking_create(actor=b, session=session)
+    third = services.booking_create(actor=c, session=session)
+    services.booking_cancel(actor=a, booking=first)
+    second.refresh_from_db()
+    assert second.state == BookingState.OFFERED
+    result = services.culture_sweep(now=second.offered_until + datetime.timedelta(minutes=1))
+    assert result.lapsed == 1
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.state == BookingState.LAPSED and third.state == BookingState.OFFERED
+    assert "确认时限已过" in refusal(lambda: services.offer_confirm(actor=b, booking=second))
+
+
+def test_a_freed_seat_with_nobody_waiting_goes_back_to_the_session(world):
+    session = publish(world, capacity=1)
+    a = world.worker("union_b")
+    booking = services.booking_create(actor=a, session=session)
+    services.booking_cancel(actor=a, booking=booking)
+    assert seats(session) == 1
+    again = services.booking_create(actor=a, session=session)  # a cancelled booking may be redone
+    assert again.state == BookingState.BOOKED
+
+
+# --- refusals change nothing ------------------------------------------------------------------
+
+
+def test_refusals_say_why_and_change_nothing(world):
+    now = timezone.now()
+    worker = world.worker("union_b")
+    later = publish(world, opens_at=now + HOUR, closes_at=now + 2 * HOUR)
+    assert "预约尚未开始" in refusal(lambda: services.booking_create(actor=worker, session=later))
+    closed = publish(world)
+    ClassSession.unscoped.filter(pk=closed.pk).update(opens_at=now - 3 * HOUR, closes_at=now - HOUR)
+    closed.refresh_from_db()
+    assert "预约已截止" in refusal(lambda: services.booking_create(actor=worker, session=closed))
+    session = publish(world, capacity=5)
+    services.booking_create(actor=worker, session=session)
+    assert "不能重复预约" in refusal(lambda: services.booking_create(actor=worker, session=session))
+    members_only = publish(world, audience=world.town_a, org="district_a")
+    assert "仅面向A镇总工会的会员" in refusal(
+        lambda: services.booking_create(actor=worker, session=members_only)
+    )
+    cancelled = publish(world)
+    services.session_cancel(actor=world.staff("town_b", "clerk"), session=cancelled, reason="停电")
+    cancelled.refresh_from_db()
+    assert "已取消" in refusal(lambda: services.booking_create(actor=worker, session=cancelled))
+    assert Booking.unscoped.filter(person_id=worker.person_id).count() == 1
+    assert seats(session) == 4 and seats(later) == 2 and seats(members_only) == 2
+
+
+def test_the_weekly_limit_counts_bookings_in_the_week_of_the_class(world):
+    rules = BookingRules.current()
+    worker = world.worker("union_b")
+    sessions = [publish(world, capacity=3) for _ in range(rules.weekly_limit + 1)]
+    for session in sessions[:-1]:
+        services.booking_create(actor=worker, session=session)
+    message = refusal(lambda: services.booking_create(actor=worker, session=sessions[-1]))
+    assert f"每周最多预约或报名 {rules.weekly_limit} 节" in message
+    assert seats(sessions[-1]) == 3
+
+
+def test_staff_accounts_cannot_book_and_a_worker_cannot_cancel_anothers_booking(world):
+    session = publish(world)
+    with pytest.raises(PermissionDenied):
+        services.booking_create(actor=world.staff("town_b", "clerk"), session=session)
+    a, b = world.worker("union_b"), world.worker("union_b")
+    booking = services.booking_create(actor=a, session=session)
+    with pytest.raises(NotFound):
+        services.booking_cancel(actor=b, booking=booking)
+
+
+def test_only_the_running_subtree_publishes_and_checks_sessions(world):
+    with pytest.raises(NotFound):
+        services.session_publish(
+            actor=world.staff("town_a", "clerk"),
+            course=course(world, "town_b"),
+            starts_at=timezone.now() + 48 * HOUR,
+            ends_at=timezone.now() + 50 * HOUR,
+            opens_at=timezone.now(),
+            closes_at=timezone.now() + HOUR,
+            capacity=5,
+            mode=BookingMode.FIRST_COME,
+            place="某地",
+        )
+    bad = refusal(
+        lambda: publish(
+            world, capacity=0, closes_at=timezone.now() + 60 * HOUR, mode="raffle", place=""
+        )
+    )
+    assert "名额至少为 1" in bad and "预约应在上课开始前截止" in bad and "请选择预约方式" in bad
+
+
+# --- the lottery ------------------------------------------------------------------------------
+
+
+def close_window(session: ClassSession) -> ClassSession:
+    now = timezone.now()
+    ClassSession.unscoped.filter(pk=session.pk).update(
+        opens_at=now - 3 * HOUR, closes_at=now - datetime.timedelta(seconds=1)
+    )
+    session.refresh_from_db()
+    return session
+
+
+def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, sms):
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=3)
+    assert len(session.commitment) == 64
+    before = services.draw_record(session)
+    assert before == {"algorithm": draw.ALGORITHM, "commitment": session.commitment, "drawn": False}
+    workers = [world.worker("union_b") for _ in range(7)]
+    for worker in workers:
+        entry = services.booking_create(actor=worker, session=session)
+        assert entry.state == BookingState.ENTERED
+    clerk = world.staff("town_b", "clerk")
+    assert "报名截止" in refusal(lambda: services.lottery_draw(actor=clerk, session=session))
+    session = close_window(session)
+    with sms() as sent:
+        services.lottery_draw(actor=clerk, session=session)
+    session.refresh_from_db()
+    record = services.draw_record(session)
+    assert record["drawn"] is True
+    assert draw.commitment(record["seed"]) == session.commitment
+    assert draw.verify(session.draw_record) == []  # what draw.json serves
+    assert len(record["winners"]) == 3 and len(record["waiting"]) == 4
+    assert all("*" in e["name"] for e in record["entrants"])  # names are masked
+    booked = Booking.unscoped.filter(session=session, state=BookingState.BOOKED)
+    assert sorted(b.code for b in booked) == sorted(record["winners"])
+    first_waiting = Booking.unscoped.get(session=session, state=BookingState.WAITING, rank=4)
+    assert first_waiting.code == record["waiting"][0]
+    assert len(sent) == 7  # every entrant is told the result
+    assert seats(session) == 0
+    assert "已于" in refusal(lambda: services.lottery_draw(actor=clerk, session=session))
+
+
+def test_the_sweep_draws_a_lottery_whose_window_closed(world):
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=5)
+    worker = world.worker("union_b")
+    services.booking_create(actor=worker, session=session)
+    close_window(session)
+    assert services.culture_sweep().drawn == 1
+    assert services.culture_sweep().drawn == 0
+    booking = Booking.unscoped.get(session=session)
+    assert booking.state == BookingState.BOOKED and seats(session) == 4
+
+
+# --- check-in and the no-show rule ------------------------------------------------------------
+
+
+def move_to(session: ClassSession, starts_at: datetime.datetime) -> ClassSession:
+    ClassSession.unscoped.filter(pk=session.pk).update(
+        opens_at=starts_at - 48 * HOUR,
+        closes_at=starts_at - HOUR,
+        starts_at=starts_at,
+        ends_at=starts_at + 2 * HOUR,
+    )
+    session.refresh_from_db()
+    return session
+
+
+def test_check_in_by_the_bookings_qr_token(world):
+    session = publish(world, capacity=3)
+    worker = world.worker("union_b")
+    booking = services.booking_create(actor=worker, session=session)
+    other = services.booking_create(actor=world.worker("union_b"), session=publish(world))
+    clerk = world.staff("town_b", "clerk")
+    assert "签到时间" in refusal(
+        lambda: services.booking_check_in(actor=clerk, session=session, token=booking.token)
+    )
+    session = move_to(session, timezone.now() - HOUR)  # under way
+    assert "不是本节课程" in refusal(
+        lambda: services.booking_check_in(actor=clerk, session=session, token=other.token)
+    )
+    done = services.booking_check_in(actor=clerk, session=session, token=booking.token)
+    assert done.state == BookingState.ATTENDED and done.checked_in_by == clerk
+    assert "已于" in refusal(
+        lambda: services.booking_check_in(actor=clerk, session=session, token=booking.token)
+    )
+    with pytest.raises(NotFound):
+        services.booking_check_in(
+            actor=world.staff("town_a", "clerk"), session=session, token=booking.token
+        )
+
+
+def test_two_no_shows_stop_first_come_booking_and_halve_the_lottery_weight(world):
+    worker = world.worker("union_b")
+    now = timezone.now()
+    for days in (20, 10):
+        session = publish(world, capacity=3)
+        services.booking_create(actor=worker, session=session)
+        session = move_to(session, now - datetime.timedelta(days=days))
+    services.culture_sweep()
+    assert Booking.unscoped.filter(person_id=worker.person_id, state="no_show").count() == 2
+    standing = services.standing_of(person_id=worker.person_id)
+    assert standing.penalised and standing.weight_divisor == 2
+    assert standing.penalised_until.date() == (now + datetime.timedelta(days=20)).date()
+    message = refusal(lambda: services.booking_create(actor=worker, session=publish(world)))
+    assert "暂停先到先得预约" in message
+    entry = services.booking_create(actor=worker, session=publish(world, mode=BookingMode.LOTTERY))
+    assert entry.weight_divisor == 2
+
+
+# --- no oversell, whatever the concurrency ----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_bookings_never_oversell():
+    """Many workers press at once, each on their own connection (threads; on PostgreSQL real
+    concurrent transactions, on SQLite queued on the write lock): exactly ``capacity`` seats
+    are taken and everyone else waits in line."""
+    world = build_world()
+    session = publish(world, capacity=5)
+    workers = [world.worker("union_b") for _ in range(24)]
+    start = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def press(worker) -> None:
+        try:
+            start.wait()
+            services.booking_create(actor=worker, session=session)
+        except BaseException as exc:  # noqa: BLE001  (collected and asserted below)
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    states = list(Booking.unscoped.filter(session=session).values_list("state", flat=True))
+    assert states.count(BookingState.BOOKED) == 5
+    assert states.count(BookingState.WAITING) == 19
+    assert seats(session) == 0
+
+
+def test_verify_draw_command_checks_a_published_draw(world, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
+    for _ in range(3):
+        services.booking_create(actor=world.worker("union_b"), session=session)
+    session = services.lottery_draw(session=close_window(session))
+    out = io.StringIO()
+    call_command("verify_draw", str(session.pk), stdout=out)
+    assert "结果一致" in out.getvalue()
+    tampered = dict(session.draw_record)
+    tampered["winners"] = [tampered["waiting"][0]]
+    path = tmp_path / "draw.json"
+    path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError, match="结果不一致"):
+        call_command("verify_draw", "--file", str(path), stdout=io.StringIO(), stderr=io.StringIO())

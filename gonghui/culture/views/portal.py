@@ -1,0 +1,140 @@
+"""The worker's class pages: the sessions, one session (the rule and the worker's standing
+shown before they book, the lottery's commitment and then its published draw), booking,
+cancelling, confirming an offered seat, and the booking's QR code for the door."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from gonghui.core.scoping import NotFound
+from gonghui.core.web import error_text, worker_required
+from gonghui.culture import draw, selectors, services
+from gonghui.culture.models import BookingRules, BookingState
+from gonghui.members.card import qr_svg
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+@worker_required
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    series = _int(request.GET.get("series"))
+    sessions = selectors.session_list(actor=request.user, series=series)
+    mine = {b.session_id: b for b in selectors.my_bookings(actor=request.user, current=True)}
+    return render(
+        request,
+        "culture/portal/session_list.html",
+        {
+            "sessions": sessions[:100],
+            "series": selectors.series_list(),
+            "series_id": series,
+            "mine": mine,
+            "bookings": list(mine.values()),
+        },
+    )
+
+
+@worker_required
+@require_GET
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    user: Any = request.user
+    session = selectors.session_get(actor=user, id=session_id)
+    booking = selectors.my_booking_for(actor=user, session=session)
+    return render(
+        request,
+        "culture/portal/session_detail.html",
+        {
+            "session": session,
+            "booking": booking,
+            "waiting_place": services.waiting_place(booking) if booking else None,
+            "rules": BookingRules.current(),
+            "standing": services.standing_of(person_id=user.person_id),
+            "record": services.draw_record(session),
+            "window": session.window_state(),
+            "counts": selectors.session_counts(session) if session.is_lottery else None,
+            "algorithm": draw.ALGORITHM_TEXT,
+            "states": BookingState,
+        },
+    )
+
+
+@worker_required
+@require_POST
+def book(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(actor=request.user, id=session_id)
+    try:
+        booking = services.booking_create(actor=request.user, session=session)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        texts = {
+            BookingState.BOOKED: _("预约成功，请按时参加，凭二维码签到。"),
+            BookingState.WAITING: _("名额已满，已为您排入候补名单，有名额时会短信通知您。"),
+            BookingState.ENTERED: _("已报名抽签，截止后开奖，结果会通知您。"),
+        }
+        messages.success(request, texts[BookingState(booking.state)])
+    return redirect("portal:culture_session", session.pk)
+
+
+@worker_required
+@require_POST
+def booking_act(request: HttpRequest, booking_id: int, op: str) -> HttpResponse:
+    booking = selectors.booking_get(actor=request.user, id=booking_id)
+    actions: dict[str, tuple[Callable[..., Any], str]] = {
+        "cancel": (services.booking_cancel, _("已取消。")),
+        "confirm": (services.offer_confirm, _("已确认，预约成功。")),
+        "decline": (services.offer_decline, _("已放弃，名额顺延给下一位。")),
+    }
+    if op not in actions:
+        raise NotFound
+    act, text = actions[op]
+    try:
+        act(actor=request.user, booking=booking)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, text)
+    return redirect("portal:culture_session", booking.session_id)
+
+
+@worker_required
+@require_GET
+def booking_qr(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """The door pass: the booking's secret token as a QR code, only while it holds a seat."""
+    booking = selectors.booking_get(actor=request.user, id=booking_id)
+    if booking.state != BookingState.BOOKED:
+        raise NotFound
+    response = HttpResponse(qr_svg(booking.token), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@worker_required
+@require_GET
+def draw_json(request: HttpRequest, session_id: int) -> JsonResponse:
+    """The published record of a lottery, to re-run with ``draw.py``."""
+    session = selectors.session_get(actor=request.user, id=session_id)
+    published = session.draw_record if session.drawn_at else services.draw_record(session)
+    response = JsonResponse(published, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="draw-{session.pk}.json"'
+    return response
+
+
+@require_GET
+def draw_script(request: HttpRequest) -> FileResponse:
+    """The checking script itself (standard library only), for anyone to download and read."""
+    path = Path(draw.__file__)
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename="draw.py", content_type="text/x-python"
+    )
