@@ -9,6 +9,7 @@ from gonghui.casework.api import router as casework_router
 from gonghui.casework.api import worker_router as casework_worker_router
 from gonghui.core.api import AUTH, install_error_handlers
 from gonghui.core.api_inbox import router as inbox_router
+from gonghui.culture.api import feed_router as culture_feed_router
 from gonghui.culture.api import router as culture_router
 from gonghui.culture.api import worker_router as culture_worker_router
 from gonghui.culture.api_menu import router as culture_menu_router
@@ -41,6 +42,7 @@ api.add_router("/", casework_router)
 api.add_router("/culture", culture_router)
 api.add_router("/culture/menu", culture_menu_router)
 api.add_router("/me/bookings", culture_worker_router)
+api.add_router("/me/calendar-feed", culture_feed_router)
 
 
 @api.get("/ping", auth=None, tags=["平台"], summary="存活检查", response=dict[str, bool])

@@ -25,8 +25,6 @@ def case_sweep_task() -> dict[str, int]:
     return {"escalated": result.escalated, "closed": result.closed}
 
 
-
-
 @shared_task
 def case_escalated_notify_task(case_ids: list[int]) -> None:
     """The SMS for one chunk of cases the sweep moved, sent outside the sweep."""

@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
@@ -17,6 +18,7 @@ from gonghui.culture.models import Booking, BookingRules, ClassSession
 
 router = Router(tags=["文化服务"])
 worker_router = Router(tags=["职工：课程预约"])
+feed_router = Router(tags=["职工：课程预约"])
 
 
 class SessionOut(Schema):
@@ -239,6 +241,22 @@ def calendar(
     return selectors.calendar_entries(
         actor=_actor(request), start=start, end=end, series=series, organization=organization
     )
+
+
+class FeedOut(Schema):
+    url: str
+
+
+@feed_router.get("", response=FeedOut, summary="我的日历订阅地址（iCal）")
+def calendar_feed(request: HttpRequest) -> Any:
+    token = services.calendar_feed_token(actor=worker_actor(request))
+    return {"url": request.build_absolute_uri(reverse("portal:culture_ical", args=[token]))}
+
+
+@feed_router.post("", response=FeedOut, summary="更换日历订阅地址（旧地址失效）")
+def calendar_feed_renew(request: HttpRequest) -> Any:
+    token = services.calendar_feed_renew(actor=worker_actor(request))
+    return {"url": request.build_absolute_uri(reverse("portal:culture_ical", args=[token]))}
 
 
 def _month(text: str) -> tuple[int, int]:

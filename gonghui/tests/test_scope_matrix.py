@@ -38,7 +38,15 @@ COUNTER_ID_NUMBER = new_id_number()
 SENTINEL_MEMBER = "乙方会员甲"
 SENTINEL_CASE = "乙方求助事项"
 SENTINEL_COURSE = "乙方古筝课"
-SENTINELS = ("B号机械有限公司", SENTINEL_MEMBER, "B镇职工服务站", SENTINEL_CASE, SENTINEL_COURSE)
+SENTINEL_MENU_ITEM = "乙方送戏下乡"
+SENTINELS = (
+    "B号机械有限公司",
+    SENTINEL_MEMBER,
+    "B镇职工服务站",
+    SENTINEL_CASE,
+    SENTINEL_COURSE,
+    SENTINEL_MENU_ITEM,
+)
 
 # Routes whose answer is deliberately the same for everyone, and why.
 PUBLIC_BY_DESIGN = {
@@ -66,6 +74,8 @@ POST_ONLY = {
     "console:case_bulk_assign",
     "console:case_material_upload",
     "console:culture_session_act",
+    "console:menu_publish",
+    "console:menu_order_act",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -199,6 +209,7 @@ def _build() -> Matrix:
     job = imports.import_job_create(actor=b_clerk, kind="members", upload=csv_upload([]))
     cases = _casework(w, worker_b)
     culture = _culture(w, worker_b)
+    menu = _menu(w)
     personal_data_log(
         actor=b_clerk,
         subjects=[Subject.of(membership.person)],
@@ -229,6 +240,7 @@ def _build() -> Matrix:
         "b_reviewer": b_reviewer,
         **cases,
         **culture,
+        **menu,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b)
@@ -392,6 +404,46 @@ def _culture(w: World, worker: Any) -> dict[str, Any]:
     }
 
 
+def _menu(w: World) -> dict[str, Any]:
+    """district_b's published menu (one item), an order by union_b waiting for a decision
+    (``order_id``), one approved (``approved_order_id``) and one of district_b's own."""
+    from django.utils import timezone
+
+    from gonghui.culture import services as culture
+
+    admin, union_clerk = w.staff("district_b", "admin"), w.staff("union_b", "clerk")
+    today = timezone.localdate()
+    menu = culture.menu_create(actor=admin, year=today.year + 1, title="B区文化菜单")
+    item = culture.menu_item_save(
+        actor=admin,
+        menu=menu,
+        kind="performance",
+        title=SENTINEL_MENU_ITEM,
+        description="",
+        unit="场",
+        quota=50,
+        per_unit_quota=10,
+    )
+    culture.menu_publish(actor=admin, menu=menu)
+    wanted = datetime.date(today.year + 1, 6, 1)
+
+    def order() -> Any:
+        return culture.menu_order_create(actor=union_clerk, item=item, quantity=1, wanted_on=wanted)
+
+    waiting, approved = order(), order()
+    culture.menu_order_decide(actor=admin, order=approved, approve=True)
+    own = culture.menu_order_create(actor=admin, item=item, quantity=1, wanted_on=wanted)
+    return {
+        "menu_id": menu.pk,
+        "item_id": item.pk,
+        "order_id": waiting.pk,
+        "order_action": "approve",
+        "approved_order_id": approved.pk,
+        "own_order_id": own.pk,
+        "menu_wanted_on": wanted.isoformat(),
+    }
+
+
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker):
     """Built once per module inside a transaction that is rolled back at the end; each test
@@ -477,6 +529,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:member_list", {"employer": "enterprise_id"}),
         ("console:case_figures", {"org": "org_id"}),
         ("console:culture_calendar", {"organization": "org_id"}),
+        ("console:menu_order_new", {"item": "item_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -503,6 +556,7 @@ EXPORTABLE_LISTS = {
     "console:case_list",
     "console:lawyer_list",
     "console:case_figures",
+    "console:menu_order_list",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -649,6 +703,17 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
         ("POST", "/api/culture/sessions/{session_id}/draw"): {},
         ("POST", "/api/culture/sessions/{session_id}/check-in"): {"token": ids["checkin_token"]},
         ("POST", "/api/culture/sessions/{session_id}/bookings"): {},
+        ("POST", "/api/culture/menu/orders"): {
+            "item_id": ids["item_id"],
+            "quantity": 1,
+            "wanted_on": ids["menu_wanted_on"],
+        },
+        ("POST", "/api/culture/menu/orders/{order_id}/cancel"): {},
+        ("POST", "/api/culture/menu/orders/{order_id}/decide"): {"approve": True},
+        ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
+            "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
+            "audience": 30,
+        },
     }
     if method == "GET":
         return None
@@ -698,6 +763,7 @@ WORKER_OPERATIONS = [op for op in OPERATIONS if _is_worker_path(op[1])]
 BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/cases/assign"),
     ("POST", "/api/culture/sessions"),
+    ("POST", "/api/culture/menu/orders"),
     ("POST", "/api/enterprises"),
     ("POST", "/api/foundings"),
     ("POST", "/api/members"),
@@ -718,6 +784,12 @@ def test_api_operation_is_scoped(db, matrix, method, path):
         params["case_id"] = ids["accepted_case_id"]  # these need an accepted case
     if path.endswith("/check-in"):
         params["session_id"] = ids["checkin_session_id"]  # a class under way
+    if path.startswith("/api/culture/menu/orders/{order_id}/"):
+        # The ordering unit withdraws its own order; only an approved one can be delivered.
+        if path.endswith("/cancel"):
+            params["order_id"] = ids["own_order_id"]
+        if path.endswith("/deliver"):
+            params["order_id"] = ids["approved_order_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     unknown = set(names) - set(params)
     assert not unknown, f"{path}: teach the scope matrix the parameters {unknown}"

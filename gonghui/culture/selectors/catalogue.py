@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from gonghui.core.scoping import get_visible
 from gonghui.culture.models import (
+    SEAT_STATES,
     Booking,
     CalendarFeed,
     ClassSession,
@@ -22,7 +23,6 @@ from gonghui.culture.models import (
     EventKind,
     Mentor,
     Series,
-    SEAT_STATES,
     SessionState,
     Venue,
 )

@@ -18,7 +18,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -212,13 +212,18 @@ def menu_create(*, actor: Any, year: int, title: str) -> Menu:
             _("年度只能是 %(a)s 年或 %(b)s 年。") % {"a": years[0], "b": years[-1]}
         )
     elif Menu.unscoped.filter(organization=org, year=year).exists():
-        errors.setdefault("year", []).append(
-            _("本单位 %(y)s 年度的服务菜单已经建立，请在原菜单中增加项目。") % {"y": year}
-        )
+        errors.setdefault("year", []).append(_menu_exists(year))
     raise_errors(errors)
-    # The unique constraint still guards two simultaneous submits; the loser gets a 500-free
-    # message because the second INSERT waits for the first and then fails cleanly here.
-    return Menu.objects.create(organization=org, year=year, title=title)
+    try:
+        with transaction.atomic():  # a savepoint: the failed INSERT leaves the rest usable
+            return Menu.objects.create(organization=org, year=year, title=title)
+    except IntegrityError:
+        # Two submits at once both passed the check above; the unique constraint kept one.
+        raise ValidationError({"year": [_menu_exists(year)]}) from None
+
+
+def _menu_exists(year: int) -> str:
+    return _("本单位 %(y)s 年度的服务菜单已经建立，请在原菜单中增加项目。") % {"y": year}
 
 
 @transaction.atomic

@@ -376,3 +376,41 @@ def test_verify_draw_command_checks_a_published_draw(world, tmp_path):
     path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(CommandError, match="结果不一致"):
         call_command("verify_draw", "--file", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_every_worker_action_is_in_the_api(world, client):
+    """Book, see the waiting place, cancel, be offered, confirm; the rule and the feed."""
+    from gonghui.accounts.services import api_token_issue
+
+    session = publish(world, capacity=1)
+    first, second = world.worker("union_b"), world.worker("union_b")
+
+    def call(user, method, path, body=None):
+        key, _token = api_token_issue(user=user)
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+        if method == "get":
+            return client.get(path, **headers)
+        return client.post(path, json.dumps(body or {}), content_type="application/json", **headers)
+
+    booked = call(first, "post", f"/api/culture/sessions/{session.pk}/bookings")
+    assert booked.status_code == 201 and booked.json()["state"] == "booked"
+    waiting = call(second, "post", f"/api/culture/sessions/{session.pk}/bookings")
+    assert waiting.json()["state"] == "waiting"
+    again = call(second, "post", f"/api/culture/sessions/{session.pk}/bookings")
+    assert again.status_code == 422 and "不能重复预约" in again.json()["errors"][0]["message"]
+    mine = call(second, "get", "/api/me/bookings").json()
+    assert mine[0]["waiting_place"] == 1
+    assert call(first, "post", f"/api/me/bookings/{booked.json()['id']}/cancel").status_code == 200
+    offered = call(second, "get", f"/api/me/bookings/{waiting.json()['id']}").json()
+    assert offered["state"] == "offered" and offered["offered_until"]
+    confirmed = call(second, "post", f"/api/me/bookings/{waiting.json()['id']}/confirm").json()
+    assert confirmed["state"] == "booked" and confirmed["qr"]
+    rules = call(second, "get", "/api/culture/rules").json()
+    assert rules["weekly_limit"] == BookingRules.current().weekly_limit
+    assert rules["my_no_shows"] == 0
+    feed = call(second, "get", "/api/me/calendar-feed").json()["url"]
+    assert feed.endswith(".ics") and client.get(feed).status_code == 200
+    month = timezone.localtime(session.starts_at).strftime("%Y-%m")
+    entries = call(second, "get", f"/api/culture/calendar?month={month}").json()
+    assert any(e["uid"] == f"session-{session.pk}" and e["mine"] for e in entries)
+    assert call(second, "get", "/api/culture/calendar?month=²").status_code == 422
