@@ -314,6 +314,7 @@ class Culture:
         everyone, by_town = self.workers()
         self.term(city, towns, everyone, by_town)
         self.today_lottery(city, everyone)
+        self.menu()
         self.b.log(
             f"文化服务：{self.counts['sessions']} 节课程，{self.counts['bookings']} 次预约或报名"
             f"（{self.counts['refused']} 次因每周上限或缺席规则未成功）"
@@ -339,3 +340,74 @@ class Culture:
                 services.booking_create(actor=worker, session=session)
             except ValidationError:
                 continue
+
+    # --- the menu service 菜单式服务 -----------------------------------------------------------
+
+    def menu(self) -> None:
+        """The city's menu for this year and next ("ten shows, a hundred films, a thousand
+        books a year"), ordered by towns and grassroots unions, decided by the city's reviewer,
+        and what was due by today delivered."""
+        slug = self.b.data["city"]["slug"]
+        admin, reviewer = self.b.staff[f"{slug}-admin"], self.b.staff[f"{slug}-reviewer"]
+        units = [
+            (org, clerk)
+            for org_id, clerk in sorted(self.clerks.items())
+            if (org := self.orgs.get(org_id)) is not None and org.parent_id is not None
+        ]
+        r = random.Random(self.rng.getrandbits(64))
+        orders = 0
+        for year in (self.today.year, self.today.year + 1):
+            menu = services.menu_create(actor=admin, year=year, title=f"{year}年职工文化服务菜单")
+            items = [
+                services.menu_item_save(
+                    actor=admin,
+                    menu=menu,
+                    kind=kind,
+                    title=title,
+                    description=description,
+                    unit=unit,
+                    quota=quota,
+                    per_unit_quota=per_unit,
+                )
+                for kind, title, description, unit, quota, per_unit in self.text["menu"]
+            ]
+            services.menu_publish(actor=admin, menu=menu)
+            first = max(self.today, datetime.date(year, 1, 1))
+            last = datetime.date(year, 12, 31)
+            for org, clerk in r.sample(
+                units, min(len(units), 40 if year > self.today.year else 25)
+            ):
+                item = r.choice(items)
+                wanted = first + (last - first) * r.random()
+                if year == self.today.year and r.random() < 0.4:
+                    wanted = self.today  # tonight's film, today's books: delivered below
+                try:
+                    order = services.menu_order_create(
+                        actor=clerk,
+                        item=item,
+                        quantity=r.randint(1, max(1, item.per_unit_quota // 3)),
+                        wanted_on=wanted,
+                        note=f"{org.name}职工文化活动",
+                    )
+                except ValidationError:
+                    continue  # the item or the unit's share is used up
+                orders += 1
+                chance = r.random()
+                if chance < 0.15:
+                    services.menu_order_decide(
+                        actor=reviewer,
+                        order=order,
+                        approve=False,
+                        reason="本季度该项目已排满，请改选其他项目或下季度再点。",
+                    )
+                elif chance < 0.75:
+                    services.menu_order_decide(actor=reviewer, order=order, approve=True)
+                    if wanted <= self.today:
+                        services.menu_order_deliver(
+                            actor=admin,
+                            order=order,
+                            delivered_on=self.today,
+                            delivery_note="已按时送达，现场反响良好。",
+                            audience=r.randint(40, 400),
+                        )
+        self.b.log(f"菜单式服务：{orders} 份点单")

@@ -10,7 +10,14 @@ from gonghui.casework.documents import agreement_pdf
 from gonghui.casework.models import Case, CounsellingSlot, Lawyer
 from gonghui.core.crypto import blind_index
 from gonghui.culture import draw
-from gonghui.culture.models import Booking, ClassSession, Course, CultureEvent, Mentor
+from gonghui.culture.models import (
+    Booking,
+    ClassSession,
+    Course,
+    CultureEvent,
+    Mentor,
+    MenuOrder,
+)
 from gonghui.demo.accounts import demo_accounts
 from gonghui.members.models import MOBILE_PURPOSE, Membership
 from gonghui.organizations.models import Enterprise, Organization
@@ -80,6 +87,9 @@ def test_demo_city(capsys):
         mode="lottery", drawn_at__isnull=True, bookings__state="entered"
     ).exists()
     assert ClassSession.unscoped.exclude(organization__kind="city").exists()  # towns' own
+    # The city's yearly menu, ordered by units, decided and (what was due) delivered.
+    orders = set(MenuOrder.unscoped.values_list("state", flat=True))
+    assert {"submitted", "approved", "delivered", "rejected"} <= orders
     # A second run leaves the data alone.
     call_command("load_demo", if_empty=True)
     assert "跳过" in capsys.readouterr().out
