@@ -16,10 +16,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from gonghui.core.scoping import get_visible, subtree_q
-from gonghui.culture.models import HOLDING_STATES, Menu, MenuItem, MenuOrder
+from gonghui.culture.models import HOLDING_STATES, Menu, MenuItem, MenuOrder, OrderState
 from gonghui.organizations.models import Organization
 
 __all__ = [
+    "menu_orders_to_decide",
     "MENU_ORDER_SIDES",
     "menu_available",
     "menu_available_get",
@@ -144,4 +145,16 @@ def menu_order_get(*, actor: Any, id: int) -> MenuOrder:
             "decided_by",
         ),
         pk=id,
+    )
+
+
+def menu_orders_to_decide(actor: Any) -> int:
+    """Orders on the actor's organisation's menus waiting for its decision (the menu badge)."""
+    own = getattr(actor, "organization_id", None)
+    if not own:
+        return 0
+    return (
+        MenuOrder.objects.visible_to(actor)
+        .filter(provider_id=own, state=OrderState.SUBMITTED)
+        .count()
     )

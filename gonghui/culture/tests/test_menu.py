@@ -624,3 +624,13 @@ def test_the_api_orders_decides_and_delivers(world):
     assert api(world.staff("union_b", "clerk"), "get", "/orders").json()["items"] == []
     sibling_body = {"item_id": item.pk, "quantity": 1, "wanted_on": TODAY().isoformat()}
     assert api(world.staff("union_b", "clerk"), "post", "/orders", sibling_body).status_code == 404
+
+
+def test_the_provider_sees_orders_waiting_for_its_decision_beside_the_menu_entry(world, client):
+    _menu, item = publish_menu(world)
+    order(world, item)
+    client.force_login(world.staff("district_a", "reviewer"))
+    page = client.get("/console/culture/menu/orders/").content.decode()
+    assert 'class="badge text-bg-warning">1</span>' in page
+    client.force_login(world.staff("district_b", "reviewer"))
+    assert 'class="badge text-bg-warning">1</span>' not in client.get("/console/").content.decode()
