@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,6 +26,10 @@ from gonghui.culture import forms_catalogue as catalogue_forms
 from gonghui.culture import selectors, services
 from gonghui.culture.models import BookingRules, EventKind
 from gonghui.organizations import selectors as org_selectors
+
+# What a page does with a valid form's cleaned data: calls the service, which may refuse
+# with ValidationError (bad input) or PermissionDenied (the role may not write).
+_Save = Callable[[dict[str, Any]], object]
 
 # The calendar's colours: a show, a contest and training never look alike.
 KIND_TONES: dict[str, str] = {
@@ -50,7 +55,18 @@ def _owners(actor: Any) -> Any:
     )
 
 
-def _saved(form: forms.Form, save: Callable[[dict[str, Any]], object]) -> int:
+def _new_form(
+    request: HttpRequest, form_class: type[catalogue_forms.OwnedForm], **kwargs: Any
+) -> catalogue_forms.OwnedForm:
+    """The form that adds a record (bound on POST): owned by one of ``_owners``, the actor's
+    organisation preselected; ``kwargs`` are the form's other choices, and ``initial`` is
+    merged over that default."""
+    actor: Any = request.user
+    initial = {"organization": actor.organization_id, **kwargs.pop("initial", {})}
+    return form_class(request.POST or None, organizations=_owners(actor), initial=initial, **kwargs)
+
+
+def _saved(form: forms.Form, save: _Save) -> int:
     """Run ``save(cleaned_data)`` for a posted form. Returns 0 when saved, else the status
     to show the form again with, the reason on the form: 200 for input the form or the
     service refused (nothing was saved), 403 when the role may not write."""
@@ -71,6 +87,80 @@ def _may_edit(actor: Any) -> bool:
     return has_perm(actor, Perm.EDIT_RECORDS)
 
 
+def _form_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    save: _Save,
+    done: str,
+    back: str,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+) -> HttpResponse:
+    """The shape of every page here. A POST runs ``save`` through ``_saved``; once saved,
+    flashes ``done`` and redirects to the console URL named ``back``. Otherwise (a GET, or
+    input refused) renders ``template`` with ``form`` and ``context()`` at the status
+    ``_saved`` chose. ``context`` is called only then, so a saved POST queries no more."""
+    status = 200
+    if request.method == "POST":
+        status = _saved(form, save)
+        if not status:
+            messages.success(request, done)
+            return redirect(back)
+    return render(request, template, {"form": form, **context()}, status=status)
+
+
+def _list_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    save: _Save,
+    rows: QuerySet[Any],
+    template: str,
+    created: str,
+    back: str,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A register: one page (``?page=``) of ``rows``, already filtered, as ``page_obj``,
+    with the form that adds to it, ``may_edit`` and the template's ``extra`` (its filters).
+    ``created`` is the message once a record is added; see ``_form_page``."""
+    return _form_page(
+        request,
+        form=form,
+        save=save,
+        done=created,
+        back=back,
+        template=template,
+        context=lambda: {
+            "page_obj": paginate(request, rows),
+            **(extra or {}),
+            "may_edit": _may_edit(request.user),
+        },
+    )
+
+
+def _edit_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    save: _Save,
+    template: str,
+    context: dict[str, Any],
+    back: str,
+) -> HttpResponse:
+    """One record's form: ``context`` names the record for the template, which also gets
+    ``form`` and ``may_edit``; saved, says so and goes ``back`` to the register."""
+    return _form_page(
+        request,
+        form=form,
+        save=save,
+        done=_("已保存。"),
+        back=back,
+        template=template,
+        context=lambda: {**context, "may_edit": _may_edit(request.user)},
+    )
+
+
 # --- courses ------------------------------------------------------------------------------------
 
 
@@ -80,31 +170,22 @@ def course_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     series = selectors.series_list()
     series_id = int_param(request.GET.get("series"))
-    form = catalogue_forms.CourseForm(
-        request.POST or None,
-        organizations=_owners(actor),
+    form = _new_form(
+        request,
+        catalogue_forms.CourseForm,
         series=series,
         mentors=selectors.mentor_choices(actor=actor),
-        initial={"organization": actor.organization_id, "series": series_id},
+        initial={"series": series_id},
     )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.course_save(actor=actor, **data))
-        if not status:
-            messages.success(request, _("已加入课程目录。"))
-            return redirect("console:culture_courses")
-    courses = selectors.course_list(actor=actor, series=series_id)
-    return render(
+    return _list_page(
         request,
-        "culture/catalogue/courses.html",
-        {
-            "page_obj": paginate(request, courses),
-            "form": form,
-            "series": series,
-            "series_id": series_id,
-            "may_edit": _may_edit(actor),
-        },
-        status=status,
+        form=form,
+        save=lambda data: services.course_save(actor=actor, **data),
+        rows=selectors.course_list(actor=actor, series=series_id),
+        template="culture/catalogue/courses.html",
+        created=_("已加入课程目录。"),
+        back="console:culture_courses",
+        extra={"series": series, "series_id": series_id},
     )
 
 
@@ -127,17 +208,13 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
         mentors=selectors.mentor_choices(actor=actor, keep=course.mentor_id),
         initial=initial,
     )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.course_save(actor=actor, course=course, **data))
-        if not status:
-            messages.success(request, _("已保存。"))
-            return redirect("console:culture_courses")
-    return render(
+    return _edit_page(
         request,
-        "culture/catalogue/course_form.html",
-        {"form": form, "course": course, "may_edit": _may_edit(actor)},
-        status=status,
+        form=form,
+        save=lambda data: services.course_save(actor=actor, course=course, **data),
+        template="culture/catalogue/course_form.html",
+        context={"course": course},
+        back="console:culture_courses",
     )
 
 
@@ -148,26 +225,14 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def mentor_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    form = catalogue_forms.MentorForm(
-        request.POST or None,
-        organizations=_owners(actor),
-        initial={"organization": actor.organization_id},
-    )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.mentor_save(actor=actor, **data))
-        if not status:
-            messages.success(request, _("已加入导师团。"))
-            return redirect("console:culture_mentors")
-    return render(
+    return _list_page(
         request,
-        "culture/catalogue/mentors.html",
-        {
-            "page_obj": paginate(request, selectors.mentor_list(actor=actor)),
-            "form": form,
-            "may_edit": _may_edit(actor),
-        },
-        status=status,
+        form=_new_form(request, catalogue_forms.MentorForm),
+        save=lambda data: services.mentor_save(actor=actor, **data),
+        rows=selectors.mentor_list(actor=actor),
+        template="culture/catalogue/mentors.html",
+        created=_("已加入导师团。"),
+        back="console:culture_mentors",
     )
 
 
@@ -177,18 +242,13 @@ def mentor_edit(request: HttpRequest, mentor_id: int) -> HttpResponse:
     actor: Any = request.user
     mentor = selectors.mentor_get(actor=actor, id=mentor_id)
     initial = {f: getattr(mentor, f) for f in ("name", "speciality", "title", "bio", "is_active")}
-    form = catalogue_forms.MentorForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.mentor_save(actor=actor, mentor=mentor, **data))
-        if not status:
-            messages.success(request, _("已保存。"))
-            return redirect("console:culture_mentors")
-    return render(
+    return _edit_page(
         request,
-        "culture/catalogue/mentor_form.html",
-        {"form": form, "mentor": mentor, "may_edit": _may_edit(actor)},
-        status=status,
+        form=catalogue_forms.MentorForm(request.POST or None, initial=initial),
+        save=lambda data: services.mentor_save(actor=actor, mentor=mentor, **data),
+        template="culture/catalogue/mentor_form.html",
+        context={"mentor": mentor},
+        back="console:culture_mentors",
     )
 
 
@@ -199,26 +259,14 @@ def mentor_edit(request: HttpRequest, mentor_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def venue_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
-    form = catalogue_forms.VenueForm(
-        request.POST or None,
-        organizations=_owners(actor),
-        initial={"organization": actor.organization_id},
-    )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.venue_save(actor=actor, **data))
-        if not status:
-            messages.success(request, _("已登记场地。"))
-            return redirect("console:culture_venues")
-    return render(
+    return _list_page(
         request,
-        "culture/catalogue/venues.html",
-        {
-            "page_obj": paginate(request, selectors.venue_list(actor=actor)),
-            "form": form,
-            "may_edit": _may_edit(actor),
-        },
-        status=status,
+        form=_new_form(request, catalogue_forms.VenueForm),
+        save=lambda data: services.venue_save(actor=actor, **data),
+        rows=selectors.venue_list(actor=actor),
+        template="culture/catalogue/venues.html",
+        created=_("已登记场地。"),
+        back="console:culture_venues",
     )
 
 
@@ -228,18 +276,13 @@ def venue_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
     actor: Any = request.user
     venue = selectors.venue_get(actor=actor, id=venue_id)
     initial = {f: getattr(venue, f) for f in ("name", "kind", "partner", "address", "capacity")}
-    form = catalogue_forms.VenueForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.venue_save(actor=actor, venue=venue, **data))
-        if not status:
-            messages.success(request, _("已保存。"))
-            return redirect("console:culture_venues")
-    return render(
+    return _edit_page(
         request,
-        "culture/catalogue/venue_form.html",
-        {"form": form, "venue": venue, "may_edit": _may_edit(actor)},
-        status=status,
+        form=catalogue_forms.VenueForm(request.POST or None, initial=initial),
+        save=lambda data: services.venue_save(actor=actor, venue=venue, **data),
+        template="culture/catalogue/venue_form.html",
+        context={"venue": venue},
+        back="console:culture_venues",
     )
 
 
@@ -249,20 +292,15 @@ def venue_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def event_list(request: HttpRequest) -> HttpResponse:
+    """The calendar's register: ``?kind=`` one kind (anything else: all kinds); upcoming
+    events only unless ``?when=all``."""
     actor: Any = request.user
-    form = catalogue_forms.EventForm(
-        request.POST or None,
-        organizations=_owners(actor),
+    form = _new_form(
+        request,
+        catalogue_forms.EventForm,
         series=selectors.series_list(),
         venues=selectors.venue_list(actor=actor).filter(is_active=True),
-        initial={"organization": actor.organization_id},
     )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.event_save(actor=actor, **data))
-        if not status:
-            messages.success(request, _("已加入活动日历。"))
-            return redirect("console:culture_events")
     kind = request.GET.get("kind", "")
     if kind not in EventKind.values:
         kind = ""
@@ -272,19 +310,15 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(kind=kind)
     if upcoming:
         events = events.filter(ends_at__gt=timezone.now())
-    return render(
+    return _list_page(
         request,
-        "culture/catalogue/events.html",
-        {
-            "page_obj": paginate(request, events),
-            "form": form,
-            "kind": kind,
-            "kinds": EventKind.choices,
-            "tones": KIND_TONES,
-            "upcoming": upcoming,
-            "may_edit": _may_edit(actor),
-        },
-        status=status,
+        form=form,
+        save=lambda data: services.event_save(actor=actor, **data),
+        rows=events,
+        template="culture/catalogue/events.html",
+        created=_("已加入活动日历。"),
+        back="console:culture_events",
+        extra={"kind": kind, "kinds": EventKind.choices, "tones": KIND_TONES, "upcoming": upcoming},
     )
 
 
@@ -304,17 +338,13 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
         venues=selectors.venue_list(actor=actor).filter(is_active=True),
         initial=initial,
     )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.event_save(actor=actor, event=event, **data))
-        if not status:
-            messages.success(request, _("已保存。"))
-            return redirect("console:culture_events")
-    return render(
+    return _edit_page(
         request,
-        "culture/catalogue/event_form.html",
-        {"form": form, "event": event, "may_edit": _may_edit(actor)},
-        status=status,
+        form=form,
+        save=lambda data: services.event_save(actor=actor, event=event, **data),
+        template="culture/catalogue/event_form.html",
+        context={"event": event},
+        back="console:culture_events",
     )
 
 
@@ -338,15 +368,12 @@ def rules(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={name: getattr(current, name) for name in catalogue_forms.RULE_FIELDS},
     )
-    status = 200
-    if request.method == "POST":
-        status = _saved(form, lambda data: services.rules_update(actor=actor, **data))
-        if not status:
-            messages.success(request, _("已发布新的预约规则，即时生效。"))
-            return redirect("console:culture_rules")
-    return render(
+    return _form_page(
         request,
-        "culture/catalogue/rules.html",
-        {"rules": current, "form": form, "may_edit": _may_edit_rules(actor)},
-        status=status,
+        form=form,
+        save=lambda data: services.rules_update(actor=actor, **data),
+        done=_("已发布新的预约规则，即时生效。"),
+        back="console:culture_rules",
+        template="culture/catalogue/rules.html",
+        context=lambda: {"rules": current, "may_edit": _may_edit_rules(actor)},
     )
