@@ -5,11 +5,14 @@ import time
 from collections.abc import Callable
 
 
+def quantile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of samples already sorted, by the nearest rank."""
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p50 = statistics.median(ordered)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return p50, p95
+    return statistics.median(ordered), quantile(ordered, 0.95)
 
 
 def measure(
