@@ -38,7 +38,7 @@ def main() -> None:
         "--gunicorn-workers",
         type=int,
         default=0,
-        help="flash: gunicorn worker processes (default 2 × CPUs + 1)",
+        help="flash: gunicorn worker processes (default CPUs + 1)",
     )
     parser.add_argument(
         "--threads", type=int, default=1, help="flash: threads per gunicorn worker (> 1: gthread)"

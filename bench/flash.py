@@ -273,12 +273,13 @@ def gunicorn(*, url: str, workers: int, threads: int) -> Iterator[Server]:
     """Run gunicorn on the benchmark database on a free local port until the block ends.
 
     The configuration, for a 2-core machine that also runs PostgreSQL and the load generator:
-    sync workers, ``2 × cores + 1`` of them by default (gunicorn's own rule). A sync worker is
-    idle during each of the booking's SQL round trips and lock waits, so a few more processes
-    than cores keep both cores busy. Threads (gthread) add the GIL and a poll loop to every
-    request and buy nothing once the cores are saturated: measured here, 3, 5 and 8 sync
+    sync workers, ``cores + 1`` of them by default. A sync worker is idle during each of the
+    booking's few SQL round trips, so one process more than the cores keeps both busy; more
+    only add context switches once the cores are saturated. Measured here with the booking
+    path in plain SQL: 3 workers booked 431–433 req/s (p99 573–637 ms) against 5 workers'
+    344–382 req/s (p99 744–765 ms). Earlier, with an ORM-built booking path, 3, 5 and 8 sync
     workers and gthread 2 × 4 and 4 × 2 all booked within 10% of each other, and the sync
-    workers had the shorter tail (p99 2.7–3.3 s against 4.1–4.8 s). Keep-alive, the other
+    workers had the shorter tail. Keep-alive, the other
     thing gthread brings, is nginx's job in production (nginx speaks HTTP/1.0 upstream, a
     new connection per request, as the clients here do). ``--preload`` imports the
     application once before forking, so no request waits for a worker importing Django."""
@@ -591,7 +592,7 @@ def run(
         f"  {len(people.user_ids):,} worker accounts ({people.new_accounts:,} new) and their "
         f"API tokens: {time.monotonic() - started:.1f} s"
     )
-    server_workers = server_workers or 2 * (os.cpu_count() or 1) + 1
+    server_workers = server_workers or (os.cpu_count() or 1) + 1
     session = None
     try:
         started = time.monotonic()

@@ -6,15 +6,16 @@ import datetime
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, User
@@ -247,18 +248,33 @@ def api_token_issue(*, user: User, name: str = "mini-program") -> tuple[str, Api
     return key, token
 
 
+# Every API request asks this, so it is one plain statement (an ORM queryset would cost
+# more to build than to run); the account's organisation is read when first needed.
+_BEARER_SQL = """
+SELECT u.*, t.id AS token_id, t.last_used_at AS token_used_at
+FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id
+WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active
+"""
+
+
 def api_token_user(*, key: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user", "user__organization")
-        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    found = list(
+        User.objects.raw(
+            _BEARER_SQL, [_token_hash(key), connection.ops.adapt_datetimefield_value(now)]
+        )
+    )
+    if not found:
+        return None
+    user: Any = found[0]
+    used = user.token_used_at
+    if isinstance(used, str):  # SQLite returns the joined column as text
+        used = parse_datetime(used)
+    if used is not None and timezone.is_naive(used):
+        used = used.replace(tzinfo=datetime.UTC)
+    if used is None or (now - used).total_seconds() > 300:
+        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    return cast(User, user)
 
 
 @transaction.atomic

@@ -13,10 +13,12 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gonghui.core.crypto import mask_name, seal
@@ -36,8 +38,9 @@ from gonghui.culture.models import (
     Course,
     SessionState,
     Venue,
+    new_token,
 )
-from gonghui.members.models import Membership, MembershipStatus, Person
+from gonghui.members.models import Person
 from gonghui.organizations.models import Organization
 
 __all__ = [
@@ -232,70 +235,159 @@ def _week(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.dateti
     return monday, monday + datetime.timedelta(days=7)
 
 
-def _counted(qs: Any) -> Subquery:
-    return Subquery(qs.values("person").annotate(n=Count("pk")).values("n")[:1])
+def _states(states: tuple[str, ...]) -> str:
+    """An SQL list of booking states (code constants, so safe to write into the statement)."""
+    return ", ".join(f"'{state}'" for state in states)
 
 
-def _person_facts(person_id: int, session: ClassSession, rules: BookingRules, now: Any) -> Any:
-    """Everything a booking is checked against, in one round trip, with the person's row
-    locked: two requests of the same worker (a double tap, two classes at once) queue here,
-    so neither the one-per-session rule nor the weekly limit can be beaten by timing."""
-    week_start, week_end = _week(session.starts_at)
-    since = now - datetime.timedelta(days=rules.no_show_window_days)
-    mine = Booking.unscoped.filter(person=OuterRef("pk"))
-    member: Any = Value(True)
-    if session.audience_id is not None:
-        member = Exists(
-            Membership.unscoped.filter(
-                person=OuterRef("pk"),
-                status=MembershipStatus.ACTIVE,
-                union__path__startswith=session.audience.path,  # type: ignore[union-attr]
-            )
-        )
-    no_shows = mine.filter(state=BookingState.NO_SHOW, session__starts_at__gte=since)
-    return (
-        Person.unscoped.select_for_update(of=("self",))
-        .filter(pk=person_id)
-        .annotate(
-            already=Exists(mine.filter(session_id=session.pk, state__in=ACTIVE_STATES)),
-            this_week=_counted(
-                mine.filter(
-                    state__in=WEEK_STATES,
-                    session__starts_at__gte=week_start,
-                    session__starts_at__lt=week_end,
-                )
-            ),
-            no_shows=_counted(no_shows),
-            last_no_show=Subquery(
-                no_shows.order_by("-session__starts_at").values("session__starts_at")[:1]
-            ),
-            member=member,
-        )
-        .values("already", "this_week", "no_shows", "last_no_show", "member")
-        .get()
-    )
+# The booking path is the one a flash crowd hits (bench/flash.py), so it is written as plain
+# SQL, the same on SQLite and PostgreSQL: a few short statements instead of ORM querysets
+# whose building would cost several times their execution. Datetime parameters go through
+# ``adapt_datetimefield_value`` and values read back through ``_aware``.
+_TARGET_SQL = """
+SELECT s.state, s.mode, s.opens_at, s.closes_at, s.starts_at, s.organization_id,
+       s.audience_id, a.name, a.path
+FROM culture_classsession s LEFT JOIN organizations_organization a ON a.id = s.audience_id
+WHERE s.id = %(session)s
+"""
+# On PostgreSQL the same read also takes the worker's advisory lock (one round trip fewer):
+# it serialises one worker's own requests (a double tap, two classes at once) without
+# writing anything. The facts are read by the next statement, which sees what a request
+# that held the lock before committed. On SQLite the IMMEDIATE transaction already queues
+# every writer.
+_LOCKED_TARGET_SQL = _TARGET_SQL.replace(
+    "SELECT s.state,", "SELECT pg_advisory_xact_lock(%(space)s, %(key)s), s.state,"
+)
+# Only the state constants are written into it (S608).
+_FACTS_SQL = f"""
+SELECT
+  EXISTS (SELECT 1 FROM culture_booking b
+          WHERE b.session_id = %(session)s AND b.person_id = %(person)s
+            AND b.state IN ({_states(ACTIVE_STATES)})),
+  (SELECT count(*) FROM culture_booking b JOIN culture_classsession x ON x.id = b.session_id
+   WHERE b.person_id = %(person)s AND b.state IN ({_states(WEEK_STATES)})
+     AND x.starts_at >= %(week_start)s AND x.starts_at < %(week_end)s),
+  (SELECT count(*) FROM culture_booking b JOIN culture_classsession x ON x.id = b.session_id
+   WHERE b.person_id = %(person)s AND b.state = 'no_show' AND x.starts_at >= %(since)s),
+  (SELECT x.starts_at FROM culture_booking b JOIN culture_classsession x ON x.id = b.session_id
+   WHERE b.person_id = %(person)s AND b.state = 'no_show' AND x.starts_at >= %(since)s
+   ORDER BY x.starts_at DESC LIMIT 1),
+  (CAST(%(audience)s AS TEXT) IS NULL OR EXISTS (
+     SELECT 1 FROM members_membership m JOIN organizations_organization u ON u.id = m.union_id
+     WHERE m.person_id = %(person)s AND m.status = 'active'
+       AND u.path LIKE CAST(%(audience)s AS TEXT) || '%%'))
+"""  # noqa: S608
+# Takes the seat (first come, while there is one) and writes the booking.
+_SEAT_SQL = """
+UPDATE culture_classsession SET seats_left = seats_left - 1
+WHERE id = %(session)s AND seats_left > 0 AND state = 'scheduled'
+"""
+_INSERT_SQL = """
+INSERT INTO culture_booking (session_id, person_id, organization_id, state, weight_divisor,
+                             rank, token, created_at, updated_at)
+VALUES (%(session)s, %(person)s, %(organization)s, %(state)s, %(divisor)s, 0, %(token)s,
+        %(now)s, %(now)s)
+RETURNING id, state
+"""
+# PostgreSQL: the seat and the booking in one statement; the booking says whether the seat
+# was there ("booked") or not ("waiting").
+_SEAT_AND_INSERT_SQL = """
+WITH seat AS (
+  UPDATE culture_classsession SET seats_left = seats_left - 1
+  WHERE id = %(session)s AND seats_left > 0 AND state = 'scheduled' RETURNING id
+)
+INSERT INTO culture_booking (session_id, person_id, organization_id, state, weight_divisor,
+                             rank, token, created_at, updated_at)
+SELECT %(session)s, %(person)s, %(organization)s,
+       CASE WHEN EXISTS (SELECT 1 FROM seat) THEN 'booked' ELSE 'waiting' END,
+       1, 0, %(token)s, %(now)s, %(now)s
+RETURNING id, state
+"""
+LOCK_SPACE = 4_201  # this lock's namespace among advisory locks
+RULES_CACHE_KEY = "culture:booking-rules"
+
+
+def _aware(value: Any) -> Any:
+    """A datetime read by plain SQL: SQLite gives naive UTC (or text, for an expression)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> Any:
+    db = connection.ops
+    adapted = {
+        k: db.adapt_datetimefield_value(v) if isinstance(v, datetime.datetime) else v
+        for k, v in params.items()
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, adapted)
+        return cursor.fetchone() if cursor.description else cursor.rowcount
+
+
+def _rules() -> BookingRules:
+    """The published rule, read through Django's cache (a booking rush reads it thousands of
+    times a second); ``rules_update`` drops the cached copy."""
+    rules = cache.get(RULES_CACHE_KEY)
+    if rules is None:
+        rules = BookingRules.current()
+        cache.set(RULES_CACHE_KEY, rules, 60)
+    return rules
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a booking needs of its session."""
+
+    state: str
+    mode: str
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime
+    starts_at: datetime.datetime
+    organization_id: int
+    audience_id: int | None
+    audience_name: str | None
+    audience_path: str | None
 
 
 # --- booking -------------------------------------------------------------------------------
 
 
 def booking_create(
-    *, actor: Any, session: ClassSession, at: datetime.datetime | None = None
+    *, actor: Any, session: ClassSession | int, at: datetime.datetime | None = None
 ) -> Booking:
     """Book a first-come session (a seat while there is one, else a place on the waiting
-    list), or sign up for a lottery session. Every refusal says why and changes nothing."""
+    list), or sign up for a lottery session. Every refusal says why and changes nothing.
+    ``session``: the session or its id (every session is open to every worker's view; who
+    may book is the audience rule below)."""
     _worker(actor)
+    session_id = session if isinstance(session, int) else session.pk
     try:
-        return _booking_create(actor, session, at or timezone.now())
+        return _booking_create(actor, session_id, at or timezone.now())
     except IntegrityError:  # the same worker's simultaneous request won: nothing was kept
         raise ValidationError({"session": [_("您已预约本节课程，不能重复预约。")]}) from None
 
 
 @transaction.atomic
-def _booking_create(actor: Any, session: ClassSession, now: datetime.datetime) -> Booking:
-    rules = BookingRules.current()
+def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Booking:
+    person_id = actor.person_id
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        row = _fetch(
+            _LOCKED_TARGET_SQL,
+            {"session": session_id, "space": LOCK_SPACE, "key": person_id & 0x7FFFFFFF},
+        )
+        row = row and row[1:]
+    else:
+        row = _fetch(_TARGET_SQL, {"session": session_id})
+    if not row:
+        raise NotFound
+    session = _Target(*row[:2], *(_aware(v) for v in row[2:5]), *row[5:])
+    rules = _rules()
     errors: list[str] = []
-    if session.is_cancelled:
+    if session.state == SessionState.CANCELLED:
         errors.append(_("该课程已取消，不能预约。"))
     elif now < session.opens_at:
         errors.append(_("预约尚未开始，%(t)s开放。") % {"t": _local(session.opens_at)})
@@ -303,19 +395,30 @@ def _booking_create(actor: Any, session: ClassSession, now: datetime.datetime) -
         errors.append(_("预约已截止（%(t)s）。") % {"t": _local(session.closes_at)})
     if errors:
         raise ValidationError({"session": errors})
-    facts = _person_facts(actor.person_id, session, rules, now)
-    if facts["already"]:
+    week_start, week_end = _week(session.starts_at)
+    already, this_week, no_shows, last_no_show, member = _fetch(
+        _FACTS_SQL,
+        {
+            "session": session_id,
+            "person": person_id,
+            "week_start": week_start,
+            "week_end": week_end,
+            "since": now - datetime.timedelta(days=rules.no_show_window_days),
+            "audience": session.audience_path,
+        },
+    )
+    if already:
         raise ValidationError({"session": [_("您已预约本节课程，不能重复预约。")]})
-    if not facts["member"]:
+    if not member:
         raise ValidationError(
             {
                 "session": [
                     _("本节课程仅面向%(o)s的会员，您不在预约范围内。")
-                    % {"o": session.audience.name}  # type: ignore[union-attr]
+                    % {"o": session.audience_name}
                 ]
             }
         )
-    if (facts["this_week"] or 0) >= rules.weekly_limit:
+    if this_week >= rules.weekly_limit:
         raise ValidationError(
             {
                 "session": [
@@ -323,9 +426,17 @@ def _booking_create(actor: Any, session: ClassSession, now: datetime.datetime) -
                 ]
             }
         )
-    standing = _standing(rules, facts["no_shows"] or 0, facts["last_no_show"], now)
-    if session.is_lottery:
-        state, divisor = BookingState.ENTERED, standing.weight_divisor
+    standing = _standing(rules, no_shows, _aware(last_no_show), now)
+    values = {
+        "session": session_id,
+        "person": person_id,
+        "organization": session.organization_id,
+        "token": new_token(),
+        "now": now,
+    }
+    if session.mode == BookingMode.LOTTERY:
+        values |= {"state": str(BookingState.ENTERED), "divisor": standing.weight_divisor}
+        found = _fetch(_INSERT_SQL, values)
     else:
         if standing.penalised:
             raise ValidationError(
@@ -341,19 +452,27 @@ def _booking_create(actor: Any, session: ClassSession, now: datetime.datetime) -
                 }
             )
         # The one statement that takes a seat: it cannot take one that is not there.
-        taken = ClassSession.unscoped.filter(
-            pk=session.pk, seats_left__gt=0, state=SessionState.SCHEDULED
-        ).update(seats_left=F("seats_left") - 1)
-        state, divisor = (BookingState.BOOKED if taken else BookingState.WAITING), 1
-    return Booking.objects.create(
-        session=session,
-        person_id=actor.person_id,
+        if postgres:
+            found = _fetch(_SEAT_AND_INSERT_SQL, values)
+        else:
+            taken = _fetch(_SEAT_SQL, {"session": session_id})
+            values["state"] = str(BookingState.BOOKED if taken else BookingState.WAITING)
+            found = _fetch(_INSERT_SQL, values | {"divisor": 1})
+    booking_id, state = found
+    booking = Booking(
+        id=booking_id,
+        session_id=session_id,
+        person_id=person_id,
         organization_id=session.organization_id,
         state=state,
-        weight_divisor=divisor,
+        weight_divisor=values.get("divisor", 1),
+        token=values["token"],
         created_at=now,
         updated_at=now,
     )
+    booking._state.adding = False
+    booking._state.db = connection.alias
+    return booking
 
 
 def _lock_own(actor: Any, booking: Booking) -> Booking:
@@ -733,4 +852,5 @@ def rules_update(*, actor: Any, **values: int) -> BookingRules:
     raise_errors(errors)
     rules.updated_by = actor
     rules.save()
+    transaction.on_commit(lambda: cache.delete(RULES_CACHE_KEY))
     return rules
