@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from gonghui.core import inbox
 from gonghui.culture.models import Booking, BookingState
+from gonghui.culture.services.booking import waiting_place
 
 TONES = {
     BookingState.ENTERED: "warning",
@@ -38,7 +39,7 @@ def _detail(booking: Booking) -> str:
             "t": timezone.localtime(session.closes_at).strftime("%m-%d %H:%M")
         }
     if booking.state == BookingState.WAITING and session.drawn_at is not None:
-        return _("未中签，候补第 %(n)s 位。") % {"n": booking.rank - session.capacity}
+        return _("未中签，候补第 %(n)s 位。") % {"n": waiting_place(booking)}
     if booking.state == BookingState.WAITING:
         return _("候补中，有名额时会通知您。")
     if booking.state == BookingState.BOOKED and session.drawn_at is not None:

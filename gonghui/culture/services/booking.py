@@ -13,10 +13,11 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -70,8 +71,10 @@ WEEK_STATES = (
     BookingState.WAITING,
     BookingState.OFFERED,
     BookingState.ATTENDED,
+    BookingState.NO_SHOW,
 )
 CHECK_IN_OPENS = datetime.timedelta(hours=2)  # before the start
+LOTTERY_LEAD = datetime.timedelta(hours=1)  # a lottery closes at least this long before
 
 
 def _local(moment: datetime.datetime) -> str:
@@ -130,6 +133,10 @@ def session_publish(
         errors.setdefault("closes_at", []).append(_("截止预约时间应晚于开放预约时间。"))
     if closes_at > starts_at:
         errors.setdefault("closes_at", []).append(_("预约应在上课开始前截止。"))
+    elif mode == BookingMode.LOTTERY and closes_at > starts_at - LOTTERY_LEAD:
+        errors.setdefault("closes_at", []).append(
+            _("抽签课程应至少在开课前 1 小时截止报名，以便通知中签职工。")
+        )
     if starts_at <= (at or timezone.now()):
         errors.setdefault("starts_at", []).append(_("开始时间已过，请重新选择。"))
     if not 1 <= offer_hours <= 168:
@@ -206,24 +213,47 @@ class Standing:
         return self.penalised_until is not None
 
 
-def _standing(
-    rules: BookingRules, no_shows: int, last_no_show: datetime.datetime | None, now: Any
-) -> Standing:
-    if no_shows >= rules.no_show_limit and last_no_show is not None:
-        until = last_no_show + datetime.timedelta(days=rules.suspension_days)
-        if until > now:
-            return Standing(no_shows, until, rules.lottery_divisor)
-    return Standing(no_shows, None, 1)
+def _lookback(rules: BookingRules) -> datetime.timedelta:
+    """How far back a no-show can still matter: one that, with the others of its window,
+    started a suspension still running."""
+    return datetime.timedelta(days=rules.no_show_window_days + rules.suspension_days)
+
+
+def _standing(rules: BookingRules, person_id: int, recent: int, now: datetime.datetime) -> Standing:
+    """``recent``: the worker's no-shows within ``_lookback`` (0 for almost everyone, so the
+    dates are read only when they could add up to a suspension). A suspension runs for the
+    rule's days from the no-show that reached the limit within the rule's window, whatever
+    later slides out of the window."""
+    if recent < rules.no_show_limit:
+        return Standing(recent, None, 1)
+    dates = sorted(
+        Booking.unscoped.filter(
+            person_id=person_id,
+            state=BookingState.NO_SHOW,
+            session__starts_at__gte=now - _lookback(rules),
+        ).values_list("session__starts_at", flat=True)
+    )
+    window = datetime.timedelta(days=rules.no_show_window_days)
+    since = now - window
+    counted = sum(1 for d in dates if d >= since)
+    until = None
+    for i, day in enumerate(dates):
+        if sum(1 for d in dates[: i + 1] if d >= day - window) >= rules.no_show_limit:
+            until = day + datetime.timedelta(days=rules.suspension_days)
+    if until is not None and until > now:
+        return Standing(counted, until, rules.lottery_divisor)
+    return Standing(counted, None, 1)
 
 
 def standing_of(*, person_id: int, now: datetime.datetime | None = None) -> Standing:
     now = now or timezone.now()
     rules = BookingRules.current()
-    since = now - datetime.timedelta(days=rules.no_show_window_days)
-    found = Booking.unscoped.filter(
-        person_id=person_id, state=BookingState.NO_SHOW, session__starts_at__gte=since
-    ).aggregate(n=Count("pk"), last=Max("session__starts_at"))
-    return _standing(rules, found["n"], found["last"], now)
+    recent = Booking.unscoped.filter(
+        person_id=person_id,
+        state=BookingState.NO_SHOW,
+        session__starts_at__gte=now - _lookback(rules),
+    ).count()
+    return _standing(rules, person_id, recent, now)
 
 
 def _week(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
@@ -269,9 +299,6 @@ SELECT
      AND x.starts_at >= %(week_start)s AND x.starts_at < %(week_end)s),
   (SELECT count(*) FROM culture_booking b JOIN culture_classsession x ON x.id = b.session_id
    WHERE b.person_id = %(person)s AND b.state = 'no_show' AND x.starts_at >= %(since)s),
-  (SELECT x.starts_at FROM culture_booking b JOIN culture_classsession x ON x.id = b.session_id
-   WHERE b.person_id = %(person)s AND b.state = 'no_show' AND x.starts_at >= %(since)s
-   ORDER BY x.starts_at DESC LIMIT 1),
   (CAST(%(audience)s AS TEXT) IS NULL OR EXISTS (
      SELECT 1 FROM members_membership m JOIN organizations_organization u ON u.id = m.union_id
      WHERE m.person_id = %(person)s AND m.status = 'active'
@@ -282,11 +309,15 @@ _SEAT_SQL = """
 UPDATE culture_classsession SET seats_left = seats_left - 1
 WHERE id = %(session)s AND seats_left > 0 AND state = 'scheduled'
 """
+# Both inserts write nothing once the session has been called off (a cancel that committed
+# after the session was read); ``session_cancel`` and the sweep end any booking that slipped
+# in between.
 _INSERT_SQL = """
 INSERT INTO culture_booking (session_id, person_id, organization_id, state, weight_divisor,
                              rank, token, created_at, updated_at)
-VALUES (%(session)s, %(person)s, %(organization)s, %(state)s, %(divisor)s, 0, %(token)s,
-        %(now)s, %(now)s)
+SELECT %(session)s, %(person)s, %(organization)s, %(state)s, %(divisor)s, 0, %(token)s,
+       %(now)s, %(now)s
+WHERE EXISTS (SELECT 1 FROM culture_classsession WHERE id = %(session)s AND state = 'scheduled')
 RETURNING id, state
 """
 # PostgreSQL: the seat and the booking in one statement; the booking says whether the seat
@@ -301,6 +332,7 @@ INSERT INTO culture_booking (session_id, person_id, organization_id, state, weig
 SELECT %(session)s, %(person)s, %(organization)s,
        CASE WHEN EXISTS (SELECT 1 FROM seat) THEN 'booked' ELSE 'waiting' END,
        1, 0, %(token)s, %(now)s, %(now)s
+WHERE EXISTS (SELECT 1 FROM culture_classsession WHERE id = %(session)s AND state = 'scheduled')
 RETURNING id, state
 """
 LOCK_SPACE = 4_201  # this lock's namespace among advisory locks
@@ -328,8 +360,11 @@ def _fetch(sql: str, params: dict[str, Any]) -> Any:
 
 
 def _rules() -> BookingRules:
-    """The published rule, read through Django's cache (a booking rush reads it thousands of
-    times a second); ``rules_update`` drops the cached copy."""
+    """The published rule, read through Django's cache when that cache is shared by every
+    process (Redis in production: a booking rush reads it thousands of times a second, and
+    ``rules_update`` drops the copy); straight from the database otherwise."""
+    if "LocMemCache" in settings.CACHES["default"]["BACKEND"]:
+        return BookingRules.current()
     rules = cache.get(RULES_CACHE_KEY)
     if rules is None:
         rules = BookingRules.current()
@@ -364,6 +399,8 @@ def booking_create(
     may book is the audience rule below)."""
     _worker(actor)
     session_id = session if isinstance(session, int) else session.pk
+    if not 0 < session_id < 2**63:
+        raise NotFound
     try:
         return _booking_create(actor, session_id, at or timezone.now())
     except IntegrityError:  # the same worker's simultaneous request won: nothing was kept
@@ -396,14 +433,14 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
     if errors:
         raise ValidationError({"session": errors})
     week_start, week_end = _week(session.starts_at)
-    already, this_week, no_shows, last_no_show, member = _fetch(
+    already, this_week, no_shows, member = _fetch(
         _FACTS_SQL,
         {
             "session": session_id,
             "person": person_id,
             "week_start": week_start,
             "week_end": week_end,
-            "since": now - datetime.timedelta(days=rules.no_show_window_days),
+            "since": now - _lookback(rules),
             "audience": session.audience_path,
         },
     )
@@ -426,7 +463,7 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
                 ]
             }
         )
-    standing = _standing(rules, no_shows, _aware(last_no_show), now)
+    standing = _standing(rules, person_id, no_shows, now)
     values = {
         "session": session_id,
         "person": person_id,
@@ -458,6 +495,8 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
             taken = _fetch(_SEAT_SQL, {"session": session_id})
             values["state"] = str(BookingState.BOOKED if taken else BookingState.WAITING)
             found = _fetch(_INSERT_SQL, values | {"divisor": 1})
+    if not found:
+        raise ValidationError({"session": [_("该课程已取消，不能预约。")]})
     booking_id, state = found
     booking = Booking(
         id=booking_id,
@@ -515,10 +554,12 @@ def _pass_seat_on(session: ClassSession, now: datetime.datetime) -> Booking | No
     Must run inside the transaction that freed it."""
     if session.starts_at <= now or session.is_cancelled:
         return None
-    # Skip a waiting entry another transaction holds (its worker is cancelling it): the next
-    # one gets the offer instead of this seat waiting for that transaction.
+    # Wait for a waiting entry another transaction holds (its worker cancelling it, or a
+    # refused request on it) rather than skip it, so the line is served in order. Should the
+    # entry no longer be waiting once its lock is released, nobody is offered now and the
+    # seat goes back to the session; the sweep offers it to the next in line within a minute.
     nxt = (
-        Booking.unscoped.select_for_update(skip_locked=True)
+        Booking.unscoped.select_for_update()
         .filter(session=session, state=BookingState.WAITING)
         .order_by("rank", "pk")
         .first()
@@ -618,10 +659,14 @@ def lottery_draw(
         raise ValidationError(
             {"session": [_("报名截止（%(t)s）后才能抽签。") % {"t": _local(session.closes_at)}]}
         )
+    if now >= session.starts_at:
+        raise ValidationError({"session": [_("课程已开始，不能再抽签。")]})
+    # Locked: a sign-up cancelled while the draw runs is either gone from it or cancelled
+    # after it (and its seat passed on), never overwritten by it.
     entries = list(
-        Booking.unscoped.filter(session=session, state=BookingState.ENTERED).select_related(
-            "person"
-        )
+        Booking.unscoped.select_for_update(of=("self",))
+        .filter(session=session, state=BookingState.ENTERED)
+        .select_related("person")
     )
     by_code = {b.code: b for b in entries}
     seed = session.seed.reveal()  # revealed to the public now
@@ -724,9 +769,11 @@ def noshows_mark(*, session: ClassSession, now: datetime.datetime) -> int:
         Booking.unscoped.filter(session=session, state=BookingState.OFFERED).update(
             state=BookingState.LAPSED, offered_until=None, updated_at=now
         )
-        Booking.unscoped.filter(session=session, state=BookingState.WAITING).update(
-            state=BookingState.UNREACHED, updated_at=now
-        )
+        # The line never reached, and the sign-ups of a lottery never drawn (the class
+        # started before anyone drew it).
+        Booking.unscoped.filter(
+            session=session, state__in=(BookingState.WAITING, BookingState.ENTERED)
+        ).update(state=BookingState.UNREACHED, updated_at=now)
         return Booking.unscoped.filter(session=session, state=BookingState.BOOKED).update(
             state=BookingState.NO_SHOW, updated_at=now
         )
@@ -754,6 +801,7 @@ def culture_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
         state=SessionState.SCHEDULED,
         drawn_at__isnull=True,
         closes_at__lte=now,
+        starts_at__gt=now,
     )
     for session in due:
         try:
@@ -789,6 +837,10 @@ def culture_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
             )
             if took and _pass_seat_on(session, now) is not None:
                 offered += 1
+    # A booking that slipped in while its session was being called off ends too.
+    Booking.unscoped.filter(session__state=SessionState.CANCELLED, state__in=ACTIVE_STATES).update(
+        state=BookingState.SESSION_CANCELLED, offered_until=None, updated_at=now
+    )
     ended = ClassSession.unscoped.filter(
         state=SessionState.SCHEDULED, noshows_marked_at__isnull=True, ends_at__lte=now
     )

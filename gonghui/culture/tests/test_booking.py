@@ -420,3 +420,106 @@ def test_every_worker_action_is_in_the_api(world, client):
     entries = call(second, "get", f"/api/culture/calendar?month={month}").json()
     assert any(e["uid"] == f"session-{session.pk}" and e["mine"] for e in entries)
     assert call(second, "get", "/api/culture/calendar?month=²").status_code == 422
+
+
+# --- found in review ----------------------------------------------------------------------------
+
+
+def test_a_lottery_closes_an_hour_before_and_is_never_drawn_after_the_start(world):
+    now = timezone.now()
+    message = refusal(
+        lambda: publish(
+            world,
+            mode=BookingMode.LOTTERY,
+            closes_at=now + 47 * HOUR + datetime.timedelta(minutes=30),
+        )
+    )
+    assert "至少在开课前 1 小时截止报名" in message
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=2)
+    worker = world.worker("union_b")
+    entry = services.booking_create(actor=worker, session=session)
+    session = move_to(session, now - HOUR)  # the job was down from the close until the class
+    assert "课程已开始" in refusal(lambda: services.lottery_draw(session=session))
+    result = services.culture_sweep(now=session.ends_at + HOUR)
+    assert (result.drawn, result.no_shows) == (0, 0)  # nobody booked, nobody a no-show
+    entry.refresh_from_db()
+    assert entry.state == BookingState.UNREACHED
+
+
+def test_a_no_show_counts_against_the_weekly_limit_like_attending(world):
+    """Monday's class skipped, Wednesday's booked on Monday evening: Friday's is refused, as
+    it would be had the worker come on Monday (the limit is 2 a week)."""
+    worker = world.worker("union_b")
+    today = timezone.localdate()
+    monday = today + datetime.timedelta(days=14 - today.weekday())
+    zone = timezone.get_current_timezone()
+
+    def on(days: int) -> ClassSession:
+        starts = datetime.datetime.combine(
+            monday + datetime.timedelta(days=days), datetime.time(10), tzinfo=zone
+        )
+        return publish(
+            world,
+            capacity=3,
+            starts_at=starts,
+            ends_at=starts + 2 * HOUR,
+            closes_at=starts - HOUR,
+        )
+
+    first, second, third = on(0), on(2), on(4)
+    services.booking_create(actor=worker, session=first)
+    evening = first.ends_at + 6 * HOUR
+    services.noshows_mark(session=first, now=evening)
+    services.booking_create(actor=worker, session=second, at=evening)
+    message = refusal(lambda: services.booking_create(actor=worker, session=third, at=evening))
+    assert "本周已满" in message
+
+
+def test_a_suspension_runs_its_days_from_the_no_show_that_reached_the_limit(world):
+    worker = world.worker("union_b")
+    now = timezone.now()
+    for days in (61, 11):  # 50 days apart: within the 60-day window of each other
+        session = publish(world, capacity=3)
+        services.booking_create(actor=worker, session=session)
+        session = move_to(session, now - datetime.timedelta(days=days))
+        services.noshows_mark(session=session, now=now)
+    standing = services.standing_of(person_id=worker.person_id, now=now)
+    assert standing.penalised  # until 30 days after the second, though the first left the window
+    assert standing.penalised_until.date() == (now + datetime.timedelta(days=19)).date()
+
+
+def test_a_booking_that_slipped_into_a_cancelled_session_is_ended_by_the_sweep(world):
+    session = publish(world, capacity=3)
+    booking = services.booking_create(actor=world.worker("union_b"), session=session)
+    ClassSession.unscoped.filter(pk=session.pk).update(state="cancelled")  # as if mid-cancel
+    services.culture_sweep()
+    booking.refresh_from_db()
+    assert booking.state == BookingState.SESSION_CANCELLED
+
+
+def test_the_inbox_tells_the_waiting_place_after_the_line_moved(world):
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
+    workers = [world.worker("union_b") for _ in range(3)]
+    for worker in workers:
+        services.booking_create(actor=worker, session=session)
+    session = services.lottery_draw(session=close_window(session))
+    winner = Booking.unscoped.get(session=session, state=BookingState.BOOKED)
+    services.booking_cancel(
+        actor=next(w for w in workers if w.person_id == winner.person_id), booking=winner
+    )
+    still = Booking.unscoped.get(session=session, state=BookingState.WAITING)
+    item = next(i for i in inbox.inbox_for(still.person_id) if i.kind == "booking")
+    assert "候补第 1 位" in item.detail
+
+
+def test_an_impossible_session_number_is_not_found(world, client):
+    from gonghui.accounts.services import api_token_issue
+
+    key, _token = api_token_issue(user=world.worker("union_b"))
+    response = client.post(
+        "/api/culture/sessions/9223372036854775808/bookings",
+        "{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 404
