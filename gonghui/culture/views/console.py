@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -88,6 +89,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponseBase:
             "record": services.draw_record(session),
             "cancel_form": forms.ReasonForm(),
             "may_edit": has_perm(request.user, Perm.EDIT_RECORDS),
+            "ended": session.ends_at <= timezone.now(),
         },
     )
 
