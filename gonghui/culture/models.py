@@ -23,6 +23,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+class PublicToWorkers:
+    """Mixed into the catalogue and calendar models: every signed-in worker sees them all
+    (who may book is the session's rule); staff still see their subtree only."""
+
+    @classmethod
+    def owner_scope(cls, person_id: int) -> Q:
+        return Q()
+
+
 class Series(models.Model):
     """A series of the catalogue (the seed's "五美": 引领美, 形象美, 情趣美, 家居美, 才艺美). Data:
     another city keeps its own."""
@@ -54,7 +63,7 @@ class Category(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-class Mentor(ScopedModel):
+class Mentor(PublicToWorkers, ScopedModel):
     """A member of the mentor team 导师团, kept by the organisation that engaged them."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
@@ -71,10 +80,6 @@ class Mentor(ScopedModel):
     unscoped = models.Manager()
     objects = ScopedManager["Mentor"]()
 
-    @classmethod
-    def owner_scope(cls, person_id: int) -> Q:
-        return Q()  # the catalogue and calendar are public to every signed-in worker
-
     class Meta:
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
@@ -90,7 +95,7 @@ class VenueKind(models.TextChoices):
     BASE = "base", _("合作培训基地")
 
 
-class Venue(ScopedModel):
+class Venue(PublicToWorkers, ScopedModel):
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
 
     organization = models.ForeignKey(
@@ -106,10 +111,6 @@ class Venue(ScopedModel):
     unscoped = models.Manager()
     objects = ScopedManager["Venue"]()
 
-    @classmethod
-    def owner_scope(cls, person_id: int) -> Q:
-        return Q()  # the catalogue and calendar are public to every signed-in worker
-
     class Meta:
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
@@ -120,7 +121,7 @@ class Venue(ScopedModel):
         return self.name
 
 
-class Course(ScopedModel):
+class Course(PublicToWorkers, ScopedModel):
     """A course of the catalogue. Any organisation of the tree runs its own (the seed's 公益大课堂
     moved down to the towns); its sessions are what workers book."""
 
@@ -143,10 +144,6 @@ class Course(ScopedModel):
     unscoped = models.Manager()
     objects = ScopedManager["Course"]()
 
-    @classmethod
-    def owner_scope(cls, person_id: int) -> Q:
-        return Q()  # the catalogue and calendar are public to every signed-in worker
-
     class Meta:
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
@@ -167,7 +164,7 @@ class SessionState(models.TextChoices):
     CANCELLED = "cancelled", _("已取消")
 
 
-class ClassSession(ScopedModel):
+class ClassSession(PublicToWorkers, ScopedModel):
     """One class on one day. ``seats_left`` is the scarce thing: it is only ever taken by one
     conditional UPDATE (``seats_left > 0``), so no concurrency oversells it. In lottery mode
     the seed is drawn when the session is published; only its hash (the commitment) is shown
@@ -222,10 +219,6 @@ class ClassSession(ScopedModel):
 
     unscoped = models.Manager()
     objects = ScopedManager["ClassSession"]()
-
-    @classmethod
-    def owner_scope(cls, person_id: int) -> Q:
-        return Q()  # the catalogue and calendar are public to every signed-in worker
 
     class Meta:
         default_manager_name = "unscoped"
@@ -529,7 +522,7 @@ class EventKind(models.TextChoices):
     OTHER = "other", _("活动")
 
 
-class CultureEvent(ScopedModel):
+class CultureEvent(PublicToWorkers, ScopedModel):
     """A show, contest or training day on the calendar ("季季有汇演, 月月有赛事, 周周有培训").
     Class sessions appear on the calendar beside these as training."""
 
@@ -551,10 +544,6 @@ class CultureEvent(ScopedModel):
 
     unscoped = models.Manager()
     objects = ScopedManager["CultureEvent"]()
-
-    @classmethod
-    def owner_scope(cls, person_id: int) -> Q:
-        return Q()  # the catalogue and calendar are public to every signed-in worker
 
     class Meta:
         default_manager_name = "unscoped"

@@ -3,13 +3,12 @@ worker sees every session (the catalogue is public) and their own bookings."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from gonghui.core.scoping import NotFound, get_visible
+from gonghui.core.scoping import get_visible
 from gonghui.culture.models import (
     ACTIVE_STATES,
     Booking,
@@ -20,7 +19,6 @@ from gonghui.culture.models import (
 
 __all__ = [
     "booking_get",
-    "booking_get_by_token",
     "my_booking_for",
     "my_bookings",
     "session_bookings",
@@ -105,21 +103,3 @@ def booking_get(*, actor: Any, id: int) -> Booking:
         ),
         pk=id,
     )
-
-
-def booking_get_by_token(*, actor: Any, session: ClassSession, token: str) -> Booking:
-    found = (
-        Booking.objects.visible_to(actor)
-        .filter(session=session, token=token)
-        .select_related("person")
-        .first()
-    )
-    if found is None:
-        raise NotFound
-    return found
-
-
-def week_of(moment: datetime.datetime) -> tuple[datetime.date, datetime.date]:
-    local = timezone.localtime(moment).date()
-    monday = local - datetime.timedelta(days=local.weekday())
-    return monday, monday + datetime.timedelta(days=6)

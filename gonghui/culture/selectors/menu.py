@@ -23,7 +23,6 @@ __all__ = [
     "menu_orders_to_decide",
     "MENU_ORDER_SIDES",
     "menu_available",
-    "menu_available_get",
     "menu_get",
     "menu_item_get",
     "menu_item_orderable_get",
@@ -68,10 +67,6 @@ def menu_available(*, actor: Any) -> QuerySet[Menu]:
         .select_related("organization")
         .order_by("year", "-organization__depth", "pk")
     )
-
-
-def menu_available_get(*, actor: Any, id: int) -> Menu:
-    return get_visible(menu_available(actor=actor), pk=id)
 
 
 def menu_items(*, menu: Menu, unit: Organization | None = None) -> QuerySet[MenuItem]:
