@@ -4,13 +4,21 @@ Rows stream into openpyxl's write-only workbook on disk, so an export of a few h
 thousand members does not hold them in memory. Sealed personal data is written masked, since
 ``str(Sealed)`` is the masked form; an unmasked export passes ``reveal=True`` columns and is
 logged by the caller (see ``gonghui.members.views``).
+
+This is the one writer, and it cannot be made to fail or to run code by what people typed:
+every text is written as a string cell (never a formula or an error code), text that a
+spreadsheet would read as a formula when edited is neutralised, characters XML cannot hold are
+dropped, and sheet titles are made legal. Numbers, money and dates stay typed cells.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +27,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from gonghui.core.crypto import Sealed
 
@@ -30,37 +40,71 @@ class Column:
     width: int = 16
 
 
-def _cell_value(value: Any) -> Any:
+# Characters an XML 1.0 document cannot hold (C0 controls but tab, newline and carriage
+# return; lone surrogates; U+FFFE and U+FFFF): openpyxl raises on them, so they are dropped.
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A spreadsheet reads text starting with these as a formula once the cell is edited (and CSV
+# readers at once): such text gets a leading apostrophe, the usual neutralisation.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Excel's limit for one cell; longer text is cut with an ellipsis instead of a broken file.
+_CELL_LIMIT = 32_767
+# Characters Excel refuses in a sheet title (and at most 31 of them).
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def safe_text(value: str) -> str:
+    """Any stored string as a spreadsheet can hold it and never evaluate it. Line breaks
+    become the ``\\n`` a cell uses (XML turns a bare ``\\r`` into one anyway)."""
+    text = _UNWRITABLE.sub("", value)
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > _CELL_LIMIT:
+        text = text[: _CELL_LIMIT - 1] + "…"
+    return text
+
+
+def sheet_title(title: str) -> str:
+    """A legal worksheet title: no ``[]:*?/\\``, no apostrophe at either end, 1–31 characters."""
+    text = _SHEET_TITLE_BAD.sub(" ", _UNWRITABLE.sub("", title)).strip().strip("'").strip()
+    return text[:31].strip() or "Sheet1"
+
+
+def _text_cell(sheet: WriteOnlyWorksheet, text: str, *, font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=safe_text(text))
+    # Always a string cell: openpyxl would store "=…" as a formula and "#N/A" as an error.
+    cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _cell_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if isinstance(value, Sealed):
-        return value.masked()
+        return _text_cell(sheet, value.masked())
     if value is None:
-        return ""
-    if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
-        return timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, int | float | str) or hasattr(value, "isoformat"):
+        return None
+    if isinstance(value, bool | int | float | Decimal | datetime.date | datetime.time):
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            return timezone.localtime(value).replace(tzinfo=None)
         return value
-    return str(value)
+    return _text_cell(sheet, str(value))
 
 
 def write_xlsx(
     path: str, title: str, columns: list[Column], rows: Iterable[Any], *, note: str = ""
 ) -> int:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    for index, column in enumerate(columns):
-        sheet.column_dimensions[chr(ord("A") + index)].width = column.width
+    sheet = workbook.create_sheet(sheet_title(title))
+    for index, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
     if note:
-        sheet.append([note])
+        sheet.append([_text_cell(sheet, note)])
     bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet.append([_text_cell(sheet, str(column.header), font=bold) for column in columns])
     count = 0
     for row in rows:
-        sheet.append([_cell_value(column.value(row)) for column in columns])
+        sheet.append([_cell_value(sheet, column.value(row)) for column in columns])
         count += 1
     workbook.save(path)
     return count
@@ -73,7 +117,7 @@ def xlsx_response(
     write_xlsx(handle.name, title, columns, rows, note=note)
     handle.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    filename = f"{title}-{stamp}.xlsx"
+    filename = f"{sheet_title(title)}-{stamp}.xlsx"
     response = FileResponse(
         handle,
         as_attachment=True,
