@@ -295,7 +295,9 @@ def case_open(
             return existing
     errors: dict[str, list[str]] = {}
     title = clean_text(title, "title", errors, required=True, limit=100)
-    description = clean_text(description, "description", errors, required=True, limit=2000)
+    description = clean_text(
+        description, "description", errors, required=True, limit=2000, multiline=True
+    )
     if not service_type.is_active:
         errors.setdefault("service_type", []).append(_("该服务类型已停用。"))
     raise_errors(errors)
@@ -436,7 +438,7 @@ def case_refer(
     case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=True, limit=300)
+    reason = clean_text(reason, "reason", errors, required=True, limit=300, multiline=True)
     if to_org.pk == case.handler_id:
         errors.setdefault("to_org", []).append(_("不能转办给当前承办单位。"))
     elif not to_org.is_active:
@@ -456,7 +458,7 @@ def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Cas
     case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=True, limit=300)
+    reason = clean_text(reason, "reason", errors, required=True, limit=300, multiline=True)
     upper = _upper(case.handler, case.service_type)
     if upper is None:
         errors.setdefault("reason", []).append(_("已是最高一级，无法再上报。"))
@@ -472,7 +474,9 @@ def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> 
     case = _lock_handling(actor, case)
     _require_state(case, CaseState.ACCEPTED)
     errors: dict[str, list[str]] = {}
-    resolution = clean_text(resolution, "resolution", errors, required=True, limit=2000)
+    resolution = clean_text(
+        resolution, "resolution", errors, required=True, limit=2000, multiline=True
+    )
     raise_errors(errors)
     now = at or timezone.now()
     case.state = CaseState.RESOLVED
@@ -493,7 +497,7 @@ def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
     case = _lock_handling(actor, case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=True, limit=300)
+    reason = clean_text(reason, "reason", errors, required=True, limit=300, multiline=True)
     raise_errors(errors)
     now = at or timezone.now()
     case.state = CaseState.REJECTED
@@ -510,7 +514,7 @@ def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
 def case_note(*, actor: Any, case: Case, note: str, public: bool = False) -> Case:
     case = _lock_handling(actor, case)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "note", errors, required=True, limit=2000)
+    note = clean_text(note, "note", errors, required=True, limit=2000, multiline=True)
     raise_errors(errors)
     now = timezone.now()
     case.updated_at = now
@@ -527,7 +531,7 @@ def case_visit_record(*, actor: Any, case: Case, note: str = "", at: Any = None)
     require(actor, Perm.EDIT_RECORDS)
     case = _lock(case)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "note", errors, required=False, limit=300)
+    note = clean_text(note, "note", errors, required=False, limit=300, multiline=True)
     raise_errors(errors)
     now = at or timezone.now()
     Case.unscoped.filter(pk=case.pk).update(visits=F("visits") + 1, updated_at=now)
@@ -550,7 +554,7 @@ def case_withdraw(*, actor: Any, case: Case, reason: str = "") -> Case:
     case = _lock(case)
     _require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=False, limit=300)
+    reason = clean_text(reason, "reason", errors, required=False, limit=300, multiline=True)
     raise_errors(errors)
     now = timezone.now()
     case.state = CaseState.WITHDRAWN
@@ -568,7 +572,7 @@ def case_confirm(*, actor: Any, case: Case, rating: int, comment: str = "", at: 
     case = _lock(case)
     _require_state(case, CaseState.RESOLVED)
     errors: dict[str, list[str]] = {}
-    comment = clean_text(comment, "comment", errors, required=False, limit=300)
+    comment = clean_text(comment, "comment", errors, required=False, limit=300, multiline=True)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         errors.setdefault("rating", []).append(_("请给出 1 到 5 星的评价。"))
     raise_errors(errors)
@@ -905,7 +909,7 @@ def mediation_open(
     errors: dict[str, list[str]] = {}
     applicant = clean_text(applicant, "applicant", errors, required=True, limit=100)
     respondent = clean_text(respondent, "respondent", errors, required=True, limit=100)
-    claims = clean_text(claims, "claims", errors, required=True, limit=2000)
+    claims = clean_text(claims, "claims", errors, required=True, limit=2000, multiline=True)
     mediator = clean_text(mediator, "mediator", errors, required=True, limit=50)
     if Mediation.objects.filter(case=case).exists():
         errors.setdefault("case", []).append(_("该事项已建立调解记录。"))
@@ -929,7 +933,7 @@ def mediation_session_add(
     errors: dict[str, list[str]] = {}
     place = clean_text(place, "place", errors, required=True, limit=100)
     attendees = clean_text(attendees, "attendees", errors, required=True, limit=200)
-    summary = clean_text(summary, "summary", errors, required=True, limit=2000)
+    summary = clean_text(summary, "summary", errors, required=True, limit=2000, multiline=True)
     if mediation.outcome != MediationOutcome.PENDING:
         errors.setdefault("held_on", []).append(_("调解已结案，不能再登记调解。"))
     if held_on > timezone.localdate():
@@ -947,7 +951,9 @@ def mediation_conclude(
     _require_handling(actor, mediation.case)
     mediation = Mediation.objects.select_for_update().get(pk=mediation.pk)
     errors: dict[str, list[str]] = {}
-    agreement = clean_text(agreement, "agreement", errors, required=outcome == "agreed", limit=4000)
+    agreement = clean_text(
+        agreement, "agreement", errors, required=outcome == "agreed", limit=4000, multiline=True
+    )
     if mediation.outcome != MediationOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("调解已结案。"))
     if outcome not in MediationOutcome.values or outcome == MediationOutcome.PENDING:
@@ -1032,7 +1038,7 @@ def legal_aid_record_outcome(
     case = _lock_handling(actor, case)
     aid = LegalAid.objects.select_for_update().filter(case=case).first()
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "outcome_note", errors, required=False, limit=2000)
+    note = clean_text(note, "outcome_note", errors, required=False, limit=2000, multiline=True)
     if aid is None:
         errors.setdefault("outcome", []).append(_("请先指派援助律师。"))
     if outcome not in LegalAidOutcome.values or outcome == LegalAidOutcome.PENDING:
@@ -1062,7 +1068,9 @@ def counsellor_register(
     errors: dict[str, list[str]] = {}
     name = clean_text(name, "name", errors, required=True, limit=50)
     qualification = clean_text(qualification, "qualification", errors, required=True, limit=100)
-    introduction = clean_text(introduction, "introduction", errors, required=False, limit=300)
+    introduction = clean_text(
+        introduction, "introduction", errors, required=False, limit=300, multiline=True
+    )
     if Counsellor.unscoped.filter(user=user).exists():
         errors.setdefault("user", []).append(_("该账号已登记为心理咨询师。"))
     raise_errors(errors)
@@ -1180,7 +1188,7 @@ def counselling_note_write(*, actor: Any, slot: CounsellingSlot, text: str) -> C
     if slot.counsellor_id != counsellor.pk:
         raise NotFound
     errors: dict[str, list[str]] = {}
-    text = clean_text(text, "text", errors, required=True, limit=4000)
+    text = clean_text(text, "text", errors, required=True, limit=4000, multiline=True)
     if slot.person_id is None:
         errors.setdefault("text", []).append(_("该时段无人预约，不能记录。"))
     raise_errors(errors)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 import re
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
@@ -155,9 +157,42 @@ def normalize_division_code(value: str) -> str:
     return code
 
 
-def check_plain_text(value: str) -> str:
-    """Free text must not carry HTML or script: refuse it, with the reason."""
-    if value and _MARKUP.search(value):
+# Characters no text field takes: C0 and C1 controls and DEL (NUL breaks PostgreSQL, the rest
+# break spreadsheets and terminals), lone surrogates (not encodable), the non-characters
+# U+FFFE/U+FFFF, and the bidirectional embeddings, overrides and isolates, which make a name
+# display as something other than what it is ("Trojan source"). Newline and tab are allowed in
+# multi-line text only; a carriage return there is a line break and normalised to "\n".
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_CONTROL_MULTILINE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def check_plain_text(value: str, *, multiline: bool = False) -> str:
+    """The one text validator. Free text must not carry HTML or script, nor characters that
+    are not text (controls, bidirectional overrides, lone surrogates); a single-line field
+    takes no line break or tab. Refuses with the reason; returns the text (with ``\\r\\n``
+    as ``\\n`` in multi-line text)."""
+    if not value:
+        return value
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    if found is not None:
+        char = found.group()
+        if char in "\n\t\r":
+            raise ValidationError(_("此项只能填写一行，不能包含换行符或制表符。"), code="control")
+        raise ValidationError(
+            _(
+                "不能包含控制字符或不可见的格式字符（第 %(at)s 个字符为 U+%(code)04X），"
+                "请删除后重新输入。"
+            )
+            % {"at": found.start() + 1, "code": ord(char)},
+            code="control",
+        )
+    if _MARKUP.search(value):
         raise ValidationError(
             _("不能包含 HTML 标签或脚本（如 <script>、<a>、onclick=），请删除尖括号内的内容。"),
             code="markup",
@@ -172,13 +207,15 @@ def clean_text(
     *,
     required: bool,
     limit: int | None = None,
+    multiline: bool = False,
 ) -> str:
-    """A form or API text: stripped, plain (see ``check_plain_text``), present when
-    ``required``, at most ``limit`` characters. Problems are added to ``errors[field]`` so a
-    service can report every field at once; see ``raise_errors``."""
+    """A form or API text: stripped, plain (see ``check_plain_text``; ``multiline`` for text
+    typed in a text area), present when ``required``, at most ``limit`` characters. Problems
+    are added to ``errors[field]`` so a service can report every field at once; see
+    ``raise_errors``."""
     value = (value or "").strip()
     try:
-        check_plain_text(value)
+        value = check_plain_text(value, multiline=multiline)
     except ValidationError as exc:
         errors.setdefault(field, []).extend(exc.messages)
     if required and not value:
@@ -186,6 +223,29 @@ def clean_text(
     if limit is not None and len(value) > limit:
         errors.setdefault(field, []).append(_("不能超过 %(n)s 个字。") % {"n": limit})
     return value
+
+
+def clean_field(
+    model: Any,
+    field: str,
+    value: str,
+    errors: dict[str, list[str]],
+    *,
+    required: bool = False,
+    key: str | None = None,
+) -> str:
+    """``clean_text`` with the limit and the kind of text taken from the model field: its
+    ``max_length``, and multi-line for a ``TextField``. ``key`` names the error when the form
+    field differs from the model's."""
+    model_field = model._meta.get_field(field)
+    return clean_text(
+        value,
+        key or field,
+        errors,
+        required=required,
+        limit=model_field.max_length,
+        multiline=isinstance(model_field, models.TextField),
+    )
 
 
 def raise_errors(errors: dict[str, list[str]]) -> None:

@@ -18,7 +18,7 @@ from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.services import counter_values
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
-    check_plain_text,
+    clean_text,
     digits,
     id_number_birth_date,
     id_number_sex,
@@ -58,15 +58,6 @@ def _errors(**by_field: list[str]) -> None:
     found = {k: v for k, v in by_field.items() if v}
     if found:
         raise ValidationError(found)
-
-
-def _plain(value: str, field: str, errors: dict[str, list[str]]) -> str:
-    value = (value or "").strip()
-    try:
-        check_plain_text(value)
-    except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
-    return value
 
 
 def _require_current_union(actor: Any, person: Person) -> None:
@@ -119,7 +110,7 @@ class CleanPerson:
 def person_clean(data: PersonInput, *, today: datetime.date | None = None) -> CleanPerson:
     """Validate and normalise one person; ``ValidationError`` names each bad field."""
     errors: dict[str, list[str]] = {}
-    name = _plain(data.name, "name", errors)
+    name = clean_text(data.name, "name", errors, required=False)
     if not name:
         errors.setdefault("name", []).append(_("请填写姓名。"))
     elif len(name) > 50:
@@ -387,7 +378,7 @@ def membership_end(
     # same lock) is seen here as "transferred", not overwritten with "left".
     membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     errors: dict[str, list[str]] = {}
-    note = _plain(note, "note", errors)
+    note = clean_text(note, "note", errors, required=False, limit=200, multiline=True)
     if reason not in LeaveReason.values:
         errors.setdefault("reason", []).append(_("请选择退会原因。"))
     if not membership.is_active:
@@ -422,8 +413,8 @@ def join_apply(
     if not _is_worker(actor, person):
         require_within(actor, union, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    employer_name = _plain(employer_name, "employer_name", errors)
-    note = _plain(note, "note", errors)
+    employer_name = clean_text(employer_name, "employer_name", errors, required=False, limit=100)
+    note = clean_text(note, "note", errors, required=False, limit=300, multiline=True)
     if not employer_name:
         errors.setdefault("employer_name", []).append(_("请填写工作单位。"))
     _errors(**errors)
@@ -457,7 +448,7 @@ def join_decide(
     require_within(actor, application.union, Perm.DECIDE_MEMBERSHIP)
     application = JoinApplication.unscoped.select_for_update().get(pk=application.pk)
     errors: dict[str, list[str]] = {}
-    note = _plain(note, "decision_note", errors)
+    note = clean_text(note, "decision_note", errors, required=False, limit=300, multiline=True)
     if application.status != RequestStatus.PENDING:
         errors.setdefault("decision_note", []).append(_("该申请已处理，不能重复审批。"))
     if not approve and not note:
@@ -515,7 +506,7 @@ def transfer_request(
     # The membership's state is read under its lock (see membership_end).
     membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     errors: dict[str, list[str]] = {}
-    reason = _plain(reason, "reason", errors)
+    reason = clean_text(reason, "reason", errors, required=False, limit=300, multiline=True)
     if not reason:
         errors.setdefault("reason", []).append(_("请填写转接原因，例如“工作调动到新单位”。"))
     if not membership.is_active:
@@ -557,7 +548,7 @@ def transfer_decide(
     transfer = TransferRequest.unscoped.select_for_update().get(pk=transfer.pk)
     old = Membership.unscoped.select_for_update().get(pk=transfer.membership_id)
     errors: dict[str, list[str]] = {}
-    note = _plain(note, "decision_note", errors)
+    note = clean_text(note, "decision_note", errors, required=False, limit=300, multiline=True)
     if transfer.status != RequestStatus.PENDING:
         errors.setdefault("decision_note", []).append(_("该转接申请已处理。"))
     elif not old.is_active:

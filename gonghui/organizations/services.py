@@ -17,9 +17,10 @@ from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import require_within
 from gonghui.core.services import counter_take
 from gonghui.core.validators import (
-    check_plain_text,
+    clean_field,
     normalize_credit_code,
     normalize_division_code,
+    raise_errors,
 )
 from gonghui.organizations.models import (
     KIND_RANK,
@@ -59,11 +60,7 @@ def _clean_org_fields(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for name in ORG_TEXT_FIELDS:
         if name in fields:
-            fields[name] = (fields[name] or "").strip()
-            try:
-                check_plain_text(fields[name])
-            except ValidationError as exc:
-                errors.setdefault(name, []).extend(exc.messages)
+            fields[name] = clean_field(Organization, name, fields[name], errors)
     if not fields.get("name", "x"):
         errors.setdefault("name", []).append(_("请填写名称。"))
     for name, normalize in (
@@ -188,7 +185,9 @@ def organization_move(
     require_within(actor, org)
     require_within(actor, new_parent)
     require(actor, Perm.MANAGE_ORGS)
-    reason = check_plain_text((reason or "").strip())
+    errors: dict[str, list[str]] = {}
+    reason = clean_field(OrganizationMove, "reason", reason, errors)
+    raise_errors(errors)
     if not reason:
         raise ValidationError({"reason": _("请填写调整原因。")})
     if org.parent_id is None:
@@ -243,11 +242,7 @@ def _clean_enterprise(actor: Any, fields: dict[str, Any], *, exclude_pk: int | N
     errors: dict[str, list[str]] = {}
     for name in ("name", "address"):
         if name in fields:
-            fields[name] = (fields[name] or "").strip()
-            try:
-                check_plain_text(fields[name])
-            except ValidationError as exc:
-                errors.setdefault(name, []).extend(exc.messages)
+            fields[name] = clean_field(Enterprise, name, fields[name], errors)
     if "name" in fields and not fields["name"]:
         errors.setdefault("name", []).append(_("请填写企业名称。"))
     if "credit_code" in fields:
@@ -354,14 +349,12 @@ def service_place_save(
         require_within(actor, organization)
         require(actor, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    for key, value in (("name", name), ("address", address), ("phone", phone)):
-        try:
-            check_plain_text(value)
-        except ValidationError as exc:
-            errors.setdefault(key, []).extend(exc.messages)
-    if not name.strip():
+    name = clean_field(ServicePlace, "name", name, errors)
+    address = clean_field(ServicePlace, "address", address, errors)
+    phone = clean_field(ServicePlace, "phone", phone, errors)
+    if not name:
         errors.setdefault("name", []).append(_("请填写名称。"))
-    if not address.strip():
+    if not address:
         errors.setdefault("address", []).append(_("请填写地址。"))
     staff = list(staff)
     if any(
@@ -383,7 +376,7 @@ def service_place_save(
         raise ValidationError(errors)
     if place is None:
         place = ServicePlace(organization=organization)
-    place.tier, place.name, place.address, place.phone = tier, name.strip(), address, phone
+    place.tier, place.name, place.address, place.phone = tier, name, address, phone
     place.is_active = is_active
     place._history_user = actor  # type: ignore[attr-defined]
     place.save()

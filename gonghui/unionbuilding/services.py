@@ -61,9 +61,9 @@ def founding_apply(
 ) -> FoundingApplication:
     _over(actor, parent, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    proposed_name = clean_text(proposed_name, "proposed_name", errors, required=True)
-    chair_name = clean_text(chair_name, "chair_name", errors, required=True)
-    note = clean_text(note, "note", errors, required=False)
+    proposed_name = clean_text(proposed_name, "proposed_name", errors, required=True, limit=100)
+    chair_name = clean_text(chair_name, "chair_name", errors, required=True, limit=50)
+    note = clean_text(note, "note", errors, required=False, limit=500, multiline=True)
     enterprises = list(enterprises)
     if parent.kind == OrgKind.GRASSROOTS:
         errors.setdefault("parent", []).append(_("上级工会不能是基层工会。"))
@@ -117,7 +117,9 @@ def founding_decide(
     _over(actor, application.parent, Perm.APPROVE)
     application = FoundingApplication.unscoped.select_for_update().get(pk=application.pk)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "decision_note", errors, required=not approve)
+    note = clean_text(
+        note, "decision_note", errors, required=not approve, limit=300, multiline=True
+    )
     if application.status != Decision.PENDING:
         errors.setdefault("decision_note", []).append(_("该申请已处理，不能重复审批。"))
     raise_errors(errors)
@@ -182,7 +184,7 @@ def mechanism_save(
 ) -> Mechanism:
     _over(actor, union, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "note", errors, required=False)
+    note = clean_text(note, "note", errors, required=False, limit=300, multiline=True)
     today = timezone.localdate()
     if union.kind != OrgKind.GRASSROOTS:
         errors.setdefault("type", []).append(_("建制台账只适用于基层工会。"))
@@ -231,7 +233,7 @@ def home_assess(
     total. It counts once a reviewer approves it (``home_decide``)."""
     _over(actor, union, Perm.EDIT_RECORDS, strictly_above=True)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "note", errors, required=False)
+    note = clean_text(note, "note", errors, required=False, limit=500, multiline=True)
     if union.kind != OrgKind.GRASSROOTS:
         errors.setdefault("union", []).append(_("职工之家评定只适用于基层工会。"))
     if assessed_on > timezone.localdate():
@@ -242,7 +244,7 @@ def home_assess(
             errors.setdefault(f"score_{item.pk}", []).append(_("请为此项打分。"))
             continue
         score, item_note = scores[item.pk]
-        clean_text(item_note, f"note_{item.pk}", errors, required=False)
+        clean_text(item_note, f"note_{item.pk}", errors, required=False, limit=300, multiline=True)
         if score < 0 or score > item.max_score:
             errors.setdefault(f"score_{item.pk}", []).append(
                 _("得分应在 0 到 %(m)s 之间。") % {"m": item.max_score}
@@ -283,7 +285,9 @@ def home_decide(
     _over(actor, assessment.union, Perm.APPROVE, strictly_above=True)
     assessment = HomeAssessment.unscoped.select_for_update().get(pk=assessment.pk)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "decision_note", errors, required=not approve)
+    note = clean_text(
+        note, "decision_note", errors, required=not approve, limit=300, multiline=True
+    )
     if assessment.status != AssessmentStatus.SUBMITTED:
         errors.setdefault("decision_note", []).append(_("该评定已审核。"))
     raise_errors(errors)
@@ -304,8 +308,10 @@ def brand_register(
 ) -> BrandProject:
     _over(actor, organization, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    title = clean_text(title, "title", errors, required=True)
-    description = clean_text(description, "description", errors, required=True)
+    title = clean_text(title, "title", errors, required=True, limit=100)
+    description = clean_text(
+        description, "description", errors, required=True, limit=2000, multiline=True
+    )
     if organization.kind not in {OrgKind.TOWN, OrgKind.SYSTEM, OrgKind.DISTRICT}:
         errors.setdefault("organization", []).append(
             _("品牌项目由镇（街道）、系统或县（市、区）工会申报。")
@@ -344,7 +350,7 @@ def brand_score(
     one and the history keeps both."""
     _over(actor, project.organization, Perm.APPROVE, strictly_above=True)
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "score_note", errors, required=False)
+    note = clean_text(note, "score_note", errors, required=False, limit=300, multiline=True)
     if score is None or not Decimal("0") <= score <= Decimal("100"):
         errors.setdefault("score", []).append(_("考核得分应在 0 到 100 之间。"))
     raise_errors(errors)

@@ -155,6 +155,54 @@ def test_plain_text_passes(value):
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        "工资\u0001拖欠",
+        "张\u0000三",
+        "a\u007fb",
+        "a\u0085b",  # C1 next line
+        "\u202e三张",  # right-to-left override
+        "王\u2066五",
+        "李\u200f四",  # right-to-left mark
+        "\ud800",
+        "x\uffff",
+    ],
+)
+@pytest.mark.parametrize("multiline", [False, True])
+def test_control_and_bidi_characters_are_refused_with_their_position(value, multiline):
+    with pytest.raises(ValidationError, match="控制字符") as caught:
+        validators.check_plain_text(value, multiline=multiline)
+    assert "U+" in caught.value.messages[0]
+
+
+@pytest.mark.parametrize("value", ["第一行\n第二行", "a\tb", "a\rb"])
+def test_single_line_text_takes_no_line_break_or_tab(value):
+    with pytest.raises(ValidationError, match="只能填写一行"):
+        validators.check_plain_text(value)
+
+
+def test_multiline_text_keeps_line_breaks_and_tabs_and_normalises_crlf():
+    assert validators.check_plain_text("一\r\n二\r三\t四", multiline=True) == "一\n二\n三\t四"
+    errors: dict = {}
+    assert validators.clean_text(" 一\r\n二 ", "f", errors, required=True, multiline=True) == "一\n二"
+    assert errors == {}
+
+
+def test_emoji_joiners_and_full_width_text_pass():
+    for value in ["👩‍👩‍👧 家庭", "ＡＢＣ１２３", "مرحبا", "𠮷野家"]:
+        assert validators.check_plain_text(value) == value
+
+
+def test_clean_field_takes_the_limit_and_kind_from_the_model():
+    from gonghui.casework.models import Case
+
+    errors: dict = {}
+    validators.clean_field(Case, "title", "长" * 101, errors)
+    validators.clean_field(Case, "description", "一\n二", errors)
+    assert list(errors) == ["title"] and "100" in errors["title"][0]
+
+
+@pytest.mark.parametrize(
     ("value", "ok"), [("330402", True), ("330402103", True), ("3304", False), ("990402", False)]
 )
 def test_division_codes(value, ok):

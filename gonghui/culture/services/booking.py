@@ -171,7 +171,7 @@ def session_cancel(*, actor: Any, session: ClassSession, reason: str) -> ClassSe
     require(actor, Perm.EDIT_RECORDS)
     require_within(actor, session.organization)
     errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=True, limit=200)
+    reason = clean_text(reason, "reason", errors, required=True, limit=200, multiline=True)
     raise_errors(errors)
     session = ClassSession.unscoped.select_for_update().get(pk=session.pk)
     if session.is_cancelled:

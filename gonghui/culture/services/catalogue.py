@@ -62,7 +62,7 @@ def mentor_save(
         "name": clean_text(name, "name", errors, required=True, limit=50),
         "speciality": clean_text(speciality, "speciality", errors, required=True, limit=100),
         "title": clean_text(title, "title", errors, required=False, limit=100),
-        "bio": clean_text(bio, "bio", errors, required=False, limit=1000),
+        "bio": clean_text(bio, "bio", errors, required=False, limit=1000, multiline=True),
     }
     raise_errors(errors)
     mentor = mentor or Mentor(organization=organization)
@@ -120,7 +120,9 @@ def course_save(
     organization = _owner(actor, course.organization if course else organization)
     errors: dict[str, list[str]] = {}
     title = clean_text(title, "title", errors, required=True, limit=100)
-    description = clean_text(description, "description", errors, required=False, limit=2000)
+    description = clean_text(
+        description, "description", errors, required=False, limit=2000, multiline=True
+    )
     if category not in Category.values:
         errors.setdefault("category", []).append(_("请选择课程类别。"))
     if mentor is not None and not organization.path.startswith(mentor.organization.path):
@@ -153,7 +155,9 @@ def event_save(
     errors: dict[str, list[str]] = {}
     title = clean_text(title, "title", errors, required=True, limit=100)
     place = clean_text(place, "place", errors, required=True, limit=200)
-    description = clean_text(description, "description", errors, required=False, limit=2000)
+    description = clean_text(
+        description, "description", errors, required=False, limit=2000, multiline=True
+    )
     if kind not in EventKind.values:
         errors.setdefault("kind", []).append(_("请选择活动类别。"))
     if ends_at <= starts_at:

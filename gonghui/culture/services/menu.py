@@ -249,7 +249,9 @@ def menu_item_save(
     if kind not in MenuItemKind.values:
         errors.setdefault("kind", []).append(_("请选择类别。"))
     title = clean_text(title, "title", errors, required=True, limit=100)
-    description = clean_text(description, "description", errors, required=False, limit=1000)
+    description = clean_text(
+        description, "description", errors, required=False, limit=1000, multiline=True
+    )
     unit = clean_text(unit, "unit", errors, required=True, limit=10)
     if quota is None or quota < 1:
         errors.setdefault("quota", []).append(_("年度总量至少为 1。"))
@@ -337,7 +339,7 @@ def menu_order_create(
     menu = locked.menu
     provider = menu.organization
     errors: dict[str, list[str]] = {}
-    note = clean_text(note, "note", errors, required=False, limit=300)
+    note = clean_text(note, "note", errors, required=False, limit=300, multiline=True)
     today = _today()
     if not unit.path.startswith(provider.path):
         errors.setdefault("unit", []).append(
@@ -426,7 +428,7 @@ def menu_order_decide(
     item, order = _lock_order(order)
     _require_provider(actor, order, Perm.APPROVE)
     errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=not approve, limit=300)
+    reason = clean_text(reason, "reason", errors, required=not approve, limit=300, multiline=True)
     if not approve and "reason" in errors and not reason:
         errors["reason"] = [_("不同意时请填写理由，点单单位会看到。")]
     raise_errors(errors)
@@ -456,7 +458,9 @@ def menu_order_deliver(
     _item, order = _lock_order(order)
     _require_provider(actor, order, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    delivery_note = clean_text(delivery_note, "delivery_note", errors, required=False, limit=300)
+    delivery_note = clean_text(
+        delivery_note, "delivery_note", errors, required=False, limit=300, multiline=True
+    )
     ordered_on = timezone.localtime(order.created_at).date()
     if delivered_on is None:
         errors.setdefault("delivered_on", []).append(_("请填写送达日期。"))
