@@ -1,13 +1,12 @@
 """The REST API (django-ninja), OpenAPI docs at ``/api/docs``."""
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
 
 from gonghui.accounts.api import router as accounts_router
 from gonghui.casework.api import counselling_router
 from gonghui.casework.api import router as casework_router
 from gonghui.casework.api import worker_router as casework_worker_router
-from gonghui.core.api import AUTH, install_error_handlers
+from gonghui.core.api import AUTH, GonghuiAPI, install_error_handlers
 from gonghui.core.api_inbox import router as inbox_router
 from gonghui.culture.api import feed_router as culture_feed_router
 from gonghui.culture.api import router as culture_router
@@ -18,7 +17,7 @@ from gonghui.members.api import worker_router
 from gonghui.organizations.api import router as organizations_router
 from gonghui.unionbuilding.api import router as unionbuilding_router
 
-api = NinjaAPI(
+api = GonghuiAPI(
     title="网上工会 API",
     version="1.0",
     description=(

@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from gonghui.accounts import services
-from gonghui.core.api import Message, worker_actor
+from gonghui.core.api import Message, OneOf, Text, worker_actor
 from gonghui.core.web import client_ip
+from gonghui.members.models import Household
 
 router = Router(tags=["登录"])
 
 
 class OtpIn(Schema):
-    mobile: str
+    mobile: Annotated[str, Text(30)]
 
 
 class TokenByCodeIn(Schema):
-    mobile: str
-    code: str
+    mobile: Annotated[str, Text(30)]
+    code: Annotated[str, Text(10)]
 
 
 class TokenByPasswordIn(Schema):
-    login: str
-    password: str
+    login: Annotated[str, Text(150)]
+    password: Annotated[str, Field(max_length=128)]  # as typed: never stripped
 
 
 class TokenOut(Schema):
@@ -39,10 +40,10 @@ class TokenOut(Schema):
 
 
 class RegisterIn(Schema):
-    mobile: str
-    name: str
-    id_number: str
-    household: str = ""
+    mobile: Annotated[str, Text(30)]
+    name: Annotated[str, Text(50)]
+    id_number: Annotated[str, Text(30)]
+    household: Annotated[str, OneOf(Household, blank=True)] = ""
 
 
 def _token(user: Any) -> dict[str, Any]:

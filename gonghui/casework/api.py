@@ -1,23 +1,40 @@
 """API for casework: the worker's own cases and counselling bookings (``/api/me/...``) and the
 staff queues and transitions. Same selectors and services as the pages."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: django-ninja resolves the annotations of a
+# paginated handler in its own module, where the platform's input types are unknown.
 
 import datetime
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gonghui.casework import selectors, services
-from gonghui.casework.models import Case
-from gonghui.core.api import staff_actor, worker_actor
+from gonghui.casework.models import (
+    Case,
+    CaseEvent,
+    Channel,
+    LegalAid,
+    LegalAidOutcome,
+)
+from gonghui.core.api import (
+    Id,
+    IdempotencyKey,
+    Money,
+    OneOf,
+    Pages,
+    Search,
+    Text,
+    staff_actor,
+    worker_actor,
+)
+from gonghui.members.models import Person
 from gonghui.organizations.models import Organization, ServicePlace, ServiceType
 
 router = Router(tags=["职工服务（工作人员）"])
@@ -109,20 +126,20 @@ def _detail(case: Case, *, public_only: bool) -> Case:
 
 
 class CaseIn(Schema):
-    service_type: str
-    title: str
-    description: str
-    place_id: int | None = None
-    idempotency_key: str = ""
+    service_type: Search
+    title: Annotated[str, Text.of(Case, "title")]
+    description: Annotated[str, Text.of(Case, "description")]
+    place_id: Id | None = None
+    idempotency_key: IdempotencyKey = ""
 
 
 class ConfirmIn(Schema):
-    rating: int
-    comment: str = ""
+    rating: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class WithdrawIn(Schema):
-    reason: str = ""
+    reason: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class SlotOut(Schema):
@@ -144,11 +161,11 @@ class SlotOut(Schema):
 
 
 class BookIn(Schema):
-    topic: str
-    idempotency_key: str = ""
+    topic: Annotated[str, Text(100)]
+    idempotency_key: IdempotencyKey = ""
 
 
-def _my_case(request: HttpRequest, case_id: int) -> tuple[Any, Case]:
+def _my_case(request: HttpRequest, case_id: Id) -> tuple[Any, Case]:
     user = worker_actor(request)
     return user, selectors.case_get(actor=user, id=case_id)
 
@@ -189,20 +206,20 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Any:
 
 
 @worker_router.get("/{case_id}", response=CaseDetailOut, summary="服务事项详情和进度")
-def my_case(request: HttpRequest, case_id: int) -> Any:
+def my_case(request: HttpRequest, case_id: Id) -> Any:
     _user, case = _my_case(request, case_id)
     return _detail(case, public_only=True)
 
 
 @worker_router.post("/{case_id}/withdraw", response=CaseDetailOut, summary="撤回")
-def withdraw(request: HttpRequest, case_id: int, payload: WithdrawIn) -> Any:
+def withdraw(request: HttpRequest, case_id: Id, payload: WithdrawIn) -> Any:
     user, case = _my_case(request, case_id)
     case = services.case_withdraw(actor=user, case=case, reason=payload.reason)
     return _detail(case, public_only=True)
 
 
 @worker_router.post("/{case_id}/confirm", response=CaseDetailOut, summary="确认结果并评价")
-def confirm(request: HttpRequest, case_id: int, payload: ConfirmIn) -> Any:
+def confirm(request: HttpRequest, case_id: Id, payload: ConfirmIn) -> Any:
     user, case = _my_case(request, case_id)
     case = services.case_confirm(
         actor=user, case=case, rating=payload.rating, comment=payload.comment
@@ -211,7 +228,7 @@ def confirm(request: HttpRequest, case_id: int, payload: ConfirmIn) -> Any:
 
 
 @worker_router.post("/{case_id}/materials", response={201: MaterialOut}, summary="补充材料")
-def add_material(request: HttpRequest, case_id: int, file: UploadedFile = File(...)) -> Any:  # noqa: B008
+def add_material(request: HttpRequest, case_id: Id, file: UploadedFile = File(...)) -> Any:  # noqa: B008
     user, case = _my_case(request, case_id)
     return Status(201, services.case_material_add(actor=user, case=case, upload=file))
 
@@ -232,7 +249,7 @@ def my_bookings(request: HttpRequest) -> Any:
 
 
 @counselling_router.post("/slots/{slot_id}/book", response=SlotOut, summary="预约心理咨询")
-def book(request: HttpRequest, slot_id: int, payload: BookIn) -> Any:
+def book(request: HttpRequest, slot_id: Id, payload: BookIn) -> Any:
     user = worker_actor(request)
     slot = selectors.open_slot_get(id=slot_id)
     return services.slot_book(
@@ -241,7 +258,7 @@ def book(request: HttpRequest, slot_id: int, payload: BookIn) -> Any:
 
 
 @counselling_router.post("/bookings/{slot_id}/cancel", response=SlotOut, summary="取消预约")
-def cancel(request: HttpRequest, slot_id: int) -> Any:
+def cancel(request: HttpRequest, slot_id: Id) -> Any:
     user = worker_actor(request)
     slot = selectors.person_slot_get(person_id=user.person_id, id=slot_id)
     return services.slot_cancel(actor=user, slot=slot)
@@ -251,43 +268,43 @@ def cancel(request: HttpRequest, slot_id: int) -> Any:
 
 
 class CounterCaseIn(Schema):
-    channel: str
-    id_number: str
-    name: str
-    mobile: str = ""
-    service_type: str
-    title: str
-    description: str
-    idempotency_key: str = ""
+    channel: Annotated[str, OneOf([Channel.COUNTER, Channel.HOTLINE])]
+    id_number: Annotated[str, Text(30)]
+    name: Annotated[str, Text.of(Person, "name")]
+    mobile: Annotated[str, Text(30)] = ""
+    service_type: Search
+    title: Annotated[str, Text.of(Case, "title")]
+    description: Annotated[str, Text.of(Case, "description")]
+    idempotency_key: IdempotencyKey = ""
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: Annotated[str, Text(300, multiline=True)]
 
 
 class ReferIn(Schema):
-    to_org_id: int
-    reason: str
+    to_org_id: Id
+    reason: Annotated[str, Text(300, multiline=True)]
 
 
 class ResolveIn(Schema):
-    resolution: str
+    resolution: Annotated[str, Text.of(Case, "resolution")]
 
 
 class NoteIn(Schema):
-    note: str
+    note: Annotated[str, Text.of(CaseEvent, "note")]
     public: bool = False
 
 
 class AssignIn(Schema):
-    case_ids: list[int]
-    assignee_id: int
+    case_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    assignee_id: Id
 
 
 class LegalOutcomeIn(Schema):
-    outcome: str
-    note: str = ""
-    recovered_amount: Decimal | None = None
+    outcome: Annotated[str, OneOf(LegalAidOutcome)]
+    note: Annotated[str, Text.of(LegalAid, "outcome_note")] = ""
+    recovered_amount: Money | None = None
 
 
 class FiguresOut(Schema):
@@ -303,15 +320,15 @@ class FiguresOut(Schema):
     one_trip: float | None
 
 
-def _case(request: HttpRequest, case_id: int) -> tuple[Any, Case]:
+def _case(request: HttpRequest, case_id: Id) -> tuple[Any, Case]:
     actor = staff_actor(request)
     return actor, selectors.case_get(actor=actor, id=case_id)
 
 
 @router.get("/cases", response=list[CaseOut], summary="服务事项队列")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_cases(
-    request: HttpRequest, queue: str = "handling", service_type: str = "", state: str = ""
+    request: HttpRequest, queue: Search = "handling", service_type: Search = "", state: Search = ""
 ) -> Any:
     actor = staff_actor(request)
     if queue not in selectors.QUEUES:
@@ -339,7 +356,7 @@ def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> Any:
 
 
 @router.get("/cases/figures", response=FiguresOut, summary="服务统计（按组织和月份）")
-def figures(request: HttpRequest, month: str = "", org_id: int | None = None) -> Any:
+def figures(request: HttpRequest, month: Search = "", org_id: Id | None = None) -> Any:
     """``month`` as YYYY-MM, this month when omitted; ``org_id`` defaults to one's own."""
     actor = staff_actor(request)
     organization = selectors.figures_organization(actor=actor, id=org_id)
@@ -379,19 +396,19 @@ def assign(request: HttpRequest, payload: AssignIn) -> Any:
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="服务事项详情")
-def get_case(request: HttpRequest, case_id: int) -> Any:
+def get_case(request: HttpRequest, case_id: Id) -> Any:
     _actor, case = _case(request, case_id)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/accept", response=CaseDetailOut, summary="受理")
-def accept(request: HttpRequest, case_id: int) -> Any:
+def accept(request: HttpRequest, case_id: Id) -> Any:
     actor, case = _case(request, case_id)
     return _detail(services.case_accept(actor=actor, case=case), public_only=False)
 
 
 @router.post("/cases/{case_id}/refer", response=CaseDetailOut, summary="转办")
-def refer(request: HttpRequest, case_id: int, payload: ReferIn) -> Any:
+def refer(request: HttpRequest, case_id: Id, payload: ReferIn) -> Any:
     actor, case = _case(request, case_id)
     to_org = Organization.unscoped.filter(pk=payload.to_org_id).first()
     if to_org is None:
@@ -401,42 +418,42 @@ def refer(request: HttpRequest, case_id: int, payload: ReferIn) -> Any:
 
 
 @router.post("/cases/{case_id}/escalate", response=CaseDetailOut, summary="上报上级")
-def escalate(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
+def escalate(request: HttpRequest, case_id: Id, payload: ReasonIn) -> Any:
     actor, case = _case(request, case_id)
     case = services.case_escalate(actor=actor, case=case, reason=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/resolve", response=CaseDetailOut, summary="办结")
-def resolve(request: HttpRequest, case_id: int, payload: ResolveIn) -> Any:
+def resolve(request: HttpRequest, case_id: Id, payload: ResolveIn) -> Any:
     actor, case = _case(request, case_id)
     case = services.case_resolve(actor=actor, case=case, resolution=payload.resolution)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/reject", response=CaseDetailOut, summary="不予受理")
-def reject(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
+def reject(request: HttpRequest, case_id: Id, payload: ReasonIn) -> Any:
     actor, case = _case(request, case_id)
     case = services.case_reject(actor=actor, case=case, reason=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/notes", response=CaseDetailOut, summary="办理记录")
-def note(request: HttpRequest, case_id: int, payload: NoteIn) -> Any:
+def note(request: HttpRequest, case_id: Id, payload: NoteIn) -> Any:
     actor, case = _case(request, case_id)
     case = services.case_note(actor=actor, case=case, note=payload.note, public=payload.public)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/visits", response=CaseDetailOut, summary="记录职工到场")
-def visit(request: HttpRequest, case_id: int, payload: WithdrawIn) -> Any:
+def visit(request: HttpRequest, case_id: Id, payload: WithdrawIn) -> Any:
     actor, case = _case(request, case_id)
     case = services.case_visit_record(actor=actor, case=case, note=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/legal-aid/outcome", response=dict[str, str], summary="援助结果")
-def legal_outcome(request: HttpRequest, case_id: int, payload: LegalOutcomeIn) -> Any:
+def legal_outcome(request: HttpRequest, case_id: Id, payload: LegalOutcomeIn) -> Any:
     actor, case = _case(request, case_id)
     aid = services.legal_aid_record_outcome(
         actor=actor,

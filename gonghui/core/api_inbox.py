@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from gonghui.core import inbox
-from gonghui.core.api import worker_actor
+from gonghui.core.api import Search, worker_actor
 
 router = Router(tags=["职工：我的申请"])
 
@@ -34,7 +34,7 @@ class RequestKindOut(Schema):
 
 
 @router.get("", response=list[InboxItemOut], summary="我的全部申请（各模块登记的事项）")
-def my_requests(request: HttpRequest, kind: str | None = None) -> list[inbox.InboxItem]:
+def my_requests(request: HttpRequest, kind: Search | None = None) -> list[inbox.InboxItem]:
     user = worker_actor(request)
     return inbox.inbox_for(user.person_id, kind=kind)
 

@@ -170,11 +170,11 @@ _CONTROL_MULTILINE = re.compile(
 )
 
 
-def check_plain_text(value: str, *, multiline: bool = False) -> str:
-    """The one text validator. Free text must not carry HTML or script, nor characters that
-    are not text (controls, bidirectional overrides, lone surrogates); a single-line field
-    takes no line break or tab. Refuses with the reason; returns the text (with ``\\r\\n``
-    as ``\\n`` in multi-line text)."""
+def check_characters(value: str, *, multiline: bool = False) -> str:
+    """Refuse characters that are not text (controls, bidirectional overrides, lone
+    surrogates; in a single-line field also line breaks and tabs), naming the first one.
+    Returns the text, with ``\\r\\n`` as ``\\n`` in multi-line text. The API's input types
+    apply this to every text a client sends; ``check_plain_text`` adds the markup rule."""
     if not value:
         return value
     if multiline:
@@ -192,7 +192,14 @@ def check_plain_text(value: str, *, multiline: bool = False) -> str:
             % {"at": found.start() + 1, "code": ord(char)},
             code="control",
         )
-    if _MARKUP.search(value):
+    return value
+
+
+def check_plain_text(value: str, *, multiline: bool = False) -> str:
+    """The one text validator. Free text must not carry HTML or script, nor characters that
+    are not text (see ``check_characters``). Refuses with the reason; returns the text."""
+    value = check_characters(value, multiline=multiline)
+    if value and _MARKUP.search(value):
         raise ValidationError(
             _("不能包含 HTML 标签或脚本（如 <script>、<a>、onclick=），请删除尖括号内的内容。"),
             code="markup",

@@ -5,16 +5,16 @@ the pages."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
-from gonghui.core.api import staff_actor, worker_actor
+from gonghui.core.api import DateTime, Id, OneOf, Search, Text, staff_actor, worker_actor
 from gonghui.culture import draw, selectors, services
-from gonghui.culture.models import Booking, BookingRules, ClassSession
+from gonghui.culture.models import Booking, BookingMode, BookingRules, ClassSession
 
 router = Router(tags=["文化服务"])
 worker_router = Router(tags=["职工：课程预约"])
@@ -128,25 +128,25 @@ class RulesOut(Schema):
 
 
 class SessionIn(Schema):
-    course_id: int
-    starts_at: datetime.datetime
-    ends_at: datetime.datetime
-    capacity: int
-    mode: str
-    opens_at: datetime.datetime
-    closes_at: datetime.datetime
-    place: str = ""
-    venue_id: int | None = None
-    audience_id: int | None = None
-    offer_hours: int = 24
+    course_id: Id
+    starts_at: DateTime
+    ends_at: DateTime
+    capacity: Annotated[int, Field(ge=1, le=100_000)]
+    mode: Annotated[str, OneOf(BookingMode)]
+    opens_at: DateTime
+    closes_at: DateTime
+    place: Annotated[str, Text.of(ClassSession, "place")] = ""
+    venue_id: Id | None = None
+    audience_id: Id | None = None
+    offer_hours: Annotated[int, Field(ge=1, le=168)] = 24
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: Annotated[str, Text(200, multiline=True)]
 
 
 class TokenIn(Schema):
-    token: str
+    token: Annotated[str, Text(100)]
 
 
 class CheckInOut(Schema):
@@ -178,7 +178,7 @@ def _actor(request: HttpRequest) -> Any:
 
 @router.get("/sessions", response=list[SessionOut], summary="课程场次")
 def list_sessions(
-    request: HttpRequest, series: int | None = None, organization: int | None = None
+    request: HttpRequest, series: Id | None = None, organization: Id | None = None
 ) -> Any:
     return list(
         selectors.session_list(actor=_actor(request), series=series, organization=organization)[
@@ -188,12 +188,12 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}", response=SessionOut, summary="场次详情")
-def get_session(request: HttpRequest, session_id: int) -> Any:
+def get_session(request: HttpRequest, session_id: Id) -> Any:
     return selectors.session_get(actor=_actor(request), id=session_id)
 
 
 @router.post("/sessions/{session_id}/bookings", response={201: BookedOut}, summary="预约或报名")
-def book(request: HttpRequest, session_id: int) -> Any:
+def book(request: HttpRequest, session_id: Id) -> Any:
     """Workers only: staff get "not found" for a session out of their reach, else 403. The
     flash crowd's endpoint (bench/flash.py): the service reads the session itself, once."""
     actor = _actor(request)
@@ -204,7 +204,7 @@ def book(request: HttpRequest, session_id: int) -> Any:
 
 
 @router.get("/sessions/{session_id}/draw", response=dict[str, Any], summary="抽签公示")
-def get_draw(request: HttpRequest, session_id: int) -> Any:
+def get_draw(request: HttpRequest, session_id: Id) -> Any:
     return services.draw_record(selectors.session_get(actor=_actor(request), id=session_id))
 
 
@@ -235,9 +235,9 @@ def get_rules(request: HttpRequest) -> Any:
 @router.get("/calendar", response=list[CalendarEntryOut], summary="活动日历（按月）")
 def calendar(
     request: HttpRequest,
-    month: str = "",
-    series: int | None = None,
-    organization: int | None = None,
+    month: Search = "",
+    series: Id | None = None,
+    organization: Id | None = None,
 ) -> Any:
     year, number = _month(month)
     start, end = selectors.month_bounds(year, number)
@@ -288,26 +288,26 @@ def my_bookings(request: HttpRequest) -> Any:
 
 
 @worker_router.get("/{booking_id}", response=BookingOut, summary="预约详情")
-def my_booking(request: HttpRequest, booking_id: int) -> Any:
+def my_booking(request: HttpRequest, booking_id: Id) -> Any:
     return selectors.booking_get(actor=worker_actor(request), id=booking_id)
 
 
 @worker_router.post("/{booking_id}/cancel", response=BookingOut, summary="取消预约")
-def cancel(request: HttpRequest, booking_id: int) -> Any:
+def cancel(request: HttpRequest, booking_id: Id) -> Any:
     user = worker_actor(request)
     booking = selectors.booking_get(actor=user, id=booking_id)
     return services.booking_cancel(actor=user, booking=booking)
 
 
 @worker_router.post("/{booking_id}/confirm", response=BookingOut, summary="确认递补名额")
-def confirm(request: HttpRequest, booking_id: int) -> Any:
+def confirm(request: HttpRequest, booking_id: Id) -> Any:
     user = worker_actor(request)
     booking = selectors.booking_get(actor=user, id=booking_id)
     return services.offer_confirm(actor=user, booking=booking)
 
 
 @worker_router.post("/{booking_id}/decline", response=BookingOut, summary="放弃递补名额")
-def decline(request: HttpRequest, booking_id: int) -> Any:
+def decline(request: HttpRequest, booking_id: Id) -> Any:
     user = worker_actor(request)
     booking = selectors.booking_get(actor=user, id=booking_id)
     return services.offer_decline(actor=user, booking=booking)
@@ -335,21 +335,21 @@ def publish(request: HttpRequest, payload: SessionIn) -> Any:
 
 
 @router.post("/sessions/{session_id}/cancel", response=SessionOut, summary="取消课程")
-def cancel_session(request: HttpRequest, session_id: int, payload: ReasonIn) -> Any:
+def cancel_session(request: HttpRequest, session_id: Id, payload: ReasonIn) -> Any:
     user = staff_actor(request)
     session = selectors.session_get(actor=user, id=session_id)
     return services.session_cancel(actor=user, session=session, reason=payload.reason)
 
 
 @router.post("/sessions/{session_id}/draw", response=dict[str, Any], summary="抽签")
-def run_draw(request: HttpRequest, session_id: int) -> Any:
+def run_draw(request: HttpRequest, session_id: Id) -> Any:
     user = staff_actor(request)
     session = selectors.session_get(actor=user, id=session_id)
     return services.draw_record(services.lottery_draw(actor=user, session=session))
 
 
 @router.post("/sessions/{session_id}/check-in", response=CheckInOut, summary="扫码签到")
-def check_in(request: HttpRequest, session_id: int, payload: TokenIn) -> Any:
+def check_in(request: HttpRequest, session_id: Id, payload: TokenIn) -> Any:
     user = staff_actor(request)
     session = selectors.session_get(actor=user, id=session_id)
     booking = services.booking_check_in(actor=user, session=session, token=payload.token)
@@ -376,7 +376,7 @@ class StaffBookingOut(Schema):
 
 
 @router.get("/sessions/{session_id}/bookings", response=list[StaffBookingOut], summary="预约名单")
-def session_bookings(request: HttpRequest, session_id: int, state: str = "") -> Any:
+def session_bookings(request: HttpRequest, session_id: Id, state: Search = "") -> Any:
     user = staff_actor(request)
     session = selectors.session_get(actor=user, id=session_id)
     return list(selectors.session_bookings(actor=user, session=session, state=state)[:1000])

@@ -2,16 +2,17 @@
 unit may order from, ordering and withdrawing, and the federation's decisions and delivery
 records. Same selectors and services as the console pages."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: django-ninja resolves the annotations of a
+# paginated handler in its own module, where the platform's input types are unknown.
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
-from gonghui.core.api import staff_actor
+from gonghui.core.api import Count, Date, Id, Pages, Search, Text, staff_actor
 from gonghui.culture.models import MenuItem, MenuOrder
 from gonghui.culture.selectors import menu as selectors
 from gonghui.culture.services import menu as services
@@ -114,22 +115,22 @@ class OrderOut(Schema):
 
 
 class OrderIn(Schema):
-    item_id: int
-    quantity: int
-    wanted_on: datetime.date | None = None
-    note: str = ""
-    unit_id: int | None = None
+    item_id: Id
+    quantity: Annotated[Count, Field(ge=1)]
+    wanted_on: Date | None = None
+    note: Annotated[str, Text(300, multiline=True)] = ""
+    unit_id: Id | None = None
 
 
 class DecideIn(Schema):
     approve: bool
-    reason: str = ""
+    reason: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class DeliverIn(Schema):
-    delivered_on: datetime.date | None = None
-    delivery_note: str = ""
-    audience: int | None = None
+    delivered_on: Date | None = None
+    delivery_note: Annotated[str, Text(300, multiline=True)] = ""
+    audience: Count | None = None
 
 
 def _out(actor: Any, order: MenuOrder) -> MenuOrder:
@@ -139,7 +140,7 @@ def _out(actor: Any, order: MenuOrder) -> MenuOrder:
     return order
 
 
-def _order(request: HttpRequest, order_id: int) -> tuple[Any, MenuOrder]:
+def _order(request: HttpRequest, order_id: Id) -> tuple[Any, MenuOrder]:
     actor = staff_actor(request)
     return actor, selectors.menu_order_get(actor=actor, id=order_id)
 
@@ -163,9 +164,9 @@ def available_menus(request: HttpRequest) -> Any:
 
 
 @router.get("/orders", response=list[OrderOut], summary="点单记录")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_orders(
-    request: HttpRequest, state: str = "", menu_id: int | None = None, side: str = ""
+    request: HttpRequest, state: Search = "", menu_id: Id | None = None, side: Search = ""
 ) -> Any:
     """``side``: ``received`` (orders on the caller's menus) or ``placed`` (orders of the
     caller's subtree on others' menus); both when empty."""
@@ -194,20 +195,20 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Any:
 
 
 @router.get("/orders/{order_id}", response=OrderOut, summary="点单详情")
-def get_order(request: HttpRequest, order_id: int) -> Any:
+def get_order(request: HttpRequest, order_id: Id) -> Any:
     actor, order = _order(request, order_id)
     return _out(actor, order)
 
 
 @router.post("/orders/{order_id}/cancel", response=OrderOut, summary="撤回点单")
-def cancel_order(request: HttpRequest, order_id: int) -> Any:
+def cancel_order(request: HttpRequest, order_id: Id) -> Any:
     actor, order = _order(request, order_id)
     services.menu_order_cancel(actor=actor, order=order)
     return _out(actor, selectors.menu_order_get(actor=actor, id=order_id))
 
 
 @router.post("/orders/{order_id}/decide", response=OrderOut, summary="审核点单")
-def decide_order(request: HttpRequest, order_id: int, payload: DecideIn) -> Any:
+def decide_order(request: HttpRequest, order_id: Id, payload: DecideIn) -> Any:
     actor, order = _order(request, order_id)
     services.menu_order_decide(
         actor=actor, order=order, approve=payload.approve, reason=payload.reason
@@ -216,7 +217,7 @@ def decide_order(request: HttpRequest, order_id: int, payload: DecideIn) -> Any:
 
 
 @router.post("/orders/{order_id}/deliver", response=OrderOut, summary="记录送达")
-def deliver_order(request: HttpRequest, order_id: int, payload: DeliverIn) -> Any:
+def deliver_order(request: HttpRequest, order_id: Id, payload: DeliverIn) -> Any:
     actor, order = _order(request, order_id)
     services.menu_order_deliver(
         actor=actor,

@@ -1,22 +1,41 @@
 """API for the member roll (staff) and the worker's own membership (``/api/me``)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: django-ninja resolves the annotations of a
+# paginated handler in its own module, where the platform's input types are unknown.
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from gonghui.core.api import staff_actor, worker_actor
-from gonghui.core.models import AccessReason
+from gonghui.core.api import (
+    Date,
+    Id,
+    OneOf,
+    Pages,
+    Search,
+    Text,
+    staff_actor,
+    worker_actor,
+)
+from gonghui.core.models import AccessReason, Decided
 from gonghui.core.services import personal_data_reveal
 from gonghui.core.web import client_ip
 from gonghui.members import card, selectors, services
+from gonghui.members.models import (
+    Education,
+    Household,
+    JoinApplication,
+    LeaveReason,
+    Membership,
+    Person,
+    TransferRequest,
+)
 from gonghui.organizations import selectors as org_selectors
 
 router = Router(tags=["会员（工作人员）"])
@@ -59,24 +78,24 @@ class MembershipOut(Schema):
 
 
 class MemberIn(Schema):
-    union_id: int
-    name: str
-    id_number: str
-    mobile: str = ""
-    household: str = ""
-    education: str = ""
-    joined_on: datetime.date
-    employer_id: int | None = None
+    union_id: Id
+    name: Annotated[str, Text.of(Person, "name")]
+    id_number: Annotated[str, Text(30)]
+    mobile: Annotated[str, Text(30)] = ""
+    household: Annotated[str, OneOf(Household, blank=True)] = ""
+    education: Annotated[str, OneOf(Education, blank=True)] = ""
+    joined_on: Date
+    employer_id: Id | None = None
 
 
 class LookupIn(Schema):
-    id_number: str
+    id_number: Annotated[str, Text(30)]
 
 
 class RevealIn(Schema):
-    field: str
-    reason: str
-    reason_note: str = ""
+    field: Annotated[str, OneOf(["id_number", "mobile"])]
+    reason: Annotated[str, OneOf(AccessReason)]
+    reason_note: Annotated[str, Text(200)] = ""
 
 
 class RevealOut(Schema):
@@ -85,19 +104,19 @@ class RevealOut(Schema):
 
 
 class LeaveIn(Schema):
-    reason: str
-    ended_on: datetime.date
-    note: str = ""
+    reason: Annotated[str, OneOf(LeaveReason)]
+    ended_on: Date
+    note: Annotated[str, Text.of(Membership, "end_note")] = ""
 
 
 class TransferIn(Schema):
-    to_union_id: int
-    reason: str
+    to_union_id: Id
+    reason: Annotated[str, Text.of(TransferRequest, "reason")]
 
 
 class DecisionIn(Schema):
     approve: bool
-    note: str = ""
+    note: Annotated[str, Text.of(Decided, "decision_note")] = ""
 
 
 class JoinOut(Schema):
@@ -171,9 +190,9 @@ class UnionOut(Schema):
 
 
 @router.get("/members", response=list[MembershipOut], summary="会员名册")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_members(
-    request: HttpRequest, q: str = "", org: int | None = None, status: str = "active"
+    request: HttpRequest, q: Search = "", org: Id | None = None, status: Search = "active"
 ) -> Any:
     actor = staff_actor(request)
     within = org_selectors.organization_get(actor=actor, id=org) if org else None
@@ -212,14 +231,14 @@ def lookup_member(request: HttpRequest, payload: LookupIn) -> Any:
 
 
 @router.get("/members/{membership_id}", response=MembershipOut, summary="会员详情")
-def get_member(request: HttpRequest, membership_id: int) -> Any:
+def get_member(request: HttpRequest, membership_id: Id) -> Any:
     return selectors.membership_get(actor=staff_actor(request), id=membership_id)
 
 
 @router.post(
     "/members/{membership_id}/reveal", response=RevealOut, summary="查看完整个人信息（记录日志）"
 )
-def reveal(request: HttpRequest, membership_id: int, payload: RevealIn) -> dict[str, str]:
+def reveal(request: HttpRequest, membership_id: Id, payload: RevealIn) -> dict[str, str]:
     actor = staff_actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
     if payload.field not in {"id_number", "mobile"}:
@@ -242,7 +261,7 @@ def reveal(request: HttpRequest, membership_id: int, payload: RevealIn) -> dict[
 
 
 @router.post("/members/{membership_id}/leave", response=MembershipOut, summary="办理退会")
-def leave(request: HttpRequest, membership_id: int, payload: LeaveIn) -> Any:
+def leave(request: HttpRequest, membership_id: Id, payload: LeaveIn) -> Any:
     actor = staff_actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
     return services.membership_end(actor=actor, membership=membership, **payload.dict())
@@ -251,7 +270,7 @@ def leave(request: HttpRequest, membership_id: int, payload: LeaveIn) -> Any:
 @router.post(
     "/members/{membership_id}/transfer", response={201: TransferOut}, summary="原工会发起转接"
 )
-def start_transfer(request: HttpRequest, membership_id: int, payload: TransferIn) -> Any:
+def start_transfer(request: HttpRequest, membership_id: Id, payload: TransferIn) -> Any:
     actor = staff_actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
     target = org_selectors.public_union_get(id=payload.to_union_id)
@@ -261,18 +280,18 @@ def start_transfer(request: HttpRequest, membership_id: int, payload: TransferIn
 
 
 @router.get("/join-applications", response=list[JoinOut], summary="入会申请")
-@paginate(PageNumberPagination, page_size=50)
-def list_joins(request: HttpRequest, status: str = "pending") -> Any:
+@paginate(Pages, page_size=50)
+def list_joins(request: HttpRequest, status: Search = "pending") -> Any:
     return selectors.join_application_list(actor=staff_actor(request), status=status)
 
 
 @router.get("/join-applications/{join_id}", response=JoinOut, summary="入会申请详情")
-def get_join(request: HttpRequest, join_id: int) -> Any:
+def get_join(request: HttpRequest, join_id: Id) -> Any:
     return selectors.join_application_get(actor=staff_actor(request), id=join_id)
 
 
 @router.post("/join-applications/{join_id}/decision", response=JoinOut, summary="审批入会申请")
-def decide_join(request: HttpRequest, join_id: int, payload: DecisionIn) -> Any:
+def decide_join(request: HttpRequest, join_id: Id, payload: DecisionIn) -> Any:
     actor = staff_actor(request)
     application = selectors.join_application_get(actor=actor, id=join_id)
     return services.join_decide(
@@ -281,18 +300,18 @@ def decide_join(request: HttpRequest, join_id: int, payload: DecisionIn) -> Any:
 
 
 @router.get("/transfers", response=list[TransferOut], summary="会员转接")
-@paginate(PageNumberPagination, page_size=50)
-def list_transfers(request: HttpRequest, status: str = "pending", direction: str = "") -> Any:
+@paginate(Pages, page_size=50)
+def list_transfers(request: HttpRequest, status: Search = "pending", direction: Search = "") -> Any:
     return selectors.transfer_list(actor=staff_actor(request), status=status, direction=direction)
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut, summary="转接详情")
-def get_transfer(request: HttpRequest, transfer_id: int) -> Any:
+def get_transfer(request: HttpRequest, transfer_id: Id) -> Any:
     return selectors.transfer_get(actor=staff_actor(request), id=transfer_id)
 
 
 @router.post("/transfers/{transfer_id}/decision", response=TransferOut, summary="转入工会审批")
-def decide_transfer(request: HttpRequest, transfer_id: int, payload: DecisionIn) -> Any:
+def decide_transfer(request: HttpRequest, transfer_id: Id, payload: DecisionIn) -> Any:
     actor = staff_actor(request)
     transfer = selectors.transfer_get(actor=actor, id=transfer_id)
     return services.transfer_decide(
@@ -301,7 +320,7 @@ def decide_transfer(request: HttpRequest, transfer_id: int, payload: DecisionIn)
 
 
 @router.post("/transfers/{transfer_id}/cancel", response=TransferOut, summary="撤回转接")
-def cancel_transfer(request: HttpRequest, transfer_id: int) -> Any:
+def cancel_transfer(request: HttpRequest, transfer_id: Id) -> Any:
     actor = staff_actor(request)
     transfer = selectors.transfer_get(actor=actor, id=transfer_id)
     return services.transfer_cancel(actor=actor, transfer=transfer)
@@ -325,14 +344,14 @@ class CardOut(Schema):
 
 
 class JoinIn(Schema):
-    union_id: int
-    employer_name: str
-    note: str = ""
+    union_id: Id
+    employer_name: Annotated[str, Text.of(JoinApplication, "employer_name")]
+    note: Annotated[str, Text.of(JoinApplication, "note")] = ""
 
 
 class MyTransferIn(Schema):
-    to_union_id: int
-    reason: str
+    to_union_id: Id
+    reason: Annotated[str, Text.of(TransferRequest, "reason")]
 
 
 def _me(request: HttpRequest) -> tuple[Any, Any]:
@@ -364,7 +383,7 @@ def my_card(request: HttpRequest) -> Any:
 
 
 @worker_router.get("/unions", response=list[UnionOut], summary="查找可加入的基层工会")
-def find_unions(request: HttpRequest, q: str) -> Any:
+def find_unions(request: HttpRequest, q: Search) -> Any:
     worker_actor(request)
     return org_selectors.public_union_search(q=q)
 
@@ -383,14 +402,14 @@ def apply_to_join(request: HttpRequest, payload: JoinIn) -> Any:
 
 
 @worker_router.get("/join-applications/{join_id}", response=JoinOut, summary="我的入会申请")
-def my_join(request: HttpRequest, join_id: int) -> Any:
+def my_join(request: HttpRequest, join_id: Id) -> Any:
     return selectors.join_application_get(actor=worker_actor(request), id=join_id)
 
 
 @worker_router.post(
     "/join-applications/{join_id}/withdraw", response=JoinOut, summary="撤回入会申请"
 )
-def withdraw_join(request: HttpRequest, join_id: int) -> Any:
+def withdraw_join(request: HttpRequest, join_id: Id) -> Any:
     user = worker_actor(request)
     application = selectors.join_application_get(actor=user, id=join_id)
     return services.join_withdraw(actor=user, application=application)
@@ -409,14 +428,14 @@ def request_transfer(request: HttpRequest, payload: MyTransferIn) -> Any:
 
 
 @worker_router.get("/transfer-requests/{transfer_id}", response=TransferOut, summary="我的转接申请")
-def my_transfer(request: HttpRequest, transfer_id: int) -> Any:
+def my_transfer(request: HttpRequest, transfer_id: Id) -> Any:
     return selectors.transfer_get(actor=worker_actor(request), id=transfer_id)
 
 
 @worker_router.post(
     "/transfer-requests/{transfer_id}/cancel", response=TransferOut, summary="撤回转接申请"
 )
-def cancel_my_transfer(request: HttpRequest, transfer_id: int) -> Any:
+def cancel_my_transfer(request: HttpRequest, transfer_id: Id) -> Any:
     user = worker_actor(request)
     transfer = selectors.transfer_get(actor=user, id=transfer_id)
     return services.transfer_cancel(actor=user, transfer=transfer)

@@ -1,17 +1,36 @@
 """API for the union tree, enterprises and the service network (staff only)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: django-ninja resolves the annotations of a
+# paginated handler in its own module, where the platform's input types are unknown.
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 
-from gonghui.core.api import staff_actor
+from gonghui.core.api import (
+    Count,
+    Date,
+    Id,
+    OneOf,
+    Pages,
+    Search,
+    Text,
+    omitted,
+    staff_actor,
+)
 from gonghui.core.permissions import Perm, require
 from gonghui.organizations import selectors, services
+from gonghui.organizations.models import (
+    Enterprise,
+    GrassrootsKind,
+    Industry,
+    Organization,
+    OrganizationMove,
+    OrgKind,
+)
 
 router = Router(tags=["组织与企业"])
 
@@ -36,35 +55,37 @@ class OrgOut(Schema):
 
 
 class OrgIn(Schema):
-    name: str
-    kind: str
-    grassroots_kind: str = ""
-    code: str = ""
-    division_code: str = ""
-    credit_code: str = ""
-    short_name: str = ""
-    address: str = ""
-    phone: str = ""
-    chair_name: str = ""
-    established_on: datetime.date | None = None
+    name: Annotated[str, Text.of(Organization, "name")]
+    kind: Annotated[str, OneOf(OrgKind)]
+    grassroots_kind: Annotated[str, OneOf(GrassrootsKind, blank=True)] = ""
+    code: Annotated[str, Text.of(Organization, "code")] = ""
+    division_code: Annotated[str, Text.of(Organization, "division_code")] = ""
+    credit_code: Annotated[str, Text.of(Organization, "credit_code")] = ""
+    short_name: Annotated[str, Text.of(Organization, "short_name")] = ""
+    address: Annotated[str, Text.of(Organization, "address")] = ""
+    phone: Annotated[str, Text.of(Organization, "phone")] = ""
+    chair_name: Annotated[str, Text.of(Organization, "chair_name")] = ""
+    established_on: Date | None = None
 
 
 class OrgPatch(Schema):
-    name: str | None = None
-    short_name: str | None = None
-    code: str | None = None
-    division_code: str | None = None
-    credit_code: str | None = None
-    chair_name: str | None = None
-    address: str | None = None
-    phone: str | None = None
-    established_on: datetime.date | None = None
-    is_active: bool | None = None
+    """Only the fields sent change; ``null`` only where a value may be cleared."""
+
+    name: Annotated[str, Text.of(Organization, "name")] = omitted()
+    short_name: Annotated[str, Text.of(Organization, "short_name")] = omitted()
+    code: Annotated[str, Text.of(Organization, "code")] = omitted()
+    division_code: Annotated[str, Text.of(Organization, "division_code")] = omitted()
+    credit_code: Annotated[str, Text.of(Organization, "credit_code")] = omitted()
+    chair_name: Annotated[str, Text.of(Organization, "chair_name")] = omitted()
+    address: Annotated[str, Text.of(Organization, "address")] = omitted()
+    phone: Annotated[str, Text.of(Organization, "phone")] = omitted()
+    established_on: Date | None = None
+    is_active: bool = omitted()
 
 
 class MoveIn(Schema):
-    new_parent_id: int
-    reason: str
+    new_parent_id: Id
+    reason: Annotated[str, Text.of(OrganizationMove, "reason")]
 
 
 class MoveOut(Schema):
@@ -86,30 +107,42 @@ class EnterpriseOut(Schema):
 
 
 class EnterpriseIn(Schema):
-    name: str
-    credit_code: str
-    industry: str
-    employee_count: int
-    area_id: int
-    union_id: int | None = None
-    address: str = ""
+    name: Annotated[str, Text.of(Enterprise, "name")]
+    credit_code: Annotated[str, Text(30)]
+    industry: Annotated[str, OneOf(Industry)]
+    employee_count: Count
+    area_id: Id
+    union_id: Id | None = None
+    address: Annotated[str, Text.of(Enterprise, "address")] = ""
 
 
 class EnterprisePatch(Schema):
-    name: str | None = None
-    credit_code: str | None = None
-    industry: str | None = None
-    employee_count: int | None = None
-    address: str | None = None
-    area_id: int | None = None
-    union_id: int | None = None
-    is_active: bool | None = None
+    """Only the fields sent change; ``union_id: null`` means no union covers it."""
+
+    name: Annotated[str, Text.of(Enterprise, "name")] = omitted()
+    credit_code: Annotated[str, Text(30)] = omitted()
+    industry: Annotated[str, OneOf(Industry)] = omitted()
+    employee_count: Count = omitted()
+    address: Annotated[str, Text.of(Enterprise, "address")] = omitted()
+    area_id: Id = omitted()
+    union_id: Id | None = None
+    is_active: bool = omitted()
 
 
 class OpeningOut(Schema):
+    """Local wall-clock times ("08:30"), not instants: no time zone."""
+
     weekday: int
-    opens: datetime.time
-    closes: datetime.time
+    opens: Annotated[str, Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")]
+    closes: Annotated[str, Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")]
+
+    @staticmethod
+    def resolve_opens(obj: Any) -> str:
+        return f"{obj.opens:%H:%M}"
+
+    @staticmethod
+    def resolve_closes(obj: Any) -> str:
+        return f"{obj.closes:%H:%M}"
 
 
 class PlaceOut(Schema):
@@ -133,39 +166,39 @@ class PlaceOut(Schema):
 
 
 @router.get("/organizations", response=list[OrgOut], summary="组织列表（管辖范围内）")
-@paginate(PageNumberPagination, page_size=50)
-def list_organizations(request: HttpRequest, q: str = "", kind: str = "") -> Any:
+@paginate(Pages, page_size=50)
+def list_organizations(request: HttpRequest, q: Search = "", kind: Search = "") -> Any:
     return selectors.organization_list(actor=staff_actor(request), q=q, kind=kind)
 
 
 @router.get("/organizations/{org_id}", response=OrgOut, summary="组织详情")
-def get_organization(request: HttpRequest, org_id: int) -> Any:
+def get_organization(request: HttpRequest, org_id: Id) -> Any:
     return selectors.organization_get(actor=staff_actor(request), id=org_id)
 
 
 @router.get("/organizations/{org_id}/children", response=list[OrgOut], summary="下级组织")
-def list_children(request: HttpRequest, org_id: int) -> Any:
+def list_children(request: HttpRequest, org_id: Id) -> Any:
     actor = staff_actor(request)
     org = selectors.organization_get(actor=actor, id=org_id)
     return list(selectors.organization_children(actor=actor, org=org))
 
 
 @router.post("/organizations/{org_id}/children", response={201: OrgOut}, summary="新增下级组织")
-def create_child(request: HttpRequest, org_id: int, payload: OrgIn) -> Any:
+def create_child(request: HttpRequest, org_id: Id, payload: OrgIn) -> Any:
     actor = staff_actor(request)
     parent = selectors.organization_get(actor=actor, id=org_id)
     return services.organization_create(actor=actor, parent=parent, **payload.dict())
 
 
 @router.patch("/organizations/{org_id}", response=OrgOut, summary="修改组织")
-def update_organization(request: HttpRequest, org_id: int, payload: OrgPatch) -> Any:
+def update_organization(request: HttpRequest, org_id: Id, payload: OrgPatch) -> Any:
     actor = staff_actor(request)
     org = selectors.organization_get(actor=actor, id=org_id)
     return services.organization_update(actor=actor, org=org, **payload.dict(exclude_unset=True))
 
 
 @router.post("/organizations/{org_id}/move", response=MoveOut, summary="调整隶属关系（整棵子树）")
-def move_organization(request: HttpRequest, org_id: int, payload: MoveIn) -> Any:
+def move_organization(request: HttpRequest, org_id: Id, payload: MoveIn) -> Any:
     actor = staff_actor(request)
     org = selectors.organization_get(actor=actor, id=org_id)
     new_parent = selectors.organization_get(actor=actor, id=payload.new_parent_id)
@@ -180,9 +213,9 @@ def move_organization(request: HttpRequest, org_id: int, payload: MoveIn) -> Any
 
 
 @router.get("/enterprises", response=list[EnterpriseOut], summary="企业名录")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_enterprises(
-    request: HttpRequest, q: str = "", industry: str = "", unionised: str = ""
+    request: HttpRequest, q: Search = "", industry: Search = "", unionised: Search = ""
 ) -> Any:
     return selectors.enterprise_list(
         actor=staff_actor(request), q=q, industry=industry, unionised=unionised
@@ -207,12 +240,12 @@ def create_enterprise(request: HttpRequest, payload: EnterpriseIn) -> Any:
 
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="企业详情")
-def get_enterprise(request: HttpRequest, enterprise_id: int) -> Any:
+def get_enterprise(request: HttpRequest, enterprise_id: Id) -> Any:
     return selectors.enterprise_get(actor=staff_actor(request), id=enterprise_id)
 
 
 @router.patch("/enterprises/{enterprise_id}", response=EnterpriseOut, summary="修改企业")
-def update_enterprise(request: HttpRequest, enterprise_id: int, payload: EnterprisePatch) -> Any:
+def update_enterprise(request: HttpRequest, enterprise_id: Id, payload: EnterprisePatch) -> Any:
     actor = staff_actor(request)
     enterprise = selectors.enterprise_get(actor=actor, id=enterprise_id)
     data = _enterprise_refs(actor, payload.dict(exclude_unset=True))
@@ -220,11 +253,11 @@ def update_enterprise(request: HttpRequest, enterprise_id: int, payload: Enterpr
 
 
 @router.get("/places", response=list[PlaceOut], summary="服务阵地（中心、站、点）")
-@paginate(PageNumberPagination, page_size=50)
-def list_places(request: HttpRequest, tier: str = "") -> Any:
+@paginate(Pages, page_size=50)
+def list_places(request: HttpRequest, tier: Search = "") -> Any:
     return selectors.service_place_list(actor=staff_actor(request), tier=tier)
 
 
 @router.get("/places/{place_id}", response=PlaceOut, summary="服务阵地详情")
-def get_place(request: HttpRequest, place_id: int) -> Any:
+def get_place(request: HttpRequest, place_id: Id) -> Any:
     return selectors.service_place_get(actor=staff_actor(request), id=place_id)

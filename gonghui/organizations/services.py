@@ -25,6 +25,7 @@ from gonghui.core.validators import (
 from gonghui.organizations.models import (
     KIND_RANK,
     Enterprise,
+    GrassrootsKind,
     OpeningPeriod,
     Organization,
     OrganizationMove,
@@ -39,6 +40,10 @@ ORG_TEXT_FIELDS = ("name", "short_name", "address", "phone", "chair_name")
 
 
 def _check_child_kind(parent: Organization | None, kind: str, grassroots_kind: str) -> None:
+    if kind not in KIND_RANK:
+        raise ValidationError({"kind": _("请选择组织层级。")})
+    if grassroots_kind and grassroots_kind not in GrassrootsKind.values:
+        raise ValidationError({"grassroots_kind": _("请选择基层工会类型。")})
     if kind == OrgKind.GRASSROOTS and not grassroots_kind:
         raise ValidationError({"grassroots_kind": _("请选择基层工会类型。")})
     if kind != OrgKind.GRASSROOTS and grassroots_kind:

@@ -1,18 +1,22 @@
 """API for 三建联动, brand projects and coverage figures (staff only)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: django-ninja resolves the annotations of a
+# paginated handler in its own module, where the platform's input types are unknown.
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 
-from gonghui.core.api import staff_actor
+from gonghui.core.api import Amount, Count, Date, Id, OneOf, Pages, Search, Text, Year, staff_actor
+from gonghui.core.models import Decided
 from gonghui.organizations import selectors as org_selectors
+from gonghui.organizations.models import GrassrootsKind
 from gonghui.unionbuilding import selectors, services
+from gonghui.unionbuilding.models import BrandProject, FoundingApplication
 
 router = Router(tags=["三建联动"])
 
@@ -37,19 +41,19 @@ class FoundingOut(Schema):
 
 
 class FoundingIn(Schema):
-    parent_id: int
-    proposed_name: str
-    grassroots_kind: str
-    enterprise_ids: list[int]
-    chair_name: str
-    initial_members: int
-    planned_on: datetime.date
-    note: str = ""
+    parent_id: Id
+    proposed_name: Annotated[str, Text.of(FoundingApplication, "proposed_name")]
+    grassroots_kind: Annotated[str, OneOf(GrassrootsKind)]
+    enterprise_ids: Annotated[list[Id], Field(max_length=100)]
+    chair_name: Annotated[str, Text.of(FoundingApplication, "chair_name")]
+    initial_members: Count
+    planned_on: Date
+    note: Annotated[str, Text.of(FoundingApplication, "note")] = ""
 
 
 class DecisionIn(Schema):
     approve: bool
-    note: str = ""
+    note: Annotated[str, Text.of(Decided, "decision_note")] = ""
 
 
 class ScoreOut(Schema):
@@ -87,8 +91,8 @@ class BrandOut(Schema):
 
 
 class BrandScoreIn(Schema):
-    score: Decimal
-    note: str = ""
+    score: Annotated[Decimal, Amount("0", "100", places=1)]
+    note: Annotated[str, Text.of(BrandProject, "score_note")] = ""
 
 
 class CoverageRow(Schema):
@@ -114,8 +118,8 @@ class CoverageOut(CoverageRow):
 
 
 @router.get("/foundings", response=list[FoundingOut], summary="建会申请")
-@paginate(PageNumberPagination, page_size=50)
-def list_foundings(request: HttpRequest, status: str = "") -> Any:
+@paginate(Pages, page_size=50)
+def list_foundings(request: HttpRequest, status: Search = "") -> Any:
     return selectors.founding_list(actor=staff_actor(request), status=status).prefetch_related(
         "enterprises"
     )
@@ -133,12 +137,12 @@ def apply_founding(request: HttpRequest, payload: FoundingIn) -> Any:
 
 
 @router.get("/foundings/{founding_id}", response=FoundingOut, summary="建会申请详情")
-def get_founding(request: HttpRequest, founding_id: int) -> Any:
+def get_founding(request: HttpRequest, founding_id: Id) -> Any:
     return selectors.founding_get(actor=staff_actor(request), id=founding_id)
 
 
 @router.post("/foundings/{founding_id}/decision", response=FoundingOut, summary="上级工会审批建会")
-def decide_founding(request: HttpRequest, founding_id: int, payload: DecisionIn) -> Any:
+def decide_founding(request: HttpRequest, founding_id: Id, payload: DecisionIn) -> Any:
     actor = staff_actor(request)
     application = selectors.founding_get(actor=actor, id=founding_id)
     return services.founding_decide(
@@ -147,20 +151,20 @@ def decide_founding(request: HttpRequest, founding_id: int, payload: DecisionIn)
 
 
 @router.get("/homes", response=list[HomeOut], summary="职工之家评定")
-@paginate(PageNumberPagination, page_size=50)
-def list_homes(request: HttpRequest, status: str = "") -> Any:
+@paginate(Pages, page_size=50)
+def list_homes(request: HttpRequest, status: Search = "") -> Any:
     return selectors.home_assessment_list(
         actor=staff_actor(request), status=status
     ).prefetch_related("scores")
 
 
 @router.get("/homes/{assessment_id}", response=HomeOut, summary="评定详情")
-def get_home(request: HttpRequest, assessment_id: int) -> Any:
+def get_home(request: HttpRequest, assessment_id: Id) -> Any:
     return selectors.home_assessment_get(actor=staff_actor(request), id=assessment_id)
 
 
 @router.post("/homes/{assessment_id}/decision", response=HomeOut, summary="审核认定")
-def decide_home(request: HttpRequest, assessment_id: int, payload: DecisionIn) -> Any:
+def decide_home(request: HttpRequest, assessment_id: Id, payload: DecisionIn) -> Any:
     actor = staff_actor(request)
     assessment = selectors.home_assessment_get(actor=actor, id=assessment_id)
     return services.home_decide(
@@ -169,18 +173,18 @@ def decide_home(request: HttpRequest, assessment_id: int, payload: DecisionIn) -
 
 
 @router.get("/brands", response=list[BrandOut], summary="品牌项目")
-@paginate(PageNumberPagination, page_size=50)
-def list_brands(request: HttpRequest, year: int | None = None) -> Any:
+@paginate(Pages, page_size=50)
+def list_brands(request: HttpRequest, year: Year | None = None) -> Any:
     return selectors.brand_list(actor=staff_actor(request), year=year)
 
 
 @router.get("/brands/{brand_id}", response=BrandOut, summary="品牌项目详情")
-def get_brand(request: HttpRequest, brand_id: int) -> Any:
+def get_brand(request: HttpRequest, brand_id: Id) -> Any:
     return selectors.brand_get(actor=staff_actor(request), id=brand_id)
 
 
 @router.post("/brands/{brand_id}/score", response=BrandOut, summary="项目化考核打分")
-def score_brand(request: HttpRequest, brand_id: int, payload: BrandScoreIn) -> Any:
+def score_brand(request: HttpRequest, brand_id: Id, payload: BrandScoreIn) -> Any:
     actor = staff_actor(request)
     project = selectors.brand_get(actor=actor, id=brand_id)
     return services.brand_score(
@@ -191,7 +195,7 @@ def score_brand(request: HttpRequest, brand_id: int, payload: BrandScoreIn) -> A
 @router.get(
     "/organizations/{org_id}/coverage", response=CoverageOut, summary="建会率、入会率、创建率"
 )
-def coverage(request: HttpRequest, org_id: int) -> Any:
+def coverage(request: HttpRequest, org_id: Id) -> Any:
     actor = staff_actor(request)
     org = org_selectors.organization_get(actor=actor, id=org_id)
     return selectors.coverage_report(actor=actor, org=org)

@@ -184,7 +184,9 @@ def test_single_line_text_takes_no_line_break_or_tab(value):
 def test_multiline_text_keeps_line_breaks_and_tabs_and_normalises_crlf():
     assert validators.check_plain_text("一\r\n二\r三\t四", multiline=True) == "一\n二\n三\t四"
     errors: dict = {}
-    assert validators.clean_text(" 一\r\n二 ", "f", errors, required=True, multiline=True) == "一\n二"
+    assert (
+        validators.clean_text(" 一\r\n二 ", "f", errors, required=True, multiline=True) == "一\n二"
+    )
     assert errors == {}
 
 
