@@ -57,7 +57,7 @@ CASE_COLUMNS = tuple(
     "tier assignee_id state created_by_id created_at updated_at response_due "
     "resolution_due responded_at responded_on_time resolved_at resolved_on_time "
     "resolution reject_reason closed_at auto_closed rating rating_comment visits "
-    "escalations idempotency_key".split()
+    "escalations idempotency_key applicant_name".split()
 )
 EVENT_COLUMNS = ("case_id", "kind", "at", "actor_id", "from_org_id", "to_org_id", "note", "public")
 # The columns the sweep (or anything else a run does) may change on an open or resolved case.
@@ -431,6 +431,7 @@ class CaseGenerator:
             1 if channel == "counter" else 0,
             escalations,
             "",
+            f"职工{person}",
         )
         self.summary.events += len(events)
         return row, events

@@ -79,7 +79,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_person_name(obj: Case) -> str:
-        return obj.person.name
+        return obj.applicant_name
 
 
 class EventOut(Schema):
@@ -340,12 +340,11 @@ def list_cases(
 @router.post("/cases", response={201: CaseDetailOut}, summary="窗口或热线登记服务事项")
 def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> Any:
     actor = staff_actor(request)
-    person = services.counter_person(
-        actor=actor, id_number=payload.id_number, name=payload.name, mobile=payload.mobile
-    )
-    case = services.case_open(
+    case = services.case_open_at_counter(
         actor=actor,
-        person=person,
+        id_number=payload.id_number,
+        name=payload.name,
+        mobile=payload.mobile,
         service_type=_service_type(payload.service_type),
         title=payload.title,
         description=payload.description,

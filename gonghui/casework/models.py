@@ -63,6 +63,9 @@ class Case(ScopedModel):
     person = models.ForeignKey(
         "members.Person", verbose_name=_("职工"), on_delete=models.PROTECT, related_name="cases"
     )
+    # The name as given when the case was opened, which is what staff see: a counter that may
+    # not see the person's record must not learn the registered name from the case it opened.
+    applicant_name = models.CharField(_("姓名"), max_length=50)
     service_type = models.ForeignKey(
         "organizations.ServiceType",
         verbose_name=_("服务类型"),

@@ -49,8 +49,10 @@ from gonghui.core.services import Subject, counter_take, personal_data_log
 from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
     check_plain_text,
+    clean_field,
     clean_text,
     normalize_id_number,
+    normalize_mobile,
     raise_errors,
 )
 from gonghui.core.workdays import WorkCalendar
@@ -190,6 +192,12 @@ def case_route(
     start = membership.union if membership is not None else near
     if start is None:
         raise ValidationError({"place": [_("您尚未加入工会，请选择就近的职工服务站（点）。")]})
+    return _route_from(start, service_type)
+
+
+def _route_from(start: Organization, service_type: ServiceType) -> Organization:
+    """The nearest organisation at or above ``start`` whose tier may handle the type,
+    preferring one with a service place that offers it."""
     chain = [start, *reversed(list(Organization.unscoped.filter(pk__in=start.ancestor_ids())))]
     chain.sort(key=lambda o: -o.depth)
     allowed = [o for o in chain if o.is_active and tier_of(o) in service_type.tiers]
@@ -239,26 +247,95 @@ def _uppers(
 
 
 @transaction.atomic
-def counter_person(*, actor: Any, id_number: str, name: str, mobile: str = "") -> Person:
-    """The worker standing at the counter (or on the phone), found by ID number; registered
-    on the spot when the city has no record of them yet. The name must match the record."""
+def case_open_at_counter(
+    *,
+    actor: Any,
+    id_number: str,
+    name: str,
+    service_type: ServiceType,
+    title: str,
+    description: str,
+    channel: str,
+    mobile: str = "",
+    idempotency_key: str = "",
+    at: datetime.datetime | None = None,
+) -> Case:
+    """Staff record a request for the worker standing at the counter, or on the phone.
+
+    Everything is checked before anything is written, so a refused request leaves no trace
+    (not even a newly registered person). The worker is found by ID number, or registered on
+    the spot when the city has no record of them.
+
+    A counter sees only what its scope allows: the name is compared with the record only when
+    the actor already knows that person (``members.selectors.person_known``), and the case
+    is handled by the worker's own union chain only when that union is in the actor's
+    subtree. Otherwise the counter's own chain handles it and the case carries the name the
+    counter was given, so the answer is the same whatever name is typed and names no
+    organisation of another branch (no oracle on who is on file where)."""
     require(actor, Perm.EDIT_RECORDS)
     errors: dict[str, list[str]] = {}
-    name = clean_text(name, "name", errors, required=True, limit=50)
-    raise_errors(errors)
+    name = clean_field(Person, "name", name, errors, required=True)
+    number = ""
     try:
         number = normalize_id_number(id_number)
     except ValidationError as exc:
-        raise ValidationError({"id_number": exc.messages}) from None
+        errors.setdefault("id_number", []).extend(exc.messages)
+    if (mobile or "").strip():
+        try:
+            mobile = normalize_mobile(mobile)
+        except ValidationError as exc:
+            errors.setdefault("mobile", []).extend(exc.messages)
+    _case_errors(errors, title=title, description=description, service_type=service_type)
+    if channel not in (Channel.COUNTER, Channel.HOTLINE):
+        errors.setdefault("channel", []).append(_("请选择窗口受理或热线电话。"))
+    raise_errors(errors)
+    existing = _idempotent_case(actor, idempotency_key)
+    if existing is not None:
+        return existing
     person = member_services.person_find(id_number=number)
-    if person is None:
-        return member_services.person_register(
+    handler: Organization | None = None
+    if person is not None:
+        if member_selectors.person_known(actor=actor, person=person):
+            if person.name != name:
+                raise ValidationError({"name": [_("姓名与该身份证号登记的姓名不一致，请核对。")]})
+        membership = member_selectors.active_membership(person=person)
+        if membership is None or not membership.union.path.startswith(actor.scope_path):
+            handler = _route_from(actor.organization, service_type)
+    else:
+        person = member_services.person_register(
             actor=actor,
             data=member_services.PersonInput(name=name, id_number=number, mobile=mobile),
         )
-    if person.name != name:
-        raise ValidationError({"name": [_("姓名与该身份证号登记的姓名不一致，请核对。")]})
-    return person
+    return case_open(
+        actor=actor,
+        person=person,
+        service_type=service_type,
+        title=title,
+        description=description,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        at=at,
+        handler=handler,
+        applicant_name=name,
+    )
+
+
+def _case_errors(
+    errors: dict[str, list[str]], *, title: str, description: str, service_type: ServiceType
+) -> tuple[str, str]:
+    title = clean_field(Case, "title", title, errors, required=True)
+    description = clean_field(Case, "description", description, errors, required=True)
+    if not service_type.is_active:
+        errors.setdefault("service_type", []).append(_("该服务类型已停用。"))
+    return title, description
+
+
+def _idempotent_case(actor: Any, key: str) -> Case | None:
+    """The case this actor already opened with ``key`` (a repeated submission), if any."""
+    key = (key or "")[:64]
+    if not key:
+        return None
+    return Case.unscoped.filter(created_by=actor, idempotency_key=key).first()
 
 
 @transaction.atomic
@@ -274,11 +351,14 @@ def case_open(
     idempotency_key: str = "",
     at: datetime.datetime | None = None,
     handler: Organization | None = None,
+    applicant_name: str = "",
 ) -> Case:
     """A worker asks in the portal, or staff record a request at a counter or from a hotline
-    call. A repeated submission with the same ``idempotency_key`` returns the first case.
-    ``handler`` is for callers that already know who handles it (a counselling booking goes
-    to the counsellor's organisation); otherwise the case is routed to the nearest tier."""
+    call (see ``case_open_at_counter``). A repeated submission with the same
+    ``idempotency_key`` returns the first case. ``handler`` is for callers that already know
+    who handles it (a counselling booking goes to the counsellor's organisation; a counter
+    outside the worker's union); otherwise the case is routed to the nearest tier.
+    ``applicant_name``: the name the counter was given (the person's name by default)."""
     worker = bool(getattr(actor, "is_worker_account", False))
     if worker:
         if actor.person_id != person.pk:
@@ -289,17 +369,13 @@ def case_open(
         if channel not in (Channel.COUNTER, Channel.HOTLINE):
             raise ValidationError({"channel": [_("请选择窗口受理或热线电话。")]})
     key = (idempotency_key or "")[:64]
-    if key:
-        existing = Case.unscoped.filter(created_by=actor, idempotency_key=key).first()
-        if existing is not None:
-            return existing
+    existing = _idempotent_case(actor, key)
+    if existing is not None:
+        return existing
     errors: dict[str, list[str]] = {}
-    title = clean_text(title, "title", errors, required=True, limit=100)
-    description = clean_text(
-        description, "description", errors, required=True, limit=2000, multiline=True
+    title, description = _case_errors(
+        errors, title=title, description=description, service_type=service_type
     )
-    if not service_type.is_active:
-        errors.setdefault("service_type", []).append(_("该服务类型已停用。"))
     raise_errors(errors)
     near = place.organization if place is not None else None
     if not worker:
@@ -311,6 +387,7 @@ def case_open(
     case = Case(
         number=f"FW{now:%Y}{counter_take(name='case'):08d}",
         person=person,
+        applicant_name=applicant_name or person.name,
         service_type=service_type,
         channel=channel,
         title=title,

@@ -22,6 +22,7 @@ from gonghui.core.exports import Column, export_list, wants_export, xlsx_respons
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
+from gonghui.members import selectors as member_selectors
 from gonghui.organizations import selectors as org_selectors
 from gonghui.organizations.models import Organization, ServiceType
 
@@ -29,7 +30,7 @@ CASE_COLUMNS = [
     Column("编号", lambda c: c.number, 18),
     Column("服务类型", lambda c: c.service_type.name, 10),
     Column("事项", lambda c: c.title, 30),
-    Column("职工", lambda c: c.person.name, 10),
+    Column("职工", lambda c: c.applicant_name, 10),
     Column("来源", lambda c: c.get_channel_display(), 8),
     Column("承办单位", lambda c: c.handler.name, 24),
     Column("层级", lambda c: c.get_tier_display(), 12),
@@ -134,12 +135,11 @@ def case_open(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            person = services.counter_person(
-                actor=actor, id_number=data["id_number"], name=data["name"], mobile=data["mobile"]
-            )
-            case = services.case_open(
+            case = services.case_open_at_counter(
                 actor=actor,
-                person=person,
+                id_number=data["id_number"],
+                name=data["name"],
+                mobile=data["mobile"],
                 service_type=data["service_type"],
                 title=data["title"],
                 description=data["description"],
@@ -165,6 +165,8 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
     mediation = Mediation.objects.filter(case=case).prefetch_related("sessions").first()
     context = {
         "case": case,
+        # The registered mobile (masked) only to those who may see the person's record.
+        "person_visible": member_selectors.person_known(actor=actor, person=case.person),
         "events": selectors.case_timeline(case=case, public_only=False),
         "materials": case.materials.all(),
         "handling": handling,
@@ -188,7 +190,7 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
         "lawyer_form": forms.LawyerAssignForm(lawyers=lawyers),
         "legal_outcome_form": forms.LegalOutcomeForm(),
         "mediation": mediation,
-        "mediation_form": forms.MediationForm(initial={"applicant": case.person.name}),
+        "mediation_form": forms.MediationForm(initial={"applicant": case.applicant_name}),
         "session_form": forms.MediationSessionForm(),
         "conclude_form": forms.MediationConcludeForm(),
     }

@@ -129,6 +129,29 @@ def membership_get(*, actor: Any, id: int) -> Membership:
     )
 
 
+def person_visible(*, actor: Any, person_id: int) -> bool:
+    """Whether the actor may see this person's record (their scope holds or held the
+    membership, or has a pending request of theirs in front of it)."""
+    return Person.objects.visible_to(actor).filter(pk=person_id).exists()
+
+
+def person_known(*, actor: Any, person: Person) -> bool:
+    """Whether the actor's branch already knows this person's registered name, so that
+    comparing a typed name with it tells nothing new: the record is in the actor's scope, or
+    the actor's subtree registered the person (at a counter, say) under the name they still
+    have. Nothing here depends on what anyone typed, so it cannot be probed."""
+    if person_visible(actor=actor, person_id=person.pk):
+        return True
+    path = getattr(actor, "scope_path", None)
+    first = (
+        Person.history.filter(id=person.pk)
+        .order_by("history_id")
+        .values_list("name", "history_user__organization__path")
+        .first()
+    )
+    return bool(path and first and first[0] == person.name and (first[1] or "").startswith(path))
+
+
 def person_get(*, actor: Any, id: int) -> Person:
     return get_visible(Person.objects.visible_to(actor).select_related("employer"), pk=id)
 

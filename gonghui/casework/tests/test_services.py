@@ -92,37 +92,73 @@ def test_deadlines_count_working_days_over_the_national_day_holiday(world):
     assert case.response_due == at(2026, 10, 9, 17)
 
 
-def test_counter_case_counts_one_visit_and_is_followed_by_the_counter(world):
+def _at_counter(world, clerk, person, *, name=None, **extra):
+    fields = {
+        "service_type": kind("hardship"),
+        "title": "大病救助",
+        "description": "家人重病",
+        "channel": "counter",
+    }
+    fields.update(extra)
+    return services.case_open_at_counter(
+        actor=clerk,
+        id_number=person.id_number.reveal(),
+        name=person.name if name is None else name,
+        **fields,
+    )
+
+
+def test_counter_case_counts_one_visit_and_goes_to_the_workers_own_union(world):
+    clerk = world.staff("town_b", "clerk")
+    member = world.member("union_b")
+    case = _at_counter(world, clerk, member.person)
+    assert case.handler == world.union_b and case.origin == world.town_b
+    assert case.visits == 1 and case.applicant_name == member.person.name
+
+
+def test_a_counter_of_another_branch_serves_the_worker_and_learns_nothing(world):
+    """A town_a clerk serving a union_b member: the same answer whatever the name, handled by
+    the counter's own chain, so no organisation of district_b is named."""
     clerk = world.staff("town_a", "clerk")
     member = world.member("union_b")
-    person = services.counter_person(
-        actor=clerk, id_number=member.person.id_number.reveal(), name=member.person.name
-    )
-    case = services.case_open(
-        actor=clerk,
-        person=person,
-        service_type=kind("hardship"),
-        title="大病救助",
-        description="家人重病",
-        channel="counter",
-    )
-    assert case.handler == world.union_b and case.origin == world.town_a
-    assert case.visits == 1
-    # the counter that opened it follows it, but may not act on another branch's case
-    assert selectors.case_get(actor=clerk, id=case.pk) == case
-    with pytest.raises(PermissionDenied):
-        services.case_accept(actor=clerk, case=case)
+    right = _at_counter(world, clerk, member.person)
+    wrong = _at_counter(world, clerk, member.person, name="别人")
+    for case in (right, wrong):
+        assert case.handler.path.startswith(world.district_a.path) or case.handler.path in (
+            world.city.path
+        )
+        assert case.origin == world.town_a and case.visits == 1
+        assert selectors.case_get(actor=clerk, id=case.pk) == case
+    assert (right.applicant_name, wrong.applicant_name) == (member.person.name, "别人")
+    assert right.handler == wrong.handler and right.state == wrong.state
+    # Both belong to the person with that ID number, who sees them in the portal.
+    assert right.person_id == wrong.person_id == member.person.pk
 
 
-def test_counter_refuses_a_name_that_does_not_match_the_id_number(world):
+def test_counter_refuses_a_name_that_does_not_match_a_record_it_may_see(world):
     member = world.member("union_b")
     with pytest.raises(ValidationError) as exc:
-        services.counter_person(
-            actor=world.staff("town_b", "clerk"),
-            id_number=member.person.id_number.reveal(),
-            name="别人",
-        )
+        _at_counter(world, world.staff("town_b", "clerk"), member.person, name="别人")
     assert "name" in exc.value.message_dict
+
+
+def test_a_refused_counter_request_registers_nobody(world):
+    from gonghui.testing.database import changed_tables, row_counts
+    from gonghui.testing.factories import new_id_number
+
+    before = row_counts()
+    with pytest.raises(ValidationError) as exc:
+        services.case_open_at_counter(
+            actor=world.staff("town_a", "clerk"),
+            id_number=new_id_number(),
+            name="新来的",
+            service_type=kind("hardship"),
+            title="大病救助",
+            description="",
+            channel="counter",
+        )
+    assert list(exc.value.message_dict) == ["description"]
+    assert changed_tables(before) == {}
 
 
 # --- transitions ----------------------------------------------------------------------------------

@@ -465,12 +465,11 @@ class History:
                 at=self.clock,
             )
         name, number, mobile = spec.person
-        person = services.counter_person(
-            actor=spec.opener, id_number=number, name=name, mobile=mobile
-        )
-        return services.case_open(
+        return services.case_open_at_counter(
             actor=spec.opener,
-            person=person,
+            id_number=number,
+            name=name,
+            mobile=mobile,
             service_type=spec.service_type,
             title=title,
             description=description,
