@@ -218,7 +218,8 @@ def workcalendar(request: HttpRequest) -> HttpResponse:
             "holiday_count": sum(1 for d in days if not d.is_workday),
             "workday_count": sum(1 for d in days if d.is_workday),
             "may_change": may_change,
-            "workcalendar_missing": workdays.schedule_missing() if may_change else [],
+            # The year shown says it itself, with the form beside it.
+            "workcalendar_missing": [y for y in missing_schedules(actor) if y != year],
             "form": form,
             "notice_form": notice_form,
             "plan": plan,
