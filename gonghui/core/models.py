@@ -139,8 +139,9 @@ class WorkCalendarDay(models.Model):
 
     City-wide reference data, not scoped: every deadline in every branch uses the same
     calendar. Seeded from the chinesecalendar package (migration 0004, ``workcalendar_sync``);
-    the root administrator adds each new year's State Council notice (``workcalendar_day_save``).
-    Read through ``gonghui.core.workdays``."""
+    the root administrator adds each new year's State Council notice, pasted
+    (``workcalendar_notice_save``) or day by day (``workcalendar_day_save``); which years are
+    complete is ``WorkCalendarYear``'s. Read through ``gonghui.core.workdays``."""
 
     day = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否上班"))
