@@ -105,6 +105,12 @@ class EventOut(Schema):
 
 class CaseDetailOut(CaseOut):
     timeline: list[EventOut]
+    deadline_provisional: bool = Field(
+        description="A running deadline (the response deadline before acceptance, the "
+        "resolution deadline while open) was counted Monday to Friday over days of a year whose "
+        "official holiday schedule is not entered yet; it is recounted when the schedule is "
+        "entered (待官方节假日安排公布后重算)."
+    )
 
 
 class MaterialOut(Schema):
@@ -119,6 +125,9 @@ def _detail(case: Case, *, public_only: bool) -> Case:
     case.timeline = list(  # type: ignore[attr-defined]
         selectors.case_timeline(case=case, public_only=public_only)
     )
+    case.deadline_provisional = selectors.case_deadline_status(  # type: ignore[attr-defined]
+        case=case
+    ).provisional
     return case
 
 

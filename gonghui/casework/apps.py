@@ -1,3 +1,6 @@
+import datetime
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -23,3 +26,16 @@ class CaseworkConfig(AppConfig):
 
         for model in (Case, CaseEvent):
             post_save.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}")
+
+        from gonghui.casework import services
+        from gonghui.core.workdays import calendar_changed
+
+        def recount(
+            *, actor: Any, previous: dict[datetime.date, bool | None], **kwargs: Any
+        ) -> int:
+            """A change of the working-day calendar counts the open cases' deadlines again,
+            in the change's transaction."""
+            return services.case_deadlines_recount(actor=actor, previous=previous)
+
+        # A strong reference: nothing else holds this local function.
+        calendar_changed.connect(recount, weak=False, dispatch_uid="casework-deadlines-recount")

@@ -197,6 +197,18 @@ class EventKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("职工撤回")
     CONFIRMED = "confirmed", _("职工确认评价")
     AUTO_CLOSED = "auto_closed", _("超期未评价自动关闭")
+    DEADLINES_RECOUNTED = "deadlines_recounted", _("期限重算")
+
+
+# The events that set a case's deadlines afresh. Every write that sets them records one of
+# these at the very instant they count from, so the latest one's ``at`` is where the current
+# deadlines were counted from (a recount after a calendar change counts again from there).
+DEADLINE_START_KINDS = (
+    EventKind.OPENED,
+    EventKind.REFERRED,
+    EventKind.ESCALATED,
+    EventKind.AUTO_ESCALATED,
+)
 
 
 class CaseEvent(models.Model):

@@ -62,6 +62,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": case,
             "events": selectors.case_timeline(case=case, public_only=True),
+            "deadline_status": selectors.case_deadline_status(case=case),
             "materials": case.materials.all(),
             "material_form": forms.MaterialForm(),
             "confirm_form": forms.ConfirmForm(),

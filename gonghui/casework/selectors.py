@@ -12,6 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from gonghui.casework.models import (
+    DEADLINE_START_KINDS,
     OPEN_STATES,
     Case,
     CaseEvent,
@@ -24,6 +25,7 @@ from gonghui.casework.models import (
     overdue_q,
 )
 from gonghui.core.scoping import NotFound, get_visible, subtree_q
+from gonghui.core.workdays import years_without_schedule
 from gonghui.organizations.models import Organization, ServiceTier, ServiceType
 
 
@@ -92,6 +94,52 @@ def case_get(*, actor: Any, id: int) -> Case:
 def case_timeline(*, case: Case, public_only: bool) -> QuerySet[CaseEvent]:
     events = CaseEvent.objects.filter(case=case).select_related("actor", "from_org", "to_org")
     return events.filter(public=True) if public_only else events
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    """Which running deadlines of a case were counted over days of a year whose official
+    holiday schedule is not entered yet (counted Monday to Friday, recounted when it is)."""
+
+    response: bool = False
+    resolution: bool = False
+    next: bool = False  # the one ``Case.next_deadline`` shows
+    years: tuple[int, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        return self.response or self.resolution
+
+
+def case_deadline_status(*, case: Case) -> DeadlineStatus:
+    """The case's provisional deadlines (two small queries; none for a case not open)."""
+    if case.state not in OPEN_STATES:
+        return DeadlineStatus()
+    start = (
+        CaseEvent.objects.filter(case=case, kind__in=DEADLINE_START_KINDS)
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    ) or case.created_at
+    first = timezone.localtime(start).date()
+    running = {"resolution": case.resolution_due}
+    if case.state == CaseState.SUBMITTED:
+        running["response"] = case.response_due
+    last = timezone.localtime(max(running.values())).date()
+    missing = years_without_schedule(first, last)
+    if not missing:
+        return DeadlineStatus()
+    flags = {
+        name: any(year <= timezone.localtime(due).year for year in missing)
+        for name, due in running.items()
+    }
+    response, resolution = flags.get("response", False), flags["resolution"]
+    return DeadlineStatus(
+        response=response,
+        resolution=resolution,
+        next=response if case.next_deadline == case.response_due else resolution,
+        years=tuple(missing),
+    )
 
 
 def case_material_get(*, case: Case, id: int) -> CaseMaterial:

@@ -139,8 +139,9 @@ class WorkCalendarDay(models.Model):
 
     City-wide reference data, not scoped: every deadline in every branch uses the same
     calendar. Seeded from the chinesecalendar package (migration 0004, ``workcalendar_sync``);
-    the root administrator adds each new year's State Council notice (``workcalendar_day_save``).
-    Read through ``gonghui.core.workdays``."""
+    the root administrator adds each new year's State Council notice, pasted
+    (``workcalendar_notice_save``) or day by day (``workcalendar_day_save``); which years are
+    complete is ``WorkCalendarYear``'s. Read through ``gonghui.core.workdays``."""
 
     day = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否上班"))
@@ -165,3 +166,44 @@ class WorkCalendarDay(models.Model):
     def __str__(self) -> str:
         kind = _("上班") if self.is_workday else _("休息")
         return f"{self.day.isoformat()} {kind} {self.name}".rstrip()
+
+
+class ScheduleSource(models.TextChoices):
+    PACKAGE = "package", _("chinesecalendar 数据包")
+    NOTICE = "notice", _("粘贴国务院办公厅通知")
+    MANUAL = "manual", _("逐日登记")
+
+
+class WorkCalendarYear(models.Model):
+    """A year whose official schedule (the State Council's notice of holidays and adjusted
+    working days) is in ``WorkCalendarDay``, and where it came from. A year without this row
+    has no official data yet: its deadlines are counted Monday to Friday and shown as
+    provisional (``core.workdays.years_without_schedule``). Rows alone do not make a year
+    official: an administrator may enter a single day before the notice is out.
+
+    Written by the calendar services only (package sync, a pasted notice, the confirmation of
+    days entered one by one)."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    source = models.CharField(_("来源"), max_length=10, choices=ScheduleSource.choices)
+    # The package release, for years it supplied ("chinesecalendar 1.11.0").
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+    # The notice as pasted, kept so anyone can see later what the year was entered from.
+    notice = models.TextField(_("通知原文"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    entered_at = models.DateTimeField(_("登记时间"), auto_now=True)
+
+    class Meta:
+        ordering = ("year",)
+        verbose_name = _("工作日历年度安排")
+        verbose_name_plural = _("工作日历年度安排")
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_source_display()}"

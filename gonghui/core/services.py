@@ -13,10 +13,19 @@ from django.db.models import F
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
+from gonghui.core import holiday_notice
 from gonghui.core.crypto import Sealed
-from gonghui.core.models import AccessReason, Counter, PersonalDataAccess, WorkCalendarDay
+from gonghui.core.models import (
+    AccessReason,
+    Counter,
+    PersonalDataAccess,
+    ScheduleSource,
+    WorkCalendarDay,
+    WorkCalendarYear,
+)
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.validators import check_plain_text
+from gonghui.core.workdays import calendar_changed
 
 
 def counter_values(*, name: str, count: int = 1) -> list[int]:
@@ -155,6 +164,32 @@ def workcalendar_package_days() -> dict[datetime.date, tuple[bool, str]]:
     return days
 
 
+def workcalendar_package_years() -> set[int]:
+    """The years the installed chinesecalendar release holds the official schedule of."""
+    from chinese_calendar import constants
+
+    return {day.year for day in constants.holidays}
+
+
+def workcalendar_package_note() -> str:
+    """The package release, as the calendar page names the source of its years. Migration
+    0005 imports it: keep its name."""
+    from importlib.metadata import version
+
+    return f"chinesecalendar {version('chinesecalendar')}"
+
+
+def _calendar_changed(actor: Any, previous: dict[datetime.date, bool | None]) -> int:
+    """Tell the listeners (casework recounts its deadlines) which days changed, inside the
+    caller's transaction; returns how many records they changed."""
+    if not previous:
+        return 0
+    responses: list[tuple[Any, Any]] = calendar_changed.send(
+        sender=WorkCalendarDay, actor=actor, previous=previous
+    )
+    return sum(r for _receiver, r in responses if isinstance(r, int))
+
+
 def workcalendar_may_change(actor: Any) -> bool:
     """The calendar is one for the whole city: only an administrator of the root of the union
     tree (the city federation) keeps it."""
@@ -202,11 +237,14 @@ def workcalendar_day_save(
     if errors:
         raise ValidationError(errors)
     row = WorkCalendarDay.objects.filter(day=day).first() or WorkCalendarDay(day=day)
+    before = row.is_workday if row.pk else None
     row.is_workday = is_workday
     row.name = name
     row.updated_by = actor
     row._history_user = actor  # type: ignore[attr-defined]
     row.save()
+    if before != is_workday:
+        _calendar_changed(actor, {day: before})
     return row
 
 
@@ -221,6 +259,7 @@ def workcalendar_day_delete(*, actor: Any, day: datetime.date) -> None:
         )
     row._history_user = actor  # type: ignore[attr-defined]
     row.delete()
+    _calendar_changed(actor, {day: row.is_workday})
 
 
 @transaction.atomic
@@ -228,7 +267,8 @@ def workcalendar_sync_from_package(*, actor: Any = None) -> int:
     """Bring the installed chinesecalendar release into the table; returns how many days were
     added or changed. Idempotent. For the days the package knows, the package wins (it follows
     the State Council notices); days it does not know, such as a year an administrator entered
-    before the package had it, are left alone. ``actor`` None is the system (the command)."""
+    before the package had it, are left alone. The years it covers are marked as its own.
+    ``actor`` None is the system (the command)."""
     if actor is not None:
         workcalendar_require_keeper(actor)
     package = workcalendar_package_days()
@@ -237,12 +277,196 @@ def workcalendar_sync_from_package(*, actor: Any = None) -> int:
         for row in WorkCalendarDay.objects.filter(day__in=list(package))
     }
     changed = 0
+    previous: dict[datetime.date, bool | None] = {}
     for day, (is_workday, name) in sorted(package.items()):
         if current.get(day) == (is_workday, name):
             continue
         row = WorkCalendarDay.objects.filter(day=day).first() or WorkCalendarDay(day=day)
+        if (row.is_workday if row.pk else None) != is_workday:
+            previous[day] = row.is_workday if row.pk else None
         row.is_workday, row.name, row.updated_by = is_workday, name, actor
         row._history_user = actor  # type: ignore[attr-defined]
         row.save()
         changed += 1
+    note = workcalendar_package_note()
+    for year in sorted(workcalendar_package_years()):
+        marker = WorkCalendarYear.objects.filter(year=year).first()
+        if marker is None or (marker.source, marker.note) != (ScheduleSource.PACKAGE, note):
+            WorkCalendarYear.objects.update_or_create(
+                year=year,
+                defaults={
+                    "source": ScheduleSource.PACKAGE,
+                    "note": note,
+                    "notice": "",
+                    "entered_by": actor,
+                },
+            )
+    _calendar_changed(actor, previous)
     return changed
+
+
+NOTICE_MAX_CHARS = 20000
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A day of a pasted notice, and what saving it would do: "add" or "change" an entered
+    day, leave one that already says the same ("same"), or nothing for a day the default rule
+    already gives ("default": a holiday on a weekend)."""
+
+    day: holiday_notice.NoticeDay
+    action: str
+
+
+@dataclass(frozen=True)
+class NoticePlan:
+    year: int
+    parsed: holiday_notice.ParsedNotice
+    rows: list[NoticeRow]
+    # Days of the year entered before that the notice does not name: saving removes them.
+    remove: list[WorkCalendarDay]
+
+    @property
+    def problems(self) -> list[str]:
+        return [
+            _("第 %(n)s 行：%(m)s") % {"n": p.line, "m": p.message} if p.line else p.message
+            for p in self.parsed.problems
+        ]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def count_add(self) -> int:
+        return self.count("add")
+
+    @property
+    def count_change(self) -> int:
+        return self.count("change")
+
+    @property
+    def count_same(self) -> int:
+        return self.count("same")
+
+
+def workcalendar_notice_plan(*, year: int, text: str) -> NoticePlan:
+    """What saving the pasted notice ``text`` as ``year``'s schedule would do (a read: the
+    page shows it for confirmation, and ``workcalendar_notice_save`` carries it out)."""
+    parsed = holiday_notice.parse(text, year=year)
+    exceptions = parsed.exceptions
+    entered = {
+        row.day: row
+        for row in WorkCalendarDay.objects.filter(
+            models.Q(day__year=year) | models.Q(day__in=list(exceptions))
+        )
+    }
+    rows = []
+    for day in parsed.days:
+        row = entered.get(day.day)
+        if not day.is_exception:
+            action = "default"
+        elif row is None:
+            action = "add"
+        elif (row.is_workday, row.name) == (day.is_workday, day.name):
+            action = "same"
+        else:
+            action = "change"
+        rows.append(NoticeRow(day, action))
+    remove = [
+        row for day, row in sorted(entered.items()) if day.year == year and day not in exceptions
+    ]
+    return NoticePlan(year=year, parsed=parsed, rows=rows, remove=remove)
+
+
+@dataclass(frozen=True)
+class NoticeSaved:
+    added: int
+    changed: int
+    removed: int
+    recounted: int  # records whose deadlines moved (see ``calendar_changed``)
+
+
+def _check_year(year: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": _("年份应在 2000 到 2100 之间。")})
+
+
+@transaction.atomic
+def workcalendar_notice_save(*, actor: Any, year: int, text: str) -> NoticeSaved:
+    """Enter ``year``'s official schedule from the State Council's notice, pasted as it is:
+    its holidays on weekdays and its adjusted working weekends are stored, the year's other
+    entered days are removed, and the year is marked as entered from this notice, by whom and
+    when. Refused as a whole, nothing saved, while any line cannot be read."""
+    workcalendar_require_keeper(actor)
+    _check_year(year)
+    text = (text or "").strip()
+    if len(text) > NOTICE_MAX_CHARS:
+        raise ValidationError(
+            {
+                "text": _("通知最多 %(max)s 个字，当前 %(n)s 个字；只需粘贴通知正文。")
+                % {"max": NOTICE_MAX_CHARS, "n": len(text)}
+            }
+        )
+    try:
+        check_plain_text(text)
+    except ValidationError as exc:
+        raise ValidationError({"text": exc.messages}) from None
+    # Two administrators saving the same year one after the other, not interleaved.
+    marker, _created = WorkCalendarYear.objects.get_or_create(
+        year=year, defaults={"source": ScheduleSource.NOTICE}
+    )
+    WorkCalendarYear.objects.select_for_update().filter(pk=marker.pk).get()
+    plan = workcalendar_notice_plan(year=year, text=text)
+    if plan.problems:
+        raise ValidationError({"text": plan.problems})
+    previous: dict[datetime.date, bool | None] = {}
+    entered = {
+        row.day: row
+        for row in WorkCalendarDay.objects.filter(day__in=[r.day.day for r in plan.rows])
+    }
+    for item in plan.rows:
+        if item.action not in ("add", "change"):
+            continue
+        day = item.day
+        row = entered.get(day.day) or WorkCalendarDay(day=day.day)
+        if (row.is_workday if row.pk else None) != day.is_workday:
+            previous[day.day] = row.is_workday if row.pk else None
+        row.is_workday, row.name, row.updated_by = day.is_workday, day.name, actor
+        row._history_user = actor  # type: ignore[attr-defined]
+        row.save()
+    for row in plan.remove:
+        previous[row.day] = row.is_workday
+        row._history_user = actor  # type: ignore[attr-defined]
+        row.delete()
+    marker.source, marker.note, marker.notice = ScheduleSource.NOTICE, "", text
+    marker.entered_by = actor
+    marker.save()
+    return NoticeSaved(
+        added=plan.count("add"),
+        changed=plan.count("change"),
+        removed=len(plan.remove),
+        recounted=_calendar_changed(actor, previous),
+    )
+
+
+@transaction.atomic
+def workcalendar_year_confirm(*, actor: Any, year: int) -> WorkCalendarYear:
+    """Mark ``year`` as holding its official schedule after its days were entered one by one
+    (the days change nothing here, so no deadline moves: each day's entry recounted them)."""
+    workcalendar_require_keeper(actor)
+    _check_year(year)
+    if WorkCalendarYear.objects.filter(year=year).exists():
+        raise ValidationError({"year": _("%(y)s 年已登记官方安排，无需再次确认。") % {"y": year}})
+    if not WorkCalendarDay.objects.filter(day__year=year, is_workday=False).exists():
+        raise ValidationError(
+            {
+                "year": _(
+                    "%(y)s 年还没有登记任何放假日，不能确认。请先粘贴国务院办公厅的通知，"
+                    "或逐日登记放假和调休上班的日期。"
+                )
+                % {"y": year}
+            }
+        )
+    return WorkCalendarYear.objects.create(
+        year=year, source=ScheduleSource.MANUAL, entered_by=actor
+    )

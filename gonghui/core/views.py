@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from gonghui.core import inbox
+from gonghui.core import inbox, views_calendar
 from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.models import PersonalDataAccess
 from gonghui.core.permissions import Perm, require
@@ -26,7 +26,15 @@ def front_door(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/home.html", {"org": request.user.organization})  # type: ignore[union-attr]
+    return render(
+        request,
+        "console/home.html",
+        {
+            "org": request.user.organization,  # type: ignore[union-attr]
+            # Only for those who keep the calendar: see console/_workcalendar_missing.html.
+            "workcalendar_missing": views_calendar.missing_schedules(request.user),
+        },
+    )
 
 
 ACCESS_COLUMNS = [

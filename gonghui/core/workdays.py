@@ -9,18 +9,27 @@ has no rows yet follows Monday to Friday. Office hours are ``settings.GONGHUI_OF
 Each function call reads the calendar rows it needs in one query and keeps nothing afterwards,
 so an administrator's change is seen by the next call. A caller computing many deadlines (the
 overdue sweep) builds one ``WorkCalendar`` for the window its cases span and asks it instead.
+
+A year is *official* when ``WorkCalendarYear`` has it (the package's years, a pasted State
+Council notice, days entered one by one and confirmed). A deadline counted over a day of a year
+that is not is provisional (``years_without_schedule``); every change of the calendar sends
+``calendar_changed`` inside its transaction, so the deadlines stored elsewhere can be counted
+again over the new days (``recount_deadline``) before the change commits.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.dispatch import Signal
+from django.utils import timezone
 
-from gonghui.core.models import WorkCalendarDay
+from gonghui.core.models import WorkCalendarDay, WorkCalendarYear
 
 _DEFAULT_OFFICE_HOURS = ("09:00", "17:00")
 # The first read covers twice the calendar days the amount needs plus a month: enough for any
@@ -30,6 +39,13 @@ _SLACK_DAYS = 30
 _EXTEND_DAYS = 60
 
 _ONE_DAY = datetime.timedelta(days=1)
+
+# Sent by every calendar service, inside its transaction, after it changed whether some days
+# are working days (a name alone is no change). Arguments: ``actor`` (None for the system) and
+# ``previous``, each changed day mapped to what it was before: True or False for an entered
+# exception, None for the default Monday-to-Friday rule. A receiver's writes commit or roll
+# back with the change; it returns how many records it changed (the page reports the sum).
+calendar_changed = Signal()
 
 
 def _office_hours() -> tuple[datetime.time, datetime.time]:
@@ -58,9 +74,18 @@ class WorkCalendar:
     the next stretch (one more query). Nothing outlives the instance, so keep one for a batch,
     not for the life of the process."""
 
-    def __init__(self, first: datetime.date, last: datetime.date) -> None:
+    def __init__(
+        self,
+        first: datetime.date,
+        last: datetime.date,
+        *,
+        overrides: Mapping[datetime.date, bool | None] | None = None,
+    ) -> None:
+        """``overrides`` replaces what the table says of some days (None: the default rule),
+        to ask the calendar as it was before a change: see ``calendar_changed``."""
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.opening, self.closing = _office_hours()
+        self._overrides = dict(overrides or {})
         self._exceptions: dict[datetime.date, bool] = {}
         self._first = first
         self._last = first - _ONE_DAY  # nothing read yet
@@ -79,8 +104,11 @@ class WorkCalendar:
             self._read(min(day, self._first - _EXTEND_DAYS * _ONE_DAY), self._first - _ONE_DAY)
 
     def is_workday(self, day: datetime.date) -> bool:
-        self._cover(day)
-        flag = self._exceptions.get(day)
+        if day in self._overrides:
+            flag = self._overrides[day]
+        else:
+            self._cover(day)
+            flag = self._exceptions.get(day)
         return day.weekday() < 5 if flag is None else flag
 
     def _next_workday(self, day: datetime.date) -> datetime.date:
@@ -144,6 +172,78 @@ class WorkCalendar:
         if unit == "hour":
             return self.add_working_hours(start, amount)
         raise ValueError(f"unknown deadline unit {unit!r}: use 'workday' or 'hour'")
+
+    def working_days_between(self, start: datetime.datetime, end: datetime.datetime) -> int:
+        """The working days after the local date of ``start`` up to and including that of
+        ``end``: the ``days`` that ``add_working_days(start, days)`` counted to reach ``end``
+        (for ``days`` of 1 or more)."""
+        day, last = self._local(start).date(), self._local(end).date()
+        count = 0
+        while day < last:
+            day += _ONE_DAY
+            count += self.is_workday(day)
+        return count
+
+    def office_time_between(
+        self, start: datetime.datetime, end: datetime.datetime
+    ) -> datetime.timedelta:
+        """Office hours on working days between two instants: the ``hours`` that
+        ``add_working_hours(start, hours)`` counted to reach ``end``."""
+        local_start, local_end = self._local(start), self._local(end)
+        total = datetime.timedelta()
+        day = local_start.date()
+        while day <= local_end.date():
+            if self.is_workday(day):
+                opening = max(local_start, self._at(day, self.opening))
+                closing = min(local_end, self._at(day, self.closing))
+                total += max(closing - opening, datetime.timedelta())
+            day += _ONE_DAY
+        return total
+
+
+def recount_deadline(
+    *,
+    before: WorkCalendar,
+    after: WorkCalendar,
+    start: datetime.datetime,
+    due: datetime.datetime,
+    unit: str,
+) -> datetime.datetime:
+    """A deadline set ``start`` plus some working days (``unit`` "workday") or office hours
+    ("hour") on the calendar ``before``, counted again on ``after``: the same amount of working
+    time, over the days as they are now. The amount is what ``before`` finds between ``start``
+    and ``due``, so a limit changed since the deadline was set does not creep in."""
+    if unit == "workday":
+        return after.add_working_days(start, before.working_days_between(start, due))
+    if unit == "hour":
+        hours = before.office_time_between(start, due) / datetime.timedelta(hours=1)
+        return after.add_working_hours(start, round(hours))
+    raise ValueError(f"unknown deadline unit {unit!r}: use 'workday' or 'hour'")
+
+
+def official_years() -> set[int]:
+    """The years whose official schedule is in the calendar (one query)."""
+    return set(WorkCalendarYear.objects.values_list("year", flat=True))
+
+
+def years_without_schedule(
+    first: datetime.date, last: datetime.date, official: set[int] | None = None
+) -> list[int]:
+    """The years from ``first`` to ``last`` with no official schedule: a deadline counted over
+    them followed Monday to Friday and is provisional. ``official`` saves the query for a
+    caller asking about many spans."""
+    official = official_years() if official is None else official
+    return [year for year in range(first.year, last.year + 1) if year not in official]
+
+
+def schedule_missing(today: datetime.date | None = None) -> list[int]:
+    """The years whose official schedule the administrators should enter now: this year when
+    it has none, and from December on next year too (the State Council publishes it in
+    November or December). ``today`` defaults to the platform's clock."""
+    today = today or timezone.localdate()
+    wanted = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    official = official_years()
+    return [year for year in wanted if year not in official]
 
 
 def _calendar_from(start: datetime.datetime, window_days: int) -> WorkCalendar:

@@ -2,7 +2,10 @@
 
 After upgrading the package (it usually adds the next year's holidays in November or
 December, when the State Council publishes them): ``manage.py workcalendar_sync``. Days the
-package knows are set as it says; days entered by hand that it does not know are kept."""
+package knows are set as it says; days entered by hand that it does not know are kept; the years
+it covers are marked as its own (``WorkCalendarYear``), and open cases' deadlines are counted
+again over any day that changed. Until a release has next year, the city administrator pastes
+the notice on the 工作日历 page instead."""
 
 from __future__ import annotations
 
