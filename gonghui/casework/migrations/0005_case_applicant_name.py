@@ -15,7 +15,7 @@ def copy_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0003_case_indexes"),
+        ("casework", "0004_case_event_deadlines_recounted"),
         ("members", "0001_initial"),
     ]
 
