@@ -6,7 +6,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -82,6 +82,7 @@ def test_sheet_titles_are_made_legal(tmp_path, title, expected):
     assert load_workbook(path).sheetnames == [expected]
 
 
+@settings(deadline=None)  # writes and reads a workbook on disk per example
 @given(st.text())
 def test_any_string_can_be_written(text):
     import tempfile
