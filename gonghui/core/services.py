@@ -408,7 +408,7 @@ def workcalendar_notice_save(*, actor: Any, year: int, text: str) -> NoticeSaved
             }
         )
     try:
-        check_plain_text(text)
+        text = check_plain_text(text, multiline=True)
     except ValidationError as exc:
         raise ValidationError({"text": exc.messages}) from None
     # Two administrators saving the same year one after the other, not interleaved.
