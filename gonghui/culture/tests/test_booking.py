@@ -306,6 +306,29 @@ def test_check_in_by_the_bookings_qr_token(world):
         )
 
 
+def test_the_bookings_qr_is_a_standalone_svg_on_a_white_quiet_zone(world, client):
+    """An ``<img>`` shows an SVG only when it is a namespaced XML document; a scanner reads
+    the code only against a light background with a margin around it."""
+    from xml.etree import ElementTree
+
+    session = publish(world, capacity=3)
+    worker = world.worker("union_b")
+    booking = services.booking_create(actor=worker, session=session)
+    client.force_login(worker)
+    response = client.get(f"/m/culture/bookings/{booking.pk}/qr.svg")
+    assert response["Content-Type"] == "image/svg+xml"
+    # Our own output, parsed to prove it is well-formed XML in the SVG namespace.
+    root = ElementTree.fromstring(response.content)  # noqa: S314
+    svg = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{svg}svg"
+    assert root.get("viewBox") and root.get("width")
+    # The first thing painted is a white square over the whole code, quiet zone included;
+    # the dark modules start four modules in.
+    background, modules = list(root.iter(f"{svg}path"))
+    assert background.get("fill") == "#fff" and background.get("d").startswith("M0 0h")
+    assert modules.get("stroke") == "#000" and modules.get("d").startswith("M4 4.5")
+
+
 def test_two_no_shows_stop_first_come_booking_and_halve_the_lottery_weight(world):
     worker = world.worker("union_b")
     now = timezone.now()
