@@ -121,7 +121,8 @@ def test_lottery_sign_up_draw_and_the_published_seed(page, city):
     expected = {BookingState.BOOKED: "预约成功", BookingState.WAITING: "候补中"}[mine.state]
     assert page.inner_text("[data-testid=booking-state]") == expected
     session.refresh_from_db()
-    assert draw.verify(session.draw_record) == []
+    assert page.inner_text("[data-testid=entrants-digest]") == session.entrants_digest
+    assert draw.verify(session.draw_record, session.commitment, session.entrants_digest) == []
     with page.expect_download() as download:
         page.click("[data-testid=draw-json]")
     assert download.value.suggested_filename == f"draw-{session.pk}.json"
