@@ -434,6 +434,39 @@ def test_verify_draw_command_checks_a_published_draw(world, tmp_path):
         call_command("verify_draw", "--file", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
 
+# --- the booking list's export ------------------------------------------------------------------
+
+
+def test_the_booking_list_exports_for_a_session_whose_name_holds_the_class_time(world, client):
+    """Issue 9: every class's export answered 500 ("Invalid character : found in sheet
+    title"), since a session is named by its course and its time."""
+    from openpyxl import load_workbook
+
+    session = publish(world, capacity=1, starts_at=timezone.now() + 30 * HOUR)
+    first, second = world.worker("union_b"), world.worker("union_b")
+    booked = services.booking_create(actor=first, session=session)
+    services.booking_create(actor=second, session=session)
+    assert ":" in str(session)
+    client.force_login(world.staff("town_b", "clerk"))
+
+    response = client.get(f"/console/culture/sessions/{session.pk}/", {"format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert ":" not in sheet.title and sheet.title.startswith("预约名单 古筝入门")
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("凭证号", "姓名", "状态", "顺位", "预约时间", "签到时间")
+    assert {row[0] for row in rows[1:]} == {booked.code, f"B{booked.pk + 1:07d}"}
+    assert {row[2] for row in rows[1:]} == {"预约成功", "候补中"}
+    assert all(isinstance(row[4], datetime.datetime) for row in rows[1:])  # a date cell
+    # filtered like the page
+    waiting = client.get(
+        f"/console/culture/sessions/{session.pk}/", {"format": "xlsx", "state": "waiting"}
+    )
+    rows = list(load_workbook(io.BytesIO(b"".join(waiting.streaming_content))).active.values)
+    assert [row[2] for row in rows[1:]] == ["候补中"]
+
+
 # --- the entrant digest -------------------------------------------------------------------------
 
 
