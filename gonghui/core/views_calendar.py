@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dates import WEEKDAYS
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gonghui.core import services
+from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.models import WorkCalendarDay
 from gonghui.core.validators import today
 from gonghui.core.web import apply_errors, error_text, staff_required
@@ -43,6 +44,18 @@ class DayForm(forms.Form):
 
 class RemoveForm(forms.Form):
     day = forms.DateField()
+
+
+CALENDAR_COLUMNS = [
+    Column("日期", lambda d: d.day, 12),
+    Column("星期", lambda d: str(WEEKDAYS[d.day.weekday()]), 8),
+    Column("安排", lambda d: "上班" if d.is_workday else "休息", 8),
+    Column("名称", lambda d: d.name, 20),
+    Column("修改时间", lambda d: d.updated_at, 18),
+]
+CALENDAR_KEEPER_COLUMNS = [
+    Column("修改人", lambda d: str(d.updated_by) if d.updated_by else "系统导入", 16)
+]
 
 
 def _year(request: HttpRequest) -> int:
@@ -71,7 +84,7 @@ def _initial(request: HttpRequest) -> dict[str, Any]:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def workcalendar(request: HttpRequest) -> HttpResponse:
+def workcalendar(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     year = _year(request)
     form = DayForm(initial=_initial(request))
@@ -108,6 +121,10 @@ def workcalendar(request: HttpRequest) -> HttpResponse:
                 return redirect(_page_url(row.day.year))
     may_change = services.workcalendar_may_change(actor)
     days = list(WorkCalendarDay.objects.filter(day__year=year).select_related("updated_by"))
+    if wants_export(request):
+        # Who changed a day is shown to those who may change the calendar, as on the page.
+        columns = CALENDAR_COLUMNS + (CALENDAR_KEEPER_COLUMNS if may_change else [])
+        return export_list(request, f"工作日历 {year}", columns, days)
     years = sorted(
         {d.year for d in WorkCalendarDay.objects.dates("day", "year")}
         | {today().year, today().year + 1, year}
