@@ -368,6 +368,22 @@ def mediation_agreement(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- rosters ------------------------------------------------------------------------------------
 
 
+COUNSELLOR_COLUMNS = [
+    Column("姓名", lambda c: c.name, 10),
+    Column("资质", lambda c: c.qualification, 20),
+    Column("简介", lambda c: c.introduction, 30),
+    Column("所属组织", lambda c: c.organization.name, 24),
+    Column("在岗", lambda c: "是" if c.is_active else "否", 6),
+]
+# The counsellor's own timetable, as the page shows it: who booked a slot is not in it.
+SLOT_COLUMNS = [
+    Column("开始时间", lambda s: s.starts_at, 18),
+    Column("结束时间", lambda s: s.ends_at, 18),
+    Column("地点", lambda s: s.place, 24),
+    Column("预约", lambda s: "已取消" if s.cancelled else ("已预约" if s.person_id else "空闲"), 8),
+    Column("预约时间", lambda s: s.booked_at, 18),
+]
+
 LAWYER_COLUMNS = [
     Column("姓名", lambda lw: lw.name, 10),
     Column("律师事务所", lambda lw: lw.firm, 24),
@@ -431,10 +447,17 @@ def lawyer_edit(request: HttpRequest, lawyer_id: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def counselling(request: HttpRequest) -> HttpResponse:
+def counselling(request: HttpRequest) -> HttpResponseBase:
     """A counsellor's own timetable (publish slots); an administrator's roster of counsellors.
     Session notes are not here: only the counsellor opens them, slot by slot."""
     actor: Any = request.user
+    if request.method == "GET" and wants_export(request):
+        # ``?list=slots``: the counsellor's own timetable (nobody else's); else the roster.
+        if request.GET.get("list") == "slots":
+            slots = selectors.counsellor_slots(actor=actor)
+            return export_list(request, "我的咨询时段", SLOT_COLUMNS, slots)
+        counsellors = selectors.counsellor_list(actor=actor)
+        return export_list(request, "心理咨询师", COUNSELLOR_COLUMNS, counsellors)
     me = selectors.counsellor_of(actor=actor)
     slot_form = forms.SlotForm(request.POST or None) if me else None
     from gonghui.accounts.models import User

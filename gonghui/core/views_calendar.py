@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dates import WEEKDAYS
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gonghui.core import services, workdays
+from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.models import WorkCalendarDay, WorkCalendarYear
 from gonghui.core.validators import today
 from gonghui.core.web import apply_errors, error_text, staff_required
@@ -79,6 +80,18 @@ class ConfirmYearForm(forms.Form):
     year = forms.IntegerField(min_value=2000, max_value=2100)
 
 
+CALENDAR_COLUMNS = [
+    Column("日期", lambda d: d.day, 12),
+    Column("星期", lambda d: str(WEEKDAYS[d.day.weekday()]), 8),
+    Column("安排", lambda d: "上班" if d.is_workday else "休息", 8),
+    Column("名称", lambda d: d.name, 20),
+    Column("修改时间", lambda d: d.updated_at, 18),
+]
+CALENDAR_KEEPER_COLUMNS = [
+    Column("修改人", lambda d: str(d.updated_by) if d.updated_by else "系统导入", 16)
+]
+
+
 def _year(request: HttpRequest) -> int:
     try:
         year = int(request.GET.get("year", ""))
@@ -128,7 +141,7 @@ def _saved_message(year: int, saved: services.NoticeSaved) -> str:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def workcalendar(request: HttpRequest) -> HttpResponse:
+def workcalendar(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     year = _year(request)
     form = DayForm(initial=_initial(request))
@@ -201,6 +214,10 @@ def workcalendar(request: HttpRequest) -> HttpResponse:
                     return redirect(_page_url(row.day.year))
     may_change = services.workcalendar_may_change(actor)
     days = list(WorkCalendarDay.objects.filter(day__year=year).select_related("updated_by"))
+    if wants_export(request):
+        # Who changed a day is shown to those who may change the calendar, as on the page.
+        columns = CALENDAR_COLUMNS + (CALENDAR_KEEPER_COLUMNS if may_change else [])
+        return export_list(request, f"工作日历 {year}", columns, days)
     years = sorted(
         {d.year for d in WorkCalendarDay.objects.dates("day", "year")}
         | {today().year, today().year + 1, year}

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from gonghui.core import imports, tasks
+from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.models import ImportJob, ImportStatus
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, get_visible
@@ -45,9 +46,32 @@ def _job(request: HttpRequest, job_id: int) -> ImportJob:
     return get_visible(ImportJob.objects.visible_to(request.user), pk=job_id)
 
 
+def _kind_label(kind: str) -> str:
+    try:
+        return str(imports.importer_for(kind).label)
+    except imports.SpreadsheetError:
+        return kind
+
+
+IMPORT_COLUMNS = [
+    Column("编号", lambda job: job.pk, 8),
+    Column("文件", lambda job: job.original_name, 30),
+    Column("内容", lambda job: _kind_label(job.kind), 12),
+    Column("行数", lambda job: job.total_rows, 8),
+    Column("错误数", lambda job: job.error_count, 8),
+    Column("上传人", lambda job: str(job.created_by), 16),
+    Column("上传时间", lambda job: job.created_at, 18),
+    Column("状态", lambda job: job.get_status_display(), 10),
+    Column("完成时间", lambda job: job.finished_at, 18),
+]
+
+
 @staff_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
+    if request.method == "GET" and wants_export(request):
+        jobs = ImportJob.objects.visible_to(actor).select_related("created_by")
+        return export_list(request, "批量导入记录", IMPORT_COLUMNS, jobs)
     form = UploadForm(
         request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
     )

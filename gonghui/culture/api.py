@@ -39,6 +39,9 @@ class SessionOut(Schema):
     audience: str | None
     state: str
     commitment: str
+    # Published when sign-up closes, before the draw (empty until then).
+    entrants_digest: str
+    entrants_frozen_at: datetime.datetime | None
     drawn_at: datetime.datetime | None
 
     @staticmethod

@@ -168,7 +168,8 @@ class ClassSession(PublicToWorkers, ScopedModel):
     """One class on one day. ``seats_left`` is the scarce thing: it is only ever taken by one
     conditional UPDATE (``seats_left > 0``), so no concurrency oversells it. In lottery mode
     the seed is drawn when the session is published; only its hash (the commitment) is shown
-    until the draw, and the seed is sealed at rest meanwhile."""
+    until the draw, and the seed is sealed at rest meanwhile. When sign-up closes the entrant
+    list is frozen and its digest published; the draw ranks exactly that list."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
 
@@ -206,8 +207,11 @@ class ClassSession(PublicToWorkers, ScopedModel):
         _("状态"), max_length=10, choices=SessionState.choices, default=SessionState.SCHEDULED
     )
     cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
-    # Lottery: the commitment is public from the start; the seed is revealed by the draw.
+    # Lottery: the commitment is public from the start; the entrant digest from the close of
+    # sign-up (``lottery_freeze``), before the seed is revealed by the draw.
     commitment = models.CharField(_("随机种子承诺值"), max_length=64, blank=True)
+    entrants_digest = models.CharField(_("报名名单摘要"), max_length=64, blank=True)
+    entrants_frozen_at = models.DateTimeField(_("报名名单锁定时间"), null=True, blank=True)
     seed = SealedField(purpose=SEED_PURPOSE, null=True)
     drawn_at = models.DateTimeField(_("抽签时间"), null=True, blank=True)
     draw_record = models.JSONField(null=True, blank=True)

@@ -272,7 +272,10 @@ class Culture:
     def cancel(self, worker: User, booking: Booking, at: datetime.datetime) -> None:
         booking.refresh_from_db()
         if booking.state in (BookingState.BOOKED, BookingState.WAITING, BookingState.ENTERED):
-            services.booking_cancel(actor=worker, booking=booking, at=at)
+            try:
+                services.booking_cancel(actor=worker, booking=booking, at=at)
+            except ValidationError:
+                return  # a lottery sign-up after the close: the entrant list is frozen
             self.answer_offers(at)  # the seat may now be offered to the first in line
 
     def sweep(self, at: datetime.datetime) -> None:

@@ -43,6 +43,21 @@ ORG_COLUMNS = [
     Column("工会主席", lambda o: o.chair_name, 10),
     Column("有效", lambda o: "是" if o.is_active else "否", 6),
 ]
+SERVICE_TYPE_COLUMNS = [
+    Column("服务类型", lambda t: t.name, 16),
+    Column("说明", lambda t: t.description, 30),
+    Column("响应时限", lambda t: t.response_limit, 8),
+    Column("响应时限单位", lambda t: t.get_response_unit_display(), 10),
+    Column("办结时限", lambda t: t.resolution_limit, 8),
+    Column("办结时限单位", lambda t: t.get_resolution_unit_display(), 10),
+    Column(
+        "可办理的层级",
+        lambda t: "、".join(str(dict(ServiceTier.choices).get(x, x)) for x in t.tiers),
+        24,
+    ),
+    Column("自动关闭天数", lambda t: t.auto_close_days, 10),
+    Column("状态", lambda t: "提供" if t.is_active else "停用", 6),
+]
 PLACE_COLUMNS = [
     Column("名称", lambda p: p.name, 30),
     Column("类别", lambda p: p.get_tier_display(), 16),
@@ -350,11 +365,13 @@ def place_edit(request: HttpRequest, place_id: int) -> HttpResponse:
 
 
 @staff_required
-def service_types(request: HttpRequest) -> HttpResponse:
+def service_types(request: HttpRequest) -> HttpResponseBase:
     """Every staff member sees the types, their deadlines and tiers (they route cases); the
     city federation's administrators change them."""
     actor: Any = request.user
     types = list(selectors.service_type_all())
+    if request.method == "GET" and wants_export(request):
+        return export_list(request, "服务类型与办理时限", SERVICE_TYPE_COLUMNS, types)
     editing = None
     form = None
     if request.method == "POST":

@@ -9,6 +9,7 @@ exact when one worker books two classes at the same moment.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,7 @@ __all__ = [
     "culture_sweep",
     "draw_record",
     "lottery_draw",
+    "lottery_freeze",
     "noshows_mark",
     "offer_confirm",
     "offer_decline",
@@ -539,6 +541,14 @@ def booking_cancel(*, actor: Any, booking: Booking, at: datetime.datetime | None
     now = at or timezone.now()
     if session.starts_at <= now:
         raise ValidationError({"booking": [_("课程已开始，不能取消。")]})
+    if booking.state == BookingState.ENTERED and (
+        now >= session.closes_at or session.entrants_frozen_at is not None
+    ):
+        # The entrant list is frozen at the close and its digest published: the draw must
+        # rank exactly that list. A seat won can be given up after the draw.
+        raise ValidationError(
+            {"booking": [_("报名已截止，抽签名单已锁定，不能取消报名；开奖后如中签可取消。")]}
+        )
     held_seat = booking.state in (BookingState.BOOKED, BookingState.OFFERED)
     booking.state = BookingState.CANCELLED
     booking.offered_until = None
@@ -634,19 +644,8 @@ def waiting_place(booking: Booking) -> int | None:
 # --- the lottery -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def lottery_draw(
-    *, actor: Any = None, session: ClassSession, now: datetime.datetime | None = None
-) -> ClassSession:
-    """Draw a lottery session once its window has closed: by staff of the organisation that
-    runs it, or by the periodic job. Winners are booked, the others wait in drawn order, and
-    the record (seed, masked entrants, results) is published for anyone to re-run."""
-    if actor is not None:
-        require(actor, Perm.EDIT_RECORDS)
-        require_within(actor, session.organization)
-    now = now or timezone.now()
-    # Lock the session: two draws (staff and the job) cannot both run.
-    session = ClassSession.unscoped.select_for_update().select_related("course").get(pk=session.pk)
+def _check_drawable(session: ClassSession, now: datetime.datetime) -> None:
+    """Refuse to freeze or draw a session that is not a lottery due for its draw."""
     if not session.is_lottery:
         raise ValidationError({"session": [_("该课程为先到先得，无需抽签。")]})
     if session.drawn_at is not None:
@@ -661,13 +660,79 @@ def lottery_draw(
         )
     if now >= session.starts_at:
         raise ValidationError({"session": [_("课程已开始，不能再抽签。")]})
-    # Locked: a sign-up cancelled while the draw runs is either gone from it or cancelled
-    # after it (and its seat passed on), never overwritten by it.
-    entries = list(
+
+
+def _entrants(session: ClassSession) -> list[Booking]:
+    """The session's sign-ups, locked: a sign-up being cancelled (only possible before the
+    close) is either gone from the list or waits until the list is read."""
+    return list(
         Booking.unscoped.select_for_update(of=("self",))
         .filter(session=session, state=BookingState.ENTERED)
         .select_related("person")
+        .order_by("pk")
     )
+
+
+def _digest(session: ClassSession, entries: list[Booking]) -> str:
+    return draw.entrants_digest(
+        session.capacity, [draw.Entrant(b.code, b.weight_divisor) for b in entries]
+    )
+
+
+@transaction.atomic
+def lottery_freeze(
+    *, actor: Any = None, session: ClassSession, now: datetime.datetime | None = None
+) -> ClassSession:
+    """Freeze a lottery's entrant list once sign-up has closed and publish its digest (the
+    seats and every entry code with its weight, see ``draw.entrants_digest``), before the
+    seed is revealed: the published record must then match what was fixed here. Nothing
+    changes the list afterwards (sign-up is closed, and a sign-up can no longer be
+    cancelled). Freezing a frozen list changes nothing."""
+    if actor is not None:
+        require(actor, Perm.EDIT_RECORDS)
+        require_within(actor, session.organization)
+    now = now or timezone.now()
+    # Lock the session: the job and staff cannot freeze twice, nor draw meanwhile.
+    session = ClassSession.unscoped.select_for_update().get(pk=session.pk)
+    _check_drawable(session, now)
+    if session.entrants_frozen_at is not None:
+        return session
+    session.entrants_digest = _digest(session, _entrants(session))
+    session.entrants_frozen_at = now
+    session.save(update_fields=["entrants_digest", "entrants_frozen_at"])
+    return session
+
+
+def lottery_draw(
+    *, actor: Any = None, session: ClassSession, now: datetime.datetime | None = None
+) -> ClassSession:
+    """Draw a lottery session once its window has closed: by staff of the organisation that
+    runs it, or by the periodic job. The entrant list is frozen and its digest published
+    first, in a transaction of its own (unless the caller holds one), so the digest is on
+    record before the seed is revealed. Winners are booked, the others wait in drawn order,
+    and the record (seed, masked entrants, both published values, results) is published for
+    anyone to re-run."""
+    if actor is not None:
+        require(actor, Perm.EDIT_RECORDS)
+        require_within(actor, session.organization)
+    now = now or timezone.now()
+    if session.entrants_frozen_at is None:
+        lottery_freeze(session=session, now=now)
+    return _lottery_draw(session, now)
+
+
+@transaction.atomic
+def _lottery_draw(session: ClassSession, now: datetime.datetime) -> ClassSession:
+    # Lock the session: two draws (staff and the job) cannot both run.
+    session = ClassSession.unscoped.select_for_update().select_related("course").get(pk=session.pk)
+    _check_drawable(session, now)
+    entries = _entrants(session)
+    if session.entrants_frozen_at is None or _digest(session, entries) != session.entrants_digest:
+        # Cannot happen through the services (the list is closed once frozen); drawing a
+        # list other than the published one would publish a record that fails its check.
+        raise ValidationError(
+            {"session": [_("报名名单与报名截止时公布的摘要不符，不能抽签，请联系系统管理员。")]}
+        )
     by_code = {b.code: b for b in entries}
     seed = session.seed.reveal()  # revealed to the public now
     record = draw.build_record(
@@ -703,11 +768,13 @@ def lottery_draw(
 
 
 def draw_record(session: ClassSession) -> dict[str, Any]:
-    """What is published about a lottery: the commitment before the draw, everything after."""
+    """What is published about a lottery: the commitment before the draw (and the entrant
+    digest once sign-up has closed), everything after."""
     if session.drawn_at is None or session.draw_record is None:
         return {
             "algorithm": draw.ALGORITHM,
             "commitment": session.commitment,
+            "entrants_digest": session.entrants_digest,
             "drawn": False,
         }
     return {**session.draw_record, "drawn": True}
@@ -791,9 +858,9 @@ class SweepResult:
 
 
 def culture_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
-    """Draw the lotteries whose window closed, pass on the seats whose offer ran out, offer
-    any free seat to the first in line, and count the no-shows of sessions that ended. Each
-    step is its own transaction and finds nothing to do twice."""
+    """Freeze and draw the lotteries whose window closed, pass on the seats whose offer ran
+    out, offer any free seat to the first in line, and count the no-shows of sessions that
+    ended. Each step is its own transaction and finds nothing to do twice."""
     now = now or timezone.now()
     drawn = lapsed = offered = no_shows = 0
     due = ClassSession.unscoped.filter(
@@ -803,7 +870,12 @@ def culture_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
         closes_at__lte=now,
         starts_at__gt=now,
     )
-    for session in due:
+    due_list = list(due)
+    # Every closed list is frozen and its digest published before any seed is revealed.
+    for session in due_list:
+        with contextlib.suppress(ValidationError):  # drawn or called off by staff meanwhile
+            lottery_freeze(session=session, now=now)
+    for session in due_list:
         try:
             lottery_draw(session=session, now=now)
         except ValidationError:

@@ -4,9 +4,11 @@ published record, the rule (weekly limit, no-shows), check-in, and no oversell u
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import io
 import json
+import shutil
 import threading
 
 import pytest
@@ -27,6 +29,13 @@ from gonghui.culture.models import (
     ClassSession,
     Course,
     Series,
+)
+from gonghui.culture.tests.test_draw import (
+    DRAW_PY,
+    TAMPERINGS,
+    forge,
+    run_cli,
+    seed_changed,
 )
 from gonghui.testing.world import build_world
 
@@ -231,7 +240,12 @@ def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, 
     session = publish(world, mode=BookingMode.LOTTERY, capacity=3)
     assert len(session.commitment) == 64
     before = services.draw_record(session)
-    assert before == {"algorithm": draw.ALGORITHM, "commitment": session.commitment, "drawn": False}
+    assert before == {
+        "algorithm": draw.ALGORITHM,
+        "commitment": session.commitment,
+        "entrants_digest": "",
+        "drawn": False,
+    }
     workers = [world.worker("union_b") for _ in range(7)]
     for worker in workers:
         entry = services.booking_create(actor=worker, session=session)
@@ -245,6 +259,15 @@ def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, 
     record = services.draw_record(session)
     assert record["drawn"] is True
     assert draw.commitment(record["seed"]) == session.commitment
+    # the digest frozen at the close is the record's, and covers the seats and every weight
+    assert session.entrants_frozen_at is not None
+    assert (
+        record["entrants_digest"]
+        == session.entrants_digest
+        == draw.entrants_digest(
+            3, [draw.Entrant(e["code"], e["weight_divisor"]) for e in record["entrants"]]
+        )
+    )
     assert draw.verify(session.draw_record) == []  # what draw.json serves
     assert len(record["winners"]) == 3 and len(record["waiting"]) == 4
     assert all("*" in e["name"] for e in record["entrants"])  # names are masked
@@ -266,6 +289,10 @@ def test_the_sweep_draws_a_lottery_whose_window_closed(world):
     assert services.culture_sweep().drawn == 0
     booking = Booking.unscoped.get(session=session)
     assert booking.state == BookingState.BOOKED and seats(session) == 4
+    # the list was frozen (its digest on record) before the draw revealed the seed
+    session.refresh_from_db()
+    assert session.entrants_frozen_at <= session.drawn_at
+    assert session.draw_record["entrants_digest"] == session.entrants_digest != ""
 
 
 # --- check-in and the no-show rule ------------------------------------------------------------
@@ -304,6 +331,29 @@ def test_check_in_by_the_bookings_qr_token(world):
         services.booking_check_in(
             actor=world.staff("town_a", "clerk"), session=session, token=booking.token
         )
+
+
+def test_the_bookings_qr_is_a_standalone_svg_on_a_white_quiet_zone(world, client):
+    """An ``<img>`` shows an SVG only when it is a namespaced XML document; a scanner reads
+    the code only against a light background with a margin around it."""
+    from xml.etree import ElementTree
+
+    session = publish(world, capacity=3)
+    worker = world.worker("union_b")
+    booking = services.booking_create(actor=worker, session=session)
+    client.force_login(worker)
+    response = client.get(f"/m/culture/bookings/{booking.pk}/qr.svg")
+    assert response["Content-Type"] == "image/svg+xml"
+    # Our own output, parsed to prove it is well-formed XML in the SVG namespace.
+    root = ElementTree.fromstring(response.content)  # noqa: S314
+    svg = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{svg}svg"
+    assert root.get("viewBox") and root.get("width")
+    # The first thing painted is a white square over the whole code, quiet zone included;
+    # the dark modules start four modules in.
+    background, modules = list(root.iter(f"{svg}path"))
+    assert background.get("fill") == "#fff" and background.get("d").startswith("M0 0h")
+    assert modules.get("stroke") == "#000" and modules.get("d").startswith("M4 4.5")
 
 
 def test_two_no_shows_stop_first_come_booking_and_halve_the_lottery_weight(world):
@@ -382,6 +432,150 @@ def test_verify_draw_command_checks_a_published_draw(world, tmp_path):
     path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(CommandError, match="结果不一致"):
         call_command("verify_draw", "--file", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+# --- the booking list's export ------------------------------------------------------------------
+
+
+def test_the_booking_list_exports_for_a_session_whose_name_holds_the_class_time(world, client):
+    """Issue 9: every class's export answered 500 ("Invalid character : found in sheet
+    title"), since a session is named by its course and its time."""
+    from openpyxl import load_workbook
+
+    session = publish(world, capacity=1, starts_at=timezone.now() + 30 * HOUR)
+    first, second = world.worker("union_b"), world.worker("union_b")
+    booked = services.booking_create(actor=first, session=session)
+    services.booking_create(actor=second, session=session)
+    assert ":" in str(session)
+    client.force_login(world.staff("town_b", "clerk"))
+
+    response = client.get(f"/console/culture/sessions/{session.pk}/", {"format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert ":" not in sheet.title and sheet.title.startswith("预约名单 古筝入门")
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("凭证号", "姓名", "状态", "顺位", "预约时间", "签到时间")
+    assert {row[0] for row in rows[1:]} == {booked.code, f"B{booked.pk + 1:07d}"}
+    assert {row[2] for row in rows[1:]} == {"预约成功", "候补中"}
+    assert all(isinstance(row[4], datetime.datetime) for row in rows[1:])  # a date cell
+    # filtered like the page
+    waiting = client.get(
+        f"/console/culture/sessions/{session.pk}/", {"format": "xlsx", "state": "waiting"}
+    )
+    rows = list(load_workbook(io.BytesIO(b"".join(waiting.streaming_content))).active.values)
+    assert [row[2] for row in rows[1:]] == ["候补中"]
+
+
+# --- the entrant digest -------------------------------------------------------------------------
+
+
+def test_the_entrant_list_is_frozen_and_its_digest_published_when_sign_up_closes(world, client):
+    from gonghui.accounts.services import api_token_issue
+
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
+    first, second = world.worker("union_b"), world.worker("union_b")
+    entries = [services.booking_create(actor=w, session=session) for w in (first, second)]
+    Booking.unscoped.filter(pk=entries[1].pk).update(weight_divisor=2)  # a penalised worker
+    key, _token = api_token_issue(user=first)
+    api = f"/api/culture/sessions/{session.pk}"
+    assert client.get(api, HTTP_AUTHORIZATION=f"Bearer {key}").json()["entrants_digest"] == ""
+
+    # Given the sign-up closed, a sign-up can no longer be withdrawn from the list,
+    session = close_window(session)
+    assert "抽签名单已锁定" in refusal(
+        lambda: services.booking_cancel(actor=first, booking=entries[0])
+    )
+    # when the list is frozen, its digest (seats, codes, weights) is on record and on show in
+    # the console, the portal and the API before anyone draws,
+    session = services.lottery_freeze(session=session)
+    digest = draw.entrants_digest(
+        1, [draw.Entrant(entries[0].code, 1), draw.Entrant(entries[1].code, 2)]
+    )
+    assert session.entrants_digest == digest and session.drawn_at is None
+    assert services.lottery_freeze(session=session).entrants_digest == digest  # once
+    assert client.get(api, HTTP_AUTHORIZATION=f"Bearer {key}").json()["entrants_digest"] == digest
+    client.force_login(first)
+    page = client.get(f"/m/culture/sessions/{session.pk}/").content.decode()
+    assert digest in page and 'data-testid="cancel-booking"' not in page
+    assert client.get(f"/m/culture/sessions/{session.pk}/draw.json").json() == {
+        "algorithm": draw.ALGORITHM,
+        "commitment": session.commitment,
+        "entrants_digest": digest,
+        "drawn": False,
+    }
+    client.force_login(world.staff("town_b", "clerk"))
+    assert digest in client.get(f"/console/culture/sessions/{session.pk}/").content.decode()
+
+    # then the draw ranks exactly that list, and publishes the digest with its record.
+    session = services.lottery_draw(session=session)
+    assert session.draw_record["entrants_digest"] == digest
+    assert draw.verify(session.draw_record, session.commitment, digest) == []
+
+
+def test_a_list_changed_after_the_close_is_never_drawn(world):
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
+    entry = services.booking_create(actor=world.worker("union_b"), session=session)
+    services.booking_create(actor=world.worker("union_b"), session=session)
+    session = services.lottery_freeze(session=close_window(session))
+    Booking.unscoped.filter(pk=entry.pk).update(weight_divisor=3)  # behind the services' back
+    assert "与报名截止时公布的摘要不符" in refusal(lambda: services.lottery_draw(session=session))
+    assert ClassSession.unscoped.get(pk=session.pk).drawn_at is None
+
+
+def drawn_lottery(world) -> ClassSession:
+    session = publish(world, mode=BookingMode.LOTTERY, capacity=2)
+    entries = [
+        services.booking_create(actor=world.worker("union_b"), session=session) for _ in range(6)
+    ]
+    Booking.unscoped.filter(pk=entries[0].pk).update(weight_divisor=2)
+    return services.lottery_draw(session=close_window(session))
+
+
+@pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda tamper: tamper.__name__)
+def test_a_tampered_record_fails_through_draw_py_and_verify_draw(world, tmp_path, tamper):
+    from django.core.management import CommandError, call_command
+
+    session = drawn_lottery(world)
+    published = ["--commitment", session.commitment, "--entrants-digest", session.entrants_digest]
+    shutil.copy(DRAW_PY, tmp_path / "draw.py")
+
+    def write(record) -> str:
+        path = tmp_path / "draw.json"
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        return str(path)
+
+    def verify_draw(*arguments) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        call_command("verify_draw", *arguments, stdout=out, stderr=err)
+        return out.getvalue()
+
+    # The genuine record checks out against the class page's values ...
+    path = write(session.draw_record)
+    assert run_cli(["-I", "draw.py", path, *published], tmp_path).returncode == 0
+    assert "结果一致" in verify_draw(str(session.pk), "--file", path)
+
+    # ... a tampered one does not, whether only the list or seed was edited (and the results
+    # made to agree) or every value inside the record was forged to agree with itself.
+    edited = tamper(copy.deepcopy(session.draw_record))
+    forged = forge(tamper(copy.deepcopy(session.draw_record)))
+    for record in (edited, forged):
+        path = write(record)
+        done = run_cli(["-I", "draw.py", path, *published], tmp_path)
+        assert done.returncode == 1 and "结果不一致" in done.stdout, done.stdout
+        with pytest.raises(CommandError, match="结果不一致"):
+            verify_draw(str(session.pk), "--file", path)
+    # An edited list fails even against its own digest, with nothing else to compare.
+    if tamper is not seed_changed:
+        path = write(edited)
+        done = run_cli(["-I", "draw.py", path], tmp_path)
+        assert done.returncode == 1 and "报名名单摘要与名单不符" in done.stdout, done.stdout
+        with pytest.raises(CommandError, match="结果不一致"):
+            verify_draw("--file", path)
+    # and the session's own record is checked against its published columns too
+    ClassSession.unscoped.filter(pk=session.pk).update(draw_record=forged)
+    with pytest.raises(CommandError, match="结果不一致"):
+        verify_draw(str(session.pk))
 
 
 def test_every_worker_action_is_in_the_api(world, client):

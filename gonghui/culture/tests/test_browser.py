@@ -121,7 +121,8 @@ def test_lottery_sign_up_draw_and_the_published_seed(page, city):
     expected = {BookingState.BOOKED: "预约成功", BookingState.WAITING: "候补中"}[mine.state]
     assert page.inner_text("[data-testid=booking-state]") == expected
     session.refresh_from_db()
-    assert draw.verify(session.draw_record) == []
+    assert page.inner_text("[data-testid=entrants-digest]") == session.entrants_digest
+    assert draw.verify(session.draw_record, session.commitment, session.entrants_digest) == []
     with page.expect_download() as download:
         page.click("[data-testid=draw-json]")
     assert download.value.suggested_filename == f"draw-{session.pk}.json"
@@ -163,3 +164,44 @@ def test_a_cancelled_seat_is_offered_to_the_first_in_line(page, city):
         phone.goto(f"{phone.base}/m/inbox/")
         assert "茶艺与茶文化" in phone.inner_text("body")
     assert ClassSession.unscoped.get(pk=session.pk).seats_left == 0
+
+
+# Draws the page's QR <img> onto a canvas that starts transparent (so only the image's own
+# background can give the code its light modules and quiet zone) and reads it with jsQR, the
+# library the door's scanner uses.
+DECODE_QR = """async () => {
+  const img = document.querySelector("[data-testid=qr]");
+  try {
+    await img.decode();
+  } catch (error) {
+    return {natural: img.naturalWidth, text: null, error: String(error)};
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 360;
+  const context = canvas.getContext("2d");
+  context.drawImage(img, 0, 0, canvas.width, canvas.height);
+  const image = context.getImageData(0, 0, canvas.width, canvas.height);
+  const code = jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
+  return {natural: img.naturalWidth, text: code ? code.data : null};
+}"""
+
+
+def test_the_bookings_qr_renders_and_reads_as_its_token(page, city):
+    session = publish(city, "钢琴启蒙", BookingMode.FIRST_COME, capacity=5)
+    worker = city.worker("union_b")
+    booking = services.booking_create(actor=worker, session=session)
+    assert booking.state == BookingState.BOOKED
+
+    # Given the worker on their phone, on the page of the class they booked,
+    page.set_viewport_size({"width": 390, "height": 844})
+    worker_sign_in(page, worker.test_mobile)
+    page.wait_for_url("**/m/")
+    page.goto(f"{page.base}/m/culture/sessions/{session.pk}/")
+
+    # when the door's scanner library reads the QR image shown there,
+    page.add_script_tag(url=f"{page.base}/static/vendor/jsqr/jsQR.js")
+    shown = page.evaluate(DECODE_QR)
+
+    # then the image rendered (not just its alt text) and holds the booking's token.
+    assert shown["natural"] > 0, shown
+    assert shown["text"] == booking.token

@@ -565,3 +565,49 @@ def test_an_unknown_or_renewed_address_is_not_found(world):
     worker.is_active = False
     worker.save(update_fields=["is_active"])
     assert Client().get(reverse("portal:culture_ical", args=[new])).status_code == 404
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def sheet(response) -> list[tuple]:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200, response.status_code
+    return list(load_workbook(BytesIO(b"".join(response.streaming_content))).active.values)
+
+
+def test_the_culture_lists_export_what_their_pages_show_with_the_same_filters(world):
+    now = timezone.now()
+    course(world, title="古筝入门")
+    course(world, title="茶艺入门", series=series("qingqu"), category="tea")
+    course(world, org="town_a", title="A镇书法")  # another branch's
+    event(world, title="春季汇演", starts_at=now + 24 * HOUR, ends_at=now + 26 * HOUR)
+    event(world, title="去年汇演", starts_at=now - 400 * 24 * HOUR, ends_at=now - 399 * 24 * HOUR)
+    event(
+        world,
+        title="棋艺赛",
+        kind=EventKind.CONTEST,
+        starts_at=now + 24 * HOUR,
+        ends_at=now + 30 * HOUR,
+    )
+    publish(world, capacity=7)
+    clerk = login(world.staff("town_b", "clerk"))
+
+    def export(name, **query):
+        return sheet(clerk.get(reverse(name), {"format": "xlsx", **query}))
+
+    courses = export("console:culture_courses")
+    assert courses[0][:3] == ("课程名称", "系列", "类别")
+    assert sorted(row[0] for row in courses[1:]) == ["古筝入门", "古筝入门", "茶艺入门"]
+    qingqu = export("console:culture_courses", series=str(series("qingqu").pk))
+    assert [row[0] for row in qingqu[1:]] == ["茶艺入门"]
+    assert [r[3] for r in export("console:culture_events", kind="show")[1:]] == ["春季汇演"]
+    shows = export("console:culture_events", kind="show", when="all")
+    assert sorted(row[3] for row in shows[1:]) == ["去年汇演", "春季汇演"]
+    assert isinstance(shows[1][0], datetime.datetime)  # a date cell, not text
+    sessions = export("console:culture_sessions", q="古筝")
+    assert [(row[0], row[9]) for row in sessions[1:]] == [("古筝入门", 7)]
+    assert export("console:culture_sessions", q="茶艺")[1:] == []

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from gonghui.culture.draw import (
     build_record,
     commitment,
     draw,
+    entrants_digest,
     new_seed,
     verify,
 )
@@ -222,6 +224,7 @@ def test_record_has_the_published_format_and_verifies():
         "algorithm",
         "title",
         "commitment",
+        "entrants_digest",
         "seed",
         "seats",
         "entrants",
@@ -230,6 +233,9 @@ def test_record_has_the_published_format_and_verifies():
     ]
     assert record["algorithm"] == ALGORITHM == "gonghui-draw-v1"
     assert record["commitment"] == commitment(GOLDEN_SEED)
+    listed = "".join(f"B{i:06d} {2 if i % 5 == 0 else 1}\n" for i in range(1, 13))
+    text = f"seats 3\n{listed}"
+    assert record["entrants_digest"] == hashlib.sha256(text.encode()).hexdigest()
     assert record["seed"] == GOLDEN_SEED and record["seats"] == 3
     # listed by code, not by sign-up order, with the masked name and the divisor
     assert [row["code"] for row in record["entrants"]] == [f"B{i:06d}" for i in range(1, 13)]
@@ -290,6 +296,111 @@ def test_tampered_entrants_fail_verification():
     record = sample_record()
     record["entrants"].append({"code": "B999999", "name": "钱*", "weight_divisor": 1})
     assert any("候补名单不一致" in p for p in verify(record))
+
+
+# --- the entrant digest ------------------------------------------------------------------------
+
+
+def test_entrants_digest_is_the_sha256_of_the_published_text():
+    entrants = [Entrant("B000002", 2), Entrant("B000010"), Entrant("B000001")]
+    text = "seats 2\nB000001 1\nB000002 2\nB000010 1\n"
+    assert entrants_digest(2, entrants) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # one canonical order whatever order the entrants come in; every input counts
+    assert entrants_digest(2, entrants[::-1]) == entrants_digest(2, entrants)
+    assert entrants_digest(3, entrants) != entrants_digest(2, entrants)
+    assert entrants_digest(2, [*entrants[:2], Entrant("B000001", 2)]) != entrants_digest(
+        2, entrants
+    )
+    assert entrants_digest(0, []) == hashlib.sha256(b"seats 0\n").hexdigest()
+
+
+@pytest.mark.parametrize("code", ["B1\nB2 1", "B1\r", "B\x00", "B\t1"])
+def test_entrants_digest_refuses_a_code_that_could_write_two_lists_alike(code):
+    with pytest.raises(ValueError, match="控制字符"):
+        entrants_digest(1, [Entrant(code)])
+    record = sample_record()
+    record["entrants"][0]["code"] = code
+    assert any("格式无效" in problem for problem in verify(record))
+
+
+def rerank(record):
+    """What a forger does after editing the entrants or the seed: the results made to agree."""
+    entrants = [Entrant(row["code"], row["weight_divisor"]) for row in record["entrants"]]
+    result = draw(record["seed"], entrants, record["seats"])
+    record["winners"], record["waiting"] = result.winners, result.waiting
+    return record
+
+
+def forge(record):
+    """... and every published value inside the record made to agree as well."""
+    rerank(record)
+    entrants = [Entrant(row["code"], row["weight_divisor"]) for row in record["entrants"]]
+    record["commitment"] = commitment(record["seed"])
+    record["entrants_digest"] = entrants_digest(record["seats"], entrants)
+    return record
+
+
+def weight_changed(record):
+    # The last of the waiting list weighed down further: the ranking cannot change, so the
+    # results alone never showed it (the defect this digest closes).
+    last = record["waiting"][-1]
+    for row in record["entrants"]:
+        if row["code"] == last:
+            row["weight_divisor"] += 5
+    return record
+
+
+def entrant_added(record):
+    record["entrants"].append({"code": "B999999", "name": "钱*", "weight_divisor": 1})
+    return rerank(record)
+
+
+def entrant_removed(record):
+    last = record["waiting"][-1]
+    record["entrants"] = [row for row in record["entrants"] if row["code"] != last]
+    return rerank(record)
+
+
+def seed_changed(record):
+    record["seed"] = derived_seed("another seed", 0)
+    record["commitment"] = commitment(record["seed"])
+    return rerank(record)
+
+
+TAMPERINGS = [weight_changed, entrant_added, entrant_removed, seed_changed]
+
+
+def test_a_weight_changed_below_the_results_fails_verification():
+    genuine, record = sample_record(), weight_changed(sample_record())
+    # the results still agree with the edited list ...
+    assert rerank(json.loads(json.dumps(record))) == record
+    assert (record["winners"], record["waiting"]) == (genuine["winners"], genuine["waiting"])
+    # ... yet the list no longer matches the digest published at the close.
+    problems = verify(record)
+    assert len(problems) == 1 and "报名名单摘要与名单不符" in problems[0], problems
+
+
+@pytest.mark.parametrize("tamper", [weight_changed, entrant_added, entrant_removed])
+def test_a_changed_entrant_list_fails_against_its_own_digest(tamper):
+    problems = verify(tamper(sample_record()))
+    assert len(problems) == 1 and "报名名单摘要与名单不符" in problems[0], problems
+
+
+@pytest.mark.parametrize("tamper", TAMPERINGS)
+def test_a_forged_record_fails_against_the_values_published_before_the_draw(tamper):
+    genuine = sample_record()
+    published = (genuine["commitment"], genuine["entrants_digest"])
+    assert verify(genuine, *published) == []
+    forged = forge(tamper(sample_record()))
+    assert verify(forged) == []  # it agrees with itself, so only the published values show it
+    problems = verify(forged, *published)
+    assert problems and all("与公布的不同" in problem for problem in problems), problems
+
+
+def test_a_record_without_an_entrant_digest_fails_verification():
+    record = sample_record()
+    del record["entrants_digest"]
+    assert any("报名名单摘要缺失" in problem for problem in verify(record))
 
 
 @pytest.mark.parametrize(
@@ -385,3 +496,123 @@ def test_cli_runs_from_the_repository_as_a_file_and_as_a_module(tmp_path):
         done = run_cli(arguments, root)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "结果一致" in done.stdout
+
+
+def test_cli_compares_the_record_with_the_values_published_before_the_draw(tmp_path):
+    shutil.copy(DRAW_PY, tmp_path / "draw.py")
+    genuine = sample_record()
+    published = ["--commitment", genuine["commitment"]]
+    published += ["--entrants-digest", genuine["entrants_digest"]]
+    (tmp_path / "good.json").write_text(json.dumps(genuine), encoding="utf-8")
+    forged = forge(weight_changed(sample_record()))
+    (tmp_path / "forged.json").write_text(json.dumps(forged), encoding="utf-8")
+
+    done = run_cli(["-I", "draw.py", "good.json", *published], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert genuine["entrants_digest"] in done.stdout
+    # self-consistent, so only the published values catch it
+    assert run_cli(["-I", "draw.py", "forged.json"], tmp_path).returncode == 0
+    done = run_cli(["-I", "draw.py", "forged.json", *published], tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "记录中的报名名单摘要与公布的不同" in done.stdout
+
+
+# --- the Python it needs -------------------------------------------------------------------------
+
+
+def test_draw_py_states_the_python_it_needs():
+    text = DRAW_PY.read_text(encoding="utf-8")
+    assert draw_module.MINIMUM_PYTHON == (3, 6)
+    assert "It needs Python 3.6 or later" in text
+
+
+def test_draw_py_keeps_to_syntax_every_old_python_parses():
+    """An interpreter too old to run it must still parse the whole file to reach the version
+    check: the oldest grammar ``ast`` checks, and by hand what Python 2.7 does not parse
+    (the real old interpreters run it in the test below, where they are installed)."""
+    text = DRAW_PY.read_text(encoding="utf-8")
+    assert text.startswith("# -*- coding: utf-8 -*-\n")  # Python 2 reads the source as ASCII
+    tree = ast.parse(text, feature_version=(3, 4))  # no f-strings, variable annotations, ...
+    for node in ast.walk(tree):
+        assert not isinstance(
+            node, ast.JoinedStr | ast.AnnAssign | ast.Nonlocal | ast.YieldFrom | ast.Starred
+        ), ast.dump(node)
+        if isinstance(node, ast.ImportFrom):
+            assert node.module != "__future__", "a future import Python 3.6 may not know"
+        if isinstance(node, ast.FunctionDef | ast.Lambda):
+            arguments = node.args
+            assert not arguments.kwonlyargs and not arguments.posonlyargs, node.lineno
+            everyone = [*arguments.args, arguments.vararg, arguments.kwarg]
+            assert all(a is None or a.annotation is None for a in everyone), node.lineno
+        if isinstance(node, ast.FunctionDef):
+            assert node.returns is None, node.lineno
+        if isinstance(node, ast.Raise):
+            assert node.cause is None, node.lineno
+        if isinstance(node, ast.Dict):
+            assert None not in node.keys, node.lineno  # {**mapping}
+        if isinstance(node, ast.Call):
+            assert all(k.arg is not None for k in node.keywords), node.lineno  # f(**mapping)
+    # and the check comes before any import that an old Python lacks
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    check = next(n for n in tree.body if isinstance(n, ast.If))
+    assert [a.name for a in imports[0].names] == ["sys"] and imports[0].lineno < check.lineno
+    assert all(n.lineno > check.end_lineno for n in imports[1:])
+
+
+def test_an_old_python_is_told_what_draw_py_needs_instead_of_a_traceback(tmp_path):
+    """The check itself, run by this interpreter pretending to be 3.5 (the real old
+    interpreters are in the next test, where they are installed)."""
+    shutil.copy(DRAW_PY, tmp_path / "draw.py")
+    pretend = (
+        "import runpy, sys; sys.version_info = (3, 5, 10, 'final', 0); "
+        "sys.argv = ['draw.py', 'record.json']; runpy.run_path('draw.py', run_name='__main__')"
+    )
+    done = run_cli(["-I", "-c", pretend], tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert "draw.py 需要 Python 3.6 或更高版本，当前是 Python 3.5" in done.stderr
+    assert "draw.py needs Python 3.6 or later; this is Python 3.5" in done.stderr
+
+
+def old_pythons():
+    """Interpreters installed by pyenv on this machine (none on most: the test skips)."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = []
+    for folder in sorted(root.glob("[23].*")) if root.is_dir() else []:
+        interpreter = folder / "bin" / "python"
+        version = tuple(int(part) for part in folder.name.split(".")[:2] if part.isdigit())
+        if interpreter.exists() and len(version) == 2:
+            found.append(pytest.param(interpreter, version, id=folder.name))
+    return found or [pytest.param(None, None, marks=pytest.mark.skip("no pyenv Pythons"))]
+
+
+@pytest.mark.parametrize(("interpreter", "version"), old_pythons())
+def test_draw_py_on_every_installed_python(interpreter, version, tmp_path):
+    shutil.copy(DRAW_PY, tmp_path / "draw.py")
+    (tmp_path / "good.json").write_text(json.dumps(sample_record()), encoding="utf-8")
+    tampered = weight_changed(sample_record())
+    (tmp_path / "bad.json").write_text(json.dumps(tampered), encoding="utf-8")
+
+    def run(name):
+        return subprocess.run(  # noqa: S603 - an installed interpreter and our own file
+            [str(interpreter), "draw.py", name],
+            cwd=tmp_path,
+            capture_output=True,
+            env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"},
+            timeout=60,
+            check=False,
+        )
+
+    good, bad = run("good.json"), run("bad.json")
+    if version < draw_module.MINIMUM_PYTHON:
+        for done in (good, bad):
+            message = done.stderr.decode("utf-8")
+            assert done.returncode == 2, message
+            assert "Traceback" not in message and "SyntaxError" not in message
+            assert f"needs Python 3.6 or later; this is Python {version[0]}.{version[1]}" in message
+            assert "需要 Python 3.6 或更高版本" in message
+    else:
+        assert good.returncode == 0, good.stdout + good.stderr
+        assert "结果一致" in good.stdout.decode("utf-8")
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert "报名名单摘要与名单不符" in bad.stdout.decode("utf-8")

@@ -13,12 +13,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, has_perm
 from gonghui.core.validators import digits
 from gonghui.core.web import apply_errors, paginate, staff_required
@@ -38,6 +39,46 @@ KIND_TONES: dict[str, str] = {
     EventKind.TRAINING.value: "success",
     EventKind.OTHER.value: "secondary",
 }
+
+
+def _yes(value: bool) -> str:
+    return "是" if value else "否"
+
+
+COURSE_COLUMNS = [
+    Column("课程名称", lambda c: c.title, 24),
+    Column("系列", lambda c: c.series.name, 10),
+    Column("类别", lambda c: c.get_category_display(), 10),
+    Column("导师", lambda c: c.mentor.name if c.mentor else "", 10),
+    Column("开课单位", lambda c: c.organization.name, 24),
+    Column("公益大课堂", lambda c: _yes(c.is_public_class), 10),
+    Column("开设中", lambda c: _yes(c.is_active), 8),
+]
+MENTOR_COLUMNS = [
+    Column("姓名", lambda m: m.name, 10),
+    Column("专长", lambda m: m.speciality, 20),
+    Column("职称或头衔", lambda m: m.title, 20),
+    Column("所属组织", lambda m: m.organization.name, 24),
+    Column("在聘", lambda m: _yes(m.is_active), 6),
+]
+VENUE_COLUMNS = [
+    Column("名称", lambda v: v.name, 24),
+    Column("类型", lambda v: v.get_kind_display(), 12),
+    Column("合作单位", lambda v: v.partner, 24),
+    Column("地址", lambda v: v.address, 30),
+    Column("容纳人数", lambda v: v.capacity, 10),
+    Column("所属组织", lambda v: v.organization.name, 24),
+    Column("启用", lambda v: _yes(v.is_active), 6),
+]
+EVENT_COLUMNS = [
+    Column("开始时间", lambda e: e.starts_at, 18),
+    Column("结束时间", lambda e: e.ends_at, 18),
+    Column("类别", lambda e: e.get_kind_display(), 8),
+    Column("名称", lambda e: e.title, 24),
+    Column("系列", lambda e: e.series.name if e.series else "", 10),
+    Column("地点", lambda e: e.place, 30),
+    Column("主办单位", lambda e: e.organization.name, 24),
+]
 
 
 def int_param(value: str | None) -> int | None:
@@ -119,11 +160,15 @@ def _list_page(
     template: str,
     created: str,
     back: str,
+    export: tuple[str, list[Column]],
     extra: dict[str, Any] | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """A register: one page (``?page=``) of ``rows``, already filtered, as ``page_obj``,
     with the form that adds to it, ``may_edit`` and the template's ``extra`` (its filters).
-    ``created`` is the message once a record is added; see ``_form_page``."""
+    ``created`` is the message once a record is added; see ``_form_page``. ``?format=xlsx``
+    gets all the ``rows`` as the spreadsheet ``export`` (its title and columns)."""
+    if request.method == "GET" and wants_export(request):
+        return export_list(request, export[0], export[1], rows)
     return _form_page(
         request,
         form=form,
@@ -166,7 +211,7 @@ def _edit_page(
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def course_list(request: HttpRequest) -> HttpResponse:
+def course_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     series = selectors.series_list()
     series_id = int_param(request.GET.get("series"))
@@ -185,6 +230,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
         template="culture/catalogue/courses.html",
         created=_("已加入课程目录。"),
         back="console:culture_courses",
+        export=("课程目录", COURSE_COLUMNS),
         extra={"series": series, "series_id": series_id},
     )
 
@@ -223,7 +269,7 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def mentor_list(request: HttpRequest) -> HttpResponse:
+def mentor_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     return _list_page(
         request,
@@ -233,6 +279,7 @@ def mentor_list(request: HttpRequest) -> HttpResponse:
         template="culture/catalogue/mentors.html",
         created=_("已加入导师团。"),
         back="console:culture_mentors",
+        export=("导师团", MENTOR_COLUMNS),
     )
 
 
@@ -257,7 +304,7 @@ def mentor_edit(request: HttpRequest, mentor_id: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def venue_list(request: HttpRequest) -> HttpResponse:
+def venue_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     return _list_page(
         request,
@@ -267,6 +314,7 @@ def venue_list(request: HttpRequest) -> HttpResponse:
         template="culture/catalogue/venues.html",
         created=_("已登记场地。"),
         back="console:culture_venues",
+        export=("场馆与培训基地", VENUE_COLUMNS),
     )
 
 
@@ -291,7 +339,7 @@ def venue_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: HttpRequest) -> HttpResponseBase:
     """The calendar's register: ``?kind=`` one kind (anything else: all kinds); upcoming
     events only unless ``?when=all``."""
     actor: Any = request.user
@@ -318,6 +366,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         template="culture/catalogue/events.html",
         created=_("已加入活动日历。"),
         back="console:culture_events",
+        export=("汇演赛事培训", EVENT_COLUMNS),
         extra={"kind": kind, "kinds": EventKind.choices, "tones": KIND_TONES, "upcoming": upcoming},
     )
 

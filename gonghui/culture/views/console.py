@@ -26,19 +26,37 @@ BOOKING_COLUMNS = [
     Column("凭证号", lambda b: b.code, 10),
     Column("姓名", lambda b: b.person.name, 10),
     Column("状态", lambda b: b.get_state_display(), 14),
-    Column("顺位", lambda b: b.rank or "", 6),
+    Column("顺位", lambda b: b.rank or None, 6),
     Column("预约时间", lambda b: b.created_at, 18),
-    Column("签到时间", lambda b: b.checked_in_at or "", 18),
+    Column("签到时间", lambda b: b.checked_in_at, 18),
+]
+SESSION_COLUMNS = [
+    Column("课程", lambda s: s.course.title, 24),
+    Column("系列", lambda s: s.course.series.name, 10),
+    Column("开课单位", lambda s: s.organization.name, 24),
+    Column("上课地点", lambda s: s.place, 30),
+    Column("开始时间", lambda s: s.starts_at, 18),
+    Column("结束时间", lambda s: s.ends_at, 18),
+    Column("预约方式", lambda s: s.get_mode_display(), 10),
+    Column("开放预约时间", lambda s: s.opens_at, 18),
+    Column("截止预约时间", lambda s: s.closes_at, 18),
+    Column("名额", lambda s: s.capacity, 8),
+    # An undrawn lottery has no seats taken yet: its page shows the capacity only.
+    Column("剩余名额", lambda s: None if s.is_lottery and not s.drawn_at else s.seats_left, 8),
+    Column("状态", lambda s: s.get_state_display(), 8),
+    Column("抽签时间", lambda s: s.drawn_at, 18),
 ]
 
 
 @staff_required
 @require_GET
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: HttpRequest) -> HttpResponseBase:
     upcoming = request.GET.get("when", "upcoming") != "all"
     sessions = selectors.session_list(
         actor=request.user, upcoming=upcoming, q=request.GET.get("q", "").strip()[:50]
     )
+    if wants_export(request):
+        return export_list(request, "课程场次", SESSION_COLUMNS, sessions)
     return render(
         request,
         "culture/session_list.html",

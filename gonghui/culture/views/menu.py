@@ -38,8 +38,27 @@ ORDER_COLUMNS = [
     Column("状态", lambda o: o.get_state_display(), 12),
     Column("审核意见", lambda o: o.reason, 24),
     Column("送达日期", lambda o: o.delivered_on, 12),
-    Column("受益职工人数", lambda o: o.audience if o.audience is not None else "", 10),
+    Column("受益职工人数", lambda o: o.audience, 10),
     Column("点单时间", lambda o: o.created_at, 18),
+]
+
+
+MENU_COLUMNS = [
+    Column("年度", lambda m: m.year, 8),
+    Column("菜单名称", lambda m: m.title, 30),
+    Column("发布单位", lambda m: m.organization.name, 24),
+    Column("项目数", lambda m: m.item_count, 8),
+    Column("状态", lambda m: "已发布" if m.is_published else "未发布", 8),
+]
+ITEM_COLUMNS = [
+    Column("类别", lambda i: i.get_kind_display(), 10),
+    Column("项目", lambda i: i.title, 24),
+    Column("说明", lambda i: i.description, 30),
+    Column("计量单位", lambda i: i.unit, 8),
+    Column("年度总量", lambda i: i.quota, 10),
+    Column("已订", lambda i: i.ordered, 8),
+    Column("剩余", lambda i: i.left, 8),
+    Column("每单位限额", lambda i: i.per_unit_quota, 10),
 ]
 
 
@@ -55,8 +74,10 @@ def _int(text: str | None) -> int | None:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def menu_list(request: HttpRequest) -> HttpResponse:
+def menu_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
+    if request.method == "GET" and wants_export(request):
+        return export_list(request, "服务菜单", MENU_COLUMNS, selectors.menu_list(actor=actor))
     may_create = services.menu_may_publish(actor=actor)
     form = forms.MenuForm(
         request.POST or None,
@@ -91,10 +112,14 @@ def _may_edit(actor: Any, menu: Menu) -> bool:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def menu_detail(request: HttpRequest, menu_id: int) -> HttpResponse:
+def menu_detail(request: HttpRequest, menu_id: int) -> HttpResponseBase:
     """The menu's items with what each holds and has left; its publisher adds items here."""
     actor: Any = request.user
     menu = selectors.menu_get(actor=actor, id=menu_id)
+    if request.method == "GET" and wants_export(request):
+        return export_list(
+            request, f"{menu.year} {menu.title}", ITEM_COLUMNS, selectors.menu_items(menu=menu)
+        )
     form = forms.MenuItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -82,7 +82,10 @@ def test_demo_city(capsys):
     assert {"attended", "no_show", "booked", "cancelled", "entered"} <= states
     assert states & {"waiting", "unreached"}
     drawn = ClassSession.unscoped.filter(mode="lottery", drawn_at__isnull=False)
-    assert drawn.exists() and all(draw.verify(s.draw_record) == [] for s in drawn)
+    assert drawn.exists()
+    # each against the commitment and the entrant digest its page published before the draw
+    assert all(draw.verify(s.draw_record, s.commitment, s.entrants_digest) == [] for s in drawn)
+    assert all(s.entrants_frozen_at and s.entrants_frozen_at <= s.drawn_at for s in drawn)
     assert ClassSession.unscoped.filter(
         mode="lottery", drawn_at__isnull=True, bookings__state="entered"
     ).exists()

@@ -298,7 +298,6 @@ def test_every_page_of_the_demo_opens_for_every_role_in_chinese_and_english(demo
     ``makemessages``, so they are caught where they are shown). One test, so that the demo is
     loaded once, on one worker."""
     problems, visited = _walk("zh-hans")
-    print("VISITED", visited)
     assert visited > 900, visited  # the walk really went through the pages
     assert problems == []
 
