@@ -261,6 +261,13 @@ def _accounts() -> list[tuple[str, Any]]:
 
 
 def _walk(language: str) -> tuple[list[str], int]:
+    # The locale middleware activates each request's language in this thread; give the
+    # thread its language back so that later tests on this worker are not run in English.
+    with translation.override(translation.get_language()):
+        return _walk_pages(language)
+
+
+def _walk_pages(language: str) -> tuple[list[str], int]:
     problems: list[str] = []
     visited = 0
     for label, user in _accounts():
