@@ -140,6 +140,28 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Transport security (docs/adr/0007) -----------------------------------------------------------
+# TLS often ends at a reverse proxy, so Django sees plain HTTP. Name the header the proxy sets
+# to say the original request was HTTPS (``GONGHUI_PROXY_SSL_HEADER=X-Forwarded-Proto``) only
+# if the proxy always overwrites it: a client could otherwise claim HTTPS itself. Without it,
+# SSL redirect behind such a proxy would send every request back to itself.
+_PROXY_SSL_HEADER = os.environ.get("GONGHUI_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"),
+        os.environ.get("GONGHUI_PROXY_SSL_VALUE", "https"),
+    )
+SECURE_SSL_REDIRECT = _flag("GONGHUI_SSL_REDIRECT", PRODUCTION)
+# HSTS: browsers that saw the header refuse plain HTTP to the site for this many seconds.
+SECURE_HSTS_SECONDS = int(os.environ.get("GONGHUI_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("GONGHUI_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("GONGHUI_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is the domain owner's promise to browser vendors (and impossible for an
+    # intranet name), not a server setting; ``check --deploy`` would otherwise always warn.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -229,7 +251,9 @@ LOGGING = {
 
 # --- Gonghui --------------------------------------------------------------------------------
 GONGHUI_DEMO = _flag("GONGHUI_DEMO", False)
-# Dotted path of the SMS backend; the default writes every message to the server log.
+# Dotted path of the SMS backend; the default writes every message to the server log. The
+# accounts app imports it at start-up (``AccountsConfig.ready``), so a wrong path stops the
+# process instead of the first worker's sign-in.
 GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.core.sms.LogBackend")
 if PRODUCTION and GONGHUI_SMS_BACKEND.endswith(".LogBackend"):
     # Sign-in codes in a log file would let whoever reads the log sign in as any worker.
