@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gonghui.core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -140,7 +141,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# --- Transport security (docs/adr/0007) -----------------------------------------------------------
+# --- Transport security and the content policy (docs/adr/0007) ------------------------------------
 # TLS often ends at a reverse proxy, so Django sees plain HTTP. Name the header the proxy sets
 # to say the original request was HTTPS (``GONGHUI_PROXY_SSL_HEADER=X-Forwarded-Proto``) only
 # if the proxy always overwrites it: a client could otherwise claim HTTPS itself. Without it,
@@ -161,6 +162,23 @@ if not SECURE_HSTS_PRELOAD:
     # Preloading is the domain owner's promise to browser vendors (and impossible for an
     # intranet name), not a server setting; ``check --deploy`` would otherwise always warn.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Scripts only from our own static files: no inline script, no eval, no event-handler
+# attribute (templates keep none; a test reads them all), so injected markup cannot run code.
+# Styles too: templates use classes (site.css) rather than style attributes; scripts may still
+# set element styles through the DOM (ECharts, Bootstrap), which the policy does not govern.
+# Images may be data: URIs (Bootstrap's form icons). Set by ``core.middleware``.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
