@@ -162,6 +162,12 @@ if not SECURE_HSTS_PRELOAD:
     # Preloading is the domain owner's promise to browser vendors (and impossible for an
     # intranet name), not a server setting; ``check --deploy`` would otherwise always warn.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
+# The client's address (``core.web.client_ip``: the sign-in throttle, one-time code limits,
+# access logs). Behind a reverse proxy every request comes from the proxy: name the header it
+# sets to the client's address (``X-Forwarded-For``: its last entry is taken, the one the
+# proxy appended; or ``X-Real-IP``), and only if every request passes through that proxy,
+# or clients could forge it.
+GONGHUI_CLIENT_IP_HEADER = os.environ.get("GONGHUI_CLIENT_IP_HEADER", "").strip()
 # Scripts only from our own static files: no inline script, no eval, no event-handler
 # attribute (templates keep none; a test reads them all), so injected markup cannot run code.
 # Styles too: templates use classes (site.css) rather than style attributes; scripts may still
@@ -282,6 +288,17 @@ GONGHUI_OTP_RESEND_SECONDS = 60
 GONGHUI_OTP_MAX_ATTEMPTS = 5
 GONGHUI_OTP_DAILY_LIMIT = 10
 GONGHUI_API_TOKEN_DAYS = 30
+# Password sign-in throttle (console, portal and API; ``accounts.services.password_sign_in``).
+# From the Nth wrong password on, an account (or an address) is locked for LOCK seconds,
+# doubling with each further failure up to LOCK_MAX: a person who mistypes waits a minute, a
+# guesser gets a few dozen tries a day. An account's failures are forgotten after its window
+# or at its next successful sign-in; an address's after its (shorter) window only.
+GONGHUI_SIGNIN_ACCOUNT_FAILURES = int(os.environ.get("GONGHUI_SIGNIN_ACCOUNT_FAILURES", 5))
+GONGHUI_SIGNIN_ADDRESS_FAILURES = int(os.environ.get("GONGHUI_SIGNIN_ADDRESS_FAILURES", 20))
+GONGHUI_SIGNIN_ACCOUNT_WINDOW_SECONDS = 24 * 3600
+GONGHUI_SIGNIN_ADDRESS_WINDOW_SECONDS = 3600
+GONGHUI_SIGNIN_LOCK_SECONDS = int(os.environ.get("GONGHUI_SIGNIN_LOCK_SECONDS", 60))
+GONGHUI_SIGNIN_LOCK_MAX_SECONDS = int(os.environ.get("GONGHUI_SIGNIN_LOCK_MAX_SECONDS", 3600))
 GONGHUI_IMPORT_MAX_BYTES = int(os.environ.get("GONGHUI_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 GONGHUI_IMPORT_MAX_ROWS = int(os.environ.get("GONGHUI_IMPORT_MAX_ROWS", 200_000))
 GONGHUI_PAGE_SIZE = 20
