@@ -110,6 +110,18 @@ def test_console_pages_work_under_the_policy(page, city):
     assert problems == [], "\n".join(problems)
 
 
+def test_the_refusal_page_goes_back_without_a_javascript_url(page, city):
+    problems = watch(page)
+    staff_sign_in(page, "town_a-leader")
+    page.goto(page.base + "/console/members/")
+    refused = page.goto(page.base + "/console/members/new/")
+    assert refused.status == 403
+    problems.remove(f"403 {page.base}/console/members/new/")
+    page.click("[data-history-back]")
+    page.wait_for_url("**/console/members/")
+    assert problems == [], "\n".join(problems)
+
+
 def test_the_import_progress_bar_shows_its_width_without_a_style_attribute(page, city):
     problems = watch(page)
     clerk = city.staff("union_a", "clerk")
@@ -142,10 +154,8 @@ def test_worker_pages_work_under_the_policy(page, city):
     # The month calendar and its copy button; the member card's QR code.
     page.goto(page.base + "/m/culture/calendar/")
     page.wait_for_selector("[data-testid=mini-month]")
-    copy = page.locator("[data-copy-target]")
-    if copy.count():
-        copy.click()
-        assert copy.inner_text() == "已复制"
+    page.click("[data-copy-target]")  # the clipboard answers asynchronously
+    page.wait_for_selector("[data-copy-target]:has-text('已复制')")
     page.goto(page.base + "/m/")
     assert problems == [], "\n".join(problems)
 
