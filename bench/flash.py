@@ -298,6 +298,8 @@ def gunicorn(*, url: str, workers: int, threads: int) -> Iterator[Server]:
         "GONGHUI_ALLOWED_HOSTS": "127.0.0.1",
         "GONGHUI_STATIC_ROOT": str(static_root),
         "GONGHUI_SMS_BACKEND": "gonghui.core.sms.NullBackend",
+        # Plain HTTP on the loopback, as behind nginx that ends TLS: no redirect to HTTPS.
+        "GONGHUI_SSL_REDIRECT": "0",
         "PYTHONUNBUFFERED": "1",
     }
     cache = "Redis cache"

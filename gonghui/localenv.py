@@ -2,8 +2,10 @@
 
 On a developer's machine the first run writes ``var/local.env`` with a fresh Django secret key,
 a data-encryption key and a blind-index key; later runs read it. Nothing here is ever committed.
-In production (``GONGHUI_ENV=production``) the keys must come from the environment and a
-missing one stops the process instead of being invented.
+In production (``GONGHUI_ENV=production``) the keys must come from the real environment: the
+file is neither written nor read, even if one is lying in ``var/`` (a development key must never
+quietly encrypt a federation's data), and a missing key stops the process instead of being
+invented (see ``require_production_keys`` and docs/adr/0007).
 """
 
 from __future__ import annotations
@@ -38,9 +40,13 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def load(var_dir: Path, *, production: bool) -> None:
-    """Put the local secrets into ``os.environ`` (the real environment always wins)."""
+    """Put the local secrets into ``os.environ`` (the real environment always wins). In
+    production nothing is read or written: the keys come from the environment only."""
+    if production:
+        require_production_keys()
+        return
     path = var_dir / "local.env"
-    if not production and not path.exists() and not all(k in os.environ for k in GENERATED_KEYS):
+    if not path.exists() and not all(k in os.environ for k in GENERATED_KEYS):
         var_dir.mkdir(parents=True, exist_ok=True)
         lines = ["# Generated on first run for this machine only. Never commit this file."]
         lines += [f"{k}={v}" for k, v in _new_values().items()]
@@ -50,3 +56,26 @@ def load(var_dir: Path, *, production: bool) -> None:
     if path.exists():
         for key, value in read_env_file(path).items():
             os.environ.setdefault(key, value)
+
+
+def require_production_keys() -> None:
+    """Stop the process unless every key is in the real environment and well formed."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    missing = [k for k in GENERATED_KEYS if not os.environ.get(k, "").strip()]
+    if missing:
+        raise ImproperlyConfigured(
+            "GONGHUI_ENV=production needs "
+            + ", ".join(missing)
+            + " in the environment (var/local.env is for development and is not read in"
+            " production)."
+        )
+    # Parse the data and index keys now, so a malformed key stops the start-up rather than
+    # the first request that seals a personal datum.
+    from gonghui.core.crypto import keyring
+
+    keyring.cache_clear()
+    try:
+        keyring()
+    except ValueError as exc:  # a key id that is not a number
+        raise ImproperlyConfigured(f"GONGHUI_DATA_KEYS is malformed: {exc}") from None

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gonghui.core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -139,6 +140,51 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Transport security and the content policy (docs/adr/0007) ------------------------------------
+# TLS often ends at a reverse proxy, so Django sees plain HTTP. Name the header the proxy sets
+# to say the original request was HTTPS (``GONGHUI_PROXY_SSL_HEADER=X-Forwarded-Proto``) only
+# if the proxy always overwrites it: a client could otherwise claim HTTPS itself. Without it,
+# SSL redirect behind such a proxy would send every request back to itself.
+_PROXY_SSL_HEADER = os.environ.get("GONGHUI_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"),
+        os.environ.get("GONGHUI_PROXY_SSL_VALUE", "https"),
+    )
+SECURE_SSL_REDIRECT = _flag("GONGHUI_SSL_REDIRECT", PRODUCTION)
+# HSTS: browsers that saw the header refuse plain HTTP to the site for this many seconds.
+SECURE_HSTS_SECONDS = int(os.environ.get("GONGHUI_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("GONGHUI_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("GONGHUI_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is the domain owner's promise to browser vendors (and impossible for an
+    # intranet name), not a server setting; ``check --deploy`` would otherwise always warn.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# The client's address (``core.web.client_ip``: the sign-in throttle, one-time code limits,
+# access logs). Behind a reverse proxy every request comes from the proxy: name the header it
+# sets to the client's address (``X-Forwarded-For``: its last entry is taken, the one the
+# proxy appended; or ``X-Real-IP``), and only if every request passes through that proxy,
+# or clients could forge it.
+GONGHUI_CLIENT_IP_HEADER = os.environ.get("GONGHUI_CLIENT_IP_HEADER", "").strip()
+# Scripts only from our own static files: no inline script, no eval, no event-handler
+# attribute (templates keep none; a test reads them all), so injected markup cannot run code.
+# Styles too: templates use classes (site.css) rather than style attributes; scripts may still
+# set element styles through the DOM (ECharts, Bootstrap), which the policy does not govern.
+# Images may be data: URIs (Bootstrap's form icons). Set by ``core.middleware``.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -229,7 +275,9 @@ LOGGING = {
 
 # --- Gonghui --------------------------------------------------------------------------------
 GONGHUI_DEMO = _flag("GONGHUI_DEMO", False)
-# Dotted path of the SMS backend; the default writes every message to the server log.
+# Dotted path of the SMS backend; the default writes every message to the server log. The
+# accounts app imports it at start-up (``AccountsConfig.ready``), so a wrong path stops the
+# process instead of the first worker's sign-in.
 GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.core.sms.LogBackend")
 if PRODUCTION and GONGHUI_SMS_BACKEND.endswith(".LogBackend"):
     # Sign-in codes in a log file would let whoever reads the log sign in as any worker.
@@ -240,6 +288,17 @@ GONGHUI_OTP_RESEND_SECONDS = 60
 GONGHUI_OTP_MAX_ATTEMPTS = 5
 GONGHUI_OTP_DAILY_LIMIT = 10
 GONGHUI_API_TOKEN_DAYS = 30
+# Password sign-in throttle (console, portal and API; ``accounts.services.password_sign_in``).
+# From the Nth wrong password on, an account (or an address) is locked for LOCK seconds,
+# doubling with each further failure up to LOCK_MAX: a person who mistypes waits a minute, a
+# guesser gets a few dozen tries a day. An account's failures are forgotten after its window
+# or at its next successful sign-in; an address's after its (shorter) window only.
+GONGHUI_SIGNIN_ACCOUNT_FAILURES = int(os.environ.get("GONGHUI_SIGNIN_ACCOUNT_FAILURES", 5))
+GONGHUI_SIGNIN_ADDRESS_FAILURES = int(os.environ.get("GONGHUI_SIGNIN_ADDRESS_FAILURES", 20))
+GONGHUI_SIGNIN_ACCOUNT_WINDOW_SECONDS = 24 * 3600
+GONGHUI_SIGNIN_ADDRESS_WINDOW_SECONDS = 3600
+GONGHUI_SIGNIN_LOCK_SECONDS = int(os.environ.get("GONGHUI_SIGNIN_LOCK_SECONDS", 60))
+GONGHUI_SIGNIN_LOCK_MAX_SECONDS = int(os.environ.get("GONGHUI_SIGNIN_LOCK_MAX_SECONDS", 3600))
 GONGHUI_IMPORT_MAX_BYTES = int(os.environ.get("GONGHUI_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 GONGHUI_IMPORT_MAX_ROWS = int(os.environ.get("GONGHUI_IMPORT_MAX_ROWS", 200_000))
 GONGHUI_PAGE_SIZE = 20

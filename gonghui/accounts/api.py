@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.contrib.auth import authenticate
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from gonghui.accounts import services
+from gonghui.accounts.models import SignInChannel
 from gonghui.core.api import Message, OneOf, Text, worker_actor
 from gonghui.core.web import client_ip
 from gonghui.members.models import Household
@@ -68,17 +69,52 @@ def token_by_code(request: HttpRequest, payload: TokenByCodeIn) -> dict[str, Any
     return _token(services.worker_account_for_mobile(mobile=mobile))
 
 
-@router.post("/token/password", auth=None, response=TokenOut, summary="用密码换取令牌")
-def token_by_password(request: HttpRequest, payload: TokenByPasswordIn) -> dict[str, Any]:
+@router.post(
+    "/token/password",
+    auth=None,
+    response={200: TokenOut, 429: Message},
+    summary="用密码换取令牌",
+    description=(
+        f"职工用手机号、工作人员用登录名。同一账号连续输错密码 "
+        f"{settings.GONGHUI_SIGNIN_ACCOUNT_FAILURES} 次（同一地址 "
+        f"{settings.GONGHUI_SIGNIN_ADDRESS_FAILURES} 次）后暂时锁定，锁定时间从 "
+        f"{settings.GONGHUI_SIGNIN_LOCK_SECONDS} 秒起每再错一次加倍，最长 "
+        f"{settings.GONGHUI_SIGNIN_LOCK_MAX_SECONDS} 秒；锁定期间返回 429，`detail` "
+        "说明几分钟后再试，响应头 `Retry-After` 给出秒数。"
+    ),
+    # The 429's body comes from ``response``; this adds its header (merged by status code).
+    openapi_extra={
+        "responses": {
+            429: {
+                "description": "密码错误次数过多，暂时锁定",
+                "headers": {
+                    "Retry-After": {
+                        "description": "锁定剩余秒数",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+            }
+        }
+    },
+)
+def token_by_password(
+    request: HttpRequest, payload: TokenByPasswordIn, response: HttpResponse
+) -> Any:
     """Workers sign in with their mobile number, staff with their login name."""
-    user = services.worker_password_user(mobile=payload.login, password=payload.password)
-    if user is None:
-        staff = authenticate(request, username=payload.login, password=payload.password)
-        if staff is not None and getattr(staff, "is_staff_account", False):
-            user = staff
+    try:
+        user = services.password_sign_in(
+            login=payload.login,
+            password=payload.password,
+            address=client_ip(request),
+            channel=SignInChannel.API,
+            accounts="any",
+        )
+    except services.SignInThrottledError as exc:
+        response["Retry-After"] = str(exc.retry_after)
+        return Status(429, {"detail": exc.message})
     if user is None:
         raise ValidationError({"password": [_("账号或密码不正确。")]})
-    return _token(user)
+    return Status(200, _token(user))
 
 
 @router.post("/register", response=Message, summary="职工实名登记（首次登录后）")

@@ -6,7 +6,10 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.accounts import services
+from gonghui.accounts.models import SignInChannel
 from gonghui.core.permissions import Role
+from gonghui.core.web import client_ip
 from gonghui.organizations.forms import OrgChoiceField
 from gonghui.organizations.models import Organization
 
@@ -16,6 +19,26 @@ class StaffLoginForm(AuthenticationForm):
         "invalid_login": _("登录名或密码不正确。"),
         "inactive": _("该账号已停用，请联系管理员。"),
     }
+
+    def clean(self) -> dict[str, Any]:
+        """Django's check, through the throttled sign-in every password goes through."""
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = services.password_sign_in(
+                    login=username,
+                    password=password,
+                    address=client_ip(self.request) if self.request else None,
+                    channel=SignInChannel.CONSOLE,
+                    accounts="staff",
+                )
+            except services.SignInThrottledError as exc:
+                raise forms.ValidationError(exc.message, code="throttled") from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)

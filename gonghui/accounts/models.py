@@ -118,3 +118,35 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user_id})"
+
+
+class SignInChannel(models.TextChoices):
+    CONSOLE = "console", _("工作台")
+    PORTAL = "portal", _("职工端")
+    API = "api", _("接口")
+
+
+class SignInFailure(models.Model):
+    """A password sign-in that failed (or is being checked right now: the row is written
+    before the password is, and deleted if it was right). The throttle counts these rows,
+    so it holds across processes and servers without a shared cache; rows older than the
+    longest window are pruned as new ones arrive.
+
+    The account is a blind index of the normalised login (a mobile number is never stored);
+    the address is the client's IP, an IPv6 address as its /64 (one subscriber's range)."""
+
+    at = models.DateTimeField(db_index=True)
+    account_key = models.CharField(max_length=32)
+    address = models.CharField(max_length=50, blank=True)
+    channel = models.CharField(max_length=10, choices=SignInChannel.choices)
+    # Cleared by the account's next successful sign-in; the address still counts the row.
+    counts_for_account = models.BooleanField(default=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["account_key", "at"], name="signin_failure_account"),
+            models.Index(fields=["address", "at"], name="signin_failure_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-in failure {self.address} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.accounts import services
 from gonghui.accounts.forms import OtpLoginForm, PasswordLoginForm, SetPasswordForm
+from gonghui.accounts.models import SignInChannel
 from gonghui.core.web import apply_errors, client_ip, error_text
 from gonghui.members.forms import RegisterForm
 
@@ -60,13 +61,23 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 account = services.worker_account_for_mobile(mobile=mobile)
                 return _sign_in(request, account, mobile)
         elif mode == "password" and pw_form.is_valid():
-            known = services.worker_password_user(
-                mobile=pw_form.cleaned_data["mobile"], password=pw_form.cleaned_data["password"]
-            )
-            if known is None:
-                pw_form.add_error(None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。"))
+            try:
+                known = services.password_sign_in(
+                    login=pw_form.cleaned_data["mobile"],
+                    password=pw_form.cleaned_data["password"],
+                    address=client_ip(request),
+                    channel=SignInChannel.PORTAL,
+                    accounts="worker",
+                )
+            except services.SignInThrottledError as exc:
+                pw_form.add_error(None, exc.message)
             else:
-                return _sign_in(request, known, "")
+                if known is None:
+                    pw_form.add_error(
+                        None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。")
+                    )
+                else:
+                    return _sign_in(request, known, "")
     return render(
         request,
         "accounts/portal_login.html",

@@ -5,21 +5,27 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import ipaddress
+import logging
+import math
 import secrets
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, User
-from gonghui.core.crypto import blind_index
+from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, SignInFailure, User
+from gonghui.core.crypto import blind_index, mask_mobile
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.sms import send_sms
@@ -215,6 +221,194 @@ def worker_password_user(*, mobile: str, password: str) -> User | None:
     if user is None or not user.is_active or not user.check_password(password):
         return None
     return user
+
+
+# --- password sign-in and its throttle --------------------------------------------------------
+# Counted in the database (``SignInFailure``), not in Django's cache: without REDIS_URL the
+# cache is per process, and the embedded default may run several gunicorn workers, each of
+# which would otherwise grant its own quota of guesses.
+
+signin_logger = logging.getLogger("gonghui.accounts.signin")
+SIGNIN_PURPOSE = "signin.account"
+
+
+class SignInThrottledError(Exception):
+    """Too many wrong passwords for the account or from the address: no password is checked
+    for ``retry_after`` more seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = max(1, retry_after)
+
+    @property
+    def message(self) -> str:
+        minutes = math.ceil(self.retry_after / 60)
+        return _("密码错误次数过多，请 %(m)s 分钟后再试。") % {"m": minutes}
+
+
+@dataclass(frozen=True)
+class _SignInSubject:
+    account_key: str  # blind index of the normalised login
+    label: str  # for the log: the login name, or the mobile number masked
+    address: str  # "" when the client's address is unknown
+
+
+def _address_key(address: str | None) -> str:
+    """The client address the throttle counts: an IPv4 address, or the /64 of an IPv6 one
+    (a single subscriber is given a whole /64 and could otherwise rotate through it)."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:50]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _signin_subject(login: str, address: str | None) -> _SignInSubject:
+    login = (login or "").strip()
+    try:
+        number = normalize_mobile(login)
+    except ValidationError:
+        normal, label = "user:" + login.lower(), login[:40]
+    else:
+        normal, label = "mobile:" + number, mask_mobile(number)
+    key = blind_index(normal, purpose=SIGNIN_PURPOSE)
+    return _SignInSubject(account_key=key, label=label, address=_address_key(address))
+
+
+def _lock_left(
+    *, count: int, last: datetime.datetime | None, limit: int, now: datetime.datetime
+) -> int:
+    """Seconds still locked after ``count`` failures, the last at ``last``: none below
+    ``limit``; from it on, the first lock doubled for every further failure, up to the cap."""
+    if last is None or count < limit:
+        return 0
+    doubling = min(count - limit, 20)
+    lock = min(
+        settings.GONGHUI_SIGNIN_LOCK_MAX_SECONDS, settings.GONGHUI_SIGNIN_LOCK_SECONDS * 2**doubling
+    )
+    return max(0, math.ceil((last + datetime.timedelta(seconds=lock) - now).total_seconds()))
+
+
+def _signin_lock_left(subject: _SignInSubject, now: datetime.datetime) -> tuple[int, int, int]:
+    """(seconds locked, failures of the account, failures from the address)."""
+    account = SignInFailure.objects.filter(
+        account_key=subject.account_key,
+        counts_for_account=True,
+        at__gt=now - datetime.timedelta(seconds=settings.GONGHUI_SIGNIN_ACCOUNT_WINDOW_SECONDS),
+    ).aggregate(n=Count("id"), last=Max("at"))
+    left = _lock_left(
+        count=account["n"],
+        last=account["last"],
+        limit=settings.GONGHUI_SIGNIN_ACCOUNT_FAILURES,
+        now=now,
+    )
+    from_address = 0
+    if subject.address:
+        window = datetime.timedelta(seconds=settings.GONGHUI_SIGNIN_ADDRESS_WINDOW_SECONDS)
+        address = SignInFailure.objects.filter(
+            address=subject.address, at__gt=now - window
+        ).aggregate(n=Count("id"), last=Max("at"))
+        from_address = address["n"]
+        left = max(
+            left,
+            _lock_left(
+                count=address["n"],
+                last=address["last"],
+                limit=settings.GONGHUI_SIGNIN_ADDRESS_FAILURES,
+                now=now,
+            ),
+        )
+    return left, account["n"], from_address
+
+
+def _password_user(*, login: str, password: str, accounts: str) -> User | None:
+    if accounts in ("worker", "any"):
+        user = worker_password_user(mobile=login, password=password)
+        if user is not None or accounts == "worker":
+            return user
+    found = authenticate(None, username=(login or "").strip(), password=password)
+    if found is None or (accounts == "any" and not getattr(found, "is_staff_account", False)):
+        return None
+    return cast(User, found)
+
+
+def password_sign_in(
+    *, login: str, password: str, address: str | None, channel: str, accounts: str
+) -> User | None:
+    """The account these credentials open, or ``None``; the one way every password sign-in
+    goes (console, portal, API). ``accounts``: ``"staff"`` (login name: Django's backend),
+    ``"worker"`` (mobile number) or ``"any"`` (a worker's mobile, else a staff login name).
+
+    Raises ``SignInThrottledError`` instead of checking the password while the account or the
+    address is locked, and for the failure that locks it. Locks are bounded in time
+    (``GONGHUI_SIGNIN_LOCK_MAX_SECONDS``), so a guesser cannot shut a person out for good;
+    the account's first successful sign-in after its lock clears its count (not the
+    address's: signing in to one's own account must not buy more guesses at others)."""
+    subject = _signin_subject(login, address)
+    with transaction.atomic():
+        now = timezone.now()
+        left, _n, _m = _signin_lock_left(subject, now)
+        attempt = None
+        if not left:
+            # Written before the password is checked, so guesses sent in parallel count
+            # each other; deleted below if the password was right.
+            attempt = SignInFailure.objects.create(
+                at=now,
+                account_key=subject.account_key,
+                address=subject.address,
+                channel=channel,
+            )
+    if attempt is None:
+        signin_logger.info(
+            "password sign-in refused while locked (%s s left): account %r, address %s, via %s",
+            left,
+            subject.label,
+            subject.address or "-",
+            channel,
+        )
+        raise SignInThrottledError(left)
+    user = _password_user(login=login, password=password, accounts=accounts)
+    if user is not None:
+        with transaction.atomic():
+            SignInFailure.objects.filter(pk=attempt.pk).delete()
+            cleared = SignInFailure.objects.filter(
+                account_key=subject.account_key, counts_for_account=True
+            ).update(counts_for_account=False)
+        if cleared:
+            signin_logger.info(
+                "password sign-in after %s failures: account %r, address %s, via %s",
+                cleared,
+                subject.label,
+                subject.address or "-",
+                channel,
+            )
+        return user
+    with transaction.atomic():
+        now = timezone.now()
+        longest = max(
+            settings.GONGHUI_SIGNIN_ACCOUNT_WINDOW_SECONDS,
+            settings.GONGHUI_SIGNIN_ADDRESS_WINDOW_SECONDS,
+        )
+        SignInFailure.objects.filter(at__lt=now - datetime.timedelta(seconds=longest)).delete()
+        left, failures, from_address = _signin_lock_left(subject, now)
+    signin_logger.warning(
+        "password sign-in failed: account %r (%s failures), address %s (%s), via %s%s",
+        subject.label,
+        failures,
+        subject.address or "-",
+        from_address,
+        channel,
+        f"; locked for {left} s" if left else "",
+    )
+    if left:
+        raise SignInThrottledError(left)
+    return None
 
 
 @transaction.atomic

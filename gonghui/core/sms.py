@@ -10,6 +10,7 @@ import logging
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from gonghui.core.crypto import mask_mobile
@@ -35,8 +36,26 @@ class MemoryBackend:
         MemoryBackend.outbox.append((mobile, text))
 
 
+def backend_class(path: str | None = None) -> type[SmsBackend]:
+    """The class ``GONGHUI_SMS_BACKEND`` names. Imported at start-up (``AccountsConfig.ready``),
+    so a misspelt or missing gateway client stops the process with this message."""
+    path = path or settings.GONGHUI_SMS_BACKEND
+    try:
+        found = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"GONGHUI_SMS_BACKEND={path!r} cannot be imported ({exc}). Set it to the dotted "
+            "path of a class with a send(mobile, text) method."
+        ) from exc
+    if not isinstance(found, type) or not callable(getattr(found, "send", None)):
+        raise ImproperlyConfigured(
+            f"GONGHUI_SMS_BACKEND={path!r} is not a class with a send(mobile, text) method."
+        )
+    return found
+
+
 def send_sms(mobile: str, text: str) -> None:
-    backend: SmsBackend = import_string(settings.GONGHUI_SMS_BACKEND)()
+    backend: SmsBackend = backend_class()()
     backend.send(mobile, f"【{settings.GONGHUI_SMS_SIGNATURE}】{text}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -86,6 +87,17 @@ def _filters(request: HttpRequest) -> str:
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, or behind a reverse proxy the header named by
+    ``GONGHUI_CLIENT_IP_HEADER`` (its last entry: the one the proxy itself appended; earlier
+    ones are whatever the client claimed). A value that is not an address is ignored."""
+    header = settings.GONGHUI_CLIENT_IP_HEADER
+    if header:
+        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        candidate = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR")
 
 

@@ -7,7 +7,7 @@
   if (byType) {
     const chart = echarts.init(byType);
     chart.setOption({
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0 },
       grid: { left: 40, right: 20, bottom: 60, top: 40 },
       xAxis: { type: "category", data: data.types, axisLabel: { rotate: 30 } },
@@ -20,7 +20,7 @@
   if (trend) {
     const chart = echarts.init(trend);
     chart.setOption({
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       grid: { left: 40, right: 20, bottom: 40, top: 20 },
       xAxis: { type: "category", data: data.months },
       yAxis: { type: "value", minInterval: 1 },

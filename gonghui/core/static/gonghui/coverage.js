@@ -11,7 +11,7 @@
   const pct = (v) => (v === "" || v === null ? null : Math.round(v * 1000) / 10);
   const chart = echarts.init(el);
   chart.setOption({
-    tooltip: { trigger: "axis", valueFormatter: (v) => (v === null ? "—" : v + "%") },
+    tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: (v) => (v === null ? "—" : v + "%") },
     legend: { data: names, top: 0 },
     grid: { left: 40, right: 20, bottom: 90, top: 40 },
     xAxis: { type: "category", data: data.labels, axisLabel: { rotate: data.labels.length > 6 ? 30 : 0 } },
