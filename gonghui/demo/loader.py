@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import json
 import random
 import time
@@ -406,49 +407,50 @@ class DemoBuilder:
         }
         total = sum(employees.values()) or 1
         scale = self.member_target / total
-        path = Path(settings.VAR_DIR) / "demo" / "members.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The roll is written in memory and handed to the import pipeline, which seals it as it
+        # stores it: the demo's people are never on disk in plaintext. (Earlier versions left
+        # the roll in var/demo/members.csv; remove it.)
+        (Path(settings.VAR_DIR) / "demo" / "members.csv").unlink(missing_ok=True)
+        roll = io.StringIO()
         demo_unions = {w["union"] for w in self.data["demo_workers"] if w["union"]}
         # Most workers of a district's unions were born in that county; the rest came from
         # the provinces that send Jiaxing its migrant workers.
         district_regions = {
             str(d.pk): d.division_code for d in Organization.unscoped.filter(kind=OrgKind.DISTRICT)
         }
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(
-                ["姓名", "身份证号", "手机号", "工会编码", "入会日期", "户籍类型", "学历"]
-            )
-            for worker in self.data["demo_workers"]:
-                if worker["union"]:
-                    union = next(u for u in unions if u.name == worker["union"])
-                    birth = datetime.datetime.strptime(worker["birth"], "%Y%m%d").date()  # noqa: DTZ007
-                    number = people.id_number(
-                        rng, region=worker["region"], birth=birth, sex=worker["sex"]
-                    )
-                    self.ids.seen.add(number)
-                    self.mobiles.seen.add(worker["mobile"])
-                    writer.writerow(
-                        [worker["name"], number, worker["mobile"], union.code, "2016-05-01", "", ""]
-                    )
-            for union in unions:
-                count = employees[union.pk] or 12
-                n = max(2, round(count * scale * rng.uniform(0.85, 1.05)))
-                n = min(n, max(employees[union.pk], 12))
-                if union.name in demo_unions:
-                    n -= 1
-                local = district_regions.get(
-                    union.path.strip("/").split("/")[1], people.LOCAL_REGIONS[0]
+        writer = csv.writer(roll)
+        writer.writerow(["姓名", "身份证号", "手机号", "工会编码", "入会日期", "户籍类型", "学历"])
+        for worker in self.data["demo_workers"]:
+            if worker["union"]:
+                union = next(u for u in unions if u.name == worker["union"])
+                birth = datetime.datetime.strptime(worker["birth"], "%Y%m%d").date()  # noqa: DTZ007
+                number = people.id_number(
+                    rng, region=worker["region"], birth=birth, sex=worker["sex"]
                 )
-                for _ in range(n):
-                    region = local if rng.random() < 0.6 else rng.choice(people.MIGRANT_REGIONS)
-                    row = self._person_row(union, region, union.name)
-                    self.roster.append(row)
-                    writer.writerow(row)
+                self.ids.seen.add(number)
+                self.mobiles.seen.add(worker["mobile"])
+                writer.writerow(
+                    [worker["name"], number, worker["mobile"], union.code, "2016-05-01", "", ""]
+                )
+        for union in unions:
+            count = employees[union.pk] or 12
+            n = max(2, round(count * scale * rng.uniform(0.85, 1.05)))
+            n = min(n, max(employees[union.pk], 12))
+            if union.name in demo_unions:
+                n -= 1
+            local = district_regions.get(
+                union.path.strip("/").split("/")[1], people.LOCAL_REGIONS[0]
+            )
+            for _ in range(n):
+                region = local if rng.random() < 0.6 else rng.choice(people.MIGRANT_REGIONS)
+                row = self._person_row(union, region, union.name)
+                self.roster.append(row)
+                writer.writerow(row)
         admin = self.staff[f"{self.data['city']['slug']}-admin"]
         upload = SimpleUploadedFile(
-            "会员名册（演示）.csv", path.read_bytes(), content_type="text/csv"
+            "会员名册（演示）.csv", roll.getvalue().encode(), content_type="text/csv"
         )
+        del roll
         job = imports.import_job_create(actor=admin, kind="members", upload=upload)
         imports.run_check(job, admin)
         if job.status != ImportStatus.CHECKED:
