@@ -266,3 +266,31 @@ def test_a_stored_upload_or_stage_that_was_changed_is_refused(world):
         handle.write(bytes([byte[0] ^ 1]))
     imports.run_check(other, actor)
     assert other.status == "failed" and "无法读取" in other.message
+
+
+@pytest.mark.parametrize("kind", ["members", "enterprises"])
+def test_the_template_examples_pass_the_platforms_own_checks(world, client, kind):
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    from gonghui.core.validators import (
+        normalize_credit_code,
+        normalize_id_number,
+        normalize_mobile,
+    )
+
+    client.force_login(world.staff("city", "clerk"))
+    response = client.get(reverse("console:import_template", args=[kind]))
+    notes = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["填写说明"]
+    examples = {row[0]: row[2] for row in notes.iter_rows(min_row=2, values_only=True) if row[0]}
+    checks = {
+        "身份证号": normalize_id_number,
+        "手机号": normalize_mobile,
+        "统一社会信用代码": normalize_credit_code,
+    }
+    checked = [header for header in examples if header in checks]
+    assert checked  # the template does show such an example
+    for header in checked:
+        assert checks[header](examples[header]) == examples[header]
