@@ -246,3 +246,24 @@ def test_coverage_is_computed_from_records(world):
     # A district sees its own subtree only.
     own = selectors.coverage_report(actor=world.staff("district_a", "leader"), org=world.district_a)
     assert own.members == 4 and own.grassroots == 2
+
+
+def test_a_founding_may_not_take_the_name_of_a_sibling_or_of_a_pending_one(world):
+    def apply(name):
+        return services.founding_apply(
+            actor=world.staff("town_a", "clerk"),
+            parent=world.town_a,
+            proposed_name=name,
+            grassroots_kind="enterprise",
+            enterprises=[_enterprise(world)],
+            chair_name="王主席",
+            initial_members=10,
+            planned_on=datetime.date(2024, 1, 1),
+        )
+
+    with pytest.raises(ValidationError) as caught:
+        apply(world.union_a.name)
+    assert "已有（或正在申请成立）名为" in caught.value.message_dict["proposed_name"][0]
+    apply("明珠包装有限公司工会")
+    with pytest.raises(ValidationError, match="正在申请成立"):
+        apply("明珠包装有限公司工会")
