@@ -1,8 +1,9 @@
 """Files casework hands out: sealed materials, decrypted on the way out, and the mediation
-agreement as PDF (ReportLab's built-in CID font renders Chinese without font files)."""
+agreement as PDF (in the platform's embedded font, ``core.pdf``)."""
 
 from __future__ import annotations
 
+import datetime
 import io
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -10,16 +11,12 @@ from xml.sax.saxutils import escape
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Paragraph, Spacer
 
 from gonghui.casework.models import MATERIAL_PURPOSE, CaseMaterial, Mediation
+from gonghui.core import pdf
 from gonghui.core.crypto import unseal_bytes
-
-FONT = "STSong-Light"
 
 
 def material_response(material: CaseMaterial) -> HttpResponse:
@@ -31,15 +28,27 @@ def material_response(material: CaseMaterial) -> HttpResponse:
     return response
 
 
+def signing_date(mediation: Mediation) -> datetime.date | None:
+    """The day the agreement was signed: the mediation session at which the parties agreed
+    (the last one; the agreement is signed there), not the day the clerk recorded the outcome
+    (``concluded_on``) nor the day the PDF is printed."""
+    last = mediation.sessions.order_by("-held_on", "-id").first()
+    return last.held_on if last is not None else mediation.concluded_on
+
+
 def agreement_pdf(mediation: Mediation) -> bytes:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    title = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=26, alignment=1)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=18, wordWrap="CJK")
+    title = pdf.style("title", size=18, leading=26, alignment=1, bold=True)
+    body = pdf.style("body")
     case = mediation.case
+    signed = signing_date(mediation)
+    dated = pdf.chinese_date(signed) if signed else _("    年    月    日")
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=25 * mm, rightMargin=25 * mm, title=_("调解协议书")
+    document = pdf.document(
+        buffer,
+        leftMargin=25 * mm,
+        rightMargin=25 * mm,
+        title=_("调解协议书"),
+        subject=case.number,
     )
 
     def para(text: str) -> Paragraph:
@@ -65,10 +74,18 @@ def agreement_pdf(mediation: Mediation) -> bytes:
         Spacer(1, 4 * mm),
         para(_("经调解，双方自愿达成如下协议：")),
         para(mediation.agreement),
-        Spacer(1, 12 * mm),
-        para(_("申请人（签名）：                被申请人（签章）：")),
-        Spacer(1, 6 * mm),
-        para(_("调解员（签名）：                日期：%(d)s") % {"d": mediation.concluded_on}),
+        Spacer(1, 4 * mm),
+        para(_("本协议于 %(d)s 签订，自双方签字（盖章）之日起生效。") % {"d": dated}),
+        Spacer(1, 10 * mm),
+        pdf.signature_table(
+            [
+                (_("申请人（签名）："), _("日期：%(d)s") % {"d": dated}),
+                (_("被申请人（签章）："), _("日期：%(d)s") % {"d": dated}),
+                (_("调解员（签名）："), _("日期：%(d)s") % {"d": dated}),
+                (_("调解组织（盖章）："), _("日期：%(d)s") % {"d": dated}),
+            ],
+            width=A4[0] - 50 * mm,
+        ),
     ]
     document.build(story)
     return buffer.getvalue()

@@ -11,6 +11,9 @@
   plaintext.
 * ``Sealed`` is what model code sees: printing, rendering or serialising it gives the masked
   form; the plaintext comes only from ``reveal()``, which services call after logging access.
+* Files too large to hold in memory (an import's upload and its stage) are sealed as a stream
+  of AES-GCM segments (``StreamSealer``, ``StreamOpener``), so memory stays at one segment
+  however large the file.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -117,6 +122,135 @@ def blind_index(value: str, *, purpose: str) -> str:
     ``value`` must already be normalised. BLAKE2b's keyed mode is a PRF like HMAC-SHA256 and
     about three times faster, which counts in an import of a million rows."""
     return hashlib.blake2b(value.encode(), key=_index_key(purpose), digest_size=16).hexdigest()
+
+
+# --- streams ------------------------------------------------------------------------------
+
+STREAM_MAGIC = b"GHS1"
+STREAM_SEGMENT = 64 * 1024  # plaintext bytes per segment: the memory a stream needs
+_STREAM_PREFIX = 7  # random bytes of each segment's nonce; then a 4-byte counter, a last flag
+_STREAM_HEADER = len(STREAM_MAGIC) + 2 + _STREAM_PREFIX
+_TAG = 16
+
+
+def _segment_nonce(prefix: bytes, counter: int, *, last: bool) -> bytes:
+    if counter >= 1 << 32:
+        raise ValueError("stream too long")
+    return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+class StreamSealer:
+    """Seals a stream of bytes piece by piece (the STREAM construction of online authenticated
+    encryption, as in age and Tink): ``header | segment | segment | ... | last segment``.
+
+    Each segment is AES-GCM over at most ``STREAM_SEGMENT`` bytes with the nonce
+    ``random prefix | counter | last flag`` and the purpose and header as associated data, so
+    segments cannot be reordered, dropped, cut short or moved to another file or purpose
+    without ``StreamOpener`` noticing. Every segment but the last holds exactly
+    ``STREAM_SEGMENT`` bytes; the last holds fewer (possibly none), which is how the opener
+    knows it is the last. Write ``update()``'s and then ``finalize()``'s output, in order."""
+
+    def __init__(self, *, purpose: str) -> None:
+        ring = keyring()
+        self._key = ring.keys[ring.sealing_id]
+        self._prefix = os.urandom(_STREAM_PREFIX)
+        self.header = STREAM_MAGIC + bytes((TOKEN_VERSION, ring.sealing_id)) + self._prefix
+        self._aad = purpose.encode() + b"\x00" + self.header
+        self._buffer = bytearray()
+        self._counter = 0
+        self._started = False
+        self._finished = False
+
+    def _segment(self, data: bytes, *, last: bool) -> bytes:
+        nonce = _segment_nonce(self._prefix, self._counter, last=last)
+        self._counter += 1
+        return self._key.encrypt(nonce, data, self._aad)
+
+    def update(self, data: bytes) -> bytes:
+        """Ciphertext to write for ``data`` (the header first): only whole segments, the rest
+        waits in a buffer of less than one segment."""
+        if self._finished:
+            raise ValueError("stream already finalized")
+        out = []
+        if not self._started:
+            out.append(self.header)
+            self._started = True
+        self._buffer += data
+        # A full segment is written only when more data follows it: the last segment is the
+        # short one (possibly empty).
+        while len(self._buffer) > STREAM_SEGMENT:
+            out.append(self._segment(bytes(self._buffer[:STREAM_SEGMENT]), last=False))
+            del self._buffer[:STREAM_SEGMENT]
+        return b"".join(out)
+
+    def finalize(self) -> bytes:
+        out = [] if self._started else [self.header]
+        self._started = True
+        if len(self._buffer) == STREAM_SEGMENT:
+            out.append(self._segment(bytes(self._buffer), last=False))
+            self._buffer.clear()
+        out.append(self._segment(bytes(self._buffer), last=True))
+        self._buffer.clear()
+        self._finished = True
+        return b"".join(out)
+
+
+class StreamOpener(io.RawIOBase):
+    """Reads the plaintext of a stream sealed by ``StreamSealer`` from the binary file
+    ``source``, one segment at a time; raises ``DecryptionError`` on a wrong key or purpose,
+    and on any change, reordering or truncation. Wrap it in ``io.BufferedReader`` (see
+    ``open_stream``) for ``readline`` and small reads."""
+
+    def __init__(self, source: BinaryIO, *, purpose: str) -> None:
+        super().__init__()
+        self._source = source
+        header = source.read(_STREAM_HEADER)
+        if len(header) != _STREAM_HEADER or not header.startswith(STREAM_MAGIC):
+            raise DecryptionError("not a sealed stream")
+        if header[len(STREAM_MAGIC)] != TOKEN_VERSION:
+            raise DecryptionError("unknown stream version")
+        key_id = header[len(STREAM_MAGIC) + 1]
+        key = keyring().keys.get(key_id)
+        if key is None:
+            raise DecryptionError(f"no key with id {key_id}")
+        self._key = key
+        self._prefix = header[len(STREAM_MAGIC) + 2 :]
+        self._aad = purpose.encode() + b"\x00" + header
+        self._counter = 0
+        self._plain = b""
+        self._offset = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_segment(self) -> None:
+        body = self._source.read(STREAM_SEGMENT + _TAG)
+        last = len(body) < STREAM_SEGMENT + _TAG
+        nonce = _segment_nonce(self._prefix, self._counter, last=last)
+        self._counter += 1
+        try:
+            self._plain = self._key.decrypt(nonce, body, self._aad)
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionError("stream does not authenticate") from exc
+        self._offset = 0
+        self._done = last
+
+    def readinto(self, buffer: Any) -> int:
+        while self._offset >= len(self._plain):
+            if self._done:
+                return 0
+            self._next_segment()
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._plain) - self._offset)
+        view[:n] = self._plain[self._offset : self._offset + n]
+        self._offset += n
+        return n
+
+
+def open_stream(source: BinaryIO, *, purpose: str) -> io.BufferedReader:
+    """A buffered reader of the plaintext of the sealed stream in ``source``."""
+    return io.BufferedReader(StreamOpener(source, purpose=purpose), buffer_size=STREAM_SEGMENT)
 
 
 # --- masking ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import json
 import random
 import time
@@ -23,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from gonghui.accounts import services as account_services
@@ -93,7 +95,12 @@ class DemoBuilder:
         self.password_hash = make_password(data["password"])
         self.staff: dict[str, User] = {}
         self.towns: dict[str, Town] = {}
+        # Public institutions (schools, hospitals) with their system's union: (data, system, union)
+        self.institutions: list[tuple[dict[str, Any], Organization, Organization]] = []
         self.codes = people.Unique()
+        # Enterprise names are unique (as registration makes them), and so are the names of
+        # their unions under each town.
+        self.enterprise_names = people.Unique()
         self.mobiles = people.Unique()
         self.ids = people.Unique()
         # The imported members' rows (name, ID number, mobile, union code, ...), for casework.
@@ -116,7 +123,22 @@ class DemoBuilder:
 
     def _enterprise_name(self, town: str, industry: str) -> str:
         place = town.removesuffix("街道").removesuffix("镇")
-        return f"嘉兴{place}{self.rng.choice(WORDS)}{self.rng.choice(TRADES[industry])}有限公司"
+        return self.enterprise_names.take(
+            iter(
+                lambda: (
+                    f"嘉兴{place}{self.rng.choice(WORDS)}{self.rng.choice(TRADES[industry])}有限公司"
+                ),
+                None,
+            )
+        )
+
+    def _day_between(self, first: datetime.date, last: datetime.date) -> datetime.date:
+        return datetime.date.fromordinal(self.rng.randint(first.toordinal(), last.toordinal()))
+
+    def _founding_day(self, first_year: int, *, last: datetime.date | None = None) -> datetime.date:
+        """When a union that existed before the platform was founded: at least a year ago."""
+        last = last or self.today - datetime.timedelta(days=365)
+        return self._day_between(datetime.date(first_year, 1, 1), last)
 
     def _industry(self) -> str:
         return self.rng.choices(list(INDUSTRY_WEIGHTS), weights=list(INDUSTRY_WEIGHTS.values()))[0]
@@ -182,14 +204,15 @@ class DemoBuilder:
             )
             self._accounts(org, system["slug"])
             for unit in system["units"]:
-                org_services.organization_create(
+                union = org_services.organization_create(
                     actor=None,
                     parent=org,
-                    name=unit,
+                    name=f"{unit['name']}工会",
                     kind=OrgKind.GRASSROOTS,
                     grassroots_kind=GrassrootsKind.INSTITUTION,
-                    established_on=datetime.date(1998, 5, 1),
+                    established_on=datetime.date.fromisoformat(unit["founded"]),
                 )
+                self.institutions.append((unit, org, union))
         self.log(f"组织：{Organization.unscoped.count()} 个，工作人员账号：{len(self.staff)} 个")
 
     # --- enterprises and founding -------------------------------------------------------------
@@ -210,6 +233,37 @@ class DemoBuilder:
         town.enterprises.append(enterprise)
         return enterprise
 
+    def _existing(
+        self,
+        town: Town,
+        enterprises: list[Enterprise],
+        *,
+        name: str,
+        founded: datetime.date,
+        kind: str = GrassrootsKind.ENTERPRISE,
+    ) -> Organization:
+        """A union founded before the federation went online: the town's administrator enters
+        it from the union roll with its founding date, covering its enterprises. (A founding
+        through the platform, ``_found``, is dated the day it is approved: today.)"""
+        admin = self.staff[f"{town.slug}-admin"]
+        union = org_services.organization_create(
+            actor=admin,
+            parent=town.org,
+            name=name,
+            kind=OrgKind.GRASSROOTS,
+            grassroots_kind=kind,
+            chair_name=people.name(self.rng),
+            established_on=founded,
+        )
+        org_services.enterprises_assign_union(
+            actor=admin,
+            union=union,
+            enterprises=enterprises,
+            reason="平台上线前已建会，按工会名册录入",
+        )
+        town.unions.append(union)
+        return union
+
     def _found(
         self,
         town: Town,
@@ -219,6 +273,7 @@ class DemoBuilder:
         kind: str = GrassrootsKind.ENTERPRISE,
         decide: bool | None = True,
     ) -> Organization | None:
+        """A founding applied for through the platform today, approved, refused or pending."""
         application = building_services.founding_apply(
             actor=self.staff[f"{town.slug}-clerk"],
             parent=town.org,
@@ -242,18 +297,14 @@ class DemoBuilder:
             town.unions.append(application.union)
         return application.union
 
-    def _found_approved(
-        self, town: Town, enterprises: list[Enterprise], *, name: str, kind: str = "enterprise"
-    ) -> Organization:
-        union = self._found(town, enterprises, name=name, kind=kind)
-        if union is None:
-            raise RuntimeError(f"founding of {name} was not approved")
-        return union
-
     def enterprises(self) -> None:
+        """Most unions existed before the platform: entered with their founding dates
+        (``_existing``). A few towns have a founding under way through the platform today,
+        approved, refused or pending (``_found``)."""
         rng = self.rng
         for item in self.data["named_enterprises"]:
             town = self.towns[item["town"]]
+            self.enterprise_names.seen.add(item["name"])
             enterprise = self._register(
                 town,
                 name=item["name"],
@@ -261,7 +312,13 @@ class DemoBuilder:
                 employees=item["employees"],
                 address=item["address"],
             )
-            union = self._found_approved(town, [enterprise], name=f"{item['name']}工会")
+            # Before 2016: the listed demo workers joined in May 2016.
+            union = self._existing(
+                town,
+                [enterprise],
+                name=f"{item['name']}工会",
+                founded=self._founding_day(2003, last=datetime.date(2015, 12, 31)),
+            )
             self._accounts(union, item["slug"])
         for item in self.data["building_unions"] + self.data["area_unions"]:
             town = self.towns[item["town"]]
@@ -279,8 +336,24 @@ class DemoBuilder:
                 )
                 for _ in range(item["enterprises"])
             ]
-            union = self._found_approved(town, members, name=item["name"], kind=kind)
+            union = self._existing(
+                town, members, name=item["name"], kind=kind, founded=self._founding_day(2012)
+            )
             self._accounts(union, item["slug"])
+        # The public institutions are their system unions' employers (area: the system, so
+        # the system's figures set its members against its own staff).
+        admin = self.staff[f"{self.data['city']['slug']}-admin"]
+        for unit, system, union in self.institutions:
+            org_services.enterprise_create(
+                actor=admin,
+                name=unit["name"],
+                credit_code=self._credit(self.data["city"]["division_code"], kind="12"),
+                industry=unit["industry"],
+                employee_count=unit["employees"],
+                area=system,
+                address=unit["address"],
+                union=union,
+            )
         targets = self.data["town_targets"]
         for town_name, town in self.towns.items():
             target = targets.get(town_name, {})
@@ -294,7 +367,12 @@ class DemoBuilder:
                     industry=industry,
                     employees=int(rng.lognormvariate(3.2, 0.5)) + 5,
                 )
-                self._found(town, [enterprise], name=f"{enterprise.name}工会")
+                self._existing(
+                    town,
+                    [enterprise],
+                    name=f"{enterprise.name}工会",
+                    founded=self._founding_day(2008),
+                )
             for _ in range(joint):
                 small = [
                     self._register(
@@ -305,10 +383,16 @@ class DemoBuilder:
                     )
                     for _ in range(rng.randint(3, 5))
                 ]
-                self._found(
-                    town, small, name=f"{town_name}小微企业联合工会", kind=GrassrootsKind.JOINT
+                self._existing(
+                    town,
+                    small,
+                    name=f"{town_name}小微企业联合工会",
+                    kind=GrassrootsKind.JOINT,
+                    founded=self._founding_day(2010),
                 )
-            # Enterprises not yet unionised; some have an application on the way.
+            # Enterprises not yet unionised; some have a founding under way, and in a few
+            # towns one was approved today (not in the towns whose figures the source gives).
+            outcomes: list[bool | None] = [None, None, False] + ([] if target else [True])
             for index in range(rng.randint(1, 4) if not target else 6):
                 industry = self._industry()
                 enterprise = self._register(
@@ -322,7 +406,7 @@ class DemoBuilder:
                         town,
                         [enterprise],
                         name=f"{enterprise.name}工会",
-                        decide=rng.choice([None, None, False]),
+                        decide=rng.choice(outcomes),
                     )
         self.log(
             f"企业：{Enterprise.unscoped.count()} 家，基层工会："
@@ -381,10 +465,13 @@ class DemoBuilder:
     def _person_row(self, union: Organization, region: str, employer: str) -> list[str]:
         rng = self.rng
         birth = people.birth_date(rng)
-        earliest = max(datetime.date(birth.year + 18, 1, 1), datetime.date(2008, 1, 1))
-        joined = datetime.date.fromordinal(
-            rng.randint(earliest.toordinal(), self.today.toordinal())
+        # Never before the union was founded (nor before the roll's records begin).
+        earliest = max(
+            datetime.date(birth.year + 18, 1, 1),
+            datetime.date(2008, 1, 1),
+            union.established_on or self.today,
         )
+        joined = self._day_between(min(earliest, self.today), self.today)
         number = self.ids.take(
             iter(lambda: people.id_number(rng, region=region, birth=birth), None)
         )
@@ -392,7 +479,8 @@ class DemoBuilder:
         household = (
             "农村户籍" if region not in people.LOCAL_REGIONS or rng.random() < 0.3 else "城镇户籍"
         )
-        return [people.name(rng), number, mobile, union.code, joined.isoformat(), household, ""]
+        name = people.name(rng, sex=people.sex_of(number))
+        return [name, number, mobile, union.code, joined.isoformat(), household, ""]
 
     def members(self) -> None:
         rng = self.rng
@@ -406,49 +494,50 @@ class DemoBuilder:
         }
         total = sum(employees.values()) or 1
         scale = self.member_target / total
-        path = Path(settings.VAR_DIR) / "demo" / "members.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The roll is written in memory and handed to the import pipeline, which seals it as it
+        # stores it: the demo's people are never on disk in plaintext. (Earlier versions left
+        # the roll in var/demo/members.csv; remove it.)
+        (Path(settings.VAR_DIR) / "demo" / "members.csv").unlink(missing_ok=True)
+        roll = io.StringIO()
         demo_unions = {w["union"] for w in self.data["demo_workers"] if w["union"]}
         # Most workers of a district's unions were born in that county; the rest came from
         # the provinces that send Jiaxing its migrant workers.
         district_regions = {
             str(d.pk): d.division_code for d in Organization.unscoped.filter(kind=OrgKind.DISTRICT)
         }
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(
-                ["姓名", "身份证号", "手机号", "工会编码", "入会日期", "户籍类型", "学历"]
-            )
-            for worker in self.data["demo_workers"]:
-                if worker["union"]:
-                    union = next(u for u in unions if u.name == worker["union"])
-                    birth = datetime.datetime.strptime(worker["birth"], "%Y%m%d").date()  # noqa: DTZ007
-                    number = people.id_number(
-                        rng, region=worker["region"], birth=birth, sex=worker["sex"]
-                    )
-                    self.ids.seen.add(number)
-                    self.mobiles.seen.add(worker["mobile"])
-                    writer.writerow(
-                        [worker["name"], number, worker["mobile"], union.code, "2016-05-01", "", ""]
-                    )
-            for union in unions:
-                count = employees[union.pk] or 12
-                n = max(2, round(count * scale * rng.uniform(0.85, 1.05)))
-                n = min(n, max(employees[union.pk], 12))
-                if union.name in demo_unions:
-                    n -= 1
-                local = district_regions.get(
-                    union.path.strip("/").split("/")[1], people.LOCAL_REGIONS[0]
+        writer = csv.writer(roll)
+        writer.writerow(["姓名", "身份证号", "手机号", "工会编码", "入会日期", "户籍类型", "学历"])
+        for worker in self.data["demo_workers"]:
+            if worker["union"]:
+                union = next(u for u in unions if u.name == worker["union"])
+                birth = datetime.datetime.strptime(worker["birth"], "%Y%m%d").date()  # noqa: DTZ007
+                number = people.id_number(
+                    rng, region=worker["region"], birth=birth, sex=worker["sex"]
                 )
-                for _ in range(n):
-                    region = local if rng.random() < 0.6 else rng.choice(people.MIGRANT_REGIONS)
-                    row = self._person_row(union, region, union.name)
-                    self.roster.append(row)
-                    writer.writerow(row)
+                self.ids.seen.add(number)
+                self.mobiles.seen.add(worker["mobile"])
+                writer.writerow(
+                    [worker["name"], number, worker["mobile"], union.code, "2016-05-01", "", ""]
+                )
+        for union in unions:
+            # Never more members than the union's enterprises employ (入会率 at most 100%).
+            count = employees[union.pk]
+            n = min(max(2, round(count * scale * rng.uniform(0.85, 1.05))), count)
+            if union.name in demo_unions:
+                n -= 1
+            local = district_regions.get(
+                union.path.strip("/").split("/")[1], people.LOCAL_REGIONS[0]
+            )
+            for _ in range(n):
+                region = local if rng.random() < 0.6 else rng.choice(people.MIGRANT_REGIONS)
+                row = self._person_row(union, region, union.name)
+                self.roster.append(row)
+                writer.writerow(row)
         admin = self.staff[f"{self.data['city']['slug']}-admin"]
         upload = SimpleUploadedFile(
-            "会员名册（演示）.csv", path.read_bytes(), content_type="text/csv"
+            "会员名册（演示）.csv", roll.getvalue().encode(), content_type="text/csv"
         )
+        del roll
         job = imports.import_job_create(actor=admin, kind="members", upload=upload)
         imports.run_check(job, admin)
         if job.status != ImportStatus.CHECKED:
@@ -480,14 +569,19 @@ class DemoBuilder:
                 self._worker(
                     worker["name"], worker["mobile"], worker["region"], birth, worker["sex"]
                 )
+        # Joins and transfers go to unions with room: members never outnumber the employees of
+        # the union's enterprises.
+        room = self._room(unions)
         for index in range(45):
-            union = rng.choice(unions)
+            union = rng.choice([u for u in unions if room[u.pk] > 0])
             town_slug = self._town_slug(union)
+            sex = rng.choice("MF")
             user = self._worker(
-                people.name(rng),
+                people.name(rng, sex=sex),
                 self.mobiles.take(people.mobiles(rng)),
                 rng.choice(people.MIGRANT_REGIONS + people.LOCAL_REGIONS),
                 people.birth_date(rng, oldest=1975, youngest=2004),
+                sex,
             )
             employer = union.name.removesuffix("工会")
             if user.person is None:
@@ -498,6 +592,7 @@ class DemoBuilder:
             if index < 20:
                 continue  # waiting for the union's decision
             clerk = self.staff.get(f"{town_slug}-clerk")
+            room[union.pk] -= index >= 25
             member_services.join_decide(
                 actor=clerk,
                 application=application,
@@ -519,7 +614,12 @@ class DemoBuilder:
         found = Membership.unscoped.select_related("union", "person").in_bulk(chosen)
         active = [found[pk] for pk in chosen]
         for index, membership in enumerate(active[:25]):
-            target = rng.choice([u for u in unions if u.pk != membership.union_id])
+            target = rng.choice(
+                [u for u in unions if u.pk != membership.union_id and room[u.pk] > 0]
+            )
+            if index < 17:  # accepted below
+                room[target.pk] -= 1
+                room[membership.union_id] += 1
             transfer = member_services.transfer_request(
                 actor=self.staff[f"{self._town_slug(membership.union)}-clerk"],
                 membership=membership,
@@ -545,6 +645,22 @@ class DemoBuilder:
                 ),
             )
 
+    def _room(self, unions: list[Organization]) -> dict[int, int]:
+        """Employees of each union's enterprises not (yet) members."""
+        employed = dict(
+            Enterprise.unscoped.filter(union__in=unions)
+            .values("union")
+            .annotate(n=Sum("employee_count"))
+            .values_list("union", "n")
+        )
+        members = dict(
+            Membership.unscoped.filter(union__in=unions, status=MembershipStatus.ACTIVE)
+            .values("union")
+            .annotate(n=Count("id"))
+            .values_list("union", "n")
+        )
+        return {u.pk: (employed.get(u.pk) or 0) - members.get(u.pk, 0) for u in unions}
+
     def _town_slug(self, union: Organization) -> str:
         town_id = int(union.path.strip("/").split("/")[2])
         return next(t.slug for t in self.towns.values() if t.org.pk == town_id)
@@ -569,9 +685,17 @@ class DemoBuilder:
             order = list(town.unions)
             rng.shuffle(order)
             for index, union in enumerate(order):
+                founded = union.established_on or self.today
+                if (self.today - founded).days < 365:
+                    # Founded this year (today, through the platform): no mechanisms on
+                    # record yet, no home to assess.
+                    continue
                 for t in types:
                     if rng.random() < odds.get(t.code, 0.8):
-                        established = self.today - datetime.timedelta(days=rng.randint(30, 2500))
+                        established = self._day_between(
+                            max(founded, self.today - datetime.timedelta(days=2500)),
+                            self.today - datetime.timedelta(days=30),
+                        )
                         held = None
                         if t.cycle_months:
                             held = self.today - datetime.timedelta(

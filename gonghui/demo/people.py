@@ -13,12 +13,17 @@ SURNAMES = (
     "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
     "毛郝龚邵万钱严覃武戴莫孔向汤"
 )
-GIVEN = (
-    "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 华 建华 建国 "
-    "玉兰 海燕 晓东 志强 丹 萍 鹏 辉 玲 俊 红 波 斌 宇 浩 凯 婷 雪 琳 颖 倩 慧 佳 欣 怡 晨 "
-    "阳 亮 峰 燕 梅 莉 兰 云 龙 飞 文 杨 帆 立新 国庆 春梅 小红 晓燕 丽华 建平 卫东 海波 雅琴 "
-    "子涵 一鸣 思远 欣怡 梓轩"
+# Given names by the sex they are usually given to; names given to both (华, 文, 晨, 子涵 …)
+# are left out, so that a name never contradicts the sex digit of its ID number.
+MALE_GIVEN = (
+    "伟 强 磊 军 洋 勇 杰 涛 明 超 刚 建华 建国 晓东 志强 鹏 辉 俊 波 斌 宇 浩 凯 阳 亮 峰 龙 "
+    "飞 帆 立新 国庆 建平 卫东 海波 一鸣 思远 梓轩 明根"
 ).split()
+FEMALE_GIVEN = (
+    "芳 娜 敏 静 丽 艳 娟 秀英 霞 桂英 玉兰 海燕 丹 萍 玲 红 婷 雪 琳 颖 倩 慧 欣 怡 燕 梅 "
+    "莉 兰 春梅 小红 晓燕 丽华 雅琴 欣怡 佳 丽娟 燕群"
+).split()
+GIVEN = MALE_GIVEN + FEMALE_GIVEN
 # Jiaxing's counties, and the home counties of many migrant workers (Henan, Anhui, Sichuan,
 # Guizhou, Jiangxi, Hunan, Hubei, Yunnan).
 LOCAL_REGIONS = ("330402", "330411", "330421", "330424", "330481", "330482", "330483")
@@ -48,8 +53,25 @@ MOBILE_PREFIXES = (
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-def name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+def name(rng: random.Random, *, sex: str | None = None) -> str:
+    """A surname and a given name usual for ``sex`` ("M" or "F"; either when not given)."""
+    sex = sex or rng.choice("MF")
+    return rng.choice(SURNAMES) + rng.choice(MALE_GIVEN if sex == "M" else FEMALE_GIVEN)
+
+
+def sex_of(number: str) -> str:
+    """The sex an ID number records (GB 11643: the 17th digit, odd for men)."""
+    return "M" if int(number[16]) % 2 else "F"
+
+
+def sex_of_name(full_name: str) -> str | None:
+    """The sex a name drawn by ``name`` suits, or None for a name not from these lists."""
+    given = full_name[1:] if full_name[:1] in SURNAMES else ""
+    if given in MALE_GIVEN:
+        return "M"
+    if given in FEMALE_GIVEN:
+        return "F"
+    return None
 
 
 def id_number(

@@ -94,7 +94,7 @@ class MemberImporter:
     label: StrOrPromise = gettext_lazy("会员名册")
     columns = [
         ImportColumn("name", "姓名", True, "张三"),
-        ImportColumn("id_number", "身份证号", True, "330402199001011234", "18 位，末位可为 X"),
+        ImportColumn("id_number", "身份证号", True, "330402199001011230", "18 位，末位可为 X"),
         ImportColumn("mobile", "手机号", False, "13800000000", "用于职工登录，可留空"),
         ImportColumn("union_code", "工会编码", True, "G0000001", "见“工会编码”工作表"),
         ImportColumn("joined_on", "入会日期", False, "2024-03-01", "留空为今天"),

@@ -195,7 +195,11 @@ LOOKUP_FIELDS = (
 def person_memberships(*, person: Person) -> QuerySet[Membership]:
     """The whole membership path of a person already shown to the actor: joining, transfers,
     leaving, across unions (a transfer's history is the point)."""
-    return Membership.unscoped.filter(person=person).select_related("union").order_by("-id")
+    return (
+        Membership.unscoped.filter(person=person)
+        .select_related("union", "previous")
+        .order_by("-id")
+    )
 
 
 def active_membership(*, person: Person) -> Membership | None:

@@ -25,7 +25,7 @@ class EnterpriseImporter:
     label: StrOrPromise = gettext_lazy("企业名录")
     columns = [
         ImportColumn("name", "企业名称", True, "嘉兴某某有限公司"),
-        ImportColumn("credit_code", "统一社会信用代码", True, "91330402MA2B3C4D5E"),
+        ImportColumn("credit_code", "统一社会信用代码", True, "91330402MA2B3C4D53"),
         ImportColumn("industry", "行业", True, "制造业", "国民经济行业门类名称或字母"),
         ImportColumn("employee_count", "职工人数", True, "120"),
         ImportColumn("area_code", "所在镇街编码", True, "330402103", "见“组织编码”工作表"),

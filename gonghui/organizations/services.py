@@ -82,7 +82,37 @@ def _clean_org_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _check_unique(fields: dict[str, Any], *, exclude_pk: int | None = None) -> None:
+def sibling_named(parent: Organization | None, name: str, *, exclude_pk: int | None = None) -> bool:
+    """Whether ``parent`` already has a child called ``name``: two organisations of one name
+    under one parent cannot be told apart in any list, picker or report."""
+    siblings = Organization.unscoped.filter(parent=parent, name=name)
+    if exclude_pk is not None:
+        siblings = siblings.exclude(pk=exclude_pk)
+    return siblings.exists()
+
+
+def _sibling_name_error(parent: Organization | None, name: str) -> ValidationError:
+    return ValidationError(
+        {
+            "name": _("“%(p)s”下已有名为“%(n)s”的组织，请换一个名称。")
+            % {"p": parent.name if parent else "", "n": name}
+        }
+    )
+
+
+def _check_unique(
+    fields: dict[str, Any],
+    *,
+    exclude_pk: int | None = None,
+    parent: Organization | None = None,
+    check_name: bool = False,
+) -> None:
+    if (
+        check_name
+        and fields.get("name")
+        and sibling_named(parent, fields["name"], exclude_pk=exclude_pk)
+    ):
+        raise _sibling_name_error(parent, fields["name"])
     others = Organization.unscoped.all()
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
@@ -135,7 +165,7 @@ def organization_create(
             "code": code.strip(),
         }
     )
-    _check_unique(fields)
+    _check_unique(fields, parent=parent, check_name=True)
     while not fields["code"]:
         # Automatic codes skip any that someone typed by hand.
         code = f"G{counter_take(name='organization_code'):07d}"
@@ -170,7 +200,7 @@ def organization_update(*, actor: Any, org: Organization, **changes: Any) -> Org
     text = _clean_org_fields({k: v for k, v in changes.items() if k not in {"is_active"}})
     if "grassroots_kind" in changes:
         _check_child_kind(org.parent, org.kind, changes["grassroots_kind"])
-    _check_unique(text, exclude_pk=org.pk)
+    _check_unique(text, exclude_pk=org.pk, parent=org.parent, check_name="name" in text)
     for key, value in {**changes, **text}.items():
         setattr(org, key, value)
     org._history_user = actor  # type: ignore[attr-defined]
@@ -204,6 +234,13 @@ def organization_move(
     if new_parent.pk == org.parent_id:
         raise ValidationError({"new_parent": _("已经在该组织之下，无需移动。")})
     _check_child_kind(new_parent, org.kind, org.grassroots_kind)
+    if sibling_named(new_parent, org.name):
+        raise ValidationError(
+            {
+                "new_parent": _("“%(p)s”下已有名为“%(n)s”的组织，请先改名再移动。")
+                % {"p": new_parent.name, "n": org.name}
+            }
+        )
 
     # Lock the moved root and the new parent in primary-key order, so two moves that touch the
     # same nodes cannot interleave and build a cycle.

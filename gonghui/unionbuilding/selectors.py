@@ -167,16 +167,24 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
             return own
         return children.get(int(rest.split("/", 1)[0]), own)
 
-    enterprise_rows = (
-        Enterprise.objects.visible_to(actor)
-        .filter(area__path__startswith=org.path, is_active=True)
-        .values("area_id")
-        .annotate(
-            n=Count("id"),
-            unionised=Count("id", filter=Q(union__is_active=True)),
-            employees=Sum("employee_count"),
+    enterprises = Enterprise.objects.visible_to(actor).filter(is_active=True)
+    figures: dict[str, Any] = {
+        "n": Count("id"),
+        "unionised": Count("id", filter=Q(union__is_active=True)),
+        "employees": Sum("employee_count"),
+    }
+    if org.kind == OrgKind.GRASSROOTS:
+        # A grassroots union has no territory: its figures are those of the enterprises it
+        # covers (else its page would read "12 名会员 / 0 名职工").
+        enterprise_rows = [
+            {"area_id": org.pk, **enterprises.filter(union=org).aggregate(**figures)}
+        ]
+    else:
+        enterprise_rows = list(
+            enterprises.filter(area__path__startswith=org.path)
+            .values("area_id")
+            .annotate(**figures)
         )
-    )
     for row in enterprise_rows:
         target = bucket(row["area_id"])
         target.enterprises += row["n"]

@@ -86,6 +86,16 @@ def founding_apply(
     )
     if pending.exists():
         errors.setdefault("enterprises", []).append(_("所选企业已有待审批的建会申请。"))
+    if proposed_name and (
+        org_services.sibling_named(parent, proposed_name)
+        or FoundingApplication.unscoped.filter(
+            parent=parent, proposed_name=proposed_name, status=Decision.PENDING
+        ).exists()
+    ):
+        errors.setdefault("proposed_name", []).append(
+            _("“%(p)s”下已有（或正在申请成立）名为“%(n)s”的工会，请换一个名称。")
+            % {"p": parent.name, "n": proposed_name}
+        )
     raise_errors(errors)
     application = FoundingApplication(
         parent=parent,

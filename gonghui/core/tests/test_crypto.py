@@ -90,3 +90,75 @@ def test_sealed_value_shows_masked_everywhere_but_reveal():
 def test_masks():
     assert crypto.mask_mobile("13800138000") == "138****8000"
     assert crypto.mask_id_number("330402199001011234") == "330***********1234"
+
+
+# --- sealed streams -----------------------------------------------------------------------
+
+
+def _seal_stream(data: bytes, *, purpose: str = "test.stream", pieces: int = 7) -> bytes:
+    sealer = crypto.StreamSealer(purpose=purpose)
+    step = max(1, len(data) // pieces)
+    out = b"".join(sealer.update(data[i : i + step]) for i in range(0, len(data), step))
+    return out + sealer.finalize()
+
+
+def _open_stream(token: bytes, *, purpose: str = "test.stream") -> bytes:
+    import io
+
+    return crypto.open_stream(io.BytesIO(token), purpose=purpose).read()
+
+
+@pytest.mark.parametrize(
+    "size",
+    [0, 1, crypto.STREAM_SEGMENT - 1, crypto.STREAM_SEGMENT, crypto.STREAM_SEGMENT + 1, 200_000],
+)
+def test_stream_round_trip_at_segment_edges(size):
+    data = os.urandom(size)
+    token = _seal_stream(data)
+    assert _open_stream(token) == data
+    # Segments of fixed size: the ciphertext grows by a header and a tag per segment only.
+    segments = size // crypto.STREAM_SEGMENT + 1
+    assert len(token) == len(data) + 13 + 16 * segments
+
+
+def test_stream_holds_no_plaintext_and_reads_line_by_line():
+    import io
+
+    lines = [f"张三,{330402199001010000 + i},13800138000\n".encode() for i in range(20_000)]
+    token = _seal_stream(b"".join(lines))
+    assert b"330402199001010" not in token and "张三".encode() not in token
+    reader = crypto.open_stream(io.BytesIO(token), purpose="test.stream")
+    assert list(reader) == lines
+
+
+def test_stream_refuses_change_truncation_reordering_and_another_purpose():
+    data = os.urandom(3 * crypto.STREAM_SEGMENT + 100)
+    token = _seal_stream(data)
+    segment = crypto.STREAM_SEGMENT + 16
+    header, body = token[:13], token[13:]
+    flipped = bytearray(token)
+    flipped[13 + segment + 5] ^= 1
+    swapped = header + body[segment : 2 * segment] + body[:segment] + body[2 * segment :]
+    for bad in (
+        bytes(flipped),
+        token[: 13 + 3 * segment],  # the short last segment dropped
+        token[: 13 + 2 * segment + 10],  # cut inside a segment
+        swapped,
+        token + b"\x00",
+        b"PK\x03\x04 plain workbook",
+    ):
+        with pytest.raises(crypto.DecryptionError):
+            _open_stream(bad)
+    with pytest.raises(crypto.DecryptionError):
+        _open_stream(token, purpose="other.stream")
+
+
+def test_stream_sealed_under_an_old_key_still_opens(two_keys, monkeypatch):
+    monkeypatch.setenv("GONGHUI_DATA_KEYS", two_keys)
+    crypto.keyring.cache_clear()
+    token = _seal_stream(b"old data" * 10_000)
+    monkeypatch.setenv(
+        "GONGHUI_DATA_KEYS", "2:" + base64.b64encode(os.urandom(32)).decode() + "," + two_keys
+    )
+    crypto.keyring.cache_clear()
+    assert _open_stream(token) == b"old data" * 10_000

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -22,7 +20,7 @@ def test_reads_csv_utf8_gbk_and_xlsx_alike(world):
         xlsx_upload([row]),
     ):
         job = _create(world, upload)
-        rows = list(imports.read_rows(Path(job.file.path), imports.importer_for("members").columns))
+        rows = list(imports.read_rows(job, imports.importer_for("members").columns))
         assert [r.number for r in rows] == [2]
         assert rows[0].values["name"] == "张三"
         assert rows[0].values["joined_on"].replace("/", "-").startswith("2024-3-1") or rows[
@@ -35,7 +33,7 @@ def test_blank_rows_are_skipped_and_row_numbers_are_what_excel_shows(world):
         [["a", "1", "", "x", "", "", ""], [None] * 7, ["b", "2", "", "x", "", "", ""]]
     )
     job = _create(world, upload)
-    rows = list(imports.read_rows(Path(job.file.path), imports.importer_for("members").columns))
+    rows = list(imports.read_rows(job, imports.importer_for("members").columns))
     assert [r.number for r in rows] == [2, 4]
 
 
@@ -110,11 +108,189 @@ def test_dates_in_the_usual_forms(text, expected):
     assert imports.parse_date(text).isoformat() == expected
 
 
-def test_utf8_file_whose_sample_ends_inside_a_character_is_still_utf8(world, tmp_path):
+def test_utf8_file_whose_sample_ends_inside_a_character_is_still_utf8(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     header = "姓名,身份证号,手机号,工会编码\n"
     # 43 bytes of header, then "a" and three-byte characters: byte 65,536 falls inside one.
     filler = "a" + "张" * 30000
-    path = tmp_path / "long.csv"
-    path.write_text(header + f"{filler},330402199001011234,,UNION_a\n", encoding="utf-8")
-    rows = list(imports.read_rows(path, imports.importer_for("members").columns))
+    content = (header + f"{filler},330402199001011234,,UNION_a\n").encode()
+    job = _create(world, SimpleUploadedFile("long.csv", content))
+    rows = list(imports.read_rows(job, imports.importer_for("members").columns))
     assert rows[0].values["name"] == filler
+
+
+# --- no plaintext on disk -------------------------------------------------------------------
+
+
+def _plaintext_files(roots, needles):
+    """Files under ``roots`` that hold one of ``needles`` as bytes, or are a readable workbook
+    (an xlsx is a zip: its text is compressed, so grepping it proves nothing)."""
+    import zipfile
+    from pathlib import Path
+
+    found, seen = [], 0
+    for root in roots:
+        for path in Path(root).rglob("*"):
+            if not path.is_file():
+                continue
+            seen += 1
+            data = path.read_bytes()
+            if any(needle in data for needle in needles) or zipfile.is_zipfile(path):
+                found.append(str(path))
+    return found, seen
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_upload_is_never_on_disk_in_plaintext_at_any_stage(
+    world, client, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks, kind
+):
+    from django.urls import reverse
+
+    from gonghui.members.models import Membership
+    from gonghui.testing.factories import new_id_number, new_mobile
+    from gonghui.testing.sheets import MEMBER_HEADER, csv_upload, xlsx_upload
+
+    # Given a roll larger than FILE_UPLOAD_MAX_MEMORY_SIZE (Django would spool it to a
+    # temporary file), with a column the importer ignores to make it so,
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "tmp"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    roots = [settings.MEDIA_ROOT, settings.FILE_UPLOAD_TEMP_DIR]
+    numbers = [new_id_number() for _ in range(25)]
+    mobile = new_mobile()
+    padding = "备注" * 50_000 if kind == "csv" else "备注"
+    rows = [
+        ["欧阳明珠", number, mobile if i == 0 else "", "UNION_a", "2023-05-01", "", "", padding]
+        for i, number in enumerate(numbers)
+    ]
+    header = [*MEMBER_HEADER, "备注"]
+    upload = (csv_upload if kind == "csv" else xlsx_upload)(rows, header=header)
+    if kind == "csv":
+        assert upload.size > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    needles = [numbers[0].encode(), numbers[-1].encode(), mobile.encode(), "欧阳明珠".encode()]
+    scans = {}
+
+    def scan(moment):
+        scans[moment] = _plaintext_files(roots, needles)
+
+    create = imports.import_job_create
+
+    def create_and_scan(**kwargs):
+        scan("received")  # the whole body has been read; the upload waits in the temp dir
+        return create(**kwargs)
+
+    monkeypatch.setattr(imports, "import_job_create", create_and_scan)
+    importer = imports.importer_for("members")
+    commit = importer.commit
+
+    def commit_and_scan(**kwargs):
+        scan("committing")  # the stage is being read, the upload is still there
+        return commit(**kwargs)
+
+    monkeypatch.setattr(importer, "commit", commit_and_scan)
+    actor = world.staff("city", "clerk")
+    client.force_login(actor)
+
+    # When it is uploaded through the console, checked and committed,
+    response = client.post(reverse("console:import_list"), {"kind": "members", "file": upload})
+    assert response.status_code == 302
+    job = ImportJob.unscoped.get()
+    scan("uploaded")
+    imports.run_check(job, actor)
+    assert job.status == "checked", job.errors
+    scan("checked")
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.run_commit(job, actor)
+    assert job.status == "done", job.message
+    scan("done")
+
+    # Then no file under MEDIA_ROOT or the temporary directory ever held a person in
+    # plaintext, while the upload and the stage were there sealed.
+    assert Membership.unscoped.filter(union=world.union_a).count() == 25
+    assert {moment: found for moment, (found, _seen) in scans.items()} == {
+        "received": [],
+        "uploaded": [],
+        "checked": [],
+        "committing": [],
+        "done": [],
+    }
+    assert scans["received"][1] >= 1  # the sealed temporary file
+    assert scans["checked"][1] == 2  # the sealed upload and the sealed stage
+    assert scans["done"][1] == 0  # both deleted once the job ended
+
+
+def test_an_upload_over_the_limit_is_refused_by_its_size_and_not_stored(
+    world, client, settings, tmp_path
+):
+    from django.urls import reverse
+
+    from gonghui.testing.sheets import csv_upload
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "tmp"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    settings.GONGHUI_IMPORT_MAX_BYTES = 200_000
+    rows = [["张三", "330402199001011234", "", "UNION_a", "", "", ""]] * 10_000
+    client.force_login(world.staff("city", "clerk"))
+    response = client.post(
+        reverse("console:import_list"), {"kind": "members", "file": csv_upload(rows)}
+    )
+    assert response.status_code == 200
+    assert "不能超过" in response.content.decode()
+    assert not ImportJob.unscoped.exists()
+    assert not any(p.is_file() for p in (tmp_path / "media").rglob("*"))
+
+
+def test_a_stored_upload_or_stage_that_was_changed_is_refused(world):
+    from gonghui.testing.factories import new_id_number
+    from gonghui.testing.sheets import csv_upload
+
+    actor = world.staff("city", "clerk")
+    rows = [["张三", new_id_number(), "", "UNION_a", "", "", ""]]
+    job = imports.import_job_create(actor=actor, kind="members", upload=csv_upload(rows))
+    imports.run_check(job, actor)
+    assert job.status == "checked"
+    stage = imports.Stage(job).path
+    data = bytearray(stage.read_bytes())
+    data[-1] ^= 1
+    stage.write_bytes(bytes(data))
+    imports.run_commit(job, actor)
+    assert job.status == "failed" and "重新上传" in job.message
+    other = imports.import_job_create(actor=actor, kind="members", upload=csv_upload(rows))
+    path = other.file.path
+    with open(path, "r+b") as handle:
+        handle.seek(20)
+        byte = handle.read(1)
+        handle.seek(20)
+        handle.write(bytes([byte[0] ^ 1]))
+    imports.run_check(other, actor)
+    assert other.status == "failed" and "无法读取" in other.message
+
+
+@pytest.mark.parametrize("kind", ["members", "enterprises"])
+def test_the_template_examples_pass_the_platforms_own_checks(world, client, kind):
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    from gonghui.core.validators import (
+        normalize_credit_code,
+        normalize_id_number,
+        normalize_mobile,
+    )
+
+    client.force_login(world.staff("city", "clerk"))
+    response = client.get(reverse("console:import_template", args=[kind]))
+    notes = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["填写说明"]
+    examples = {row[0]: row[2] for row in notes.iter_rows(min_row=2, values_only=True) if row[0]}
+    checks = {
+        "身份证号": normalize_id_number,
+        "手机号": normalize_mobile,
+        "统一社会信用代码": normalize_credit_code,
+    }
+    checked = [header for header in examples if header in checks]
+    assert checked  # the template does show such an example
+    for header in checked:
+        assert checks[header](examples[header]) == examples[header]

@@ -251,7 +251,7 @@ class History:
             iter(lambda: people.id_number(r, region=region, birth=birth), None)
         )
         mobile = self.b.mobiles.take(people.mobiles(r)) if r.random() < 0.7 else ""
-        return people.name(r), number, mobile
+        return people.name(r, sex=people.sex_of(number)), number, mobile
 
     # --- texts ----------------------------------------------------------------------------------
 

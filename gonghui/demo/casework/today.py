@@ -141,12 +141,21 @@ def _mediate(h: History, r: random.Random) -> None:
         if case.state != CaseState.ACCEPTED:
             continue
         clerk = h.clerk(case.handler)
+        outcome = spec.plan.mediation if spec.plan is not None else "pending"
+        opened = h.local_day(case.created_at)
+        sessions = [(3, texts["first_session"])]
+        if outcome == MediationOutcome.FAILED:
+            sessions = [(3, texts["failed_session"])]
+        elif outcome == MediationOutcome.AGREED:
+            sessions.append((8, texts["agreed_session"]))
+        held = [max(opened, h.workday(min(h.today, opened + days * DAY))) for days, _ in sessions]
         words = {
             **spec.words,
             "name": case.person.name,
             "agent": people.name(r),
             "mediator": people.name(r),
-            "pay_by": f"{h.today + 7 * DAY:%Y年%m月%d日}",
+            # A week after the agreement is signed, at the last session.
+            "pay_by": f"{held[-1] + 7 * DAY:%Y年%m月%d日}",
         }
         mediation = services.mediation_open(
             actor=clerk,
@@ -156,18 +165,11 @@ def _mediate(h: History, r: random.Random) -> None:
             claims=case.description,
             mediator=words["mediator"],
         )
-        outcome = spec.plan.mediation if spec.plan is not None else "pending"
-        opened = h.local_day(case.created_at)
-        sessions = [(3, texts["first_session"])]
-        if outcome == MediationOutcome.FAILED:
-            sessions = [(3, texts["failed_session"])]
-        elif outcome == MediationOutcome.AGREED:
-            sessions.append((8, texts["agreed_session"]))
-        for days, summary in sessions:
+        for day, (_days, summary) in zip(held, sessions, strict=True):
             services.mediation_session_add(
                 actor=clerk,
                 mediation=mediation,
-                held_on=max(opened, h.workday(min(h.today, opened + days * DAY))),
+                held_on=day,
                 place=f"{case.handler.name}调解室",
                 attendees=texts["attendees"].format_map(words),
                 summary=summary,

@@ -83,6 +83,32 @@ def test_member_page_is_masked_and_shows_history(clerk_client, world):
     assert "变更记录" in page and "创建" in page
 
 
+def test_the_membership_trail_shows_each_union_from_the_day_the_person_came(client, world):
+    import re
+
+    from django.utils import timezone
+
+    from gonghui.members import services
+
+    # Given a member since 2020-05-01 of union A, transferred to union B today,
+    membership = world.member("union_a")
+    transfer = services.transfer_request(
+        actor=world.staff("town_a", "clerk"),
+        membership=membership,
+        to_union=world.union_b,
+        reason="调动",
+    )
+    services.transfer_decide(actor=world.staff("town_b", "clerk"), transfer=transfer, accept=True)
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    client.force_login(world.staff("city", "clerk"))
+    page = client.get(reverse("console:member_detail", args=[membership.pk])).content.decode()
+    trail = re.search(r'data-testid="membership-path">(.*?)</ol>', page, re.S).group(1)
+    # Then the trail reads B from today on, after A up to today: no two periods overlap.
+    entries = [re.sub(r"<[^>]+>|\s+", " ", li).strip() for li in trail.split("<li>")[1:]]
+    assert entries[0].startswith(f"{world.union_b.name} · {today} 转入 — 至今")
+    assert entries[1].startswith(f"{world.union_a.name} · 2020-05-01 — {today}")
+
+
 def test_export_is_masked_unless_a_reason_is_given_and_then_logged(clerk_client, world):
     from io import BytesIO
 

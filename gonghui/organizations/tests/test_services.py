@@ -251,3 +251,44 @@ def test_service_type_deadlines_are_kept_by_the_city_administrators(db):
     service_type_update(actor=world.staff("city", "admin"), service_type=legal, **values)
     legal.refresh_from_db()
     assert legal.tiers == ["centre"] and legal.resolution_limit == 30
+
+
+def test_two_organisations_of_one_name_under_one_parent_are_refused(world):
+    admin = world.staff("district_a")
+    # Given a union under town A,
+    name = world.union_a.name
+
+    # a second of the same name under the same town is refused, naming both,
+    with pytest.raises(ValidationError) as caught:
+        services.organization_create(
+            actor=admin,
+            parent=world.town_a,
+            name=name,
+            kind=OrgKind.GRASSROOTS,
+            grassroots_kind="enterprise",
+        )
+    assert f"下已有名为“{name}”的组织" in caught.value.message_dict["name"][0]
+    # as is renaming a sibling to it, or moving one of that name in;
+    other = services.organization_create(
+        actor=admin,
+        parent=world.town_a,
+        name="另一个工会",
+        kind=OrgKind.GRASSROOTS,
+        grassroots_kind="enterprise",
+    )
+    with pytest.raises(ValidationError, match="下已有名为"):
+        services.organization_update(actor=admin, org=other, name=name)
+    namesake = services.organization_create(
+        actor=world.staff("city"),
+        parent=world.town_b,
+        name=name,
+        kind=OrgKind.GRASSROOTS,
+        grassroots_kind="enterprise",
+    )  # under another parent the name is free
+    with pytest.raises(ValidationError, match="请先改名再移动"):
+        services.organization_move(
+            actor=world.staff("city"), org=namesake, new_parent=world.town_a, reason="调整"
+        )
+    # while keeping one's own name on an edit is fine.
+    services.organization_update(actor=admin, org=other, name="另一个工会", phone="0573-1")
+    assert Organization.unscoped.filter(parent=world.town_a, name=name).count() == 1

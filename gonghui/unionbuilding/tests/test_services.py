@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from gonghui.members.models import Membership
 from gonghui.organizations import services as org_services
 from gonghui.organizations.models import Enterprise, Organization
 from gonghui.testing.factories import new_credit_code
@@ -246,3 +247,31 @@ def test_coverage_is_computed_from_records(world):
     # A district sees its own subtree only.
     own = selectors.coverage_report(actor=world.staff("district_a", "leader"), org=world.district_a)
     assert own.members == 4 and own.grassroots == 2
+    # A grassroots union's figures are those of the enterprises it covers: its page reads
+    # "N 名会员 / M 名职工" with M its enterprises' employees, never 0.
+    union = selectors.coverage_report(actor=world.staff("city", "leader"), org=world.union_a)
+    covered = Enterprise.unscoped.filter(union=world.union_a)
+    assert union.employees == sum(e.employee_count for e in covered) > 0
+    assert (union.enterprises, union.unionised) == (covered.count(), covered.count())
+    assert union.members == Membership.unscoped.filter(union=world.union_a, status="active").count()
+
+
+def test_a_founding_may_not_take_the_name_of_a_sibling_or_of_a_pending_one(world):
+    def apply(name):
+        return services.founding_apply(
+            actor=world.staff("town_a", "clerk"),
+            parent=world.town_a,
+            proposed_name=name,
+            grassroots_kind="enterprise",
+            enterprises=[_enterprise(world)],
+            chair_name="王主席",
+            initial_members=10,
+            planned_on=datetime.date(2024, 1, 1),
+        )
+
+    with pytest.raises(ValidationError) as caught:
+        apply(world.union_a.name)
+    assert "已有（或正在申请成立）名为" in caught.value.message_dict["proposed_name"][0]
+    apply("明珠包装有限公司工会")
+    with pytest.raises(ValidationError, match="正在申请成立"):
+        apply("明珠包装有限公司工会")
