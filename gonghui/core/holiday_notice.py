@@ -24,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 # The longest break a notice has set is the extended Spring Festival of 2020 (10 days).
@@ -33,8 +34,6 @@ _QUOTE = 60  # characters of a line quoted back in a message
 
 _ORDINAL = "一二三四五六七八九十"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_WEEKDAY_NAME = "一二三四五六日"
-
 # After NFKC: full-width digits, brackets, colons and commas are ASCII.
 _ITEM = re.compile(rf"^[{_ORDINAL}]{{1,3}}、(?P<name>[^:]{{1,20}}):")
 # An item that begins in the middle of a line (a notice pasted as one paragraph).
@@ -96,7 +95,8 @@ class _UnreadableError(Exception):
 
 
 def weekday_name(day: datetime.date) -> str:
-    return _("星期%(d)s") % {"d": _WEEKDAY_NAME[day.weekday()]}
+    """星期一 … 星期日 (Monday … Sunday in English), from Django's own catalogue."""
+    return str(WEEKDAYS[day.weekday()])
 
 
 def _shorten(text: str) -> str:
