@@ -38,6 +38,7 @@ class User(AbstractUser, ScopedModel):
     roles = models.JSONField(_("角色"), default=list, blank=True)
     person = models.OneToOneField(
         "members.Person",
+        verbose_name=_("实名职工"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

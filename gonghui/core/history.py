@@ -9,16 +9,21 @@ is written to the history first, so the change has a "before" like any other."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gonghui.core.fields import SealedField
 
 HISTORY_LIMIT = 50
+INTERNAL = frozenset({"source_import", "source_row"})
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,33 @@ class Entry:
 ACTIONS = {"+": gettext_lazy("创建"), "~": gettext_lazy("修改"), "-": gettext_lazy("删除")}
 
 
+def _sealed_twin(model: Any, name: str) -> SealedField | None:
+    """A sealed value is re-encrypted on every save, so its ciphertext says nothing; its
+    keyed hash (``mobile`` → ``mobile_hash``) changes exactly when the value does."""
+    if not name.endswith("_hash"):
+        return None
+    try:
+        field = model._meta.get_field(name.removesuffix("_hash"))
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, SealedField) else None
+
+
+def _shown(field: models.Field) -> bool:
+    """Fields a person reads about: not the platform's own bookkeeping (a tree path, a
+    look-up hash, the import a record came from)."""
+    if isinstance(field, SealedField):
+        return True
+    return field.editable and not field.name.endswith("_hash") and field.name not in INTERNAL
+
+
 def _display(field: models.Field, value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "Y-m-d H:i")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if isinstance(field, SealedField):
         return _("（加密字段）")
     if field.choices:
@@ -125,8 +154,8 @@ def history_of(instance: models.Model, limit: int = HISTORY_LIMIT) -> list[Entry
         if previous is not None and record.history_type == "~":
             delta = record.diff_against(previous)
             for change in delta.changes:
-                field = model._meta.get_field(change.field)
-                if not isinstance(field, models.Field):
+                field = _sealed_twin(model, change.field) or model._meta.get_field(change.field)
+                if not isinstance(field, models.Field) or not _shown(field):
                     continue
                 if isinstance(field, SealedField):
                     changes.append(

@@ -26,13 +26,21 @@ class Counter(models.Model):
 class Decided(models.Model):
     """Who asked and who decided, for requests an upper level approves or refuses."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
 
@@ -97,7 +105,7 @@ class ImportJob(ScopedModel):
 
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
 
-    kind = models.CharField(max_length=30)
+    kind = models.CharField(_("导入内容"), max_length=30)
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="+"
     )
@@ -128,7 +136,17 @@ class ImportJob(ScopedModel):
         verbose_name = _("导入任务")
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk}"
+        return f"{self.kind_label} #{self.pk}"
+
+    @property
+    def kind_label(self) -> str:
+        """What the file holds, as the importer names it ("会员名册")."""
+        from gonghui.core import imports
+
+        try:
+            return str(imports.importer_for(self.kind).label)
+        except imports.SpreadsheetError:
+            return self.kind
 
 
 class WorkCalendarDay(models.Model):

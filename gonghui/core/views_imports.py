@@ -47,17 +47,10 @@ def _job(request: HttpRequest, job_id: int) -> ImportJob:
     return get_visible(ImportJob.objects.visible_to(request.user), pk=job_id)
 
 
-def _kind_label(kind: str) -> str:
-    try:
-        return str(imports.importer_for(kind).label)
-    except imports.SpreadsheetError:
-        return kind
-
-
 IMPORT_COLUMNS = [
     Column("编号", lambda job: job.pk, 8),
     Column("文件", lambda job: job.original_name, 30),
-    Column("内容", lambda job: _kind_label(job.kind), 12),
+    Column("内容", lambda job: job.kind_label, 12),
     Column("行数", lambda job: job.total_rows, 8),
     Column("错误数", lambda job: job.error_count, 8),
     Column("上传人", lambda job: str(job.created_by), 16),

@@ -44,13 +44,13 @@ class Person(ScopedModel):
 
     # Names are searched by substring, which no b-tree serves; no index.
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = SealedField(purpose=ID_NUMBER_PURPOSE, masker=mask_id_number)
+    id_number = SealedField(_("身份证号"), purpose=ID_NUMBER_PURPOSE, masker=mask_id_number)
     # Keyed hashes (see core.crypto.blind_index). Their uniqueness is declared in Meta, not on
     # the field: on PostgreSQL a field-level index also gets a LIKE twin, and simple-history
     # would copy both into the history table, slowing every bulk import for nothing.
-    id_number_hash = models.CharField(max_length=32)
-    mobile = SealedField(purpose=MOBILE_PURPOSE, masker=mask_mobile, null=True)
-    mobile_hash = models.CharField(max_length=32, null=True, blank=True)
+    id_number_hash = models.CharField(_("身份证号索引"), max_length=32)
+    mobile = SealedField(_("手机号"), purpose=MOBILE_PURPOSE, masker=mask_mobile, null=True)
+    mobile_hash = models.CharField(_("手机号索引"), max_length=32, null=True, blank=True)
     birth_date = models.DateField(_("出生日期"))
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     household = models.CharField(
@@ -66,11 +66,12 @@ class Person(ScopedModel):
         related_name="workers",
         db_index=False,  # a partial index below: most people are imported without one
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     # Set on people registered by a spreadsheet import: the import is their creation record
     # (who, when, which row), see ``core.history``.
     source_import = models.ForeignKey(
         "core.ImportJob",
+        verbose_name=_("导入批次"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -78,7 +79,7 @@ class Person(ScopedModel):
         db_constraint=False,
         db_index=False,
     )
-    source_row = models.PositiveIntegerField(null=True, blank=True)
+    source_row = models.PositiveIntegerField(_("导入文件行号"), null=True, blank=True)
 
     # The history tables are read by record (``id``); their copies of foreign keys are not
     # searched, and every index costs each bulk-imported row.
@@ -175,15 +176,17 @@ class Membership(ScopedModel):
     end_note = models.CharField(_("说明"), max_length=200, blank=True)
     previous = models.ForeignKey(
         "self",
+        verbose_name=_("转入前会籍"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="next",
         db_index=False,  # a partial unique constraint below: few memberships have one
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     source_import = models.ForeignKey(
         "core.ImportJob",
+        verbose_name=_("导入批次"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -191,7 +194,7 @@ class Membership(ScopedModel):
         db_constraint=False,
         db_index=False,
     )
-    source_row = models.PositiveIntegerField(null=True, blank=True)
+    source_row = models.PositiveIntegerField(_("导入文件行号"), null=True, blank=True)
 
     history = HistoricalRecords(
         no_db_index=["person", "union", "previous", "history_user", "source_import"]
@@ -224,7 +227,10 @@ class Membership(ScopedModel):
         indexes: ClassVar = [models.Index(fields=["union", "status", "-id"])]
 
     def __str__(self) -> str:
-        return f"{self.person_id}@{self.union_id} {self.status}"
+        return _("会员卡 %(card)s（%(status)s）") % {
+            "card": self.card_number,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_active(self) -> bool:
@@ -244,7 +250,9 @@ class JoinApplication(ScopedModel, Decided):
     scope_fields: ClassVar[tuple[str, ...]] = ("union",)
     owner_field: ClassVar[str | None] = "person"
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="join_applications")
+    person = models.ForeignKey(
+        Person, verbose_name=_("职工"), on_delete=models.PROTECT, related_name="join_applications"
+    )
     union = models.ForeignKey(
         "organizations.Organization",
         verbose_name=_("申请加入的工会"),
@@ -254,10 +262,15 @@ class JoinApplication(ScopedModel, Decided):
     employer_name = models.CharField(_("工作单位"), max_length=100)
     note = models.CharField(_("补充说明"), max_length=300, blank=True)
     status = models.CharField(
-        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
+        _("状态"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
     membership = models.OneToOneField(
-        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Membership,
+        verbose_name=_("会籍"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     history = HistoricalRecords()
@@ -278,7 +291,10 @@ class JoinApplication(ScopedModel, Decided):
         ]
 
     def __str__(self) -> str:
-        return f"join {self.person_id}->{self.union_id} {self.status}"
+        return _("入会申请 #%(id)s（%(status)s）") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class TransferInitiator(models.TextChoices):
@@ -294,7 +310,10 @@ class TransferRequest(ScopedModel, Decided):
     scope_fields: ClassVar[tuple[str, ...]] = ("membership__union", "to_union")
 
     membership = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, related_name="transfer_requests"
+        Membership,
+        verbose_name=_("转出会籍"),
+        on_delete=models.PROTECT,
+        related_name="transfer_requests",
     )
     to_union = models.ForeignKey(
         "organizations.Organization",
@@ -302,13 +321,18 @@ class TransferRequest(ScopedModel, Decided):
         on_delete=models.PROTECT,
         related_name="incoming_transfers",
     )
-    initiator = models.CharField(max_length=20, choices=TransferInitiator.choices)
+    initiator = models.CharField(_("发起方"), max_length=20, choices=TransferInitiator.choices)
     reason = models.CharField(_("转接原因"), max_length=300)
     status = models.CharField(
-        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
+        _("状态"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
     new_membership = models.OneToOneField(
-        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Membership,
+        verbose_name=_("新会籍"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     history = HistoricalRecords()
@@ -329,7 +353,10 @@ class TransferRequest(ScopedModel, Decided):
         ]
 
     def __str__(self) -> str:
-        return f"transfer {self.membership_id}->{self.to_union_id} {self.status}"
+        return _("转接申请 #%(id)s（%(status)s）") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
 
     @classmethod
     def owner_scope(cls, person_id: int) -> Q:

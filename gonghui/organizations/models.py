@@ -61,8 +61,8 @@ class Organization(ScopedModel):
         blank=True,
         related_name="children",
     )
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(_("树路径"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("层次"), default=0, editable=False)
     code = models.CharField(_("组织编码"), max_length=20, unique=True)
     division_code = models.CharField(_("行政区划代码"), max_length=12, blank=True)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
@@ -71,7 +71,7 @@ class Organization(ScopedModel):
     chair_name = models.CharField(_("工会主席"), max_length=50, blank=True)
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["path", "depth"])
     unscoped = models.Manager()
@@ -194,7 +194,7 @@ class Enterprise(ScopedModel):
         related_name="covered_enterprises",
     )
     is_active = models.BooleanField(_("在营"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     history = HistoricalRecords()
     unscoped = models.Manager()
@@ -233,8 +233,8 @@ class ServiceType(models.Model):
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=40, unique=True)
     description = models.CharField(_("说明"), max_length=200, blank=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
     response_limit = models.PositiveSmallIntegerField(_("响应时限"), default=2)
     response_unit = models.CharField(
         _("响应时限单位"), max_length=10, choices=TimeUnit.choices, default=TimeUnit.WORKDAY

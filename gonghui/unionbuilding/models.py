@@ -44,9 +44,12 @@ class FoundingApplication(ScopedModel, Decided):
     initial_members = models.PositiveIntegerField(_("首批会员人数"))
     planned_on = models.DateField(_("拟成立日期"))
     note = models.CharField(_("申请说明"), max_length=500, blank=True)
-    status = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Decision.choices, default=Decision.PENDING
+    )
     union = models.OneToOneField(
         "organizations.Organization",
+        verbose_name=_("成立的工会"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -91,9 +94,14 @@ class Mechanism(ScopedModel):
     scope_fields: ClassVar[tuple[str, ...]] = ("union",)
 
     union = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="mechanisms"
+        "organizations.Organization",
+        verbose_name=_("基层工会"),
+        on_delete=models.PROTECT,
+        related_name="mechanisms",
     )
-    type = models.ForeignKey(MechanismType, on_delete=models.PROTECT, related_name="+")
+    type = models.ForeignKey(
+        MechanismType, verbose_name=_("制度"), on_delete=models.PROTECT, related_name="+"
+    )
     established_on = models.DateField(_("建立日期"))
     last_held_on = models.DateField(_("最近一次开展"), null=True, blank=True)
     evidence = models.FileField(_("佐证材料"), upload_to="evidence/%Y/", blank=True)
@@ -158,24 +166,45 @@ class HomeAssessment(ScopedModel):
     scope_fields: ClassVar[tuple[str, ...]] = ("union",)
 
     union = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="home_assessments"
+        "organizations.Organization",
+        verbose_name=_("基层工会"),
+        on_delete=models.PROTECT,
+        related_name="home_assessments",
     )
     assessed_on = models.DateField(_("评定日期"))
-    total_score = models.DecimalField(max_digits=5, decimal_places=1, default=Decimal("0"))
+    total_score = models.DecimalField(
+        _("总分"), max_digits=5, decimal_places=1, default=Decimal("0")
+    )
     rating = models.ForeignKey(
-        HomeRatingLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        HomeRatingLevel,
+        verbose_name=_("等级"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     status = models.CharField(
-        max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.SUBMITTED
+        _("状态"),
+        max_length=20,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.SUBMITTED,
     )
     note = models.CharField(_("评定意见"), max_length=500, blank=True)
     assessed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评定人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decision_note = models.CharField(_("审核意见"), max_length=300, blank=True)
 
     history = HistoricalRecords()
@@ -222,7 +251,10 @@ class BrandProject(ScopedModel):
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="brand_projects"
+        "organizations.Organization",
+        verbose_name=_("镇（街道）或系统"),
+        on_delete=models.PROTECT,
+        related_name="brand_projects",
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     title = models.CharField(_("品牌项目"), max_length=100)
@@ -237,13 +269,21 @@ class BrandProject(ScopedModel):
     )
     score_note = models.CharField(_("考核意见"), max_length=300, blank=True)
     scored_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("考核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    scored_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(_("考核时间"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     history = HistoricalRecords()
     unscoped = models.Manager()
