@@ -91,6 +91,8 @@ def test_staff_sign_in_search_member_and_transfer(page, city):
     page.click("text=欧阳转接")
     assert page.locator("text=330***").count() or "*" in page.inner_text("#sealed-id_number")
     page.click("[data-testid=start-transfer]")
+    # The search box works once htmx has loaded (deferred); typing earlier sends nothing.
+    page.wait_for_load_state("load")
     page.fill("[data-testid=union-q]", "B号")
     page.click("#union-results button:has-text('B号机械有限公司工会')")
     page.fill("#id_reason", "工作调动到B号机械有限公司")
