@@ -281,7 +281,8 @@ def _ref(name: str) -> dict[str, Any]:
 
 def declare_error_responses(schema: dict[str, Any]) -> None:
     """Add to every operation the errors it can answer, with their bodies: 401, 403 and 404
-    where it needs an account; 422 where it takes input; 400 and 413 where it takes a body."""
+    where it needs an account; 422 where it takes input; 400 and 413 where it takes a body;
+    400 where it takes a query string."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (Message, FieldError, ValidationErrors):
         components[model.__name__] = model.model_json_schema(
@@ -300,6 +301,9 @@ def declare_error_responses(schema: dict[str, Any]) -> None:
             if operation.get("requestBody"):
                 codes[400] = ("Message", _("请求体无法解析"))
                 codes[413] = ("Message", _("请求体过大"))
+            elif any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                # core.middleware.QueryStringGuardMiddleware
+                codes[400] = ("Message", _("网址参数中含有控制字符"))
             for code, (model_name, description) in codes.items():
                 responses.setdefault(
                     code, {"description": str(description), "content": _ref(model_name)}

@@ -797,10 +797,8 @@ BODY_NAMES_ANOTHER_BRANCH = {
 }
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), STAFF_OPERATIONS, ids=[f"{m} {p}" for m, p in STAFF_OPERATIONS]
-)
-def test_api_operation_is_scoped(db, matrix, method, path):
+def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
+    """The URL of a staff operation on branch B's records, and its parameter names."""
     world, ids = matrix.world, matrix.ids
     params = {"org_id": world.union_b.pk, **{k: v for k, v in ids.items() if k != "org_id"}}
     if path.startswith("/api/members/{membership_id}/"):
@@ -820,7 +818,15 @@ def test_api_operation_is_scoped(db, matrix, method, path):
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     unknown = set(names) - set(params)
     assert not unknown, f"{path}: teach the scope matrix the parameters {unknown}"
-    url = path.format(**{n: params[n] for n in names})
+    return path.format(**{n: params[n] for n in names}), names
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), STAFF_OPERATIONS, ids=[f"{m} {p}" for m, p in STAFF_OPERATIONS]
+)
+def test_api_operation_is_scoped(db, matrix, method, path):
+    world, ids = matrix.world, matrix.ids
+    url, names = staff_api_url(matrix, path)
     body = _payload(method, path, ids, world)
     sibling_key, _ = api_token_issue(user=world.staff("district_a", "admin"))
     response = _api(Client(), method, url, sibling_key, body)
