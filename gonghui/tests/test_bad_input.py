@@ -13,6 +13,7 @@ import datetime
 import json
 import math
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -297,3 +298,118 @@ def test_a_query_string_with_control_characters_is_a_clear_400(client):
     assert "控制字符" in response.content.decode()
     response = client.get("/api/organizations?q=a%01b")
     assert response.status_code == 400 and "控制字符" in response.json()["detail"]
+
+
+# --- console forms ---------------------------------------------------------------------------
+
+FORM_TEXT = ["\x00", "工资\x01拖欠", "\u202e三张", "长" * 10_000, "=1+1", "<script>x</script>"]
+FORM_NUMBER = ["99999999999999999999999", "-1", "１２", "1e309", "abc"]
+FORM_DATE = ["9999-12-31", "2026-02-30", "０２０２６-０１-０１", "abc"]
+FORM_KIND = {
+    "text": "text",
+    "search": "text",
+    "tel": "text",
+    "email": "text",
+    "textarea": "text",
+    "number": "number",
+    "date": "date",
+    "datetime-local": "date",
+    "time": "date",
+}
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: action, and each field with its type and current value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._form: dict[str, Any] | None = None
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._form = {"action": a.get("action", ""), "fields": {}, "values": {}}
+            self.forms.append(self._form)
+        if self._form is None or not a.get("name"):
+            return
+        name = a["name"]
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a or name not in self._form["values"]:
+                    self._form["values"][name] = a.get("value", "on")
+            elif kind not in ("submit", "button", "file", "image", "reset"):
+                self._form["values"][name] = a.get("value", "")
+                if kind in FORM_KIND and kind != "hidden":
+                    self._form["fields"][name] = FORM_KIND[kind]
+        elif tag == "textarea":
+            self._textarea = name
+            self._form["values"][name] = ""
+            self._form["fields"][name] = "text"
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select:
+            values = self._form["values"]
+            if "selected" in a or (self._select not in values and a.get("value")):
+                values[self._select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._form is not None and self._textarea:
+            self._form["values"][self._textarea] += data
+
+
+def _console_pages() -> list[tuple[str, Any]]:
+    from gonghui.tests.test_scope_matrix import CONSOLE, POST_ONLY
+
+    return [(n, p) for n, p in CONSOLE if n not in POST_ONLY]
+
+
+CONSOLE_PAGES = _console_pages()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "pattern"), CONSOLE_PAGES, ids=[n for n, _ in CONSOLE_PAGES])
+def test_console_form_survives_the_corpus(matrix, name, pattern):  # noqa: F811
+    from django.urls import reverse
+
+    from gonghui.tests.test_scope_matrix import OWNERS, _close
+
+    client = Client()
+    client.force_login(matrix.world.staff(*OWNERS.get(name, ("district_b", "admin"))))
+    url = reverse(name, kwargs={key: matrix.ids[key] for key in pattern.converters})
+    page = client.get(url)
+    if "text/html" not in page.get("Content-Type", ""):
+        _close(page)  # a download holds its file open
+        return
+    parser = _Forms()
+    parser.feed(page.content.decode())
+    baseline = row_counts()
+    problems: list[str] = []
+    corpus = {"text": FORM_TEXT, "number": FORM_NUMBER, "date": FORM_DATE}
+    for form in parser.forms:
+        action = form["action"] or url
+        for field, kind in form["fields"].items():
+            for value in corpus[kind]:
+                where = f"{name} {action} {field}={value[:20]!r}"
+                with transaction.atomic():
+                    before = _writes_so_far()
+                    response = client.post(action, {**form["values"], field: value})
+                    status = response.status_code
+                    if status >= 500:
+                        problems.append(f"{where}: {status}")
+                    elif status == 200 and _writes_so_far() != before:
+                        if changed_tables(baseline):
+                            problems.append(f"{where}: refused but wrote")
+                    transaction.set_rollback(True)
+    assert problems == []

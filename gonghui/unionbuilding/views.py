@@ -322,7 +322,12 @@ def brand_detail(request: HttpRequest, brand_id: int) -> HttpResponse:
         require(actor, Perm.APPROVE)
         if form.is_valid():
             try:
-                services.brand_score(actor=actor, project=project, **form.cleaned_data)
+                services.brand_score(
+                    actor=actor,
+                    project=project,
+                    score=form.cleaned_data["score"],
+                    note=form.cleaned_data["score_note"],
+                )
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
