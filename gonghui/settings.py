@@ -224,7 +224,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("GONGHUI_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request up to this size keeps its files in memory. Case materials and mechanism evidence
+# (at most 10 MB each) therefore never reach the disk before they are sealed or stored; an
+# import is sealed as it arrives by its own upload handler (core.imports.SealingUploadHandler).
+# Only a request over the limit, which the services then refuse, passes through a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Cache, background work -----------------------------------------------------------------

@@ -255,3 +255,36 @@ def test_the_inprocess_beat_runs_the_sweep_eagerly(db, monkeypatch, tmp_path):
     finally:
         service.stop()
         service.thread.join(timeout=10)
+
+
+def test_a_large_material_never_touches_the_disk_unsealed(world, settings, tmp_path, monkeypatch):
+    """A 3 MB scan of a medical record: Django would spool it to a temporary file past
+    FILE_UPLOAD_MAX_MEMORY_SIZE; it stays in memory until the service seals it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "tmp"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    worker = world.worker("union_b")
+    case = services.case_open(
+        actor=worker,
+        person=worker.person,
+        service_type=ServiceType.objects.get(code="hardship"),
+        title="大病救助",
+        description="附病历。",
+    )
+    marker = b"PATIENT-330402199001011230"
+    scan = b"%PDF-1.4\n" + marker + b"\n" + b"0" * (3 * 1024 * 1024)
+    seen: list[str] = []
+    add = services.case_material_add
+
+    def add_and_look(**kwargs):
+        seen.extend(str(p) for p in tmp_path.rglob("*") if p.is_file() and marker in p.read_bytes())
+        return add(**kwargs)
+
+    monkeypatch.setattr(services, "case_material_add", add_and_look)
+    upload = SimpleUploadedFile("病历.pdf", scan, content_type="application/pdf")
+    response = login(worker).post(
+        reverse("portal:case_material_upload", args=[case.pk]), {"file": upload}
+    )
+    assert response.status_code == 302 and case.materials.count() == 1
+    assert seen == []
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and marker in p.read_bytes()]

@@ -154,6 +154,7 @@ def test_an_upload_is_never_on_disk_in_plaintext_at_any_stage(
     # Given a roll larger than FILE_UPLOAD_MAX_MEMORY_SIZE (Django would spool it to a
     # temporary file), with a column the importer ignores to make it so,
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # so Django would spool it
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "tmp"
     settings.FILE_UPLOAD_TEMP_DIR.mkdir()
     roots = [settings.MEDIA_ROOT, settings.FILE_UPLOAD_TEMP_DIR]
@@ -228,6 +229,7 @@ def test_an_upload_over_the_limit_is_refused_by_its_size_and_not_stored(
     from gonghui.testing.sheets import csv_upload
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # so Django would spool it
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "tmp"
     settings.FILE_UPLOAD_TEMP_DIR.mkdir()
     settings.GONGHUI_IMPORT_MAX_BYTES = 200_000
