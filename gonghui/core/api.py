@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -135,6 +136,10 @@ class Amount:
         }
 
 
+def _aware(value: datetime.datetime) -> datetime.datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
 def _date_in_range(value: datetime.date) -> datetime.date:
     day = value.date() if isinstance(value, datetime.datetime) else value
     if not EARLIEST <= day <= LATEST:
@@ -149,7 +154,8 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Year = Annotated[int, Field(ge=1900, le=2099)]
 Date = Annotated[datetime.date, AfterValidator(_date_in_range)]
-DateTime = Annotated[datetime.datetime, AfterValidator(_date_in_range)]
+# A moment sent without a time zone is read in the platform's (Asia/Shanghai).
+DateTime = Annotated[datetime.datetime, AfterValidator(_aware), AfterValidator(_date_in_range)]
 # Yuan with two places; a billion is beyond any payment the platform makes.
 Money = Annotated[Decimal, Amount("0", "999999999.99")]
 # A search box or a short code in a query string.

@@ -71,6 +71,7 @@ DATES = [
     "０２０２６-０１-０１",
     "2026-1-1",
     "2026-12-05T25:00:00+08:00",
+    "2030-01-01T09:00:00",  # no time zone: read in Asia/Shanghai, or refused
     "not a date",
     12345,
 ]
