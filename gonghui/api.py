@@ -9,9 +9,9 @@ from gonghui.casework.api import worker_router as casework_worker_router
 from gonghui.core.api import AUTH, GonghuiAPI, install_error_handlers
 from gonghui.core.api_inbox import router as inbox_router
 from gonghui.culture.api import feed_router as culture_feed_router
+from gonghui.culture.api import menu_router as culture_menu_router
 from gonghui.culture.api import router as culture_router
 from gonghui.culture.api import worker_router as culture_worker_router
-from gonghui.culture.api_menu import router as culture_menu_router
 from gonghui.members.api import router as members_router
 from gonghui.members.api import worker_router
 from gonghui.organizations.api import router as organizations_router

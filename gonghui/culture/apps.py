@@ -8,6 +8,7 @@ class CultureConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import badges
-        from gonghui.culture import inbox, selectors  # noqa: F401  (registers the inbox kinds)
+        from gonghui.culture import inbox  # noqa: F401  (registers the inbox kinds)
+        from gonghui.culture.selectors import menu as menu_selectors
 
-        badges.register("menu_orders", selectors.menu_orders_to_decide)
+        badges.register("menu_orders", menu_selectors.menu_orders_to_decide)

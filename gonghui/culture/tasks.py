@@ -8,7 +8,7 @@ import logging
 from celery import shared_task
 
 from gonghui.core.tasks import recycle_connection
-from gonghui.culture import services
+from gonghui.culture.services import booking as booking_services
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def culture_sweep_task() -> dict[str, int]:
     recycle_connection()
     try:
-        result = services.culture_sweep()
+        result = booking_services.culture_sweep()
     finally:
         recycle_connection()
     if any(vars(result).values()):
@@ -33,4 +33,4 @@ def culture_sweep_task() -> dict[str, int]:
 
 @shared_task
 def booking_notify_task(booking_ids: list[int], text: str) -> None:
-    services.booking_notify(booking_ids=booking_ids, text=text)
+    booking_services.booking_notify(booking_ids=booking_ids, text=text)

@@ -1,7 +1,10 @@
+"""URLs of culture: sessions and bookings, the catalogue, the booking rule, the calendar and
+the menu service. ``gonghui/urls.py`` mounts the console list under ``/console/`` and the
+portal list under ``/m/``."""
+
 from django.urls import path
 
-from gonghui.culture import urls_catalogue, urls_menu
-from gonghui.culture.views import console, portal
+from gonghui.culture.views import calendar, catalogue, console, menu, portal
 
 console_urlpatterns = [
     path("culture/", console.session_list, name="culture_sessions"),
@@ -17,8 +20,34 @@ console_urlpatterns = [
         console.session_checkin,
         name="culture_checkin",
     ),
-    *urls_catalogue.console_urlpatterns,
-    *urls_menu.console_urlpatterns,
+    # The catalogue, the booking rule and the calendar.
+    path("culture/courses/", catalogue.course_list, name="culture_courses"),
+    path("culture/courses/<int:course_id>/", catalogue.course_edit, name="culture_course"),
+    path("culture/mentors/", catalogue.mentor_list, name="culture_mentors"),
+    path("culture/mentors/<int:mentor_id>/", catalogue.mentor_edit, name="culture_mentor"),
+    path("culture/venues/", catalogue.venue_list, name="culture_venues"),
+    path("culture/venues/<int:venue_id>/", catalogue.venue_edit, name="culture_venue"),
+    path("culture/events/", catalogue.event_list, name="culture_events"),
+    path("culture/events/<int:event_id>/", catalogue.event_edit, name="culture_event"),
+    path("culture/rules/", catalogue.rules, name="culture_rules"),
+    path("culture/calendar/", calendar.console_month, name="culture_calendar"),
+    # The menu service.
+    path("culture/menu/", menu.menu_list, name="menu_list"),
+    path("culture/menu/<int:menu_id>/", menu.menu_detail, name="menu_detail"),
+    path(
+        "culture/menu/<int:menu_id>/items/<int:item_id>/",
+        menu.menu_item_edit,
+        name="menu_item_edit",
+    ),
+    path("culture/menu/<int:menu_id>/publish/", menu.menu_publish, name="menu_publish"),
+    path("culture/menu/order/", menu.menu_order_new, name="menu_order_new"),
+    path("culture/menu/orders/", menu.menu_order_list, name="menu_order_list"),
+    path("culture/menu/orders/<int:order_id>/", menu.menu_order_detail, name="menu_order_detail"),
+    path(
+        "culture/menu/orders/<int:order_id>/do/<str:order_action>/",
+        menu.menu_order_act,
+        name="menu_order_act",
+    ),
 ]
 
 portal_urlpatterns = [
@@ -33,5 +62,8 @@ portal_urlpatterns = [
         name="culture_booking_act",
     ),
     path("culture/bookings/<int:booking_id>/qr.svg", portal.booking_qr, name="culture_booking_qr"),
-    *urls_catalogue.portal_urlpatterns,
+    path("culture/calendar/", calendar.portal_month, name="culture_calendar"),
+    # No sign-in: calendar apps fetch it; the token is the key (see views.calendar.ical).
+    path("culture/calendar/<str:token>.ics", calendar.ical, name="culture_ical"),
+    path("culture/calendar/renew/", calendar.feed_renew, name="culture_feed_renew"),
 ]

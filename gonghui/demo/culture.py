@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from gonghui.accounts import services as account_services
 from gonghui.accounts.models import AccountKind, User
-from gonghui.culture import services
 from gonghui.culture.models import (
     Booking,
     BookingMode,
@@ -39,6 +38,9 @@ from gonghui.culture.models import (
     EventKind,
     Series,
 )
+from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import menu as menu_services
 from gonghui.organizations.models import Organization, OrgKind
 
 if TYPE_CHECKING:
@@ -90,13 +92,13 @@ class Culture:
     def catalogue(self) -> tuple[list[Course], list[tuple[Course, int]]]:
         city_clerk = self.clerks[self.city.pk]
         mentors = {
-            name: services.mentor_save(
+            name: catalogue_services.mentor_save(
                 actor=city_clerk, name=name, speciality=speciality, title=title
             )
             for name, speciality, title in self.text["mentors"]
         }
         venues = [
-            services.venue_save(
+            catalogue_services.venue_save(
                 actor=city_clerk,
                 name=name,
                 kind=kind,
@@ -111,7 +113,7 @@ class Culture:
         for series, category, title, description, mentor, mode, capacity in self.text[
             "city_courses"
         ]:
-            course = services.course_save(
+            course = catalogue_services.course_save(
                 actor=city_clerk,
                 series=self.series[series],
                 category=category,
@@ -127,7 +129,7 @@ class Culture:
             if clerk is None:
                 continue
             for series, category, title, capacity in self.rng.sample(self.text["town_courses"], 2):
-                course = services.course_save(
+                course = catalogue_services.course_save(
                     actor=clerk,
                     series=self.series[series],
                     category=category,
@@ -145,7 +147,7 @@ class Culture:
             starts = self.at(
                 day, datetime.time(19, 0) if kind == EventKind.SHOW else datetime.time(9, 0)
             )
-            services.event_save(
+            catalogue_services.event_save(
                 actor=city_clerk,
                 kind=kind,
                 title=f"{day.year}年{title}",
@@ -229,7 +231,7 @@ class Culture:
         demand = min(len(crowd), int(capacity * r.uniform(0.7, 3.0 if lottery else 1.6)))
 
         def publish(at: datetime.datetime) -> None:
-            session = services.session_publish(
+            session = booking_services.session_publish(
                 actor=clerk,
                 course=course,
                 starts_at=starts,
@@ -259,7 +261,7 @@ class Culture:
     def book(self, worker: User, session: ClassSession, at: datetime.datetime) -> None:
         r = self.rng
         try:
-            booking = services.booking_create(actor=worker, session=session, at=at)
+            booking = booking_services.booking_create(actor=worker, session=session, at=at)
         except ValidationError:
             self.counts["refused"] += 1  # the weekly limit or a no-show suspension
             return
@@ -273,13 +275,13 @@ class Culture:
         booking.refresh_from_db()
         if booking.state in (BookingState.BOOKED, BookingState.WAITING, BookingState.ENTERED):
             try:
-                services.booking_cancel(actor=worker, booking=booking, at=at)
+                booking_services.booking_cancel(actor=worker, booking=booking, at=at)
             except ValidationError:
                 return  # a lottery sign-up after the close: the entrant list is frozen
             self.answer_offers(at)  # the seat may now be offered to the first in line
 
     def sweep(self, at: datetime.datetime) -> None:
-        services.culture_sweep(now=at)
+        booking_services.culture_sweep(now=at)
         self.answer_offers(at)  # lapsed offers passed on
 
     def answer_offers(self, at: datetime.datetime) -> None:
@@ -297,14 +299,14 @@ class Culture:
     def confirm(self, worker: User, booking: Booking, at: datetime.datetime) -> None:
         booking.refresh_from_db()
         if booking.state == BookingState.OFFERED:
-            services.offer_confirm(actor=worker, booking=booking, at=at)
+            booking_services.offer_confirm(actor=worker, booking=booking, at=at)
 
     def door(self, session: ClassSession, at: datetime.datetime) -> None:
         clerk = self.clerks[session.organization_id]
         session.refresh_from_db()
         for booking in Booking.unscoped.filter(session=session, state=BookingState.BOOKED):
             if self.rng.random() < P_SHOW:
-                services.booking_check_in(
+                booking_services.booking_check_in(
                     actor=clerk,
                     session=session,
                     token=booking.token,
@@ -327,7 +329,7 @@ class Culture:
         """A lottery whose sign-up is open now, so its commitment is on show before the draw."""
         course = next(c for c in city if c.demo[0] == BookingMode.LOTTERY)  # type: ignore[attr-defined]
         starts = self.at(self.today + 4 * DAY, datetime.time(14, 0))
-        session = services.session_publish(
+        session = booking_services.session_publish(
             actor=self.clerks[course.organization_id],
             course=course,
             starts_at=starts,
@@ -340,7 +342,7 @@ class Culture:
         )
         for worker in everyone[:60]:
             try:
-                services.booking_create(actor=worker, session=session)
+                booking_services.booking_create(actor=worker, session=session)
             except ValidationError:
                 continue
 
@@ -360,9 +362,11 @@ class Culture:
         r = random.Random(self.rng.getrandbits(64))
         orders = 0
         for year in (self.today.year, self.today.year + 1):
-            menu = services.menu_create(actor=admin, year=year, title=f"{year}年职工文化服务菜单")
+            menu = menu_services.menu_create(
+                actor=admin, year=year, title=f"{year}年职工文化服务菜单"
+            )
             items = [
-                services.menu_item_save(
+                menu_services.menu_item_save(
                     actor=admin,
                     menu=menu,
                     kind=kind,
@@ -374,7 +378,7 @@ class Culture:
                 )
                 for kind, title, description, unit, quota, per_unit in self.text["menu"]
             ]
-            services.menu_publish(actor=admin, menu=menu)
+            menu_services.menu_publish(actor=admin, menu=menu)
             first = max(self.today, datetime.date(year, 1, 1))
             last = datetime.date(year, 12, 31)
             for org, clerk in r.sample(
@@ -385,7 +389,7 @@ class Culture:
                 if year == self.today.year and r.random() < 0.4:
                     wanted = self.today  # tonight's film, today's books: delivered below
                 try:
-                    order = services.menu_order_create(
+                    order = menu_services.menu_order_create(
                         actor=clerk,
                         item=item,
                         quantity=r.randint(1, max(1, item.per_unit_quota // 3)),
@@ -397,16 +401,16 @@ class Culture:
                 orders += 1
                 chance = r.random()
                 if chance < 0.15:
-                    services.menu_order_decide(
+                    menu_services.menu_order_decide(
                         actor=reviewer,
                         order=order,
                         approve=False,
                         reason="本季度该项目已排满，请改选其他项目或下季度再点。",
                     )
                 elif chance < 0.75:
-                    services.menu_order_decide(actor=reviewer, order=order, approve=True)
+                    menu_services.menu_order_decide(actor=reviewer, order=order, approve=True)
                     if wanted <= self.today:
-                        services.menu_order_deliver(
+                        menu_services.menu_order_deliver(
                             actor=admin,
                             order=order,
                             delivered_on=self.today,

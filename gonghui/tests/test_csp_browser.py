@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from gonghui.core import imports
 from gonghui.core.models import ImportJob, ImportStatus
-from gonghui.culture import services as culture_services
 from gonghui.culture.models import Booking, BookingMode, BookingState, Series
+from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.testing.sheets import csv_upload
 from gonghui.tests import test_browser as shared
 from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
@@ -194,11 +195,11 @@ def test_the_check_in_scanner_reads_a_booking_from_the_camera(browser, live_serv
 
         import_module("gonghui.culture.migrations.0002_seed_series_and_rules").seed(apps, None)
     clerk = city.staff("town_b", "clerk")
-    course = culture_services.course_save(
+    course = catalogue_services.course_save(
         actor=clerk, series=Series.objects.get(code="caiyi"), category="instrument", title="扫码课"
     )
     now = timezone.now()
-    session = culture_services.session_publish(
+    session = booking_services.session_publish(
         actor=clerk,
         course=course,
         starts_at=now + HOUR,
@@ -209,7 +210,7 @@ def test_the_check_in_scanner_reads_a_booking_from_the_camera(browser, live_serv
         mode=BookingMode.FIRST_COME,
         place="B镇职工之家",
     )
-    booking = culture_services.booking_create(actor=city.worker("union_b"), session=session)
+    booking = booking_services.booking_create(actor=city.worker("union_b"), session=session)
     # and a phone whose camera sees the booking's QR code,
     feed = camera_feed(booking.token, tmp_path / "camera.y4m")
     if True:

@@ -341,19 +341,20 @@ def _culture(w: World, worker: Any) -> dict[str, Any]:
     and a seat offered to them from a waiting list (``offered_booking_id``)."""
     from django.utils import timezone
 
-    from gonghui.culture import services as culture
     from gonghui.culture.models import BookingRules, ClassSession, Series
+    from gonghui.culture.services import booking as booking_services
+    from gonghui.culture.services import catalogue as catalogue_services
 
     clerk = w.staff("town_b", "clerk")
     now = timezone.now()
     hour = datetime.timedelta(hours=1)
     BookingRules.objects.filter(pk=BookingRules.current().pk).update(weekly_limit=10)
-    course = culture.course_save(
+    course = catalogue_services.course_save(
         actor=clerk, series=Series.objects.first(), category="instrument", title=SENTINEL_COURSE
     )
 
     def session(mode: str = "first_come", capacity: int = 5) -> Any:
-        return culture.session_publish(
+        return booking_services.session_publish(
             actor=clerk,
             course=course,
             starts_at=now + 48 * hour,
@@ -370,22 +371,22 @@ def _culture(w: World, worker: Any) -> dict[str, Any]:
         target.refresh_from_db()
 
     lottery = session("lottery")
-    culture.booking_create(actor=worker, session=lottery)
+    booking_services.booking_create(actor=worker, session=lottery)
     shift(lottery, opens_at=now - 3 * hour, closes_at=now - hour, starts_at=now + hour)
     under_way = session()
-    door = culture.booking_create(actor=worker, session=under_way)
+    door = booking_services.booking_create(actor=worker, session=under_way)
     later = session()
-    booking = culture.booking_create(actor=worker, session=later)
+    booking = booking_services.booking_create(actor=worker, session=later)
     full = session(capacity=1)
-    first = culture.booking_create(actor=(other := w.worker("union_b")), session=full)
-    offered = culture.booking_create(actor=worker, session=full)
-    culture.booking_cancel(actor=other, booking=first)
+    first = booking_services.booking_create(actor=(other := w.worker("union_b")), session=full)
+    offered = booking_services.booking_create(actor=worker, session=full)
+    booking_services.booking_cancel(actor=other, booking=first)
     shift(under_way, opens_at=now - 5 * hour, closes_at=now - 2 * hour, starts_at=now - hour)
-    mentor = culture.mentor_save(actor=clerk, name="乙方导师", speciality="古筝")
-    venue = culture.venue_save(
+    mentor = catalogue_services.mentor_save(actor=clerk, name="乙方导师", speciality="古筝")
+    venue = catalogue_services.venue_save(
         actor=clerk, name="B镇文化站", kind="venue", address="B镇", capacity=50
     )
-    event = culture.event_save(
+    event = catalogue_services.event_save(
         actor=clerk,
         kind="show",
         title="B镇汇演",
@@ -412,12 +413,12 @@ def _menu(w: World) -> dict[str, Any]:
     (``order_id``), one approved (``approved_order_id``) and one of district_b's own."""
     from django.utils import timezone
 
-    from gonghui.culture import services as culture
+    from gonghui.culture.services import menu as menu_services
 
     admin, union_clerk = w.staff("district_b", "admin"), w.staff("union_b", "clerk")
     today = timezone.localdate()
-    menu = culture.menu_create(actor=admin, year=today.year + 1, title="B区文化菜单")
-    item = culture.menu_item_save(
+    menu = menu_services.menu_create(actor=admin, year=today.year + 1, title="B区文化菜单")
+    item = menu_services.menu_item_save(
         actor=admin,
         menu=menu,
         kind="performance",
@@ -427,15 +428,17 @@ def _menu(w: World) -> dict[str, Any]:
         quota=50,
         per_unit_quota=10,
     )
-    culture.menu_publish(actor=admin, menu=menu)
+    menu_services.menu_publish(actor=admin, menu=menu)
     wanted = datetime.date(today.year + 1, 6, 1)
 
     def order() -> Any:
-        return culture.menu_order_create(actor=union_clerk, item=item, quantity=1, wanted_on=wanted)
+        return menu_services.menu_order_create(
+            actor=union_clerk, item=item, quantity=1, wanted_on=wanted
+        )
 
     waiting, approved = order(), order()
-    culture.menu_order_decide(actor=admin, order=approved, approve=True)
-    own = culture.menu_order_create(actor=admin, item=item, quantity=1, wanted_on=wanted)
+    menu_services.menu_order_decide(actor=admin, order=approved, approve=True)
+    own = menu_services.menu_order_create(actor=admin, item=item, quantity=1, wanted_on=wanted)
     return {
         "menu_id": menu.pk,
         "item_id": item.pk,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from gonghui.core import inbox
 from gonghui.core.scoping import NotFound
 from gonghui.core.sms import MemoryBackend
-from gonghui.culture import draw, services
+from gonghui.culture import draw
 from gonghui.culture.models import (
     Booking,
     BookingMode,
@@ -30,6 +30,8 @@ from gonghui.culture.models import (
     Course,
     Series,
 )
+from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.culture.tests.test_draw import (
     DRAW_PY,
     TAMPERINGS,
@@ -64,7 +66,7 @@ def sms(django_capture_on_commit_callbacks):
 
 
 def course(world, org="town_b") -> Course:
-    return services.course_save(
+    return catalogue_services.course_save(
         actor=world.staff(org, "clerk"),
         series=Series.objects.get(code="caiyi"),
         category="instrument",
@@ -82,7 +84,7 @@ def publish(world, *, mode=BookingMode.FIRST_COME, capacity=2, org="town_b", **e
         "place": "镇文化站二楼",
         **extra,
     }
-    return services.session_publish(
+    return booking_services.session_publish(
         actor=world.staff(org, "clerk"),
         course=course(world, org),
         capacity=capacity,
@@ -107,23 +109,23 @@ def refusal(call) -> str:
 def test_first_come_books_until_full_then_queues_and_a_cancellation_offers_the_seat(world, sms):
     session = publish(world, capacity=2)
     a, b, c, d = (world.worker("union_b") for _ in range(4))
-    assert services.booking_create(actor=a, session=session).state == BookingState.BOOKED
-    bb = services.booking_create(actor=b, session=session)
-    cc = services.booking_create(actor=c, session=session)
-    dd = services.booking_create(actor=d, session=session)
+    assert booking_services.booking_create(actor=a, session=session).state == BookingState.BOOKED
+    bb = booking_services.booking_create(actor=b, session=session)
+    cc = booking_services.booking_create(actor=c, session=session)
+    dd = booking_services.booking_create(actor=d, session=session)
     assert bb.state == BookingState.BOOKED
     assert (cc.state, dd.state) == (BookingState.WAITING, BookingState.WAITING)
     assert seats(session) == 0
-    assert services.waiting_place(cc) == 1 and services.waiting_place(dd) == 2
+    assert booking_services.waiting_place(cc) == 1 and booking_services.waiting_place(dd) == 2
     with sms() as sent:
-        services.booking_cancel(actor=b, booking=bb)
+        booking_services.booking_cancel(actor=b, booking=bb)
     cc.refresh_from_db()
     assert cc.state == BookingState.OFFERED and cc.offered_until is not None
     assert seats(session) == 0  # the seat is held for the offer, not given back
     assert any("递补" in text for _mobile, text in sent)
     item = next(i for i in inbox.inbox_for(c.person_id) if i.kind == "booking")
     assert item.status == BookingState.OFFERED and item.deadline == cc.offered_until
-    services.offer_confirm(actor=c, booking=cc)
+    booking_services.offer_confirm(actor=c, booking=cc)
     cc.refresh_from_db()
     assert cc.state == BookingState.BOOKED
 
@@ -131,27 +133,33 @@ def test_first_come_books_until_full_then_queues_and_a_cancellation_offers_the_s
 def test_an_offer_not_confirmed_in_time_passes_to_the_next_in_line(world):
     session = publish(world, capacity=1)
     a, b, c = (world.worker("union_b") for _ in range(3))
-    first = services.booking_create(actor=a, session=session)
-    second = services.booking_create(actor=b, session=session)
-    third = services.booking_create(actor=c, session=session)
-    services.booking_cancel(actor=a, booking=first)
+    first = booking_services.booking_create(actor=a, session=session)
+    second = booking_services.booking_create(actor=b, session=session)
+    third = booking_services.booking_create(actor=c, session=session)
+    booking_services.booking_cancel(actor=a, booking=first)
     second.refresh_from_db()
     assert second.state == BookingState.OFFERED
-    result = services.culture_sweep(now=second.offered_until + datetime.timedelta(minutes=1))
+    result = booking_services.culture_sweep(
+        now=second.offered_until + datetime.timedelta(minutes=1)
+    )
     assert result.lapsed == 1
     second.refresh_from_db()
     third.refresh_from_db()
     assert second.state == BookingState.LAPSED and third.state == BookingState.OFFERED
-    assert "确认时限已过" in refusal(lambda: services.offer_confirm(actor=b, booking=second))
+    assert "确认时限已过" in refusal(
+        lambda: booking_services.offer_confirm(actor=b, booking=second)
+    )
 
 
 def test_a_freed_seat_with_nobody_waiting_goes_back_to_the_session(world):
     session = publish(world, capacity=1)
     a = world.worker("union_b")
-    booking = services.booking_create(actor=a, session=session)
-    services.booking_cancel(actor=a, booking=booking)
+    booking = booking_services.booking_create(actor=a, session=session)
+    booking_services.booking_cancel(actor=a, booking=booking)
     assert seats(session) == 1
-    again = services.booking_create(actor=a, session=session)  # a cancelled booking may be redone
+    again = booking_services.booking_create(
+        actor=a, session=session
+    )  # a cancelled booking may be redone
     assert again.state == BookingState.BOOKED
 
 
@@ -162,22 +170,32 @@ def test_refusals_say_why_and_change_nothing(world):
     now = timezone.now()
     worker = world.worker("union_b")
     later = publish(world, opens_at=now + HOUR, closes_at=now + 2 * HOUR)
-    assert "预约尚未开始" in refusal(lambda: services.booking_create(actor=worker, session=later))
+    assert "预约尚未开始" in refusal(
+        lambda: booking_services.booking_create(actor=worker, session=later)
+    )
     closed = publish(world)
     ClassSession.unscoped.filter(pk=closed.pk).update(opens_at=now - 3 * HOUR, closes_at=now - HOUR)
     closed.refresh_from_db()
-    assert "预约已截止" in refusal(lambda: services.booking_create(actor=worker, session=closed))
+    assert "预约已截止" in refusal(
+        lambda: booking_services.booking_create(actor=worker, session=closed)
+    )
     session = publish(world, capacity=5)
-    services.booking_create(actor=worker, session=session)
-    assert "不能重复预约" in refusal(lambda: services.booking_create(actor=worker, session=session))
+    booking_services.booking_create(actor=worker, session=session)
+    assert "不能重复预约" in refusal(
+        lambda: booking_services.booking_create(actor=worker, session=session)
+    )
     members_only = publish(world, audience=world.town_a, org="district_a")
     assert "仅面向A镇总工会的会员" in refusal(
-        lambda: services.booking_create(actor=worker, session=members_only)
+        lambda: booking_services.booking_create(actor=worker, session=members_only)
     )
     cancelled = publish(world)
-    services.session_cancel(actor=world.staff("town_b", "clerk"), session=cancelled, reason="停电")
+    booking_services.session_cancel(
+        actor=world.staff("town_b", "clerk"), session=cancelled, reason="停电"
+    )
     cancelled.refresh_from_db()
-    assert "已取消" in refusal(lambda: services.booking_create(actor=worker, session=cancelled))
+    assert "已取消" in refusal(
+        lambda: booking_services.booking_create(actor=worker, session=cancelled)
+    )
     assert Booking.unscoped.filter(person_id=worker.person_id).count() == 1
     assert seats(session) == 4 and seats(later) == 2 and seats(members_only) == 2
 
@@ -187,8 +205,8 @@ def test_the_weekly_limit_counts_bookings_in_the_week_of_the_class(world):
     worker = world.worker("union_b")
     sessions = [publish(world, capacity=3) for _ in range(rules.weekly_limit + 1)]
     for session in sessions[:-1]:
-        services.booking_create(actor=worker, session=session)
-    message = refusal(lambda: services.booking_create(actor=worker, session=sessions[-1]))
+        booking_services.booking_create(actor=worker, session=session)
+    message = refusal(lambda: booking_services.booking_create(actor=worker, session=sessions[-1]))
     assert f"每周最多预约或报名 {rules.weekly_limit} 节" in message
     assert seats(sessions[-1]) == 3
 
@@ -196,16 +214,16 @@ def test_the_weekly_limit_counts_bookings_in_the_week_of_the_class(world):
 def test_staff_accounts_cannot_book_and_a_worker_cannot_cancel_anothers_booking(world):
     session = publish(world)
     with pytest.raises(PermissionDenied):
-        services.booking_create(actor=world.staff("town_b", "clerk"), session=session)
+        booking_services.booking_create(actor=world.staff("town_b", "clerk"), session=session)
     a, b = world.worker("union_b"), world.worker("union_b")
-    booking = services.booking_create(actor=a, session=session)
+    booking = booking_services.booking_create(actor=a, session=session)
     with pytest.raises(NotFound):
-        services.booking_cancel(actor=b, booking=booking)
+        booking_services.booking_cancel(actor=b, booking=booking)
 
 
 def test_only_the_running_subtree_publishes_and_checks_sessions(world):
     with pytest.raises(NotFound):
-        services.session_publish(
+        booking_services.session_publish(
             actor=world.staff("town_a", "clerk"),
             course=course(world, "town_b"),
             starts_at=timezone.now() + 48 * HOUR,
@@ -239,7 +257,7 @@ def close_window(session: ClassSession) -> ClassSession:
 def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, sms):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=3)
     assert len(session.commitment) == 64
-    before = services.draw_record(session)
+    before = booking_services.draw_record(session)
     assert before == {
         "algorithm": draw.ALGORITHM,
         "commitment": session.commitment,
@@ -248,15 +266,17 @@ def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, 
     }
     workers = [world.worker("union_b") for _ in range(7)]
     for worker in workers:
-        entry = services.booking_create(actor=worker, session=session)
+        entry = booking_services.booking_create(actor=worker, session=session)
         assert entry.state == BookingState.ENTERED
     clerk = world.staff("town_b", "clerk")
-    assert "报名截止" in refusal(lambda: services.lottery_draw(actor=clerk, session=session))
+    assert "报名截止" in refusal(
+        lambda: booking_services.lottery_draw(actor=clerk, session=session)
+    )
     session = close_window(session)
     with sms() as sent:
-        services.lottery_draw(actor=clerk, session=session)
+        booking_services.lottery_draw(actor=clerk, session=session)
     session.refresh_from_db()
-    record = services.draw_record(session)
+    record = booking_services.draw_record(session)
     assert record["drawn"] is True
     assert draw.commitment(record["seed"]) == session.commitment
     # the digest frozen at the close is the record's, and covers the seats and every weight
@@ -277,16 +297,16 @@ def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, 
     assert first_waiting.code == record["waiting"][0]
     assert len(sent) == 7  # every entrant is told the result
     assert seats(session) == 0
-    assert "已于" in refusal(lambda: services.lottery_draw(actor=clerk, session=session))
+    assert "已于" in refusal(lambda: booking_services.lottery_draw(actor=clerk, session=session))
 
 
 def test_the_sweep_draws_a_lottery_whose_window_closed(world):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=5)
     worker = world.worker("union_b")
-    services.booking_create(actor=worker, session=session)
+    booking_services.booking_create(actor=worker, session=session)
     close_window(session)
-    assert services.culture_sweep().drawn == 1
-    assert services.culture_sweep().drawn == 0
+    assert booking_services.culture_sweep().drawn == 1
+    assert booking_services.culture_sweep().drawn == 0
     booking = Booking.unscoped.get(session=session)
     assert booking.state == BookingState.BOOKED and seats(session) == 4
     # the list was frozen (its digest on record) before the draw revealed the seed
@@ -312,23 +332,23 @@ def move_to(session: ClassSession, starts_at: datetime.datetime) -> ClassSession
 def test_check_in_by_the_bookings_qr_token(world):
     session = publish(world, capacity=3)
     worker = world.worker("union_b")
-    booking = services.booking_create(actor=worker, session=session)
-    other = services.booking_create(actor=world.worker("union_b"), session=publish(world))
+    booking = booking_services.booking_create(actor=worker, session=session)
+    other = booking_services.booking_create(actor=world.worker("union_b"), session=publish(world))
     clerk = world.staff("town_b", "clerk")
     assert "签到时间" in refusal(
-        lambda: services.booking_check_in(actor=clerk, session=session, token=booking.token)
+        lambda: booking_services.booking_check_in(actor=clerk, session=session, token=booking.token)
     )
     session = move_to(session, timezone.now() - HOUR)  # under way
     assert "不是本节课程" in refusal(
-        lambda: services.booking_check_in(actor=clerk, session=session, token=other.token)
+        lambda: booking_services.booking_check_in(actor=clerk, session=session, token=other.token)
     )
-    done = services.booking_check_in(actor=clerk, session=session, token=booking.token)
+    done = booking_services.booking_check_in(actor=clerk, session=session, token=booking.token)
     assert done.state == BookingState.ATTENDED and done.checked_in_by == clerk
     assert "已于" in refusal(
-        lambda: services.booking_check_in(actor=clerk, session=session, token=booking.token)
+        lambda: booking_services.booking_check_in(actor=clerk, session=session, token=booking.token)
     )
     with pytest.raises(NotFound):
-        services.booking_check_in(
+        booking_services.booking_check_in(
             actor=world.staff("town_a", "clerk"), session=session, token=booking.token
         )
 
@@ -340,7 +360,7 @@ def test_the_bookings_qr_is_a_standalone_svg_on_a_white_quiet_zone(world, client
 
     session = publish(world, capacity=3)
     worker = world.worker("union_b")
-    booking = services.booking_create(actor=worker, session=session)
+    booking = booking_services.booking_create(actor=worker, session=session)
     client.force_login(worker)
     response = client.get(f"/m/culture/bookings/{booking.pk}/qr.svg")
     assert response["Content-Type"] == "image/svg+xml"
@@ -361,16 +381,18 @@ def test_two_no_shows_stop_first_come_booking_and_halve_the_lottery_weight(world
     now = timezone.now()
     for days in (20, 10):
         session = publish(world, capacity=3)
-        services.booking_create(actor=worker, session=session)
+        booking_services.booking_create(actor=worker, session=session)
         session = move_to(session, now - datetime.timedelta(days=days))
-    services.culture_sweep()
+    booking_services.culture_sweep()
     assert Booking.unscoped.filter(person_id=worker.person_id, state="no_show").count() == 2
-    standing = services.standing_of(person_id=worker.person_id)
+    standing = booking_services.standing_of(person_id=worker.person_id)
     assert standing.penalised and standing.weight_divisor == 2
     assert standing.penalised_until.date() == (now + datetime.timedelta(days=20)).date()
-    message = refusal(lambda: services.booking_create(actor=worker, session=publish(world)))
+    message = refusal(lambda: booking_services.booking_create(actor=worker, session=publish(world)))
     assert "暂停先到先得预约" in message
-    entry = services.booking_create(actor=worker, session=publish(world, mode=BookingMode.LOTTERY))
+    entry = booking_services.booking_create(
+        actor=worker, session=publish(world, mode=BookingMode.LOTTERY)
+    )
     assert entry.weight_divisor == 2
 
 
@@ -397,7 +419,7 @@ def test_simultaneous_bookings_never_oversell():
     def press(worker) -> None:
         try:
             start.wait()
-            services.booking_create(actor=worker, session=session)
+            booking_services.booking_create(actor=worker, session=session)
         except BaseException as exc:  # noqa: BLE001  (collected and asserted below)
             errors.append(exc)
         finally:
@@ -421,8 +443,8 @@ def test_verify_draw_command_checks_a_published_draw(world, tmp_path):
 
     session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
     for _ in range(3):
-        services.booking_create(actor=world.worker("union_b"), session=session)
-    session = services.lottery_draw(session=close_window(session))
+        booking_services.booking_create(actor=world.worker("union_b"), session=session)
+    session = booking_services.lottery_draw(session=close_window(session))
     out = io.StringIO()
     call_command("verify_draw", str(session.pk), stdout=out)
     assert "结果一致" in out.getvalue()
@@ -444,8 +466,8 @@ def test_the_booking_list_exports_for_a_session_whose_name_holds_the_class_time(
 
     session = publish(world, capacity=1, starts_at=timezone.now() + 30 * HOUR)
     first, second = world.worker("union_b"), world.worker("union_b")
-    booked = services.booking_create(actor=first, session=session)
-    services.booking_create(actor=second, session=session)
+    booked = booking_services.booking_create(actor=first, session=session)
+    booking_services.booking_create(actor=second, session=session)
     assert ":" in str(session)
     client.force_login(world.staff("town_b", "clerk"))
 
@@ -475,7 +497,7 @@ def test_the_entrant_list_is_frozen_and_its_digest_published_when_sign_up_closes
 
     session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
     first, second = world.worker("union_b"), world.worker("union_b")
-    entries = [services.booking_create(actor=w, session=session) for w in (first, second)]
+    entries = [booking_services.booking_create(actor=w, session=session) for w in (first, second)]
     Booking.unscoped.filter(pk=entries[1].pk).update(weight_divisor=2)  # a penalised worker
     key, _token = api_token_issue(user=first)
     api = f"/api/culture/sessions/{session.pk}"
@@ -484,16 +506,16 @@ def test_the_entrant_list_is_frozen_and_its_digest_published_when_sign_up_closes
     # Given the sign-up closed, a sign-up can no longer be withdrawn from the list,
     session = close_window(session)
     assert "抽签名单已锁定" in refusal(
-        lambda: services.booking_cancel(actor=first, booking=entries[0])
+        lambda: booking_services.booking_cancel(actor=first, booking=entries[0])
     )
     # when the list is frozen, its digest (seats, codes, weights) is on record and on show in
     # the console, the portal and the API before anyone draws,
-    session = services.lottery_freeze(session=session)
+    session = booking_services.lottery_freeze(session=session)
     digest = draw.entrants_digest(
         1, [draw.Entrant(entries[0].code, 1), draw.Entrant(entries[1].code, 2)]
     )
     assert session.entrants_digest == digest and session.drawn_at is None
-    assert services.lottery_freeze(session=session).entrants_digest == digest  # once
+    assert booking_services.lottery_freeze(session=session).entrants_digest == digest  # once
     assert client.get(api, HTTP_AUTHORIZATION=f"Bearer {key}").json()["entrants_digest"] == digest
     client.force_login(first)
     page = client.get(f"/m/culture/sessions/{session.pk}/").content.decode()
@@ -508,28 +530,31 @@ def test_the_entrant_list_is_frozen_and_its_digest_published_when_sign_up_closes
     assert digest in client.get(f"/console/culture/sessions/{session.pk}/").content.decode()
 
     # then the draw ranks exactly that list, and publishes the digest with its record.
-    session = services.lottery_draw(session=session)
+    session = booking_services.lottery_draw(session=session)
     assert session.draw_record["entrants_digest"] == digest
     assert draw.verify(session.draw_record, session.commitment, digest) == []
 
 
 def test_a_list_changed_after_the_close_is_never_drawn(world):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
-    entry = services.booking_create(actor=world.worker("union_b"), session=session)
-    services.booking_create(actor=world.worker("union_b"), session=session)
-    session = services.lottery_freeze(session=close_window(session))
+    entry = booking_services.booking_create(actor=world.worker("union_b"), session=session)
+    booking_services.booking_create(actor=world.worker("union_b"), session=session)
+    session = booking_services.lottery_freeze(session=close_window(session))
     Booking.unscoped.filter(pk=entry.pk).update(weight_divisor=3)  # behind the services' back
-    assert "与报名截止时公布的摘要不符" in refusal(lambda: services.lottery_draw(session=session))
+    assert "与报名截止时公布的摘要不符" in refusal(
+        lambda: booking_services.lottery_draw(session=session)
+    )
     assert ClassSession.unscoped.get(pk=session.pk).drawn_at is None
 
 
 def drawn_lottery(world) -> ClassSession:
     session = publish(world, mode=BookingMode.LOTTERY, capacity=2)
     entries = [
-        services.booking_create(actor=world.worker("union_b"), session=session) for _ in range(6)
+        booking_services.booking_create(actor=world.worker("union_b"), session=session)
+        for _ in range(6)
     ]
     Booking.unscoped.filter(pk=entries[0].pk).update(weight_divisor=2)
-    return services.lottery_draw(session=close_window(session))
+    return booking_services.lottery_draw(session=close_window(session))
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda tamper: tamper.__name__)
@@ -631,10 +656,10 @@ def test_a_lottery_closes_an_hour_before_and_is_never_drawn_after_the_start(worl
     assert "至少在开课前 1 小时截止报名" in message
     session = publish(world, mode=BookingMode.LOTTERY, capacity=2)
     worker = world.worker("union_b")
-    entry = services.booking_create(actor=worker, session=session)
+    entry = booking_services.booking_create(actor=worker, session=session)
     session = move_to(session, now - HOUR)  # the job was down from the close until the class
-    assert "课程已开始" in refusal(lambda: services.lottery_draw(session=session))
-    result = services.culture_sweep(now=session.ends_at + HOUR)
+    assert "课程已开始" in refusal(lambda: booking_services.lottery_draw(session=session))
+    result = booking_services.culture_sweep(now=session.ends_at + HOUR)
     assert (result.drawn, result.no_shows) == (0, 0)  # nobody booked, nobody a no-show
     entry.refresh_from_db()
     assert entry.state == BookingState.UNREACHED
@@ -661,11 +686,13 @@ def test_a_no_show_counts_against_the_weekly_limit_like_attending(world):
         )
 
     first, second, third = on(0), on(2), on(4)
-    services.booking_create(actor=worker, session=first)
+    booking_services.booking_create(actor=worker, session=first)
     evening = first.ends_at + 6 * HOUR
-    services.noshows_mark(session=first, now=evening)
-    services.booking_create(actor=worker, session=second, at=evening)
-    message = refusal(lambda: services.booking_create(actor=worker, session=third, at=evening))
+    booking_services.noshows_mark(session=first, now=evening)
+    booking_services.booking_create(actor=worker, session=second, at=evening)
+    message = refusal(
+        lambda: booking_services.booking_create(actor=worker, session=third, at=evening)
+    )
     assert "本周已满" in message
 
 
@@ -674,19 +701,19 @@ def test_a_suspension_runs_its_days_from_the_no_show_that_reached_the_limit(worl
     now = timezone.now()
     for days in (61, 11):  # 50 days apart: within the 60-day window of each other
         session = publish(world, capacity=3)
-        services.booking_create(actor=worker, session=session)
+        booking_services.booking_create(actor=worker, session=session)
         session = move_to(session, now - datetime.timedelta(days=days))
-        services.noshows_mark(session=session, now=now)
-    standing = services.standing_of(person_id=worker.person_id, now=now)
+        booking_services.noshows_mark(session=session, now=now)
+    standing = booking_services.standing_of(person_id=worker.person_id, now=now)
     assert standing.penalised  # until 30 days after the second, though the first left the window
     assert standing.penalised_until.date() == (now + datetime.timedelta(days=19)).date()
 
 
 def test_a_booking_that_slipped_into_a_cancelled_session_is_ended_by_the_sweep(world):
     session = publish(world, capacity=3)
-    booking = services.booking_create(actor=world.worker("union_b"), session=session)
+    booking = booking_services.booking_create(actor=world.worker("union_b"), session=session)
     ClassSession.unscoped.filter(pk=session.pk).update(state="cancelled")  # as if mid-cancel
-    services.culture_sweep()
+    booking_services.culture_sweep()
     booking.refresh_from_db()
     assert booking.state == BookingState.SESSION_CANCELLED
 
@@ -695,10 +722,10 @@ def test_the_inbox_tells_the_waiting_place_after_the_line_moved(world):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
     workers = [world.worker("union_b") for _ in range(3)]
     for worker in workers:
-        services.booking_create(actor=worker, session=session)
-    session = services.lottery_draw(session=close_window(session))
+        booking_services.booking_create(actor=worker, session=session)
+    session = booking_services.lottery_draw(session=close_window(session))
     winner = Booking.unscoped.get(session=session, state=BookingState.BOOKED)
-    services.booking_cancel(
+    booking_services.booking_cancel(
         actor=next(w for w in workers if w.person_id == winner.person_id), booking=winner
     )
     still = Booking.unscoped.get(session=session, state=BookingState.WAITING)

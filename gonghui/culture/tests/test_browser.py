@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from gonghui.culture import draw, services
+from gonghui.culture import draw
 from gonghui.culture.models import Booking, BookingMode, BookingState, ClassSession, Series
+from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.tests import test_browser as shared
 from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
 
@@ -64,11 +66,11 @@ def another(page: Any) -> Iterator[Any]:
 
 def publish(city: Any, title: str, mode: str, capacity: int) -> ClassSession:
     clerk = city.staff("town_b", "clerk")
-    course = services.course_save(
+    course = catalogue_services.course_save(
         actor=clerk, series=Series.objects.get(code="caiyi"), category="instrument", title=title
     )
     now = timezone.now()
-    return services.session_publish(
+    return booking_services.session_publish(
         actor=clerk,
         course=course,
         starts_at=now + 48 * HOUR,
@@ -86,7 +88,7 @@ def test_lottery_sign_up_draw_and_the_published_seed(page, city):
     url = f"{page.base}/m/culture/sessions/{session.pk}/"
     worker = city.worker("union_b")
     rival = city.worker("union_b")
-    services.booking_create(actor=rival, session=session)
+    booking_services.booking_create(actor=rival, session=session)
 
     # Given a worker on the class page, the commitment is on show before anyone draws;
     # they sign up.
@@ -189,7 +191,7 @@ DECODE_QR = """async () => {
 def test_the_bookings_qr_renders_and_reads_as_its_token(page, city):
     session = publish(city, "钢琴启蒙", BookingMode.FIRST_COME, capacity=5)
     worker = city.worker("union_b")
-    booking = services.booking_create(actor=worker, session=session)
+    booking = booking_services.booking_create(actor=worker, session=session)
     assert booking.state == BookingState.BOOKED
 
     # Given the worker on their phone, on the page of the class they booked,

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.core.scoping import NotFound
-from gonghui.culture import selectors, services
 from gonghui.culture.models import (
     BookingMode,
     BookingRules,
@@ -27,6 +26,9 @@ from gonghui.culture.models import (
     Venue,
     VenueKind,
 )
+from gonghui.culture.selectors import catalogue as catalogue_selectors
+from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.culture.views.calendar import parse_month
 from gonghui.testing.world import build_world
 
@@ -54,13 +56,13 @@ def at(*parts: int) -> datetime.datetime:
 
 
 def mentor(world, org="town_b", name="王老师") -> Mentor:
-    return services.mentor_save(
+    return catalogue_services.mentor_save(
         actor=world.staff(org, "clerk"), name=name, speciality="古筝", organization=world.orgs[org]
     )
 
 
 def venue(world, org="town_b") -> Venue:
-    return services.venue_save(
+    return catalogue_services.venue_save(
         actor=world.staff(org, "clerk"),
         name="镇文化站",
         kind=VenueKind.VENUE,
@@ -71,7 +73,7 @@ def venue(world, org="town_b") -> Venue:
 
 def course(world, org="town_b", **extra) -> Course:
     values = {"series": series(), "category": "instrument", "title": "古筝入门", **extra}
-    return services.course_save(actor=world.staff(org, "clerk"), **values)
+    return catalogue_services.course_save(actor=world.staff(org, "clerk"), **values)
 
 
 def event(world, org="town_b", **extra) -> CultureEvent:
@@ -83,7 +85,7 @@ def event(world, org="town_b", **extra) -> CultureEvent:
         "ends_at": at(2026, 12, 5, 21, 30),
         **extra,
     }
-    return services.event_save(actor=world.staff(org, "clerk"), **values)
+    return catalogue_services.event_save(actor=world.staff(org, "clerk"), **values)
 
 
 def publish(world, org="town_b", **extra):
@@ -98,7 +100,7 @@ def publish(world, org="town_b", **extra):
         "mode": BookingMode.FIRST_COME,
         **extra,
     }
-    return services.session_publish(
+    return booking_services.session_publish(
         actor=world.staff(org, "clerk"), course=course(world, org), **values
     )
 
@@ -123,7 +125,9 @@ def day_titles(response, date: str) -> list[str]:
 
 def test_a_mentor_needs_a_name_and_a_speciality_and_nothing_is_saved_without(world):
     errors = refusal(
-        lambda: services.mentor_save(actor=world.staff("town_b", "clerk"), name=" ", speciality="")
+        lambda: catalogue_services.mentor_save(
+            actor=world.staff("town_b", "clerk"), name=" ", speciality=""
+        )
     )
     assert set(errors) == {"name", "speciality"}
     assert all("\u4e00" <= m[0] <= "\u9fff" for msgs in errors.values() for m in msgs)
@@ -133,7 +137,7 @@ def test_a_mentor_needs_a_name_and_a_speciality_and_nothing_is_saved_without(wor
 def test_a_partner_training_base_names_its_partner_and_a_venue_holds_someone(world):
     clerk = world.staff("town_b", "clerk")
     errors = refusal(
-        lambda: services.venue_save(
+        lambda: catalogue_services.venue_save(
             actor=clerk, name="茶艺基地", kind=VenueKind.BASE, address="茶园路 8 号", capacity=0
         )
     )
@@ -142,11 +146,13 @@ def test_a_partner_training_base_names_its_partner_and_a_venue_holds_someone(wor
     assert (
         "请选择场地类型"
         in refusal(
-            lambda: services.venue_save(actor=clerk, name="x", kind="hall", address="y", capacity=5)
+            lambda: catalogue_services.venue_save(
+                actor=clerk, name="x", kind="hall", address="y", capacity=5
+            )
         )["kind"][0]
     )
     assert not Venue.unscoped.exists()
-    base = services.venue_save(
+    base = catalogue_services.venue_save(
         actor=clerk,
         name="茶艺基地",
         kind=VenueKind.BASE,
@@ -169,17 +175,17 @@ def test_a_course_cannot_engage_a_mentor_of_a_sibling_branch(world):
 def test_the_mentors_offered_to_a_course_are_the_subtree_and_those_above(world):
     own, above, sibling = mentor(world, "town_b"), mentor(world, "city"), mentor(world, "town_a")
     retired = mentor(world, "district_b", name="退休的老师")
-    services.mentor_save(
+    catalogue_services.mentor_save(
         actor=world.staff("district_b", "clerk"),
         mentor=retired,
         name=retired.name,
         speciality="书法",
         is_active=False,
     )
-    offered = set(selectors.mentor_choices(actor=world.staff("town_b", "clerk")))
+    offered = set(catalogue_selectors.mentor_choices(actor=world.staff("town_b", "clerk")))
     assert offered == {own, above}
     assert sibling not in offered
-    kept = selectors.mentor_choices(actor=world.staff("town_b", "clerk"), keep=retired.pk)
+    kept = catalogue_selectors.mentor_choices(actor=world.staff("town_b", "clerk"), keep=retired.pk)
     assert retired in set(kept)
 
 
@@ -192,16 +198,18 @@ def test_an_event_ends_after_it_starts_and_has_a_title_and_a_place(world):
 
 def test_catalogue_writes_need_an_editing_role_within_the_subtree(world):
     with pytest.raises(PermissionDenied):
-        services.mentor_save(actor=world.staff("town_b", "leader"), name="王", speciality="茶")
+        catalogue_services.mentor_save(
+            actor=world.staff("town_b", "leader"), name="王", speciality="茶"
+        )
     with pytest.raises(NotFound):
-        services.mentor_save(
+        catalogue_services.mentor_save(
             actor=world.staff("town_a", "clerk"),
             name="王",
             speciality="茶",
             organization=world.town_b,
         )
     with pytest.raises(NotFound):
-        services.course_save(
+        catalogue_services.course_save(
             actor=world.staff("town_a", "clerk"),
             course=course(world, "town_b"),
             series=series(),
@@ -462,7 +470,7 @@ def test_parse_month_accepts_only_real_months():
 def test_the_portal_month_shows_every_branch_marks_my_booking_and_filters_by_district(world):
     worker = world.worker("union_b")
     session = publish(world, "town_b")
-    services.booking_create(actor=worker, session=session)
+    booking_services.booking_create(actor=worker, session=session)
     other_session = publish(world, "town_a")
     local = timezone.localtime(session.starts_at)
     client = login(worker)
@@ -514,12 +522,12 @@ def feed(token: str, **params) -> icalendar.Calendar:
 def test_the_feed_lists_the_calendar_and_marks_the_workers_booking(world):
     worker = world.worker("union_b")
     session = publish(world, "town_b")
-    services.booking_create(actor=worker, session=session)
+    booking_services.booking_create(actor=worker, session=session)
     other = publish(world, "town_a")
     soon = timezone.localtime(timezone.now() + 72 * HOUR).replace(microsecond=0)
     show = event(world, "district_a", starts_at=soon, ends_at=soon + 2 * HOUR)
     event(world, title="很久以后", starts_at=soon + 200 * 24 * HOUR, ends_at=soon + 201 * 24 * HOUR)
-    token = services.calendar_feed_token(actor=worker)
+    token = catalogue_services.calendar_feed_token(actor=worker)
 
     cal = feed(token)
 
@@ -552,7 +560,7 @@ def test_the_feed_lists_the_calendar_and_marks_the_workers_booking(world):
 def test_an_unknown_or_renewed_address_is_not_found(world):
     worker = world.worker("union_b")
     assert Client().get(reverse("portal:culture_ical", args=["no-such-token"])).status_code == 404
-    old = services.calendar_feed_token(actor=worker)
+    old = catalogue_services.calendar_feed_token(actor=worker)
     feed(old)
     client = login(worker)
     assert client.get(reverse("portal:culture_feed_renew")).status_code == 405

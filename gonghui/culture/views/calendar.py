@@ -23,9 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from gonghui.core.web import staff_required, worker_required
-from gonghui.culture import selectors, services
 from gonghui.culture.models import EventKind
-from gonghui.culture.selectors import CalendarEntry
+from gonghui.culture.selectors import catalogue as catalogue_selectors
+from gonghui.culture.selectors.catalogue import CalendarEntry
+from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.culture.views.catalogue import KIND_TONES, int_param
 from gonghui.organizations import selectors as org_selectors
 
@@ -151,10 +152,10 @@ def _weeks(entries: list[CalendarEntry], filters: Filters, links: bool) -> list[
 def _month_context(
     request: HttpRequest, actor: Any, organizations: list[tuple[int, str]], portal: bool
 ) -> dict[str, Any]:
-    series = list(selectors.series_list())
+    series = list(catalogue_selectors.series_list())
     filters = _filters(request, {s.pk for s in series}, {pk for pk, _label in organizations})
-    start, end = selectors.month_bounds(filters.year, filters.month)
-    entries = selectors.calendar_entries(
+    start, end = catalogue_selectors.month_bounds(filters.year, filters.month)
+    entries = catalogue_selectors.calendar_entries(
         actor=actor,
         start=start,
         end=end,
@@ -212,10 +213,10 @@ def console_month(request: HttpRequest) -> HttpResponse:
 def portal_month(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     context = _month_context(
-        request, actor, _labelled(selectors.calendar_organizations(), 1), portal=True
+        request, actor, _labelled(catalogue_selectors.calendar_organizations(), 1), portal=True
     )
     filters: Filters = context["filters"]
-    token = services.calendar_feed_token(actor=actor)
+    token = catalogue_services.calendar_feed_token(actor=actor)
     # The address carries the page's series and organisation, so a worker who wants only
     # the 才艺美 classes of their town subscribes to just those.
     query = {
@@ -233,7 +234,7 @@ def portal_month(request: HttpRequest) -> HttpResponse:
 @worker_required
 @require_POST
 def feed_renew(request: HttpRequest) -> HttpResponse:
-    services.calendar_feed_renew(actor=request.user)
+    catalogue_services.calendar_feed_renew(actor=request.user)
     messages.success(
         request, _("已生成新的订阅地址，旧地址已停止使用。请在手机日历中删除旧订阅，再添加新地址。")
     )
@@ -246,11 +247,11 @@ def ical(request: HttpRequest, token: str) -> HttpResponse:
     cannot sign in), so an unknown or renewed token is "not found" like any missing page.
     What it lists is what that worker sees on the portal calendar, from 30 days back to 90
     days ahead, their own bookings marked."""
-    owner = selectors.calendar_feed_owner(token=token)
+    owner = catalogue_selectors.calendar_feed_owner(token=token)
     if owner is None:
         raise Http404
     now = timezone.now()
-    entries = selectors.calendar_entries(
+    entries = catalogue_selectors.calendar_entries(
         actor=owner,
         start=now - FEED_PAST,
         end=now + FEED_AHEAD,

@@ -23,9 +23,11 @@ from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, has_perm
 from gonghui.core.validators import digits
 from gonghui.core.web import apply_errors, paginate, staff_required
-from gonghui.culture import forms_catalogue as catalogue_forms
-from gonghui.culture import selectors, services
+from gonghui.culture import forms as catalogue_forms
 from gonghui.culture.models import BookingRules, EventKind
+from gonghui.culture.selectors import catalogue as catalogue_selectors
+from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.organizations import selectors as org_selectors
 
 # What a page does with a valid form's cleaned data: calls the service, which may refuse
@@ -213,20 +215,20 @@ def _edit_page(
 @require_http_methods(["GET", "POST"])
 def course_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
-    series = selectors.series_list()
+    series = catalogue_selectors.series_list()
     series_id = int_param(request.GET.get("series"))
     form = _new_form(
         request,
         catalogue_forms.CourseForm,
         series=series,
-        mentors=selectors.mentor_choices(actor=actor),
+        mentors=catalogue_selectors.mentor_choices(actor=actor),
         initial={"series": series_id},
     )
     return _list_page(
         request,
         form=form,
-        save=lambda data: services.course_save(actor=actor, **data),
-        rows=selectors.course_list(actor=actor, series=series_id),
+        save=lambda data: catalogue_services.course_save(actor=actor, **data),
+        rows=catalogue_selectors.course_list(actor=actor, series=series_id),
         template="culture/catalogue/courses.html",
         created=_("已加入课程目录。"),
         back="console:culture_courses",
@@ -239,7 +241,7 @@ def course_list(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
     actor: Any = request.user
-    course = selectors.course_get(actor=actor, id=course_id)
+    course = catalogue_selectors.course_get(actor=actor, id=course_id)
     initial = {
         "series": course.series_id,
         "category": course.category,
@@ -250,14 +252,14 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
     }
     form = catalogue_forms.CourseForm(
         request.POST or None,
-        series=selectors.series_list(),
-        mentors=selectors.mentor_choices(actor=actor, keep=course.mentor_id),
+        series=catalogue_selectors.series_list(),
+        mentors=catalogue_selectors.mentor_choices(actor=actor, keep=course.mentor_id),
         initial=initial,
     )
     return _edit_page(
         request,
         form=form,
-        save=lambda data: services.course_save(actor=actor, course=course, **data),
+        save=lambda data: catalogue_services.course_save(actor=actor, course=course, **data),
         template="culture/catalogue/course_form.html",
         context={"course": course},
         back="console:culture_courses",
@@ -274,8 +276,8 @@ def mentor_list(request: HttpRequest) -> HttpResponseBase:
     return _list_page(
         request,
         form=_new_form(request, catalogue_forms.MentorForm),
-        save=lambda data: services.mentor_save(actor=actor, **data),
-        rows=selectors.mentor_list(actor=actor),
+        save=lambda data: catalogue_services.mentor_save(actor=actor, **data),
+        rows=catalogue_selectors.mentor_list(actor=actor),
         template="culture/catalogue/mentors.html",
         created=_("已加入导师团。"),
         back="console:culture_mentors",
@@ -287,12 +289,12 @@ def mentor_list(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def mentor_edit(request: HttpRequest, mentor_id: int) -> HttpResponse:
     actor: Any = request.user
-    mentor = selectors.mentor_get(actor=actor, id=mentor_id)
+    mentor = catalogue_selectors.mentor_get(actor=actor, id=mentor_id)
     initial = {f: getattr(mentor, f) for f in ("name", "speciality", "title", "bio", "is_active")}
     return _edit_page(
         request,
         form=catalogue_forms.MentorForm(request.POST or None, initial=initial),
-        save=lambda data: services.mentor_save(actor=actor, mentor=mentor, **data),
+        save=lambda data: catalogue_services.mentor_save(actor=actor, mentor=mentor, **data),
         template="culture/catalogue/mentor_form.html",
         context={"mentor": mentor},
         back="console:culture_mentors",
@@ -309,8 +311,8 @@ def venue_list(request: HttpRequest) -> HttpResponseBase:
     return _list_page(
         request,
         form=_new_form(request, catalogue_forms.VenueForm),
-        save=lambda data: services.venue_save(actor=actor, **data),
-        rows=selectors.venue_list(actor=actor),
+        save=lambda data: catalogue_services.venue_save(actor=actor, **data),
+        rows=catalogue_selectors.venue_list(actor=actor),
         template="culture/catalogue/venues.html",
         created=_("已登记场地。"),
         back="console:culture_venues",
@@ -322,12 +324,12 @@ def venue_list(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def venue_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
     actor: Any = request.user
-    venue = selectors.venue_get(actor=actor, id=venue_id)
+    venue = catalogue_selectors.venue_get(actor=actor, id=venue_id)
     initial = {f: getattr(venue, f) for f in ("name", "kind", "partner", "address", "capacity")}
     return _edit_page(
         request,
         form=catalogue_forms.VenueForm(request.POST or None, initial=initial),
-        save=lambda data: services.venue_save(actor=actor, venue=venue, **data),
+        save=lambda data: catalogue_services.venue_save(actor=actor, venue=venue, **data),
         template="culture/catalogue/venue_form.html",
         context={"venue": venue},
         back="console:culture_venues",
@@ -346,14 +348,14 @@ def event_list(request: HttpRequest) -> HttpResponseBase:
     form = _new_form(
         request,
         catalogue_forms.EventForm,
-        series=selectors.series_list(),
-        venues=selectors.venue_list(actor=actor).filter(is_active=True),
+        series=catalogue_selectors.series_list(),
+        venues=catalogue_selectors.venue_list(actor=actor).filter(is_active=True),
     )
     kind = request.GET.get("kind", "")
     if kind not in EventKind.values:
         kind = ""
     upcoming = request.GET.get("when", "upcoming") != "all"
-    events = selectors.event_list(actor=actor)
+    events = catalogue_selectors.event_list(actor=actor)
     if kind:
         events = events.filter(kind=kind)
     if upcoming:
@@ -361,7 +363,7 @@ def event_list(request: HttpRequest) -> HttpResponseBase:
     return _list_page(
         request,
         form=form,
-        save=lambda data: services.event_save(actor=actor, **data),
+        save=lambda data: catalogue_services.event_save(actor=actor, **data),
         rows=events,
         template="culture/catalogue/events.html",
         created=_("已加入活动日历。"),
@@ -375,7 +377,7 @@ def event_list(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     actor: Any = request.user
-    event = selectors.event_get(actor=actor, id=event_id)
+    event = catalogue_selectors.event_get(actor=actor, id=event_id)
     initial = {
         f: getattr(event, f)
         for f in ("kind", "title", "place", "starts_at", "ends_at", "description")
@@ -383,14 +385,14 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     initial["series"] = event.series_id
     form = catalogue_forms.EventForm(
         request.POST or None,
-        series=selectors.series_list(),
-        venues=selectors.venue_list(actor=actor).filter(is_active=True),
+        series=catalogue_selectors.series_list(),
+        venues=catalogue_selectors.venue_list(actor=actor).filter(is_active=True),
         initial=initial,
     )
     return _edit_page(
         request,
         form=form,
-        save=lambda data: services.event_save(actor=actor, event=event, **data),
+        save=lambda data: catalogue_services.event_save(actor=actor, event=event, **data),
         template="culture/catalogue/event_form.html",
         context={"event": event},
         back="console:culture_events",
@@ -402,7 +404,7 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
 
 def _may_edit_rules(actor: Any) -> bool:
     """Whether to offer the form: the city's administrators. Only a hint for the page;
-    ``services.rules_update`` decides (and refuses everyone else with a reason)."""
+    ``booking_services.rules_update`` decides (and refuses everyone else with a reason)."""
     return has_perm(actor, Perm.MANAGE_ORGS) and actor.organization.parent_id is None
 
 
@@ -420,7 +422,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     return _form_page(
         request,
         form=form,
-        save=lambda data: services.rules_update(actor=actor, **data),
+        save=lambda data: booking_services.rules_update(actor=actor, **data),
         done=_("已发布新的预约规则，即时生效。"),
         back="console:culture_rules",
         template="culture/catalogue/rules.html",

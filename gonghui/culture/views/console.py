@@ -18,8 +18,11 @@ from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, has_perm
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, error_text, paginate, staff_required
-from gonghui.culture import forms, selectors, services
+from gonghui.culture import forms
 from gonghui.culture.models import BookingState
+from gonghui.culture.selectors import booking as booking_selectors
+from gonghui.culture.selectors import catalogue as catalogue_selectors
+from gonghui.culture.services import booking as booking_services
 from gonghui.organizations import selectors as org_selectors
 
 BOOKING_COLUMNS = [
@@ -52,7 +55,7 @@ SESSION_COLUMNS = [
 @require_GET
 def session_list(request: HttpRequest) -> HttpResponseBase:
     upcoming = request.GET.get("when", "upcoming") != "all"
-    sessions = selectors.session_list(
+    sessions = booking_selectors.session_list(
         actor=request.user, upcoming=upcoming, q=request.GET.get("q", "").strip()[:50]
     )
     if wants_export(request):
@@ -70,13 +73,13 @@ def session_new(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     form = forms.SessionForm(
         request.POST or None,
-        courses=selectors.course_list(actor=user).filter(is_active=True),
-        venues=selectors.venue_list(actor=user).filter(is_active=True),
+        courses=catalogue_selectors.course_list(actor=user).filter(is_active=True),
+        venues=catalogue_selectors.venue_list(actor=user).filter(is_active=True),
         audiences=org_selectors.organization_list(actor=user),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.session_publish(actor=user, **form.cleaned_data)
+            session = booking_services.session_publish(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -88,11 +91,11 @@ def session_new(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponseBase:
-    session = selectors.session_get(actor=request.user, id=session_id)
+    session = booking_selectors.session_get(actor=request.user, id=session_id)
     state = request.GET.get("state", "")
     if state not in BookingState.values:
         state = ""
-    bookings = selectors.session_bookings(actor=request.user, session=session, state=state)
+    bookings = booking_selectors.session_bookings(actor=request.user, session=session, state=state)
     if wants_export(request):
         return export_list(request, _("预约名单 %(s)s") % {"s": session}, BOOKING_COLUMNS, bookings)
     return render(
@@ -100,11 +103,11 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponseBase:
         "culture/session_detail.html",
         {
             "session": session,
-            "counts": selectors.session_counts(session),
+            "counts": booking_selectors.session_counts(session),
             "states": BookingState.choices,
             "state": state,
             "page_obj": paginate(request, bookings),
-            "record": services.draw_record(session),
+            "record": booking_services.draw_record(session),
             "cancel_form": forms.ReasonForm(),
             "may_edit": has_perm(request.user, Perm.EDIT_RECORDS),
             "ended": session.ends_at <= timezone.now(),
@@ -115,14 +118,14 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponseBase:
 @staff_required
 @require_POST
 def session_act(request: HttpRequest, session_id: int, op: str) -> HttpResponse:
-    session = selectors.session_get(actor=request.user, id=session_id)
+    session = booking_selectors.session_get(actor=request.user, id=session_id)
     try:
         if op == "draw":
-            services.lottery_draw(actor=request.user, session=session)
+            booking_services.lottery_draw(actor=request.user, session=session)
             messages.success(request, _("已抽签，结果与随机种子已公示。"))
         elif op == "cancel":
             form = forms.ReasonForm(request.POST)
-            services.session_cancel(
+            booking_services.session_cancel(
                 actor=request.user, session=session, reason=form.data.get("reason", "")
             )
             messages.success(request, _("已取消本节课程，并通知已预约的职工。"))
@@ -138,12 +141,12 @@ def session_act(request: HttpRequest, session_id: int, op: str) -> HttpResponse:
 def session_checkin(request: HttpRequest, session_id: int) -> HttpResponse:
     """The door: the camera reads the QR code and posts its token here (HTMX), or the clerk
     types the code. Answers with a line saying who was checked in, or why not."""
-    session = selectors.session_get(actor=request.user, id=session_id)
+    session = booking_selectors.session_get(actor=request.user, id=session_id)
     form = forms.CheckInForm(request.POST or None)
     result: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            booking = services.booking_check_in(
+            booking = booking_services.booking_check_in(
                 actor=request.user, session=session, token=form.cleaned_data["token"]
             )
         except ValidationError as exc:
@@ -161,7 +164,7 @@ def session_checkin(request: HttpRequest, session_id: int) -> HttpResponse:
         "session": session,
         "form": forms.CheckInForm(),
         "result": result,
-        "counts": selectors.session_counts(session),
+        "counts": booking_selectors.session_counts(session),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "culture/_checkin_result.html", context)

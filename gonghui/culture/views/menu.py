@@ -20,7 +20,7 @@ from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, has_perm
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, error_text, paginate, staff_required
-from gonghui.culture import forms_menu as forms
+from gonghui.culture import forms
 from gonghui.culture.models import Menu, MenuOrder, OrderState
 from gonghui.culture.selectors import menu as selectors
 from gonghui.culture.services import menu as services

@@ -17,8 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import error_text, worker_required
-from gonghui.culture import draw, selectors, services
+from gonghui.culture import draw
 from gonghui.culture.models import BookingRules, BookingState
+from gonghui.culture.selectors import booking as booking_selectors
+from gonghui.culture.selectors import catalogue as catalogue_selectors
+from gonghui.culture.services import booking as booking_services
 from gonghui.members.card import qr_svg
 
 
@@ -30,14 +33,16 @@ def _int(text: str | None) -> int | None:
 @require_GET
 def session_list(request: HttpRequest) -> HttpResponse:
     series = _int(request.GET.get("series"))
-    sessions = selectors.session_list(actor=request.user, series=series)
-    mine = {b.session_id: b for b in selectors.my_bookings(actor=request.user, current=True)}
+    sessions = booking_selectors.session_list(actor=request.user, series=series)
+    mine = {
+        b.session_id: b for b in booking_selectors.my_bookings(actor=request.user, current=True)
+    }
     return render(
         request,
         "culture/portal/session_list.html",
         {
             "sessions": sessions[:100],
-            "series": selectors.series_list(),
+            "series": catalogue_selectors.series_list(),
             "series_id": series,
             "mine": mine,
             "bookings": list(mine.values()),
@@ -49,20 +54,20 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     user: Any = request.user
-    session = selectors.session_get(actor=user, id=session_id)
-    booking = selectors.my_booking_for(actor=user, session=session)
+    session = booking_selectors.session_get(actor=user, id=session_id)
+    booking = booking_selectors.my_booking_for(actor=user, session=session)
     return render(
         request,
         "culture/portal/session_detail.html",
         {
             "session": session,
             "booking": booking,
-            "waiting_place": services.waiting_place(booking) if booking else None,
+            "waiting_place": booking_services.waiting_place(booking) if booking else None,
             "rules": BookingRules.current(),
-            "standing": services.standing_of(person_id=user.person_id),
-            "record": services.draw_record(session),
+            "standing": booking_services.standing_of(person_id=user.person_id),
+            "record": booking_services.draw_record(session),
             "window": session.window_state(),
-            "counts": selectors.session_counts(session) if session.is_lottery else None,
+            "counts": booking_selectors.session_counts(session) if session.is_lottery else None,
             "algorithm": draw.ALGORITHM_TEXT,
             "states": BookingState,
         },
@@ -72,9 +77,9 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 @worker_required
 @require_POST
 def book(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get(actor=request.user, id=session_id)
+    session = booking_selectors.session_get(actor=request.user, id=session_id)
     try:
-        booking = services.booking_create(actor=request.user, session=session)
+        booking = booking_services.booking_create(actor=request.user, session=session)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -90,11 +95,11 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
 @worker_required
 @require_POST
 def booking_act(request: HttpRequest, booking_id: int, op: str) -> HttpResponse:
-    booking = selectors.booking_get(actor=request.user, id=booking_id)
+    booking = booking_selectors.booking_get(actor=request.user, id=booking_id)
     actions: dict[str, tuple[Callable[..., Any], str]] = {
-        "cancel": (services.booking_cancel, _("已取消。")),
-        "confirm": (services.offer_confirm, _("已确认，预约成功。")),
-        "decline": (services.offer_decline, _("已放弃，名额顺延给下一位。")),
+        "cancel": (booking_services.booking_cancel, _("已取消。")),
+        "confirm": (booking_services.offer_confirm, _("已确认，预约成功。")),
+        "decline": (booking_services.offer_decline, _("已放弃，名额顺延给下一位。")),
     }
     if op not in actions:
         raise NotFound
@@ -112,7 +117,7 @@ def booking_act(request: HttpRequest, booking_id: int, op: str) -> HttpResponse:
 @require_GET
 def booking_qr(request: HttpRequest, booking_id: int) -> HttpResponse:
     """The door pass: the booking's secret token as a QR code, only while it holds a seat."""
-    booking = selectors.booking_get(actor=request.user, id=booking_id)
+    booking = booking_selectors.booking_get(actor=request.user, id=booking_id)
     if booking.state != BookingState.BOOKED:
         raise NotFound
     response = HttpResponse(qr_svg(booking.token), content_type="image/svg+xml")
@@ -124,8 +129,8 @@ def booking_qr(request: HttpRequest, booking_id: int) -> HttpResponse:
 @require_GET
 def draw_json(request: HttpRequest, session_id: int) -> JsonResponse:
     """The published record of a lottery, to re-run with ``draw.py``."""
-    session = selectors.session_get(actor=request.user, id=session_id)
-    published = session.draw_record if session.drawn_at else services.draw_record(session)
+    session = booking_selectors.session_get(actor=request.user, id=session_id)
+    published = session.draw_record if session.drawn_at else booking_services.draw_record(session)
     response = JsonResponse(published, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Content-Disposition"] = f'attachment; filename="draw-{session.pk}.json"'
     return response

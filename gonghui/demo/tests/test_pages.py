@@ -200,11 +200,11 @@ def _card_token(actor: Any) -> dict[str, Any] | None:
 
 
 def _feed_token(actor: Any) -> dict[str, Any] | None:
-    from gonghui.culture import services
+    from gonghui.culture.services import catalogue as catalogue_services
 
     if actor.person_id is None:
         return None
-    return {"token": services.calendar_feed_token(actor=actor)}
+    return {"token": catalogue_services.calendar_feed_token(actor=actor)}
 
 
 def _kwargs(name: str, pattern: Any, actor: Any) -> dict[str, Any] | None:
