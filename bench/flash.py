@@ -162,7 +162,7 @@ def publish_session(seats: int) -> Any:
 
     from gonghui.accounts.models import User
     from gonghui.culture.models import Course, Series
-    from gonghui.culture.services import booking as booking_services
+    from gonghui.culture.services import sessions as sessions_services
     from gonghui.organizations.models import Organization
 
     city = Organization.unscoped.get(code="BM", kind="city")
@@ -172,7 +172,7 @@ def publish_session(seats: int) -> Any:
     )
     now = timezone.now()
     starts_at = now + datetime.timedelta(days=3)
-    return booking_services.session_publish(
+    return sessions_services.session_publish(
         actor=clerk,
         course=course,
         starts_at=starts_at,

@@ -39,9 +39,13 @@ from gonghui.culture.models import (
 from gonghui.culture.selectors import booking as booking_selectors
 from gonghui.culture.selectors import catalogue as catalogue_selectors
 from gonghui.culture.selectors import menu as menu_selectors
+from gonghui.culture.services import attendance as attendance_services
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import lottery as lottery_services
 from gonghui.culture.services import menu as menu_services
+from gonghui.culture.services import rules as rules_services
+from gonghui.culture.services import sessions as sessions_services
 from gonghui.organizations import selectors as org_selectors
 
 router = Router(tags=["文化服务"])
@@ -236,7 +240,7 @@ def book(request: HttpRequest, session_id: Id) -> Any:
 
 @router.get("/sessions/{session_id}/draw", response=dict[str, Any], summary="抽签公示")
 def get_draw(request: HttpRequest, session_id: Id) -> Any:
-    return booking_services.draw_record(
+    return lottery_services.draw_record(
         booking_selectors.session_get(actor=_actor(request), id=session_id)
     )
 
@@ -256,7 +260,7 @@ def get_rules(request: HttpRequest) -> Any:
     }
     person_id = getattr(_actor(request), "person_id_or_none", None)
     if person_id is not None:
-        standing = booking_services.standing_of(person_id=person_id)
+        standing = rules_services.standing_of(person_id=person_id)
         out |= {
             "my_no_shows": standing.no_shows,
             "my_penalised_until": standing.penalised_until,
@@ -361,7 +365,7 @@ def publish(request: HttpRequest, payload: SessionIn) -> Any:
         from gonghui.organizations import selectors as org_selectors
 
         audience = org_selectors.organization_get(actor=user, id=audience_id)
-    session = booking_services.session_publish(
+    session = sessions_services.session_publish(
         actor=user, course=course, venue=venue, audience=audience, **data
     )
     return Status(201, booking_selectors.session_get(actor=user, id=session.pk))
@@ -371,21 +375,21 @@ def publish(request: HttpRequest, payload: SessionIn) -> Any:
 def cancel_session(request: HttpRequest, session_id: Id, payload: ReasonIn) -> Any:
     user = staff_actor(request)
     session = booking_selectors.session_get(actor=user, id=session_id)
-    return booking_services.session_cancel(actor=user, session=session, reason=payload.reason)
+    return sessions_services.session_cancel(actor=user, session=session, reason=payload.reason)
 
 
 @router.post("/sessions/{session_id}/draw", response=dict[str, Any], summary="抽签")
 def run_draw(request: HttpRequest, session_id: Id) -> Any:
     user = staff_actor(request)
     session = booking_selectors.session_get(actor=user, id=session_id)
-    return booking_services.draw_record(booking_services.lottery_draw(actor=user, session=session))
+    return lottery_services.draw_record(lottery_services.lottery_draw(actor=user, session=session))
 
 
 @router.post("/sessions/{session_id}/check-in", response=CheckInOut, summary="扫码签到")
 def check_in(request: HttpRequest, session_id: Id, payload: TokenIn) -> Any:
     user = staff_actor(request)
     session = booking_selectors.session_get(actor=user, id=session_id)
-    booking = booking_services.booking_check_in(actor=user, session=session, token=payload.token)
+    booking = attendance_services.booking_check_in(actor=user, session=session, token=payload.token)
     return {
         "booking_id": booking.pk,
         "code": booking.code,

@@ -9,6 +9,7 @@ from celery import shared_task
 
 from gonghui.core.tasks import recycle_connection
 from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import sweep as sweep_services
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 def culture_sweep_task() -> dict[str, int]:
     recycle_connection()
     try:
-        result = booking_services.culture_sweep()
+        result = sweep_services.culture_sweep()
     finally:
         recycle_connection()
     if any(vars(result).values()):

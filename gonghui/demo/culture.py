@@ -38,9 +38,12 @@ from gonghui.culture.models import (
     EventKind,
     Series,
 )
+from gonghui.culture.services import attendance as attendance_services
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.culture.services import menu as menu_services
+from gonghui.culture.services import sessions as sessions_services
+from gonghui.culture.services import sweep as sweep_services
 from gonghui.organizations.models import Organization, OrgKind
 
 if TYPE_CHECKING:
@@ -231,7 +234,7 @@ class Culture:
         demand = min(len(crowd), int(capacity * r.uniform(0.7, 3.0 if lottery else 1.6)))
 
         def publish(at: datetime.datetime) -> None:
-            session = booking_services.session_publish(
+            session = sessions_services.session_publish(
                 actor=clerk,
                 course=course,
                 starts_at=starts,
@@ -281,7 +284,7 @@ class Culture:
             self.answer_offers(at)  # the seat may now be offered to the first in line
 
     def sweep(self, at: datetime.datetime) -> None:
-        booking_services.culture_sweep(now=at)
+        sweep_services.culture_sweep(now=at)
         self.answer_offers(at)  # lapsed offers passed on
 
     def answer_offers(self, at: datetime.datetime) -> None:
@@ -306,7 +309,7 @@ class Culture:
         session.refresh_from_db()
         for booking in Booking.unscoped.filter(session=session, state=BookingState.BOOKED):
             if self.rng.random() < P_SHOW:
-                booking_services.booking_check_in(
+                attendance_services.booking_check_in(
                     actor=clerk,
                     session=session,
                     token=booking.token,
@@ -329,7 +332,7 @@ class Culture:
         """A lottery whose sign-up is open now, so its commitment is on show before the draw."""
         course = next(c for c in city if c.demo[0] == BookingMode.LOTTERY)  # type: ignore[attr-defined]
         starts = self.at(self.today + 4 * DAY, datetime.time(14, 0))
-        session = booking_services.session_publish(
+        session = sessions_services.session_publish(
             actor=self.clerks[course.organization_id],
             course=course,
             starts_at=starts,

@@ -22,6 +22,7 @@ from gonghui.core.models import ImportJob, ImportStatus
 from gonghui.culture.models import Booking, BookingMode, BookingState, Series
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import sessions as sessions_services
 from gonghui.testing.sheets import csv_upload
 from gonghui.tests import test_browser as shared
 from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
@@ -199,7 +200,7 @@ def test_the_check_in_scanner_reads_a_booking_from_the_camera(browser, live_serv
         actor=clerk, series=Series.objects.get(code="caiyi"), category="instrument", title="扫码课"
     )
     now = timezone.now()
-    session = booking_services.session_publish(
+    session = sessions_services.session_publish(
         actor=clerk,
         course=course,
         starts_at=now + HOUR,

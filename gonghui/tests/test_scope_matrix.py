@@ -344,6 +344,7 @@ def _culture(w: World, worker: Any) -> dict[str, Any]:
     from gonghui.culture.models import BookingRules, ClassSession, Series
     from gonghui.culture.services import booking as booking_services
     from gonghui.culture.services import catalogue as catalogue_services
+    from gonghui.culture.services import sessions as sessions_services
 
     clerk = w.staff("town_b", "clerk")
     now = timezone.now()
@@ -354,7 +355,7 @@ def _culture(w: World, worker: Any) -> dict[str, Any]:
     )
 
     def session(mode: str = "first_come", capacity: int = 5) -> Any:
-        return booking_services.session_publish(
+        return sessions_services.session_publish(
             actor=clerk,
             course=course,
             starts_at=now + 48 * hour,

@@ -30,8 +30,13 @@ from gonghui.culture.models import (
     Course,
     Series,
 )
+from gonghui.culture.services import attendance as attendance_services
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import lottery as lottery_services
+from gonghui.culture.services import rules as rules_services
+from gonghui.culture.services import sessions as sessions_services
+from gonghui.culture.services import sweep as sweep_services
 from gonghui.culture.tests.test_draw import (
     DRAW_PY,
     TAMPERINGS,
@@ -84,7 +89,7 @@ def publish(world, *, mode=BookingMode.FIRST_COME, capacity=2, org="town_b", **e
         "place": "镇文化站二楼",
         **extra,
     }
-    return booking_services.session_publish(
+    return sessions_services.session_publish(
         actor=world.staff(org, "clerk"),
         course=course(world, org),
         capacity=capacity,
@@ -139,9 +144,7 @@ def test_an_offer_not_confirmed_in_time_passes_to_the_next_in_line(world):
     booking_services.booking_cancel(actor=a, booking=first)
     second.refresh_from_db()
     assert second.state == BookingState.OFFERED
-    result = booking_services.culture_sweep(
-        now=second.offered_until + datetime.timedelta(minutes=1)
-    )
+    result = sweep_services.culture_sweep(now=second.offered_until + datetime.timedelta(minutes=1))
     assert result.lapsed == 1
     second.refresh_from_db()
     third.refresh_from_db()
@@ -189,7 +192,7 @@ def test_refusals_say_why_and_change_nothing(world):
         lambda: booking_services.booking_create(actor=worker, session=members_only)
     )
     cancelled = publish(world)
-    booking_services.session_cancel(
+    sessions_services.session_cancel(
         actor=world.staff("town_b", "clerk"), session=cancelled, reason="停电"
     )
     cancelled.refresh_from_db()
@@ -223,7 +226,7 @@ def test_staff_accounts_cannot_book_and_a_worker_cannot_cancel_anothers_booking(
 
 def test_only_the_running_subtree_publishes_and_checks_sessions(world):
     with pytest.raises(NotFound):
-        booking_services.session_publish(
+        sessions_services.session_publish(
             actor=world.staff("town_a", "clerk"),
             course=course(world, "town_b"),
             starts_at=timezone.now() + 48 * HOUR,
@@ -257,7 +260,7 @@ def close_window(session: ClassSession) -> ClassSession:
 def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, sms):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=3)
     assert len(session.commitment) == 64
-    before = booking_services.draw_record(session)
+    before = lottery_services.draw_record(session)
     assert before == {
         "algorithm": draw.ALGORITHM,
         "commitment": session.commitment,
@@ -270,13 +273,13 @@ def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, 
         assert entry.state == BookingState.ENTERED
     clerk = world.staff("town_b", "clerk")
     assert "报名截止" in refusal(
-        lambda: booking_services.lottery_draw(actor=clerk, session=session)
+        lambda: lottery_services.lottery_draw(actor=clerk, session=session)
     )
     session = close_window(session)
     with sms() as sent:
-        booking_services.lottery_draw(actor=clerk, session=session)
+        lottery_services.lottery_draw(actor=clerk, session=session)
     session.refresh_from_db()
-    record = booking_services.draw_record(session)
+    record = lottery_services.draw_record(session)
     assert record["drawn"] is True
     assert draw.commitment(record["seed"]) == session.commitment
     # the digest frozen at the close is the record's, and covers the seats and every weight
@@ -297,7 +300,7 @@ def test_a_lottery_publishes_its_commitment_then_a_draw_anyone_can_rerun(world, 
     assert first_waiting.code == record["waiting"][0]
     assert len(sent) == 7  # every entrant is told the result
     assert seats(session) == 0
-    assert "已于" in refusal(lambda: booking_services.lottery_draw(actor=clerk, session=session))
+    assert "已于" in refusal(lambda: lottery_services.lottery_draw(actor=clerk, session=session))
 
 
 def test_the_sweep_draws_a_lottery_whose_window_closed(world):
@@ -305,8 +308,8 @@ def test_the_sweep_draws_a_lottery_whose_window_closed(world):
     worker = world.worker("union_b")
     booking_services.booking_create(actor=worker, session=session)
     close_window(session)
-    assert booking_services.culture_sweep().drawn == 1
-    assert booking_services.culture_sweep().drawn == 0
+    assert sweep_services.culture_sweep().drawn == 1
+    assert sweep_services.culture_sweep().drawn == 0
     booking = Booking.unscoped.get(session=session)
     assert booking.state == BookingState.BOOKED and seats(session) == 4
     # the list was frozen (its digest on record) before the draw revealed the seed
@@ -336,19 +339,25 @@ def test_check_in_by_the_bookings_qr_token(world):
     other = booking_services.booking_create(actor=world.worker("union_b"), session=publish(world))
     clerk = world.staff("town_b", "clerk")
     assert "签到时间" in refusal(
-        lambda: booking_services.booking_check_in(actor=clerk, session=session, token=booking.token)
+        lambda: attendance_services.booking_check_in(
+            actor=clerk, session=session, token=booking.token
+        )
     )
     session = move_to(session, timezone.now() - HOUR)  # under way
     assert "不是本节课程" in refusal(
-        lambda: booking_services.booking_check_in(actor=clerk, session=session, token=other.token)
+        lambda: attendance_services.booking_check_in(
+            actor=clerk, session=session, token=other.token
+        )
     )
-    done = booking_services.booking_check_in(actor=clerk, session=session, token=booking.token)
+    done = attendance_services.booking_check_in(actor=clerk, session=session, token=booking.token)
     assert done.state == BookingState.ATTENDED and done.checked_in_by == clerk
     assert "已于" in refusal(
-        lambda: booking_services.booking_check_in(actor=clerk, session=session, token=booking.token)
+        lambda: attendance_services.booking_check_in(
+            actor=clerk, session=session, token=booking.token
+        )
     )
     with pytest.raises(NotFound):
-        booking_services.booking_check_in(
+        attendance_services.booking_check_in(
             actor=world.staff("town_a", "clerk"), session=session, token=booking.token
         )
 
@@ -383,9 +392,9 @@ def test_two_no_shows_stop_first_come_booking_and_halve_the_lottery_weight(world
         session = publish(world, capacity=3)
         booking_services.booking_create(actor=worker, session=session)
         session = move_to(session, now - datetime.timedelta(days=days))
-    booking_services.culture_sweep()
+    sweep_services.culture_sweep()
     assert Booking.unscoped.filter(person_id=worker.person_id, state="no_show").count() == 2
-    standing = booking_services.standing_of(person_id=worker.person_id)
+    standing = rules_services.standing_of(person_id=worker.person_id)
     assert standing.penalised and standing.weight_divisor == 2
     assert standing.penalised_until.date() == (now + datetime.timedelta(days=20)).date()
     message = refusal(lambda: booking_services.booking_create(actor=worker, session=publish(world)))
@@ -444,7 +453,7 @@ def test_verify_draw_command_checks_a_published_draw(world, tmp_path):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
     for _ in range(3):
         booking_services.booking_create(actor=world.worker("union_b"), session=session)
-    session = booking_services.lottery_draw(session=close_window(session))
+    session = lottery_services.lottery_draw(session=close_window(session))
     out = io.StringIO()
     call_command("verify_draw", str(session.pk), stdout=out)
     assert "结果一致" in out.getvalue()
@@ -510,12 +519,12 @@ def test_the_entrant_list_is_frozen_and_its_digest_published_when_sign_up_closes
     )
     # when the list is frozen, its digest (seats, codes, weights) is on record and on show in
     # the console, the portal and the API before anyone draws,
-    session = booking_services.lottery_freeze(session=session)
+    session = lottery_services.lottery_freeze(session=session)
     digest = draw.entrants_digest(
         1, [draw.Entrant(entries[0].code, 1), draw.Entrant(entries[1].code, 2)]
     )
     assert session.entrants_digest == digest and session.drawn_at is None
-    assert booking_services.lottery_freeze(session=session).entrants_digest == digest  # once
+    assert lottery_services.lottery_freeze(session=session).entrants_digest == digest  # once
     assert client.get(api, HTTP_AUTHORIZATION=f"Bearer {key}").json()["entrants_digest"] == digest
     client.force_login(first)
     page = client.get(f"/m/culture/sessions/{session.pk}/").content.decode()
@@ -530,7 +539,7 @@ def test_the_entrant_list_is_frozen_and_its_digest_published_when_sign_up_closes
     assert digest in client.get(f"/console/culture/sessions/{session.pk}/").content.decode()
 
     # then the draw ranks exactly that list, and publishes the digest with its record.
-    session = booking_services.lottery_draw(session=session)
+    session = lottery_services.lottery_draw(session=session)
     assert session.draw_record["entrants_digest"] == digest
     assert draw.verify(session.draw_record, session.commitment, digest) == []
 
@@ -539,10 +548,10 @@ def test_a_list_changed_after_the_close_is_never_drawn(world):
     session = publish(world, mode=BookingMode.LOTTERY, capacity=1)
     entry = booking_services.booking_create(actor=world.worker("union_b"), session=session)
     booking_services.booking_create(actor=world.worker("union_b"), session=session)
-    session = booking_services.lottery_freeze(session=close_window(session))
+    session = lottery_services.lottery_freeze(session=close_window(session))
     Booking.unscoped.filter(pk=entry.pk).update(weight_divisor=3)  # behind the services' back
     assert "与报名截止时公布的摘要不符" in refusal(
-        lambda: booking_services.lottery_draw(session=session)
+        lambda: lottery_services.lottery_draw(session=session)
     )
     assert ClassSession.unscoped.get(pk=session.pk).drawn_at is None
 
@@ -554,7 +563,7 @@ def drawn_lottery(world) -> ClassSession:
         for _ in range(6)
     ]
     Booking.unscoped.filter(pk=entries[0].pk).update(weight_divisor=2)
-    return booking_services.lottery_draw(session=close_window(session))
+    return lottery_services.lottery_draw(session=close_window(session))
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda tamper: tamper.__name__)
@@ -658,8 +667,8 @@ def test_a_lottery_closes_an_hour_before_and_is_never_drawn_after_the_start(worl
     worker = world.worker("union_b")
     entry = booking_services.booking_create(actor=worker, session=session)
     session = move_to(session, now - HOUR)  # the job was down from the close until the class
-    assert "课程已开始" in refusal(lambda: booking_services.lottery_draw(session=session))
-    result = booking_services.culture_sweep(now=session.ends_at + HOUR)
+    assert "课程已开始" in refusal(lambda: lottery_services.lottery_draw(session=session))
+    result = sweep_services.culture_sweep(now=session.ends_at + HOUR)
     assert (result.drawn, result.no_shows) == (0, 0)  # nobody booked, nobody a no-show
     entry.refresh_from_db()
     assert entry.state == BookingState.UNREACHED
@@ -688,7 +697,7 @@ def test_a_no_show_counts_against_the_weekly_limit_like_attending(world):
     first, second, third = on(0), on(2), on(4)
     booking_services.booking_create(actor=worker, session=first)
     evening = first.ends_at + 6 * HOUR
-    booking_services.noshows_mark(session=first, now=evening)
+    attendance_services.noshows_mark(session=first, now=evening)
     booking_services.booking_create(actor=worker, session=second, at=evening)
     message = refusal(
         lambda: booking_services.booking_create(actor=worker, session=third, at=evening)
@@ -703,8 +712,8 @@ def test_a_suspension_runs_its_days_from_the_no_show_that_reached_the_limit(worl
         session = publish(world, capacity=3)
         booking_services.booking_create(actor=worker, session=session)
         session = move_to(session, now - datetime.timedelta(days=days))
-        booking_services.noshows_mark(session=session, now=now)
-    standing = booking_services.standing_of(person_id=worker.person_id, now=now)
+        attendance_services.noshows_mark(session=session, now=now)
+    standing = rules_services.standing_of(person_id=worker.person_id, now=now)
     assert standing.penalised  # until 30 days after the second, though the first left the window
     assert standing.penalised_until.date() == (now + datetime.timedelta(days=19)).date()
 
@@ -713,7 +722,7 @@ def test_a_booking_that_slipped_into_a_cancelled_session_is_ended_by_the_sweep(w
     session = publish(world, capacity=3)
     booking = booking_services.booking_create(actor=world.worker("union_b"), session=session)
     ClassSession.unscoped.filter(pk=session.pk).update(state="cancelled")  # as if mid-cancel
-    booking_services.culture_sweep()
+    sweep_services.culture_sweep()
     booking.refresh_from_db()
     assert booking.state == BookingState.SESSION_CANCELLED
 
@@ -723,7 +732,7 @@ def test_the_inbox_tells_the_waiting_place_after_the_line_moved(world):
     workers = [world.worker("union_b") for _ in range(3)]
     for worker in workers:
         booking_services.booking_create(actor=worker, session=session)
-    session = booking_services.lottery_draw(session=close_window(session))
+    session = lottery_services.lottery_draw(session=close_window(session))
     winner = Booking.unscoped.get(session=session, state=BookingState.BOOKED)
     booking_services.booking_cancel(
         actor=next(w for w in workers if w.person_id == winner.person_id), booking=winner

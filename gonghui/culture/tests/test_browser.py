@@ -22,6 +22,7 @@ from gonghui.culture import draw
 from gonghui.culture.models import Booking, BookingMode, BookingState, ClassSession, Series
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import sessions as sessions_services
 from gonghui.tests import test_browser as shared
 from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
 
@@ -70,7 +71,7 @@ def publish(city: Any, title: str, mode: str, capacity: int) -> ClassSession:
         actor=clerk, series=Series.objects.get(code="caiyi"), category="instrument", title=title
     )
     now = timezone.now()
-    return booking_services.session_publish(
+    return sessions_services.session_publish(
         actor=clerk,
         course=course,
         starts_at=now + 48 * HOUR,

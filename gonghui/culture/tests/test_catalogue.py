@@ -29,6 +29,7 @@ from gonghui.culture.models import (
 from gonghui.culture.selectors import catalogue as catalogue_selectors
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import sessions as sessions_services
 from gonghui.culture.views.calendar import parse_month
 from gonghui.testing.world import build_world
 
@@ -100,7 +101,7 @@ def publish(world, org="town_b", **extra):
         "mode": BookingMode.FIRST_COME,
         **extra,
     }
-    return booking_services.session_publish(
+    return sessions_services.session_publish(
         actor=world.staff(org, "clerk"), course=course(world, org), **values
     )
 

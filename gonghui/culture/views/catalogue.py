@@ -26,8 +26,8 @@ from gonghui.core.web import apply_errors, paginate, staff_required
 from gonghui.culture import forms as catalogue_forms
 from gonghui.culture.models import BookingRules, EventKind
 from gonghui.culture.selectors import catalogue as catalogue_selectors
-from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
+from gonghui.culture.services import rules as rules_services
 from gonghui.organizations import selectors as org_selectors
 
 # What a page does with a valid form's cleaned data: calls the service, which may refuse
@@ -404,7 +404,7 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
 
 def _may_edit_rules(actor: Any) -> bool:
     """Whether to offer the form: the city's administrators. Only a hint for the page;
-    ``booking_services.rules_update`` decides (and refuses everyone else with a reason)."""
+    ``rules_services.rules_update`` decides (and refuses everyone else with a reason)."""
     return has_perm(actor, Perm.MANAGE_ORGS) and actor.organization.parent_id is None
 
 
@@ -422,7 +422,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     return _form_page(
         request,
         form=form,
-        save=lambda data: booking_services.rules_update(actor=actor, **data),
+        save=lambda data: rules_services.rules_update(actor=actor, **data),
         done=_("已发布新的预约规则，即时生效。"),
         back="console:culture_rules",
         template="culture/catalogue/rules.html",

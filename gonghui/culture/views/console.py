@@ -22,7 +22,9 @@ from gonghui.culture import forms
 from gonghui.culture.models import BookingState
 from gonghui.culture.selectors import booking as booking_selectors
 from gonghui.culture.selectors import catalogue as catalogue_selectors
-from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import attendance as attendance_services
+from gonghui.culture.services import lottery as lottery_services
+from gonghui.culture.services import sessions as sessions_services
 from gonghui.organizations import selectors as org_selectors
 
 BOOKING_COLUMNS = [
@@ -79,7 +81,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            session = booking_services.session_publish(actor=user, **form.cleaned_data)
+            session = sessions_services.session_publish(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -107,7 +109,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponseBase:
             "states": BookingState.choices,
             "state": state,
             "page_obj": paginate(request, bookings),
-            "record": booking_services.draw_record(session),
+            "record": lottery_services.draw_record(session),
             "cancel_form": forms.ReasonForm(),
             "may_edit": has_perm(request.user, Perm.EDIT_RECORDS),
             "ended": session.ends_at <= timezone.now(),
@@ -121,11 +123,11 @@ def session_act(request: HttpRequest, session_id: int, op: str) -> HttpResponse:
     session = booking_selectors.session_get(actor=request.user, id=session_id)
     try:
         if op == "draw":
-            booking_services.lottery_draw(actor=request.user, session=session)
+            lottery_services.lottery_draw(actor=request.user, session=session)
             messages.success(request, _("已抽签，结果与随机种子已公示。"))
         elif op == "cancel":
             form = forms.ReasonForm(request.POST)
-            booking_services.session_cancel(
+            sessions_services.session_cancel(
                 actor=request.user, session=session, reason=form.data.get("reason", "")
             )
             messages.success(request, _("已取消本节课程，并通知已预约的职工。"))
@@ -146,7 +148,7 @@ def session_checkin(request: HttpRequest, session_id: int) -> HttpResponse:
     result: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            booking = booking_services.booking_check_in(
+            booking = attendance_services.booking_check_in(
                 actor=request.user, session=session, token=form.cleaned_data["token"]
             )
         except ValidationError as exc:

@@ -22,6 +22,8 @@ from gonghui.culture.models import BookingRules, BookingState
 from gonghui.culture.selectors import booking as booking_selectors
 from gonghui.culture.selectors import catalogue as catalogue_selectors
 from gonghui.culture.services import booking as booking_services
+from gonghui.culture.services import lottery as lottery_services
+from gonghui.culture.services import rules as rules_services
 from gonghui.members.card import qr_svg
 
 
@@ -64,8 +66,8 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "booking": booking,
             "waiting_place": booking_services.waiting_place(booking) if booking else None,
             "rules": BookingRules.current(),
-            "standing": booking_services.standing_of(person_id=user.person_id),
-            "record": booking_services.draw_record(session),
+            "standing": rules_services.standing_of(person_id=user.person_id),
+            "record": lottery_services.draw_record(session),
             "window": session.window_state(),
             "counts": booking_selectors.session_counts(session) if session.is_lottery else None,
             "algorithm": draw.ALGORITHM_TEXT,
@@ -130,7 +132,7 @@ def booking_qr(request: HttpRequest, booking_id: int) -> HttpResponse:
 def draw_json(request: HttpRequest, session_id: int) -> JsonResponse:
     """The published record of a lottery, to re-run with ``draw.py``."""
     session = booking_selectors.session_get(actor=request.user, id=session_id)
-    published = session.draw_record if session.drawn_at else booking_services.draw_record(session)
+    published = session.draw_record if session.drawn_at else lottery_services.draw_record(session)
     response = JsonResponse(published, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Content-Disposition"] = f'attachment; filename="draw-{session.pk}.json"'
     return response
