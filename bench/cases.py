@@ -171,24 +171,24 @@ def measure_sweep() -> list[tuple[str, float, str]]:
     from django.db import connection
     from django.test import override_settings
 
-    from gonghui.casework import services
+    from gonghui.casework.services import sweep as sweep_services
 
     print()
-    print("== 超期扫描 / the overdue sweep (services.case_sweep; SMS built, not sent) ==")
+    print("== 超期扫描 / the overdue sweep (sweep_services.case_sweep; SMS built, not sent) ==")
     figures = []
     # In production the sweep hands the SMS of each chunk to a Celery task (a worker sends
     # them); here, without a broker, that task would run inline. Collect what it would be
     # given, time the sweep alone, then time the notification work separately.
     queued: list[list[int]] = []
-    inline = services._notify_escalated_later
-    services._notify_escalated_later = queued.append  # type: ignore[assignment]
+    inline = sweep_services._notify_escalated_later
+    sweep_services._notify_escalated_later = queued.append  # type: ignore[assignment]
     # The SMS gateway is not part of the benchmark: messages are built and dropped.
     with override_settings(GONGHUI_SMS_BACKEND="gonghui.core.sms.NullBackend"):
         for run in (1, 2):
             log = StatementLog()
             with connection.execute_wrapper(log):
                 started = time.perf_counter()
-                result = services.case_sweep()
+                result = sweep_services.case_sweep()
                 seconds = time.perf_counter() - started
             if run == 1:
                 mark = "✓" if seconds <= SWEEP_TARGET_S else "✗"
@@ -215,7 +215,7 @@ def measure_sweep() -> list[tuple[str, float, str]]:
             if run == 1 and queued:
                 started = time.perf_counter()
                 for chunk in queued:
-                    services.case_escalated_notify(case_ids=chunk)
+                    sweep_services.case_escalated_notify(case_ids=chunk)
                     # the task's on_commit callbacks run at once outside a transaction
                 notified = time.perf_counter() - started
                 print(
@@ -224,7 +224,7 @@ def measure_sweep() -> list[tuple[str, float, str]]:
                     "not part of the sweep)"
                 )
                 queued.clear()
-    services._notify_escalated_later = inline
+    sweep_services._notify_escalated_later = inline
     return figures
 
 

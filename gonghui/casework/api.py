@@ -15,7 +15,7 @@ from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from gonghui.casework import selectors, services
+from gonghui.casework import selectors
 from gonghui.casework.models import (
     Case,
     CaseEvent,
@@ -23,6 +23,10 @@ from gonghui.casework.models import (
     LegalAid,
     LegalAidOutcome,
 )
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import counselling as counselling_services
+from gonghui.casework.services import legal_aid as legal_aid_services
+from gonghui.casework.services import materials as materials_services
 from gonghui.core.api import (
     Id,
     IdempotencyKey,
@@ -202,7 +206,7 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Any:
             raise ValidationError({"place_id": [_("没有这个服务站（点）。")]})
     key = payload.idempotency_key
     before = bool(key) and Case.unscoped.filter(created_by=user, idempotency_key=key).exists()
-    case = services.case_open(
+    case = cases_services.case_open(
         actor=user,
         person=user.person,
         service_type=_service_type(payload.service_type),
@@ -223,14 +227,14 @@ def my_case(request: HttpRequest, case_id: Id) -> Any:
 @worker_router.post("/{case_id}/withdraw", response=CaseDetailOut, summary="撤回")
 def withdraw(request: HttpRequest, case_id: Id, payload: WithdrawIn) -> Any:
     user, case = _my_case(request, case_id)
-    case = services.case_withdraw(actor=user, case=case, reason=payload.reason)
+    case = cases_services.case_withdraw(actor=user, case=case, reason=payload.reason)
     return _detail(case, public_only=True)
 
 
 @worker_router.post("/{case_id}/confirm", response=CaseDetailOut, summary="确认结果并评价")
 def confirm(request: HttpRequest, case_id: Id, payload: ConfirmIn) -> Any:
     user, case = _my_case(request, case_id)
-    case = services.case_confirm(
+    case = cases_services.case_confirm(
         actor=user, case=case, rating=payload.rating, comment=payload.comment
     )
     return _detail(case, public_only=True)
@@ -239,7 +243,7 @@ def confirm(request: HttpRequest, case_id: Id, payload: ConfirmIn) -> Any:
 @worker_router.post("/{case_id}/materials", response={201: MaterialOut}, summary="补充材料")
 def add_material(request: HttpRequest, case_id: Id, file: UploadedFile = File(...)) -> Any:  # noqa: B008
     user, case = _my_case(request, case_id)
-    return Status(201, services.case_material_add(actor=user, case=case, upload=file))
+    return Status(201, materials_services.case_material_add(actor=user, case=case, upload=file))
 
 
 counselling_router = Router(tags=["职工：心理咨询"])
@@ -261,7 +265,7 @@ def my_bookings(request: HttpRequest) -> Any:
 def book(request: HttpRequest, slot_id: Id, payload: BookIn) -> Any:
     user = worker_actor(request)
     slot = selectors.open_slot_get(id=slot_id)
-    return services.slot_book(
+    return counselling_services.slot_book(
         actor=user, slot=slot, topic=payload.topic, idempotency_key=payload.idempotency_key
     )
 
@@ -270,7 +274,7 @@ def book(request: HttpRequest, slot_id: Id, payload: BookIn) -> Any:
 def cancel(request: HttpRequest, slot_id: Id) -> Any:
     user = worker_actor(request)
     slot = selectors.person_slot_get(person_id=user.person_id, id=slot_id)
-    return services.slot_cancel(actor=user, slot=slot)
+    return counselling_services.slot_cancel(actor=user, slot=slot)
 
 
 # --- staff ----------------------------------------------------------------------------------------
@@ -349,7 +353,7 @@ def list_cases(
 @router.post("/cases", response={201: CaseDetailOut}, summary="窗口或热线登记服务事项")
 def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> Any:
     actor = staff_actor(request)
-    case = services.case_open_at_counter(
+    case = cases_services.case_open_at_counter(
         actor=actor,
         id_number=payload.id_number,
         name=payload.name,
@@ -400,7 +404,7 @@ def assign(request: HttpRequest, payload: AssignIn) -> Any:
     assignee = selectors.organization_staff(actor=actor).filter(pk=payload.assignee_id).first()
     if assignee is None:
         raise ValidationError({"assignee_id": [_("经办人必须是本单位在职的工作人员。")]})
-    return {"assigned": services.case_assign(actor=actor, cases=cases, assignee=assignee)}
+    return {"assigned": cases_services.case_assign(actor=actor, cases=cases, assignee=assignee)}
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="服务事项详情")
@@ -412,7 +416,7 @@ def get_case(request: HttpRequest, case_id: Id) -> Any:
 @router.post("/cases/{case_id}/accept", response=CaseDetailOut, summary="受理")
 def accept(request: HttpRequest, case_id: Id) -> Any:
     actor, case = _case(request, case_id)
-    return _detail(services.case_accept(actor=actor, case=case), public_only=False)
+    return _detail(cases_services.case_accept(actor=actor, case=case), public_only=False)
 
 
 @router.post("/cases/{case_id}/refer", response=CaseDetailOut, summary="转办")
@@ -421,49 +425,51 @@ def refer(request: HttpRequest, case_id: Id, payload: ReferIn) -> Any:
     to_org = Organization.unscoped.filter(pk=payload.to_org_id).first()
     if to_org is None:
         raise ValidationError({"to_org_id": [_("没有这个组织。")]})
-    case = services.case_refer(actor=actor, case=case, to_org=to_org, reason=payload.reason)
+    case = cases_services.case_refer(actor=actor, case=case, to_org=to_org, reason=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/escalate", response=CaseDetailOut, summary="上报上级")
 def escalate(request: HttpRequest, case_id: Id, payload: ReasonIn) -> Any:
     actor, case = _case(request, case_id)
-    case = services.case_escalate(actor=actor, case=case, reason=payload.reason)
+    case = cases_services.case_escalate(actor=actor, case=case, reason=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/resolve", response=CaseDetailOut, summary="办结")
 def resolve(request: HttpRequest, case_id: Id, payload: ResolveIn) -> Any:
     actor, case = _case(request, case_id)
-    case = services.case_resolve(actor=actor, case=case, resolution=payload.resolution)
+    case = cases_services.case_resolve(actor=actor, case=case, resolution=payload.resolution)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/reject", response=CaseDetailOut, summary="不予受理")
 def reject(request: HttpRequest, case_id: Id, payload: ReasonIn) -> Any:
     actor, case = _case(request, case_id)
-    case = services.case_reject(actor=actor, case=case, reason=payload.reason)
+    case = cases_services.case_reject(actor=actor, case=case, reason=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/notes", response=CaseDetailOut, summary="办理记录")
 def note(request: HttpRequest, case_id: Id, payload: NoteIn) -> Any:
     actor, case = _case(request, case_id)
-    case = services.case_note(actor=actor, case=case, note=payload.note, public=payload.public)
+    case = cases_services.case_note(
+        actor=actor, case=case, note=payload.note, public=payload.public
+    )
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/visits", response=CaseDetailOut, summary="记录职工到场")
 def visit(request: HttpRequest, case_id: Id, payload: WithdrawIn) -> Any:
     actor, case = _case(request, case_id)
-    case = services.case_visit_record(actor=actor, case=case, note=payload.reason)
+    case = cases_services.case_visit_record(actor=actor, case=case, note=payload.reason)
     return _detail(case, public_only=False)
 
 
 @router.post("/cases/{case_id}/legal-aid/outcome", response=dict[str, str], summary="援助结果")
 def legal_outcome(request: HttpRequest, case_id: Id, payload: LegalOutcomeIn) -> Any:
     actor, case = _case(request, case_id)
-    aid = services.legal_aid_record_outcome(
+    aid = legal_aid_services.legal_aid_record_outcome(
         actor=actor,
         case=case,
         outcome=payload.outcome,

@@ -27,7 +27,7 @@ class CaseworkConfig(AppConfig):
         for model in (Case, CaseEvent):
             post_save.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}")
 
-        from gonghui.casework import services
+        from gonghui.casework.services import deadlines as deadlines_services
         from gonghui.core.workdays import calendar_changed
 
         def recount(
@@ -35,7 +35,7 @@ class CaseworkConfig(AppConfig):
         ) -> int:
             """A change of the working-day calendar counts the open cases' deadlines again,
             in the change's transaction."""
-            return services.case_deadlines_recount(actor=actor, previous=previous)
+            return deadlines_services.case_deadlines_recount(actor=actor, previous=previous)
 
         # A strong reference: nothing else holds this local function.
         calendar_changed.connect(recount, weak=False, dispatch_uid="casework-deadlines-recount")

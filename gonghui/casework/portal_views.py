@@ -12,8 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gonghui.casework import documents, forms, selectors, services
+from gonghui.casework import documents, forms, selectors
 from gonghui.casework.models import Case, CaseState
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import counselling as counselling_services
+from gonghui.casework.services import materials as materials_services
 from gonghui.core.web import apply_errors, error_text, worker_required
 from gonghui.organizations.models import ServicePlace
 
@@ -35,7 +38,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            case = services.case_open(
+            case = cases_services.case_open(
                 actor=user,
                 person=user.person,
                 service_type=data["service_type"],
@@ -78,7 +81,9 @@ def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _my_case(request, case_id)
     form = forms.WithdrawForm(request.POST)
     try:
-        services.case_withdraw(actor=request.user, case=case, reason=form.data.get("reason", ""))
+        cases_services.case_withdraw(
+            actor=request.user, case=case, reason=form.data.get("reason", "")
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -95,7 +100,7 @@ def case_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, _("请给出 1 到 5 星的评价。"))
         return redirect("portal:case_detail", case.pk)
     try:
-        services.case_confirm(
+        cases_services.case_confirm(
             actor=request.user,
             case=case,
             rating=form.cleaned_data["rating"],
@@ -115,7 +120,7 @@ def case_material_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     form = forms.MaterialForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.case_material_add(
+            materials_services.case_material_add(
                 actor=request.user, case=case, upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
@@ -157,7 +162,7 @@ def slot_book(request: HttpRequest, slot_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError({"topic": [_("请简要说明想咨询的方面。")]})
-        booked = services.slot_book(
+        booked = counselling_services.slot_book(
             actor=request.user,
             slot=slot,
             topic=form.cleaned_data["topic"],
@@ -178,7 +183,7 @@ def slot_cancel(request: HttpRequest, slot_id: int) -> HttpResponse:
     user: Any = request.user
     slot = selectors.person_slot_get(person_id=user.person_id, id=slot_id)
     try:
-        services.slot_cancel(actor=user, slot=slot)
+        counselling_services.slot_cancel(actor=user, slot=slot)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:

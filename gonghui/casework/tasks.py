@@ -7,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from gonghui.casework import services
+from gonghui.casework.services import sweep as sweep_services
 from gonghui.core.tasks import recycle_connection
 
 logger = logging.getLogger("gonghui.casework")
@@ -17,7 +17,7 @@ logger = logging.getLogger("gonghui.casework")
 def case_sweep_task() -> dict[str, int]:
     recycle_connection()
     try:
-        result = services.case_sweep()
+        result = sweep_services.case_sweep()
     finally:
         recycle_connection()
     if result.escalated or result.closed:
@@ -28,4 +28,4 @@ def case_sweep_task() -> dict[str, int]:
 @shared_task
 def case_escalated_notify_task(case_ids: list[int]) -> None:
     """The SMS for one chunk of cases the sweep moved, sent outside the sweep."""
-    services.case_escalated_notify(case_ids=case_ids)
+    sweep_services.case_escalated_notify(case_ids=case_ids)

@@ -16,8 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gonghui.casework import documents, forms, selectors, services
+from gonghui.casework import documents, forms, selectors
 from gonghui.casework.models import Case, Mediation
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import counselling as counselling_services
+from gonghui.casework.services import legal_aid as legal_aid_services
+from gonghui.casework.services import materials as materials_services
+from gonghui.casework.services import mediation as mediation_services
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
@@ -106,7 +111,7 @@ def case_bulk_assign(request: HttpRequest) -> HttpResponse:
     try:
         if assignee is None:
             raise ValidationError({"assignee": [_("请选择经办人。")]})
-        n = services.case_assign(actor=actor, cases=cases, assignee=assignee)
+        n = cases_services.case_assign(actor=actor, cases=cases, assignee=assignee)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     except PermissionDenied as exc:
@@ -135,7 +140,7 @@ def case_open(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            case = services.case_open_at_counter(
+            case = cases_services.case_open_at_counter(
                 actor=actor,
                 id_number=data["id_number"],
                 name=data["name"],
@@ -218,47 +223,47 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> str:
         return form.cleaned_data
 
     if action == "accept":
-        services.case_accept(actor=actor, case=case)
+        cases_services.case_accept(actor=actor, case=case)
         return _("已受理。")
     if action == "assign":
         data = bound(forms.AssignForm(post, staff=selectors.handler_staff(case=case)))
-        services.case_assign(actor=actor, cases=[case], assignee=data["assignee"])
+        cases_services.case_assign(actor=actor, cases=[case], assignee=data["assignee"])
         return _("已分派经办人。")
     if action == "note":
         data = bound(forms.NoteForm(post))
-        services.case_note(actor=actor, case=case, note=data["note"], public=data["public"])
+        cases_services.case_note(actor=actor, case=case, note=data["note"], public=data["public"])
         return _("已记录。")
     if action == "visit":
         data = bound(forms.VisitForm(post))
-        services.case_visit_record(actor=actor, case=case, note=data["note"])
+        cases_services.case_visit_record(actor=actor, case=case, note=data["note"])
         return _("已记录职工到场一次。")
     if action == "refer":
         data = bound(forms.ReferForm(post))
         to_org = Organization.unscoped.filter(pk=data["to_org"]).first()
         if to_org is None:
             raise ValidationError({"to_org": [_("请选择转办单位。")]})
-        services.case_refer(actor=actor, case=case, to_org=to_org, reason=data["reason"])
+        cases_services.case_refer(actor=actor, case=case, to_org=to_org, reason=data["reason"])
         return _("已转办。")
     if action == "escalate":
         data = bound(forms.ReasonForm(post))
-        services.case_escalate(actor=actor, case=case, reason=data["reason"])
+        cases_services.case_escalate(actor=actor, case=case, reason=data["reason"])
         return _("已上报上级。")
     if action == "reject":
         data = bound(forms.ReasonForm(post))
-        services.case_reject(actor=actor, case=case, reason=data["reason"])
+        cases_services.case_reject(actor=actor, case=case, reason=data["reason"])
         return _("已作不予受理处理，理由已告知职工。")
     if action == "resolve":
         data = bound(forms.ResolveForm(post))
-        services.case_resolve(actor=actor, case=case, resolution=data["resolution"])
+        cases_services.case_resolve(actor=actor, case=case, resolution=data["resolution"])
         return _("已办结，等待职工确认评价。")
     if action == "lawyer":
         form = forms.LawyerAssignForm(post, lawyers=selectors.lawyers_for_case(case=case))
         data = bound(form)
-        services.legal_aid_assign(actor=actor, case=case, lawyer=data["lawyer"])
+        legal_aid_services.legal_aid_assign(actor=actor, case=case, lawyer=data["lawyer"])
         return _("已指派援助律师。")
     if action == "legal_outcome":
         data = bound(forms.LegalOutcomeForm(post))
-        services.legal_aid_record_outcome(
+        legal_aid_services.legal_aid_record_outcome(
             actor=actor,
             case=case,
             outcome=data["outcome"],
@@ -268,7 +273,7 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> str:
         return _("已记录援助结果。")
     if action == "mediation":
         data = bound(forms.MediationForm(post))
-        services.mediation_open(actor=actor, case=case, **data)
+        mediation_services.mediation_open(actor=actor, case=case, **data)
         return _("已建立调解记录。")
     if action in {"mediation_session", "mediation_conclude"}:
         mediation = Mediation.objects.filter(case=case).first()
@@ -276,10 +281,10 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> str:
             raise ValidationError({"mediation": [_("请先建立调解记录。")]})
         if action == "mediation_session":
             data = bound(forms.MediationSessionForm(post))
-            services.mediation_session_add(actor=actor, mediation=mediation, **data)
+            mediation_services.mediation_session_add(actor=actor, mediation=mediation, **data)
             return _("已登记调解。")
         data = bound(forms.MediationConcludeForm(post))
-        services.mediation_conclude(actor=actor, mediation=mediation, **data)
+        mediation_services.mediation_conclude(actor=actor, mediation=mediation, **data)
         return _("已记录调解结果。")
     raise NotFound
 
@@ -331,7 +336,9 @@ def case_material_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     form = forms.MaterialForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.case_material_add(actor=actor, case=case, upload=form.cleaned_data["file"])
+            materials_services.case_material_add(
+                actor=actor, case=case, upload=form.cleaned_data["file"]
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(
                 request, error_text(exc) if isinstance(exc, ValidationError) else str(exc)
@@ -351,7 +358,9 @@ def case_material(request: HttpRequest, case_id: int, material_id: int) -> HttpR
     actor: Any = request.user
     case = selectors.case_get(actor=actor, id=case_id)
     material = selectors.case_material_get(case=case, id=material_id)
-    services.case_material_log(actor=actor, case=case, material=material, ip=client_ip(request))
+    materials_services.case_material_log(
+        actor=actor, case=case, material=material, ip=client_ip(request)
+    )
     return documents.material_response(material)
 
 
@@ -408,7 +417,7 @@ def lawyer_list(request: HttpRequest) -> HttpResponseBase:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.lawyer_save(actor=actor, lawyer=None, **form.cleaned_data)
+            legal_aid_services.lawyer_save(actor=actor, lawyer=None, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -433,7 +442,7 @@ def lawyer_edit(request: HttpRequest, lawyer_id: int) -> HttpResponse:
     form = forms.LawyerForm(request.POST or None, organizations=orgs, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.lawyer_save(actor=actor, lawyer=lawyer, **form.cleaned_data)
+            legal_aid_services.lawyer_save(actor=actor, lawyer=lawyer, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -472,11 +481,13 @@ def counselling(request: HttpRequest) -> HttpResponseBase:
         form_name = request.POST.get("form")
         try:
             if form_name == "slot" and slot_form is not None and slot_form.is_valid():
-                services.slot_publish(actor=actor, **slot_form.cleaned_data)
+                counselling_services.slot_publish(actor=actor, **slot_form.cleaned_data)
                 messages.success(request, _("已发布咨询时段。"))
                 return redirect("console:counselling")
             if form_name == "counsellor" and counsellor_form.is_valid():
-                services.counsellor_register(actor=actor, **counsellor_form.cleaned_data)
+                counselling_services.counsellor_register(
+                    actor=actor, **counsellor_form.cleaned_data
+                )
                 messages.success(request, _("已登记心理咨询师。"))
                 return redirect("console:counselling")
         except ValidationError as exc:
@@ -503,7 +514,9 @@ def counselling_slot(request: HttpRequest, slot_id: int) -> HttpResponse:
     form = forms.NoteWriteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.counselling_note_write(actor=actor, slot=slot, text=form.cleaned_data["text"])
+            counselling_services.counselling_note_write(
+                actor=actor, slot=slot, text=form.cleaned_data["text"]
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -279,9 +279,9 @@ def test_worker_write_survives_the_corpus(matrix, method, path):  # noqa: F811
 def _free_slot(built: Any) -> Any:
     from django.utils import timezone
 
-    from gonghui.casework import services
+    from gonghui.casework.services import counselling as counselling_services
 
-    return services.slot_publish(
+    return counselling_services.slot_publish(
         actor=built.world.staff("district_b", "clerk"),
         starts_at=timezone.now() + datetime.timedelta(days=4),
         minutes=50,

@@ -255,13 +255,17 @@ def _casework(w: World, worker: Any) -> dict[str, Any]:
     a resolved case, a lawyer, and a counselling slot booked by the worker."""
     from django.utils import timezone
 
-    from gonghui.casework import services as cases
+    from gonghui.casework.services import cases as cases_services
+    from gonghui.casework.services import counselling as counselling_services
+    from gonghui.casework.services import legal_aid as legal_aid_services
+    from gonghui.casework.services import materials as materials_services
+    from gonghui.casework.services import mediation as mediation_services
 
     def kind(code: str) -> ServiceType:
         return ServiceType.objects.get(code=code)
 
     def open_(code: str) -> Any:
-        return cases.case_open(
+        return cases_services.case_open(
             actor=worker,
             person=worker.person,
             service_type=kind(code),
@@ -272,7 +276,7 @@ def _casework(w: World, worker: Any) -> dict[str, Any]:
     union_clerk, town_clerk = w.staff("union_b", "clerk"), w.staff("town_b", "clerk")
     district_admin, district_clerk = w.staff("district_b", "admin"), w.staff("district_b", "clerk")
     mediation_case = open_("mediation")
-    mediation = cases.mediation_open(
+    mediation = mediation_services.mediation_open(
         actor=union_clerk,
         case=mediation_case,
         applicant="甲",
@@ -280,7 +284,7 @@ def _casework(w: World, worker: Any) -> dict[str, Any]:
         claims="加班费",
         mediator="王",
     )
-    cases.mediation_session_add(
+    mediation_services.mediation_session_add(
         actor=union_clerk,
         mediation=mediation,
         held_on=timezone.localdate(),
@@ -288,15 +292,15 @@ def _casework(w: World, worker: Any) -> dict[str, Any]:
         attendees="双方",
         summary="协商",
     )
-    cases.mediation_conclude(
+    mediation_services.mediation_conclude(
         actor=union_clerk, mediation=mediation, outcome="agreed", agreement="分期支付"
     )
-    material = cases.case_material_add(
+    material = materials_services.case_material_add(
         actor=worker,
         case=mediation_case,
         upload=SimpleUploadedFile("合同.pdf", b"%PDF-1.4 c", content_type="application/pdf"),
     )
-    lawyer = cases.lawyer_save(
+    lawyer = legal_aid_services.lawyer_save(
         actor=district_admin,
         lawyer=None,
         organization=w.district_b,
@@ -305,22 +309,24 @@ def _casework(w: World, worker: Any) -> dict[str, Any]:
         licence_number="13304201810000009",
         phone="0573-1",
     )
-    legal = cases.case_accept(actor=town_clerk, case=open_("legal_aid"))
-    cases.legal_aid_assign(actor=town_clerk, case=legal, lawyer=lawyer)
-    escalated = cases.case_escalate(actor=union_clerk, case=open_("hardship"), reason="上报")
-    escalated = cases.case_escalate(actor=town_clerk, case=escalated, reason="上报")
-    resolved = cases.case_accept(actor=union_clerk, case=open_("hardship"))
-    resolved = cases.case_resolve(actor=union_clerk, case=resolved, resolution="已办")
-    cases.counsellor_register(
+    legal = cases_services.case_accept(actor=town_clerk, case=open_("legal_aid"))
+    legal_aid_services.legal_aid_assign(actor=town_clerk, case=legal, lawyer=lawyer)
+    escalated = cases_services.case_escalate(
+        actor=union_clerk, case=open_("hardship"), reason="上报"
+    )
+    escalated = cases_services.case_escalate(actor=town_clerk, case=escalated, reason="上报")
+    resolved = cases_services.case_accept(actor=union_clerk, case=open_("hardship"))
+    resolved = cases_services.case_resolve(actor=union_clerk, case=resolved, resolution="已办")
+    counselling_services.counsellor_register(
         actor=district_admin, user=district_clerk, name="B咨询师", qualification="二级"
     )
-    slot = cases.slot_publish(
+    slot = counselling_services.slot_publish(
         actor=district_clerk,
         starts_at=timezone.now() + datetime.timedelta(days=3),
         minutes=50,
         place="B中心",
     )
-    cases.slot_book(actor=worker, slot=slot, topic="压力")
+    counselling_services.slot_book(actor=worker, slot=slot, topic="压力")
     return {
         "case_id": mediation_case.pk,
         "material_id": material.pk,

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from gonghui.casework import services
 from gonghui.casework.models import Case
+from gonghui.casework.services import cases as cases_services
 from gonghui.tests import test_browser as shared
 from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
 
@@ -171,7 +171,7 @@ def test_impatient_second_click_on_submit_opens_one_case(page, city, monkeypatch
     finished: list[int] = []
     second_arrived = threading.Event()
     lock = threading.Lock()
-    case_open = services.case_open
+    case_open = cases_services.case_open
 
     def held(**kwargs: Any) -> Case:
         with lock:
@@ -187,7 +187,7 @@ def test_impatient_second_click_on_submit_opens_one_case(page, city, monkeypatch
             with lock:
                 finished.append(1)
 
-    monkeypatch.setattr(services, "case_open", held)
+    monkeypatch.setattr(cases_services, "case_open", held)
     # Given a worker with the legal-aid form filled in,
     worker = city.worker("union_b")
     worker_sign_in(page, worker.test_mobile)

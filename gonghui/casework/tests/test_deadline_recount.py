@@ -12,8 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.accounts.services import api_token_issue
-from gonghui.casework import selectors, services
+from gonghui.casework import selectors
 from gonghui.casework.models import Case, CaseEvent, CaseState, EventKind
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import deadlines as deadlines_services
+from gonghui.casework.services import sweep as sweep_services
 from gonghui.core import services as core_services
 from gonghui.core.tests.test_holiday_notice import NOTICE_2027_TEST_DATA
 from gonghui.organizations.models import ServiceType
@@ -32,7 +35,7 @@ def world(db):
 
 
 def open_case(worker, code: str, when: str) -> Case:
-    return services.case_open(
+    return cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=ServiceType.objects.get(code=code),
@@ -101,7 +104,7 @@ def test_the_sweep_does_not_escalate_on_an_entered_spring_festival_holiday(world
     # given a case opened in January 2027 before the schedule was entered, and accepted
     worker = world.worker("union_b")
     case = open_case(worker, "hardship", "2027-01-18 10:00")
-    services.case_accept(
+    cases_services.case_accept(
         actor=world.staff("union_b", "clerk"), case=case, at=at("2027-01-19 09:00")
     )
     # counted Monday to Friday, its 15 working days end on 8 February, in the Spring Festival
@@ -113,11 +116,11 @@ def test_the_sweep_does_not_escalate_on_an_entered_spring_festival_holiday(world
     assert case.resolution_due == at("2027-02-15 17:00")
     # then the sweep leaves it alone through the festival
     for moment in ("2027-02-08 18:00", "2027-02-10 12:00", "2027-02-13 20:00"):
-        assert services.case_sweep(now=at(moment)).escalated == 0
+        assert sweep_services.case_sweep(now=at(moment)).escalated == 0
     case.refresh_from_db()
     assert case.handler == world.union_b and case.state == CaseState.ACCEPTED
     # and escalates it after the first working day's close past it
-    assert services.case_sweep(now=at("2027-02-15 18:00")).escalated == 1
+    assert sweep_services.case_sweep(now=at("2027-02-15 18:00")).escalated == 1
     case.refresh_from_db()
     assert case.handler == world.town_b
 
@@ -165,10 +168,10 @@ def test_judged_and_closed_deadlines_stay_as_they_were(world):
     resolved = open_case(worker, "hardship", "2027-02-04 10:00")
     assert accepted.response_due == at("2027-02-08 17:00")
     # accepted: the response was judged on time against that deadline; it stays as it was
-    services.case_accept(actor=clerk, case=accepted, at=at("2027-02-04 11:00"))
+    cases_services.case_accept(actor=clerk, case=accepted, at=at("2027-02-04 11:00"))
     # resolved: nothing runs any more
-    services.case_accept(actor=clerk, case=resolved, at=at("2027-02-04 11:00"))
-    services.case_resolve(
+    cases_services.case_accept(actor=clerk, case=resolved, at=at("2027-02-04 11:00"))
+    cases_services.case_resolve(
         actor=clerk, case=resolved, resolution="已发放", at=at("2027-02-04 15:00")
     )
     before = {c.pk: (c.response_due, c.resolution_due) for c in Case.unscoped.all()}
@@ -190,15 +193,17 @@ def test_moved_cases_count_from_their_latest_start(world):
     clerk = world.staff("union_b", "clerk")
     opened = open_case(worker, "hardship", "2027-01-06 16:00")
     referred = open_case(worker, "hardship", "2027-01-04 10:00")
-    services.case_refer(
+    cases_services.case_refer(
         actor=clerk, case=referred, to_org=world.town_b, reason="转镇", at=at("2027-01-06 15:30")
     )
     escalated = open_case(worker, "hardship", "2027-01-04 10:00")
-    services.case_escalate(actor=clerk, case=escalated, reason="难办", at=at("2027-01-06 11:00"))
+    cases_services.case_escalate(
+        actor=clerk, case=escalated, reason="难办", at=at("2027-01-06 11:00")
+    )
     # both late to respond by Thursday morning: the sweep moves them with fresh deadlines
     swept_hours = open_case(worker, "counselling", "2027-01-04 10:00")
     swept_days = open_case(worker, "hardship", "2027-01-04 10:00")
-    assert services.case_sweep(now=at("2027-01-07 09:00")).escalated == 2
+    assert sweep_services.case_sweep(now=at("2027-01-07 09:00")).escalated == 2
     for case in (opened, referred, escalated, swept_hours, swept_days):
         case.refresh_from_db()
     assert [c.escalations for c in (opened, referred, escalated, swept_hours, swept_days)] == [
@@ -214,7 +219,7 @@ def test_moved_cases_count_from_their_latest_start(world):
     while day <= datetime.date(2027, 3, 31):
         previous[day] = None
         day += datetime.timedelta(days=1)
-    assert services.case_deadlines_recount(actor=None, previous=previous) == 0
+    assert deadlines_services.case_deadlines_recount(actor=None, previous=previous) == 0
     assert {c.pk: (c.response_due, c.resolution_due) for c in Case.unscoped.all()} == stored
 
 

@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from gonghui.casework import services
 from gonghui.casework.documents import agreement_pdf
 from gonghui.casework.models import Mediation
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import mediation as mediation_services
 from gonghui.casework.tests.test_services import open_case
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.django_db
 def _agreed(world, *, sessions: list[datetime.date]) -> Mediation:
     worker = world.worker("union_b")
     clerk = world.staff("union_b", "clerk")
-    case = services.case_accept(actor=clerk, case=open_case(world, worker, "mediation"))
-    mediation = services.mediation_open(
+    case = cases_services.case_accept(actor=clerk, case=open_case(world, worker, "mediation"))
+    mediation = mediation_services.mediation_open(
         actor=clerk,
         case=case,
         applicant=worker.person.name,
@@ -31,7 +32,7 @@ def _agreed(world, *, sessions: list[datetime.date]) -> Mediation:
         mediator="王调解",
     )
     for index, day in enumerate(sessions):
-        services.mediation_session_add(
+        mediation_services.mediation_session_add(
             actor=clerk,
             mediation=mediation,
             held_on=day,
@@ -41,7 +42,7 @@ def _agreed(world, *, sessions: list[datetime.date]) -> Mediation:
             if index == len(sessions) - 1
             else "听取陈述",
         )
-    return services.mediation_conclude(
+    return mediation_services.mediation_conclude(
         actor=clerk, mediation=mediation, outcome="agreed", agreement="公司分两期支付 3000 元"
     )
 

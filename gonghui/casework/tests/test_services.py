@@ -7,10 +7,11 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from gonghui.casework import selectors, services
+from gonghui.casework import selectors
 from gonghui.casework.models import (
     Case,
     CaseEvent,
@@ -19,6 +20,12 @@ from gonghui.casework.models import (
     CounsellingSlot,
     EventKind,
 )
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import counselling as counselling_services
+from gonghui.casework.services import legal_aid as legal_aid_services
+from gonghui.casework.services import materials as materials_services
+from gonghui.casework.services import mediation as mediation_services
+from gonghui.casework.services import sweep as sweep_services
 from gonghui.core.scoping import NotFound
 from gonghui.core.sms import MemoryBackend
 from gonghui.organizations import services as org_services
@@ -42,7 +49,7 @@ def kind(code: str) -> ServiceType:
 
 
 def open_case(world, worker, code="legal_aid", **extra):
-    return services.case_open(
+    return cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=kind(code),
@@ -100,7 +107,7 @@ def _at_counter(world, clerk, person, *, name=None, **extra):
         "channel": "counter",
     }
     fields.update(extra)
-    return services.case_open_at_counter(
+    return cases_services.case_open_at_counter(
         actor=clerk,
         id_number=person.id_number.reveal(),
         name=person.name if name is None else name,
@@ -148,7 +155,7 @@ def test_a_refused_counter_request_registers_nobody(world):
 
     before = row_counts()
     with pytest.raises(ValidationError) as exc:
-        services.case_open_at_counter(
+        cases_services.case_open_at_counter(
             actor=world.staff("town_a", "clerk"),
             id_number=new_id_number(),
             name="新来的",
@@ -175,12 +182,12 @@ def test_whole_flow_keeps_a_timeline_and_notifies_the_worker(
         django_capture_on_commit_callbacks(execute=True),
     ):
         case = open_case(world, worker)
-        case = services.case_accept(actor=town, case=case)
-        case = services.case_escalate(actor=town, case=case, reason="案情复杂，需区律师介入")
+        case = cases_services.case_accept(actor=town, case=case)
+        case = cases_services.case_escalate(actor=town, case=case, reason="案情复杂，需区律师介入")
         assert case.handler == world.district_b and case.state == CaseState.SUBMITTED
-        case = services.case_accept(actor=district, case=case)
-        case = services.case_resolve(actor=district, case=case, resolution="已追回工资")
-        case = services.case_confirm(actor=worker, case=case, rating=4, comment="满意")
+        case = cases_services.case_accept(actor=district, case=case)
+        case = cases_services.case_resolve(actor=district, case=case, resolution="已追回工资")
+        case = cases_services.case_confirm(actor=worker, case=case, rating=4, comment="满意")
     kinds = [e.kind for e in selectors.case_timeline(case=case, public_only=True)]
     assert kinds == ["opened", "accepted", "escalated", "accepted", "resolved", "confirmed"]
     assert case.state == CaseState.CLOSED and case.rating == 4 and case.escalations == 1
@@ -192,10 +199,10 @@ def test_a_transition_not_allowed_from_the_state_changes_nothing(world):
     worker = world.worker("union_b")
     case = open_case(world, worker)
     with pytest.raises(ValidationError) as exc:
-        services.case_resolve(actor=world.staff("town_b", "clerk"), case=case, resolution="x")
+        cases_services.case_resolve(actor=world.staff("town_b", "clerk"), case=case, resolution="x")
     assert "待受理" in exc.value.messages[0]
     with pytest.raises(ValidationError):
-        services.case_confirm(actor=worker, case=case, rating=5)
+        cases_services.case_confirm(actor=worker, case=case, rating=5)
     case.refresh_from_db()
     assert case.state == CaseState.SUBMITTED and case.events.count() == 1
 
@@ -205,9 +212,9 @@ def test_reject_needs_a_reason_the_worker_sees(world):
     case = open_case(world, worker)
     clerk = world.staff("town_b", "clerk")
     with pytest.raises(ValidationError) as exc:
-        services.case_reject(actor=clerk, case=case, reason=" ")
+        cases_services.case_reject(actor=clerk, case=case, reason=" ")
     assert "reason" in exc.value.message_dict
-    case = services.case_reject(actor=clerk, case=case, reason="属于民事纠纷，请向法院起诉")
+    case = cases_services.case_reject(actor=clerk, case=case, reason="属于民事纠纷，请向法院起诉")
     items = [e.note for e in selectors.case_timeline(case=case, public_only=True)]
     assert "属于民事纠纷，请向法院起诉" in items
 
@@ -216,8 +223,8 @@ def test_worker_withdraws_and_nobody_else_can(world):
     worker, other = world.worker("union_b"), world.worker("union_a")
     case = open_case(world, worker)
     with pytest.raises(NotFound):
-        services.case_withdraw(actor=other, case=case)
-    assert services.case_withdraw(actor=worker, case=case).state == CaseState.WITHDRAWN
+        cases_services.case_withdraw(actor=other, case=case)
+    assert cases_services.case_withdraw(actor=worker, case=case).state == CaseState.WITHDRAWN
 
 
 def test_refer_sideways_with_reason_and_tier_check(world):
@@ -225,8 +232,10 @@ def test_refer_sideways_with_reason_and_tier_check(world):
     case = open_case(world, worker)
     clerk = world.staff("town_b", "clerk")
     with pytest.raises(ValidationError):  # legal aid is not handled at grassroots points
-        services.case_refer(actor=clerk, case=case, to_org=world.union_a, reason="x")
-    case = services.case_refer(actor=clerk, case=case, to_org=world.town_a, reason="用人单位在A镇")
+        cases_services.case_refer(actor=clerk, case=case, to_org=world.union_a, reason="x")
+    case = cases_services.case_refer(
+        actor=clerk, case=case, to_org=world.town_a, reason="用人单位在A镇"
+    )
     assert case.handler == world.town_a and case.escalations == 0
     # the receiving town sees it; the origin town still follows it
     assert selectors.case_get(actor=world.staff("town_a", "clerk"), id=case.pk) == case
@@ -244,7 +253,7 @@ def test_double_submit_with_one_key_opens_one_case(world):
 def test_html_in_text_is_refused_or_kept_as_text(world):
     worker = world.worker("union_b")
     with pytest.raises(ValidationError) as exc:
-        services.case_open(
+        cases_services.case_open(
             actor=worker,
             person=worker.person,
             service_type=kind("petition"),
@@ -257,10 +266,10 @@ def test_html_in_text_is_refused_or_kept_as_text(world):
 def test_rating_must_be_one_to_five(world):
     worker = world.worker("union_b")
     clerk = world.staff("town_b", "clerk")
-    case = services.case_accept(actor=clerk, case=open_case(world, worker))
-    case = services.case_resolve(actor=clerk, case=case, resolution="已办")
+    case = cases_services.case_accept(actor=clerk, case=open_case(world, worker))
+    case = cases_services.case_resolve(actor=clerk, case=case, resolution="已办")
     with pytest.raises(ValidationError) as exc:
-        services.case_confirm(actor=worker, case=case, rating=6)
+        cases_services.case_confirm(actor=worker, case=case, rating=6)
     assert "rating" in exc.value.message_dict
 
 
@@ -268,14 +277,18 @@ def test_bulk_assignment_is_all_or_nothing(world):
     w = world.worker("union_b")
     clerk = world.staff("town_b", "clerk")
     a, b = open_case(world, w), open_case(world, w)
-    services.case_withdraw(actor=w, case=b)
+    cases_services.case_withdraw(actor=w, case=b)
     with pytest.raises(ValidationError):
-        services.case_assign(actor=clerk, cases=[a, b], assignee=world.staff("town_b", "admin"))
+        cases_services.case_assign(
+            actor=clerk, cases=[a, b], assignee=world.staff("town_b", "admin")
+        )
     a.refresh_from_db()
     assert a.assignee_id is None
     with pytest.raises(ValidationError):  # staff of another organisation
-        services.case_assign(actor=clerk, cases=[a], assignee=world.staff("district_b", "clerk"))
-    assert services.case_assign(actor=clerk, cases=[a], assignee=clerk) == 1
+        cases_services.case_assign(
+            actor=clerk, cases=[a], assignee=world.staff("district_b", "clerk")
+        )
+    assert cases_services.case_assign(actor=clerk, cases=[a], assignee=clerk) == 1
 
 
 # --- the sweep --------------------------------------------------------------------------------
@@ -286,7 +299,7 @@ def test_sweep_escalates_overdue_cases_once(world):
     case = open_case(world, worker, "hardship", at=at(2026, 11, 2))  # handled by union_b
     fresh = open_case(world, worker, "hardship", at=at(2026, 11, 20))
     now = at(2026, 11, 6, 12)  # after the 2-working-day response deadline of the first
-    result = services.case_sweep(now=now)
+    result = sweep_services.case_sweep(now=now)
     assert result.escalated == 1
     case.refresh_from_db()
     fresh.refresh_from_db()
@@ -297,10 +310,10 @@ def test_sweep_escalates_overdue_cases_once(world):
     assert "响应期限" in event.note
     # the missed deadline stays missed in the figures, whatever the fresh deadlines say
     assert case.responded_on_time is False
-    case = services.case_accept(actor=world.staff("town_b", "clerk"), case=case, at=now)
+    case = cases_services.case_accept(actor=world.staff("town_b", "clerk"), case=case, at=now)
     assert case.responded_on_time is False
     # idempotent: the same moment again escalates nothing
-    assert services.case_sweep(now=now).escalated == 0
+    assert sweep_services.case_sweep(now=now).escalated == 0
     assert CaseEvent.objects.filter(case=case, kind=EventKind.AUTO_ESCALATED).count() == 1
 
 
@@ -310,10 +323,10 @@ def test_the_sweep_leaves_a_case_that_changed_after_it_was_read(world):
     worker = world.worker("union_b")
     case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
     now = at(2026, 11, 6, 12)
-    read = services._overdue_rows(now)
-    plan = services._Sweep.plan(read, {t.pk: t for t in ServiceType.objects.all()}, now)
-    services.case_accept(actor=world.staff("union_b", "clerk"), case=case, at=now)
-    moved = services._escalate_chunk(read, plan)
+    read = sweep_services._overdue_rows(now)
+    plan = sweep_services._Sweep.plan(read, {t.pk: t for t in ServiceType.objects.all()}, now)
+    cases_services.case_accept(actor=world.staff("union_b", "clerk"), case=case, at=now)
+    moved = sweep_services._escalate_chunk(read, plan)
     assert moved == 0
     case.refresh_from_db()
     assert case.handler == world.union_b and case.state == CaseState.ACCEPTED
@@ -324,10 +337,10 @@ def test_sweep_closes_resolved_cases_after_the_type_days(world):
     worker = world.worker("union_b")
     clerk = world.staff("union_b", "clerk")
     case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
-    services.case_accept(actor=clerk, case=case, at=at(2026, 11, 2, 11))
-    services.case_resolve(actor=clerk, case=case, resolution="已发放", at=at(2026, 11, 3))
-    assert services.case_sweep(now=at(2026, 11, 8)).closed == 0
-    assert services.case_sweep(now=at(2026, 11, 11)).closed == 1
+    cases_services.case_accept(actor=clerk, case=case, at=at(2026, 11, 2, 11))
+    cases_services.case_resolve(actor=clerk, case=case, resolution="已发放", at=at(2026, 11, 3))
+    assert sweep_services.case_sweep(now=at(2026, 11, 8)).closed == 0
+    assert sweep_services.case_sweep(now=at(2026, 11, 11)).closed == 1
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED and case.auto_closed
 
@@ -335,7 +348,7 @@ def test_sweep_closes_resolved_cases_after_the_type_days(world):
 def test_late_acceptance_is_recorded_as_late(world):
     worker = world.worker("union_b")
     case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
-    case = services.case_accept(
+    case = cases_services.case_accept(
         actor=world.staff("union_b", "clerk"), case=case, at=at(2026, 11, 9)
     )
     assert case.responded_on_time is False
@@ -348,19 +361,19 @@ def test_material_limits_and_sealed_storage(world):
     worker = world.worker("union_b")
     case = open_case(world, worker)
     pdf = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 contract", content_type="application/pdf")
-    material = services.case_material_add(actor=worker, case=case, upload=pdf)
+    material = materials_services.case_material_add(actor=worker, case=case, upload=pdf)
     with material.file.open("rb") as handle:
         assert b"contract" not in handle.read()
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00", content_type="image/jpeg")
     with pytest.raises(ValidationError) as exc:
-        services.case_material_add(actor=worker, case=case, upload=fake)
+        materials_services.case_material_add(actor=worker, case=case, upload=fake)
     assert "扩展名不符" in exc.value.messages[0]
     exe = SimpleUploadedFile("a.exe", b"MZ", content_type="application/octet-stream")
     with pytest.raises(ValidationError):
-        services.case_material_add(actor=worker, case=case, upload=exe)
+        materials_services.case_material_add(actor=worker, case=case, upload=exe)
     big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024))
     with pytest.raises(ValidationError) as exc:
-        services.case_material_add(actor=worker, case=case, upload=big)
+        materials_services.case_material_add(actor=worker, case=case, upload=big)
     assert "10 MB" in exc.value.messages[0]
     assert case.materials.count() == 1
 
@@ -373,8 +386,8 @@ def test_mediation_records_sessions_and_agreement_pdf(world):
 
     worker = world.worker("union_b")
     clerk = world.staff("union_b", "clerk")
-    case = services.case_accept(actor=clerk, case=open_case(world, worker, "mediation"))
-    mediation = services.mediation_open(
+    case = cases_services.case_accept(actor=clerk, case=open_case(world, worker, "mediation"))
+    mediation = mediation_services.mediation_open(
         actor=clerk,
         case=case,
         applicant=worker.person.name,
@@ -383,10 +396,10 @@ def test_mediation_records_sessions_and_agreement_pdf(world):
         mediator="王调解",
     )
     with pytest.raises(ValidationError):  # no session yet
-        services.mediation_conclude(
+        mediation_services.mediation_conclude(
             actor=clerk, mediation=mediation, outcome="agreed", agreement="x"
         )
-    services.mediation_session_add(
+    mediation_services.mediation_session_add(
         actor=clerk,
         mediation=mediation,
         held_on=timezone.localdate(),
@@ -394,7 +407,7 @@ def test_mediation_records_sessions_and_agreement_pdf(world):
         attendees="双方",
         summary="双方同意分两期支付",
     )
-    services.mediation_conclude(
+    mediation_services.mediation_conclude(
         actor=clerk, mediation=mediation, outcome="agreed", agreement="公司分两期支付 3000 元"
     )
     assert agreement_pdf(mediation).startswith(b"%PDF")
@@ -403,7 +416,7 @@ def test_mediation_records_sessions_and_agreement_pdf(world):
 def test_legal_aid_lawyer_from_the_handler_or_above(world):
     worker = world.worker("union_b")
     town = world.staff("town_b", "clerk")
-    lawyer = services.lawyer_save(
+    lawyer = legal_aid_services.lawyer_save(
         actor=world.staff("district_b", "clerk"),
         lawyer=None,
         organization=world.district_b,
@@ -412,7 +425,7 @@ def test_legal_aid_lawyer_from_the_handler_or_above(world):
         licence_number="13304201810000001",
         phone="0573-1234567",
     )
-    other = services.lawyer_save(
+    other = legal_aid_services.lawyer_save(
         actor=world.staff("district_a", "clerk"),
         lawyer=None,
         organization=world.district_a,
@@ -421,11 +434,11 @@ def test_legal_aid_lawyer_from_the_handler_or_above(world):
         licence_number="13304201810000002",
         phone="0573-7654321",
     )
-    case = services.case_accept(actor=town, case=open_case(world, worker))
+    case = cases_services.case_accept(actor=town, case=open_case(world, worker))
     with pytest.raises(ValidationError):
-        services.legal_aid_assign(actor=town, case=case, lawyer=other)
-    aid = services.legal_aid_assign(actor=town, case=case, lawyer=lawyer)
-    aid = services.legal_aid_record_outcome(
+        legal_aid_services.legal_aid_assign(actor=town, case=case, lawyer=other)
+    aid = legal_aid_services.legal_aid_assign(actor=town, case=case, lawyer=lawyer)
+    aid = legal_aid_services.legal_aid_record_outcome(
         actor=town, case=case, outcome="arbitration", note="仲裁胜诉"
     )
     assert aid.outcome == "arbitration"
@@ -434,21 +447,23 @@ def test_legal_aid_lawyer_from_the_handler_or_above(world):
 def test_counselling_notes_are_readable_by_the_counsellor_alone(world):
     admin = world.staff("district_b", "admin")
     counsellor_user = world.staff("district_b", "clerk")
-    services.counsellor_register(
+    counselling_services.counsellor_register(
         actor=admin, user=counsellor_user, name="陈老师", qualification="国家二级心理咨询师"
     )
-    slot = services.slot_publish(
+    slot = counselling_services.slot_publish(
         actor=counsellor_user,
         starts_at=timezone.now() + datetime.timedelta(days=2),
         minutes=50,
         place="B区职工服务中心",
     )
     worker = world.worker()  # not a member of any union: may book all the same
-    slot = services.slot_book(actor=worker, slot=slot, topic="工作压力")
+    slot = counselling_services.slot_book(actor=worker, slot=slot, topic="工作压力")
     assert slot.case is not None and slot.case.handler == world.district_b
     with pytest.raises(ValidationError):  # taken
-        services.slot_book(actor=world.worker("union_b"), slot=slot, topic="失眠")
-    services.counselling_note_write(actor=counsellor_user, slot=slot, text="来访者压力较大")
+        counselling_services.slot_book(actor=world.worker("union_b"), slot=slot, topic="失眠")
+    counselling_services.counselling_note_write(
+        actor=counsellor_user, slot=slot, text="来访者压力较大"
+    )
     assert [
         n.text.reveal() for n in selectors.counselling_notes(actor=counsellor_user, slot=slot)
     ] == ["来访者压力较大"]
@@ -456,7 +471,7 @@ def test_counselling_notes_are_readable_by_the_counsellor_alone(world):
         assert not selectors.counselling_notes(actor=outsider, slot=slot).exists()
         assert not CounsellingNote.objects.visible_to(outsider).exists()
         with pytest.raises((NotFound, PermissionDenied)):
-            services.counselling_note_write(actor=outsider, slot=slot, text="x")
+            counselling_services.counselling_note_write(actor=outsider, slot=slot, text="x")
     assert not CounsellingNote.objects.visible_to(worker).exists()
 
 
@@ -479,11 +494,13 @@ def test_figures_count_rates_per_subtree_and_month(world):
     start = at(2026, 11, 2)
     for n, rating in enumerate((5, 3)):
         case = open_case(world, worker, "hardship", at=start + datetime.timedelta(hours=n))
-        services.case_accept(actor=clerk, case=case, at=start + datetime.timedelta(hours=n + 1))
-        services.case_resolve(actor=clerk, case=case, resolution="办结", at=at(2026, 11, 4))
-        services.case_confirm(actor=worker, case=case, rating=rating)
+        cases_services.case_accept(
+            actor=clerk, case=case, at=start + datetime.timedelta(hours=n + 1)
+        )
+        cases_services.case_resolve(actor=clerk, case=case, resolution="办结", at=at(2026, 11, 4))
+        cases_services.case_confirm(actor=worker, case=case, rating=rating)
     late = open_case(world, worker, "hardship", at=start)
-    services.case_accept(actor=clerk, case=late, at=at(2026, 11, 12))
+    cases_services.case_accept(actor=clerk, case=late, at=at(2026, 11, 12))
     f = selectors.case_figures(
         actor=world.staff("district_b", "leader"),
         organization=world.town_b,
@@ -503,27 +520,85 @@ def test_figures_count_rates_per_subtree_and_month(world):
 def test_an_action_from_a_page_loaded_before_the_case_moved_is_refused(world):
     worker = world.worker("union_b")
     loaded = open_case(world, worker, "hardship", at=at(2026, 11, 2))  # at union_b
-    services.case_sweep(now=at(2026, 11, 6, 12))  # moved to town_b meanwhile
+    sweep_services.case_sweep(now=at(2026, 11, 6, 12))  # moved to town_b meanwhile
     with pytest.raises(PermissionDenied):
-        services.case_accept(actor=world.staff("union_b", "clerk"), case=loaded)
+        cases_services.case_accept(actor=world.staff("union_b", "clerk"), case=loaded)
     loaded.refresh_from_db()
     assert loaded.state == CaseState.SUBMITTED and loaded.handler == world.town_b
 
 
 def test_a_stale_cancel_does_not_clear_the_next_booking(world):
     admin, counsellor = world.staff("district_b", "admin"), world.staff("district_b", "clerk")
-    services.counsellor_register(actor=admin, user=counsellor, name="陈", qualification="二级")
-    slot = services.slot_publish(
+    counselling_services.counsellor_register(
+        actor=admin, user=counsellor, name="陈", qualification="二级"
+    )
+    slot = counselling_services.slot_publish(
         actor=counsellor,
         starts_at=timezone.now() + datetime.timedelta(days=2),
         minutes=50,
         place="中心",
     )
     first, second = world.worker("union_b"), world.worker("union_b")
-    booked = services.slot_book(actor=first, slot=slot, topic="压力")
+    booked = counselling_services.slot_book(actor=first, slot=slot, topic="压力")
     stale = CounsellingSlot.objects.get(pk=booked.pk)
-    services.slot_cancel(actor=first, slot=booked)
-    services.slot_book(actor=second, slot=CounsellingSlot.objects.get(pk=slot.pk), topic="睡眠")
+    counselling_services.slot_cancel(actor=first, slot=booked)
+    counselling_services.slot_book(
+        actor=second, slot=CounsellingSlot.objects.get(pk=slot.pk), topic="睡眠"
+    )
     with pytest.raises((ValidationError, NotFound)):
-        services.slot_cancel(actor=first, slot=stale)
+        counselling_services.slot_cancel(actor=first, slot=stale)
     assert CounsellingSlot.objects.get(pk=slot.pk).person_id == second.person_id
+
+
+FIELDS_A_MOVE_SETS = (
+    "handler_id",
+    "tier",
+    "state",
+    "assignee_id",
+    "escalations",
+    "response_due",
+    "resolution_due",
+    "responded_on_time",
+    "resolved_on_time",
+    "updated_at",
+)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the bulk statement is PostgreSQL's; SQLite runs move_case itself",
+)
+def test_the_sweeps_bulk_statement_moves_a_case_exactly_as_move_case_does(world):
+    """Escalation is defined once (``cases.move_case``); the sweep's statement on PostgreSQL
+    is its set form. Two identical sets of overdue cases, one moved by each, end the same."""
+    worker = world.worker("union_b")
+    clerk = world.staff("union_b", "clerk")
+
+    def one_set():
+        late = open_case(world, worker, "hardship", at=at(2026, 11, 2))  # not answered
+        taken = open_case(world, worker, "hardship", at=at(2026, 10, 1))
+        taken = cases_services.case_accept(actor=clerk, case=taken, at=at(2026, 10, 1, 11))
+        top = open_case(world, worker, "legal_aid", at=at(2026, 11, 2))
+        return [late, taken, top]
+
+    sql_set, orm_set = one_set(), one_set()
+    now = at(2026, 11, 20, 12)
+    types = {t.pk: t for t in ServiceType.objects.all()}
+    read = [r for r in sweep_services._overdue_rows(now) if r[0] in {c.pk for c in sql_set}]
+    plan = sweep_services._Sweep.plan(read, types, now)
+    sweep_services._escalate_chunk(read, plan)  # PostgreSQL: the bulk statement
+    read = [r for r in sweep_services._overdue_rows(now) if r[0] in {c.pk for c in orm_set}]
+    columns = {
+        "ids": [r[0] for r in read],
+        "handlers": [r[1] for r in read],
+        "states": [r[3] for r in read],
+    }
+    with transaction.atomic():
+        sweep_services._escalate_rows(columns, sweep_services._Sweep.plan(read, types, now))
+    for by_sql, by_orm in zip(sql_set, orm_set, strict=True):
+        by_sql.refresh_from_db()
+        by_orm.refresh_from_db()
+        assert [getattr(by_sql, f) for f in FIELDS_A_MOVE_SETS] == [
+            getattr(by_orm, f) for f in FIELDS_A_MOVE_SETS
+        ]
+    assert {c.escalations for c in sql_set} != {0}  # something did move

@@ -12,8 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from gonghui.accounts.services import api_token_issue
-from gonghui.casework import services
 from gonghui.casework.models import Case, CaseState
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import materials as materials_services
+from gonghui.casework.services import sweep as sweep_services
 from gonghui.casework.tasks import case_sweep_task
 from gonghui.organizations.models import ServiceType
 from gonghui.testing.factories import new_id_number
@@ -51,7 +53,7 @@ def test_portal_double_submit_creates_one_case(world):
 
 def test_text_is_shown_escaped(world):
     worker = world.worker("union_b")
-    case = services.case_open(
+    case = cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=ServiceType.objects.get(code="petition"),
@@ -65,7 +67,7 @@ def test_text_is_shown_escaped(world):
 
 def test_wrong_file_type_gets_a_chinese_message_and_nothing_is_saved(world):
     worker = world.worker("union_b")
-    case = services.case_open(
+    case = cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=ServiceType.objects.get(code="petition"),
@@ -88,7 +90,7 @@ def test_wrong_file_type_gets_a_chinese_message_and_nothing_is_saved(world):
 
 def test_console_flow_and_illegal_action_message(world):
     worker = world.worker("union_b")
-    case = services.case_open(
+    case = cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=ServiceType.objects.get(code="legal_aid"),
@@ -165,8 +167,8 @@ def test_worker_api_open_follow_and_confirm(world):
     assert first.json()["id"] == again.json()["id"]
     case = Case.unscoped.get(pk=first.json()["id"])
     clerk = world.staff("union_b", "clerk")
-    services.case_accept(actor=clerk, case=case)
-    services.case_resolve(actor=clerk, case=case, resolution="已发放救助金")
+    cases_services.case_accept(actor=clerk, case=case)
+    cases_services.case_resolve(actor=clerk, case=case, resolution="已发放救助金")
     bad = client.post(
         f"/api/me/cases/{case.pk}/confirm",
         json.dumps({"rating": 0}),
@@ -194,7 +196,7 @@ def test_staff_download_of_a_material_needs_the_reveal_role_and_is_logged(world)
     from gonghui.core.models import PersonalDataAccess
 
     worker = world.worker("union_b")
-    case = services.case_open(
+    case = cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=ServiceType.objects.get(code="hardship"),
@@ -202,7 +204,7 @@ def test_staff_download_of_a_material_needs_the_reveal_role_and_is_logged(world)
         description="住院",
     )
     pdf = SimpleUploadedFile("病历.pdf", b"%PDF-1.4 record", content_type="application/pdf")
-    material = services.case_material_add(actor=worker, case=case, upload=pdf)
+    material = materials_services.case_material_add(actor=worker, case=case, upload=pdf)
     url = reverse("console:case_material", args=[case.pk, material.pk])
     assert login(world.staff("city", "leader")).get(url).status_code == 403
     response = login(world.staff("town_b", "clerk")).get(url)
@@ -234,13 +236,12 @@ def test_the_inprocess_beat_runs_the_sweep_eagerly(db, monkeypatch, tmp_path):
     task is known to the app, so beat applies it (eagerly) instead of queueing it."""
     import threading
 
-    from gonghui.casework import tasks
     from gonghui.celery import app
     from gonghui.core.management.commands import runserver
 
     ran = threading.Event()
     monkeypatch.setattr(
-        tasks.services, "case_sweep", lambda: ran.set() or services.SweepResult(0, 0)
+        sweep_services, "case_sweep", lambda: ran.set() or sweep_services.SweepResult(0, 0)
     )
     monkeypatch.setattr(settings, "CELERY_BEAT_SCHEDULE_FILENAME", str(tmp_path / "beat"))
     monkeypatch.setitem(
@@ -264,7 +265,7 @@ def test_a_large_material_never_touches_the_disk_unsealed(world, settings, tmp_p
     settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "tmp"
     settings.FILE_UPLOAD_TEMP_DIR.mkdir()
     worker = world.worker("union_b")
-    case = services.case_open(
+    case = cases_services.case_open(
         actor=worker,
         person=worker.person,
         service_type=ServiceType.objects.get(code="hardship"),
@@ -274,13 +275,13 @@ def test_a_large_material_never_touches_the_disk_unsealed(world, settings, tmp_p
     marker = b"PATIENT-330402199001011230"
     scan = b"%PDF-1.4\n" + marker + b"\n" + b"0" * (3 * 1024 * 1024)
     seen: list[str] = []
-    add = services.case_material_add
+    add = materials_services.case_material_add
 
     def add_and_look(**kwargs):
         seen.extend(str(p) for p in tmp_path.rglob("*") if p.is_file() and marker in p.read_bytes())
         return add(**kwargs)
 
-    monkeypatch.setattr(services, "case_material_add", add_and_look)
+    monkeypatch.setattr(materials_services, "case_material_add", add_and_look)
     upload = SimpleUploadedFile("病历.pdf", scan, content_type="application/pdf")
     response = login(worker).post(
         reverse("portal:case_material_upload", args=[case.pk]), {"file": upload}

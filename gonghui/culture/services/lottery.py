@@ -118,8 +118,7 @@ def _lottery_draw(session: ClassSession, now: datetime.datetime) -> ClassSession
     seed = session.seed.reveal()  # revealed to the public now
     record = draw.build_record(
         title=(
-            f"{session.course.title} {local_time(session.starts_at)}"
-            f"（{session.organization.name}）"
+            f"{session.course.title} {local_time(session.starts_at)}（{session.organization.name}）"
         ),
         seed=seed,
         seats=session.capacity,

@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from gonghui.accounts import services as account_services
 from gonghui.accounts.models import User
-from gonghui.casework import services
 from gonghui.casework.models import (
     OPEN_STATES,
     Case,
@@ -41,6 +40,8 @@ from gonghui.casework.models import (
     Channel,
     MediationOutcome,
 )
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import sweep as sweep_services
 from gonghui.core.permissions import Role
 from gonghui.core.workdays import WorkCalendar
 from gonghui.demo import people
@@ -454,7 +455,7 @@ class History:
         if spec.channel == Channel.PORTAL:
             if spec.worker is None or spec.worker.person is None:
                 raise RuntimeError("a portal case needs a registered worker")
-            return services.case_open(
+            return cases_services.case_open(
                 actor=spec.worker,
                 person=spec.worker.person,
                 service_type=spec.service_type,
@@ -465,7 +466,7 @@ class History:
                 at=self.clock,
             )
         name, number, mobile = spec.person
-        return services.case_open_at_counter(
+        return cases_services.case_open_at_counter(
             actor=spec.opener,
             id_number=number,
             name=name,
@@ -534,7 +535,7 @@ class History:
                 clerk = self.clerk(case.handler)
                 if ordinary and rounds == 1 and r.random() < P_REJECT:
                     reason = r.choice(text["rejections"])
-                    services.case_reject(actor=clerk, case=case, reason=reason, at=self.clock)
+                    cases_services.case_reject(actor=clerk, case=case, reason=reason, at=self.clock)
                     return
                 siblings: list[Organization] = []
                 if case.handler.kind == OrgKind.TOWN:
@@ -545,12 +546,12 @@ class History:
                 if ordinary and rounds == 1 and siblings and r.random() < P_REFER:
                     to = r.choice(siblings)
                     reason = r.choice(text["referrals"]).format(town=to.short_name)
-                    case = services.case_refer(
+                    case = cases_services.case_refer(
                         actor=clerk, case=case, to_org=to, reason=reason, at=self.clock
                     )
                     case.handler = self.orgs[case.handler_id]
                     continue
-                case = services.case_accept(actor=clerk, case=case, at=self.clock)
+                case = cases_services.case_accept(actor=clerk, case=case, at=self.clock)
             elif case.state != CaseState.ACCEPTED:
                 return
             due, accepted = case.resolution_due, self.clock
@@ -564,7 +565,7 @@ class History:
             for _ in range(visits):
                 seen = self.clock
                 yield self._office(self.clock, target, r)
-                case = services.case_visit_record(
+                case = cases_services.case_visit_record(
                     actor=self.clerk(case.handler),
                     case=self._current(case, seen),
                     note=r.choice(self._say(spec, "visits")),
@@ -585,7 +586,7 @@ class History:
                 yield self._office(self.clock, target, r)
                 case = self._current(case, seen)
                 if case.state in OPEN_STATES:
-                    case = services.case_escalate(
+                    case = cases_services.case_escalate(
                         actor=self.clerk(case.handler),
                         case=case,
                         reason=r.choice(self._say(spec, "escalations")),
@@ -606,7 +607,7 @@ class History:
             case = self._current(case, seen)
             if case.state != CaseState.ACCEPTED:
                 continue
-            case = services.case_resolve(
+            case = cases_services.case_resolve(
                 actor=self.clerk(case.handler),
                 case=case,
                 resolution=self.resolution(spec, case),
@@ -626,7 +627,7 @@ class History:
         if case.state != CaseState.RESOLVED:
             return
         rating, comment = (plan.rating, plan.comment) if plan else self._rating(r)
-        services.case_confirm(
+        cases_services.case_confirm(
             actor=worker, case=case, rating=rating, comment=comment, at=self.clock
         )
 
@@ -637,7 +638,7 @@ class History:
         while (at := self.at(day, SWEEP_AT)) <= self.last_sweep:
             if self.calendar.is_workday(day):
                 yield at
-                result = services.case_sweep(now=at)
+                result = sweep_services.case_sweep(now=at)
                 self.swept_at = at
                 self.stats["auto-escalated"] += result.escalated
                 self.stats["auto-closed"] += result.closed

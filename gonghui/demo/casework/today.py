@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from gonghui.accounts import services as account_services
 from gonghui.accounts.models import User
 from gonghui.casework import selectors as case_selectors
-from gonghui.casework import services
 from gonghui.casework.models import (
     OPEN_STATES,
     Case,
@@ -24,6 +23,10 @@ from gonghui.casework.models import (
     LegalAidOutcome,
     MediationOutcome,
 )
+from gonghui.casework.services import cases as cases_services
+from gonghui.casework.services import counselling as counselling_services
+from gonghui.casework.services import legal_aid as legal_aid_services
+from gonghui.casework.services import mediation as mediation_services
 from gonghui.core.permissions import Role
 from gonghui.demo import people
 from gonghui.members import selectors as member_selectors
@@ -56,7 +59,7 @@ def rosters(h: History) -> None:
     districts = sorted({t.district.pk for t in h.b.towns.values()})
     for org in [city, *(h.orgs[pk] for pk in districts)]:
         for _ in range(2 if org.pk == city.pk else 3):
-            services.lawyer_save(
+            legal_aid_services.lawyer_save(
                 actor=h.admins[org.pk],
                 lawyer=None,
                 organization=org,
@@ -78,7 +81,7 @@ def rosters(h: History) -> None:
             password_hash=h.b.password_hash,
         )
         h.b.staff[entry["username"]] = user
-        services.counsellor_register(
+        counselling_services.counsellor_register(
             actor=admin,
             user=user,
             name=entry["name"],
@@ -103,7 +106,7 @@ def today_work(h: History) -> None:
     )
     for case in open_cases:
         if case.state == CaseState.ACCEPTED and r.random() < 0.4:
-            services.case_note(
+            cases_services.case_note(
                 actor=h.clerk(case.handler),
                 case=case,
                 note=r.choice(h.text["notes"]),
@@ -120,7 +123,9 @@ def today_work(h: History) -> None:
             and case.channel == Channel.PORTAL
             and not case.is_overdue(h.now)
         ):
-            services.case_withdraw(actor=worker, case=case, reason=r.choice(h.text["withdrawals"]))
+            cases_services.case_withdraw(
+                actor=worker, case=case, reason=r.choice(h.text["withdrawals"])
+            )
             case.state = CaseState.WITHDRAWN
             withdrawn += 1
     waiting: dict[int, list[Case]] = defaultdict(list)
@@ -128,7 +133,7 @@ def today_work(h: History) -> None:
         if case.state == CaseState.SUBMITTED and case.handler.kind == OrgKind.DISTRICT:
             waiting[case.handler_id].append(case)
     for handler_id, cases in sorted(waiting.items()):
-        services.case_assign(
+        cases_services.case_assign(
             actor=h.admins[handler_id], cases=cases[:2], assignee=h.clerks[handler_id]
         )
     _counselling(h, r)
@@ -157,7 +162,7 @@ def _mediate(h: History, r: random.Random) -> None:
             # A week after the agreement is signed, at the last session.
             "pay_by": f"{held[-1] + 7 * DAY:%Y年%m月%d日}",
         }
-        mediation = services.mediation_open(
+        mediation = mediation_services.mediation_open(
             actor=clerk,
             case=case,
             applicant=case.person.name,
@@ -166,7 +171,7 @@ def _mediate(h: History, r: random.Random) -> None:
             mediator=words["mediator"],
         )
         for day, (_days, summary) in zip(held, sessions, strict=True):
-            services.mediation_session_add(
+            mediation_services.mediation_session_add(
                 actor=clerk,
                 mediation=mediation,
                 held_on=day,
@@ -176,7 +181,7 @@ def _mediate(h: History, r: random.Random) -> None:
             )
         if outcome not in (MediationOutcome.AGREED, MediationOutcome.FAILED):
             continue
-        services.mediation_conclude(
+        mediation_services.mediation_conclude(
             actor=clerk,
             mediation=mediation,
             outcome=outcome,
@@ -184,7 +189,7 @@ def _mediate(h: History, r: random.Random) -> None:
             if outcome == MediationOutcome.AGREED
             else "",
         )
-        services.case_resolve(actor=clerk, case=case, resolution=h.resolution(spec, case))
+        cases_services.case_resolve(actor=clerk, case=case, resolution=h.resolution(spec, case))
 
 
 def _legal_aid(h: History, r: random.Random) -> None:
@@ -199,19 +204,19 @@ def _legal_aid(h: History, r: random.Random) -> None:
         lawyers = list(case_selectors.lawyers_for_case(case=case))
         if not lawyers:
             continue
-        services.legal_aid_assign(actor=clerk, case=case, lawyer=r.choice(lawyers))
+        legal_aid_services.legal_aid_assign(actor=clerk, case=case, lawyer=r.choice(lawyers))
         if index % 3:
             continue
         outcome, note = r.choice(outcomes)
         amount = None if outcome == LegalAidOutcome.ADVICE else r.randrange(8000, 60000, 100)
-        services.legal_aid_record_outcome(
+        legal_aid_services.legal_aid_record_outcome(
             actor=clerk,
             case=case,
             outcome=outcome,
             note=note,
             recovered_amount=Decimal(amount) if amount is not None else None,
         )
-        services.case_resolve(
+        cases_services.case_resolve(
             actor=clerk,
             case=case,
             resolution=f"{LegalAidOutcome(outcome).label}：{note}"
@@ -232,7 +237,7 @@ def _counselling(h: History, r: random.Random) -> None:
                 times = [datetime.time(9, 30)]
             for start in times:
                 slots.append(
-                    services.slot_publish(
+                    counselling_services.slot_publish(
                         actor=user, starts_at=h.at(day, start), minutes=60, place=place
                     )
                 )
@@ -249,11 +254,11 @@ def _counselling(h: History, r: random.Random) -> None:
         if not free:
             break
         slot = free.pop(0 if worker is bookers[0] else r.randrange(len(free)))
-        booked = services.slot_book(
+        booked = counselling_services.slot_book(
             actor=worker, slot=slot, topic=r.choice(h.text["counselling_topics"])
         )
         if booked.case is not None and r.random() < 0.5:
-            services.case_accept(actor=slot.counsellor.user, case=booked.case)
+            cases_services.case_accept(actor=slot.counsellor.user, case=booked.case)
 
 
 def _is_member(user: User) -> bool:
