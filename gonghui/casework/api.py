@@ -39,7 +39,7 @@ from gonghui.core.api import (
     worker_actor,
 )
 from gonghui.members.models import Person
-from gonghui.organizations.models import Organization, ServicePlace, ServiceType
+from gonghui.organizations.models import ServiceType
 
 router = Router(tags=["职工服务（工作人员）"])
 worker_router = Router(tags=["职工：服务事项"])
@@ -184,7 +184,7 @@ def _my_case(request: HttpRequest, case_id: Id) -> tuple[Any, Case]:
 
 
 def _service_type(code: str) -> ServiceType:
-    found = ServiceType.objects.filter(code=code, is_active=True).first()
+    found = selectors.service_type_by_code(code, active_only=True)
     if found is None:
         raise ValidationError({"service_type": [_("没有这个服务类型。")]})
     return found
@@ -201,11 +201,11 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Any:
     user = worker_actor(request)
     place = None
     if payload.place_id is not None:
-        place = ServicePlace.unscoped.filter(pk=payload.place_id, is_active=True).first()
+        place = selectors.service_place_open_get(id=payload.place_id)
         if place is None:
             raise ValidationError({"place_id": [_("没有这个服务站（点）。")]})
     key = payload.idempotency_key
-    before = bool(key) and Case.unscoped.filter(created_by=user, idempotency_key=key).exists()
+    before = selectors.case_opened_with_key(actor=user, key=key)
     case = cases_services.case_open(
         actor=user,
         person=user.person,
@@ -346,7 +346,7 @@ def list_cases(
     actor = staff_actor(request)
     if queue not in selectors.QUEUES:
         raise ValidationError({"queue": [_("没有这个队列。")]})
-    kind = ServiceType.objects.filter(code=service_type).first() if service_type else None
+    kind = selectors.service_type_by_code(service_type)
     return selectors.case_list(actor=actor, queue=queue, service_type=kind, state=state)
 
 
@@ -422,7 +422,7 @@ def accept(request: HttpRequest, case_id: Id) -> Any:
 @router.post("/cases/{case_id}/refer", response=CaseDetailOut, summary="转办")
 def refer(request: HttpRequest, case_id: Id, payload: ReferIn) -> Any:
     actor, case = _case(request, case_id)
-    to_org = Organization.unscoped.filter(pk=payload.to_org_id).first()
+    to_org = selectors.referral_target_get(id=payload.to_org_id)
     if to_org is None:
         raise ValidationError({"to_org_id": [_("没有这个组织。")]})
     case = cases_services.case_refer(actor=actor, case=case, to_org=to_org, reason=payload.reason)

@@ -18,7 +18,6 @@ from gonghui.casework.services import cases as cases_services
 from gonghui.casework.services import counselling as counselling_services
 from gonghui.casework.services import materials as materials_services
 from gonghui.core.web import apply_errors, error_text, worker_required
-from gonghui.organizations.models import ServicePlace
 
 
 def _my_case(request: HttpRequest, case_id: int) -> Case:
@@ -29,11 +28,11 @@ def _my_case(request: HttpRequest, case_id: int) -> Case:
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    places = ServicePlace.unscoped.filter(is_active=True).select_related("organization")
+    places = selectors.service_places_open()
     initial = {}
     code = request.GET.get("type")
     if code:
-        initial["service_type"] = forms.ServiceType.objects.filter(code=code).first()
+        initial["service_type"] = selectors.service_type_by_code(code)
     form = forms.PortalCaseForm(request.POST or None, places=places, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -22,11 +22,13 @@ from gonghui.casework.models import (
     CounsellingSlot,
     Counsellor,
     Lawyer,
+    Mediation,
+    MediationOutcome,
     overdue_q,
 )
 from gonghui.core.scoping import NotFound, get_visible, subtree_q
 from gonghui.core.workdays import years_without_schedule
-from gonghui.organizations.models import Organization, ServiceTier, ServiceType
+from gonghui.organizations.models import Organization, ServicePlace, ServiceTier, ServiceType
 
 
 class Queue:
@@ -89,6 +91,56 @@ def case_get(*, actor: Any, id: int) -> Case:
         ),
         pk=id,
     )
+
+
+def service_type_by_code(code: str, *, active_only: bool = False) -> ServiceType | None:
+    """A service type named by its code (city-wide reference data); None for an unknown one."""
+    if not code:
+        return None
+    types = ServiceType.objects.filter(code=code)
+    return (types.filter(is_active=True) if active_only else types).first()
+
+
+def service_types_active() -> QuerySet[ServiceType]:
+    return ServiceType.objects.filter(is_active=True)
+
+
+def service_places_open() -> QuerySet[ServicePlace]:
+    """Every open service place: workers choose the one nearest them, anywhere in the city."""
+    return ServicePlace.unscoped.filter(is_active=True).select_related("organization")
+
+
+def service_place_open_get(*, id: int) -> ServicePlace | None:
+    return service_places_open().filter(pk=id).first()
+
+
+def referral_targets(*, case: Case) -> QuerySet[Organization]:
+    """Where a case may be referred: any active federation of the city but its handler (a case
+    follows the worker's employer or a specialised service, whatever branch it is in)."""
+    return (
+        Organization.unscoped.filter(is_active=True)
+        .exclude(kind="grassroots")
+        .exclude(pk=case.handler_id)
+        .order_by("path")
+    )
+
+
+def referral_target_get(*, id: int) -> Organization | None:
+    """The organisation a case is referred to; ``case_refer`` decides whether it may take it."""
+    return Organization.unscoped.filter(pk=id).first()
+
+
+def mediation_of(*, case: Case, agreed: bool = False) -> Mediation | None:
+    """The case's mediation record (the caller has the case through ``case_get``)."""
+    found = Mediation.objects.filter(case=case)
+    if agreed:
+        found = found.filter(outcome=MediationOutcome.AGREED)
+    return found.prefetch_related("sessions").first()
+
+
+def case_opened_with_key(*, actor: Any, key: str) -> bool:
+    """Whether ``actor`` already opened a case with this idempotency key."""
+    return bool(key) and Case.unscoped.filter(created_by=actor, idempotency_key=key).exists()
 
 
 def case_timeline(*, case: Case, public_only: bool) -> QuerySet[CaseEvent]:
@@ -164,6 +216,15 @@ def organization_staff(*, actor: Any) -> QuerySet[Any]:
 
     return User.objects.filter(
         organization_id=actor.organization_id, kind="staff", is_active=True
+    ).order_by("username")
+
+
+def subtree_staff(*, actor: Any) -> QuerySet[Any]:
+    """Active staff of the actor's subtree: who may be registered as a counsellor."""
+    from gonghui.accounts.models import User
+
+    return User.objects.filter(
+        organization__path__startswith=actor.scope_path, kind="staff", is_active=True
     ).order_by("username")
 
 

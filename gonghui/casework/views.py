@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.casework import documents, forms, selectors
-from gonghui.casework.models import Case, Mediation
+from gonghui.casework.models import Case
 from gonghui.casework.services import cases as cases_services
 from gonghui.casework.services import counselling as counselling_services
 from gonghui.casework.services import legal_aid as legal_aid_services
@@ -29,7 +29,7 @@ from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
 from gonghui.members import selectors as member_selectors
 from gonghui.organizations import selectors as org_selectors
-from gonghui.organizations.models import Organization, ServiceType
+from gonghui.organizations.models import ServiceType
 
 CASE_COLUMNS = [
     Column("编号", lambda c: c.number, 18),
@@ -51,7 +51,7 @@ CASE_COLUMNS = [
 
 def _type_filter(request: HttpRequest) -> ServiceType | None:
     code = request.GET.get("type", "")
-    return ServiceType.objects.filter(code=code).first() if code else None
+    return selectors.service_type_by_code(code)
 
 
 @staff_required
@@ -92,7 +92,7 @@ def case_list(request: HttpRequest) -> HttpResponseBase:
                 (selectors.Queue.OVERDUE, _("已超期")),
                 (selectors.Queue.ALL, _("全部")),
             ],
-            "types": ServiceType.objects.filter(is_active=True),
+            "types": selectors.service_types_active(),
             "type": service_type,
             "staff": selectors.organization_staff(actor=actor),
             "now": timezone.now(),
@@ -167,7 +167,7 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
     actor: Any = request.user
     handling = bool(actor.scope_path) and case.handler.path.startswith(actor.scope_path)
     lawyers = selectors.lawyers_for_case(case=case)
-    mediation = Mediation.objects.filter(case=case).prefetch_related("sessions").first()
+    mediation = selectors.mediation_of(case=case)
     context = {
         "case": case,
         # The registered mobile (masked) only to those who may see the person's record.
@@ -186,10 +186,7 @@ def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, 
         "reject_form": forms.ReasonForm(auto_id="reject_%s"),
         "resolve_form": forms.ResolveForm(),
         "material_form": forms.MaterialForm(),
-        "referral_targets": Organization.unscoped.filter(is_active=True)
-        .exclude(kind="grassroots")
-        .exclude(pk=case.handler_id)
-        .order_by("path"),
+        "referral_targets": selectors.referral_targets(case=case),
         "legal_aid": getattr(case, "legal_aid", None)
         if case.service_type.code == "legal_aid"
         else None,
@@ -239,7 +236,7 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> str:
         return _("已记录职工到场一次。")
     if action == "refer":
         data = bound(forms.ReferForm(post))
-        to_org = Organization.unscoped.filter(pk=data["to_org"]).first()
+        to_org = selectors.referral_target_get(id=data["to_org"])
         if to_org is None:
             raise ValidationError({"to_org": [_("请选择转办单位。")]})
         cases_services.case_refer(actor=actor, case=case, to_org=to_org, reason=data["reason"])
@@ -276,7 +273,7 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> str:
         mediation_services.mediation_open(actor=actor, case=case, **data)
         return _("已建立调解记录。")
     if action in {"mediation_session", "mediation_conclude"}:
-        mediation = Mediation.objects.filter(case=case).first()
+        mediation = selectors.mediation_of(case=case)
         if mediation is None:
             raise ValidationError({"mediation": [_("请先建立调解记录。")]})
         if action == "mediation_session":
@@ -368,7 +365,7 @@ def case_material(request: HttpRequest, case_id: int, material_id: int) -> HttpR
 @require_GET
 def mediation_agreement(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(actor=request.user, id=case_id)
-    mediation = Mediation.objects.filter(case=case, outcome="agreed").first()
+    mediation = selectors.mediation_of(case=case, agreed=True)
     if mediation is None:
         raise NotFound
     return documents.agreement_response(mediation)
@@ -469,11 +466,7 @@ def counselling(request: HttpRequest) -> HttpResponseBase:
         return export_list(request, "心理咨询师", COUNSELLOR_COLUMNS, counsellors)
     me = selectors.counsellor_of(actor=actor)
     slot_form = forms.SlotForm(request.POST or None) if me else None
-    from gonghui.accounts.models import User
-
-    users = User.objects.filter(
-        organization__path__startswith=actor.scope_path, kind="staff", is_active=True
-    ).order_by("username")
+    users = selectors.subtree_staff(actor=actor)
     counsellor_form = forms.CounsellorForm(
         request.POST if request.POST.get("form") == "counsellor" else None, users=users
     )

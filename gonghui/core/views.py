@@ -8,9 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from gonghui.core import inbox, views_calendar
+from gonghui.core import inbox, selectors, views_calendar
 from gonghui.core.exports import Column, export_list, wants_export
-from gonghui.core.models import PersonalDataAccess
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import paginate, staff_required, worker_required
 
@@ -55,14 +54,8 @@ ACCESS_COLUMNS = [
 def access_log(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     require(actor, Perm.AUDIT)
-    qs = (
-        PersonalDataAccess.objects.visible_to(actor)
-        .select_related("actor", "actor_organization")
-        .order_by("-at", "-id")
-    )
     subject = request.GET.get("subject", "").strip()
-    if subject:
-        qs = qs.filter(subject_label=subject)
+    qs = selectors.access_log(actor=actor, subject=subject)
     if wants_export(request):
         return export_list(request, "个人信息访问日志", ACCESS_COLUMNS, qs)
     return render(

@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from gonghui.core import services, workdays
+from gonghui.core import selectors, services, workdays
 from gonghui.core.exports import Column, export_list, wants_export
-from gonghui.core.models import WorkCalendarDay, WorkCalendarYear
 from gonghui.core.validators import today
 from gonghui.core.web import apply_errors, error_text, staff_required
 
@@ -110,7 +109,7 @@ def _initial(request: HttpRequest) -> dict[str, Any]:
         day = datetime.date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         return {}
-    row = WorkCalendarDay.objects.filter(day=day).first()
+    row = selectors.workcalendar_day(day=day)
     if row is None:
         return {"day": day}
     return {"day": day, "is_workday": "1" if row.is_workday else "0", "name": row.name}
@@ -213,24 +212,19 @@ def workcalendar(request: HttpRequest) -> HttpResponseBase:
                     messages.success(request, _("已登记：%(row)s。") % {"row": row})
                     return redirect(_page_url(row.day.year))
     may_change = services.workcalendar_may_change(actor)
-    days = list(WorkCalendarDay.objects.filter(day__year=year).select_related("updated_by"))
+    days = selectors.workcalendar_days(year=year)
     if wants_export(request):
         # Who changed a day is shown to those who may change the calendar, as on the page.
         columns = CALENDAR_COLUMNS + (CALENDAR_KEEPER_COLUMNS if may_change else [])
         return export_list(request, f"工作日历 {year}", columns, days)
-    years = sorted(
-        {d.year for d in WorkCalendarDay.objects.dates("day", "year")}
-        | {today().year, today().year + 1, year}
-    )
+    years = sorted(selectors.workcalendar_years() | {today().year, today().year + 1, year})
     return render(
         request,
         "console/workcalendar.html",
         {
             "year": year,
             "years": years,
-            "schedule": WorkCalendarYear.objects.filter(year=year)
-            .select_related("entered_by")
-            .first(),
+            "schedule": selectors.workcalendar_schedule(year=year),
             "days": [(d, WEEKDAYS[d.day.weekday()]) for d in days],
             "holiday_count": sum(1 for d in days if not d.is_workday),
             "workday_count": sum(1 for d in days if d.is_workday),

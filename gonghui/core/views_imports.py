@@ -20,11 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from gonghui.core import imports, tasks
+from gonghui.core import imports, selectors, tasks
 from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.models import ImportJob, ImportStatus
 from gonghui.core.permissions import Perm, require
-from gonghui.core.scoping import NotFound, get_visible
+from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, paginate, staff_required
 
 RUNNING = {ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.COMMITTING}
@@ -44,7 +44,7 @@ class UploadForm(forms.Form):
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
-    return get_visible(ImportJob.objects.visible_to(request.user), pk=job_id)
+    return selectors.import_job_get(actor=request.user, id=job_id)
 
 
 IMPORT_COLUMNS = [
@@ -74,7 +74,7 @@ def import_list(request: HttpRequest) -> HttpResponseBase:
 def _import_list(request: HttpRequest) -> HttpResponseBase:
     actor: Any = request.user
     if request.method == "GET" and wants_export(request):
-        jobs = ImportJob.objects.visible_to(actor).select_related("created_by")
+        jobs = selectors.import_job_list(actor=actor)
         return export_list(request, "批量导入记录", IMPORT_COLUMNS, jobs)
     form = UploadForm(
         request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
@@ -90,7 +90,7 @@ def _import_list(request: HttpRequest) -> HttpResponseBase:
                 apply_errors(form, exc)
             else:
                 return redirect("console:import_detail", job.pk)
-    jobs = ImportJob.objects.visible_to(actor).select_related("created_by")
+    jobs = selectors.import_job_list(actor=actor)
     return render(
         request,
         "console/import_list.html",

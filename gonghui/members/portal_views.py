@@ -17,7 +17,7 @@ from gonghui.core.crypto import mask_name
 from gonghui.core.web import apply_errors, error_text, worker_required
 from gonghui.members import card, selectors, services
 from gonghui.members.forms import JoinForm, TransferForm
-from gonghui.members.models import Membership, MembershipStatus
+from gonghui.members.models import MembershipStatus
 from gonghui.organizations import selectors as org_selectors
 
 
@@ -61,11 +61,7 @@ def card_verify(request: HttpRequest, token: str) -> HttpResponse:
     read = card.card_token_read(token)
     membership = None
     if read is not None:
-        membership = (
-            Membership.unscoped.filter(pk=read[0], card_number=read[1])
-            .select_related("person", "union")
-            .first()
-        )
+        membership = selectors.membership_by_card(id=read[0], card_number=read[1])
     valid = membership is not None and membership.status == MembershipStatus.ACTIVE
     return render(
         request,

@@ -267,3 +267,28 @@ def pending_transfers_in(actor: Any) -> int:
         .filter(status=RequestStatus.PENDING, to_union__path__startswith=path)
         .count()
     )
+
+
+def membership_by_card(*, id: int, card_number: str) -> Membership | None:
+    """The membership a scanned member card names (its signed token carries both), for the
+    public verification page: anyone may scan a card; the token, not a login, is the key."""
+    return (
+        Membership.unscoped.filter(pk=id, card_number=card_number)
+        .select_related("person", "union")
+        .first()
+    )
+
+
+def active_member_within_sql(*, person: str, path: str) -> str:
+    """An SQL condition, for callers that read in plain SQL on a hot path (a booking rush):
+    the person (the SQL expression ``person``) holds an active membership in the subtree
+    whose root has the path ``path`` (an SQL expression too, e.g. a named parameter). The
+    members app owns how a membership is stored; callers only place the condition."""
+    # Table names from the models; ``person`` and ``path`` are the caller's SQL, not input.
+    memberships, organizations = Membership._meta.db_table, Organization._meta.db_table
+    active = MembershipStatus.ACTIVE.value
+    return (
+        f"EXISTS (SELECT 1 FROM {memberships} m JOIN {organizations} u ON u.id = m.union_id"  # noqa: S608
+        f" WHERE m.person_id = {person} AND m.status = '{active}'"
+        f" AND u.path LIKE {path} || '%%')"
+    )

@@ -225,3 +225,8 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
         total.add(part)
     total.children = parts
     return total
+
+
+def mechanism_type_get(*, id: int) -> MechanismType:
+    """One of the mechanisms every union keeps (reference data), or "not found"."""
+    return get_visible(MechanismType.objects.all(), pk=id)

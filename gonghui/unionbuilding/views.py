@@ -26,7 +26,7 @@ from gonghui.unionbuilding.forms import (
     HomeAssessmentForm,
     MechanismForm,
 )
-from gonghui.unionbuilding.models import AssessmentStatus, Decision, MechanismType
+from gonghui.unionbuilding.models import AssessmentStatus, Decision
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -152,9 +152,7 @@ def mechanism_edit(request: HttpRequest, org_id: int, type_id: int) -> HttpRespo
     actor = _actor(request)
     union = org_selectors.organization_get(actor=actor, id=org_id)
     require(actor, Perm.EDIT_RECORDS)
-    mechanism_type = MechanismType.objects.filter(pk=type_id).first()
-    if mechanism_type is None:
-        raise NotFound
+    mechanism_type = selectors.mechanism_type_get(id=type_id)
     current = next(
         (
             line.mechanism

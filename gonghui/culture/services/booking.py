@@ -37,6 +37,7 @@ from gonghui.culture.services.rules import (
     states_sql,
     week_of,
 )
+from gonghui.members import selectors as member_selectors
 from gonghui.members.models import Person
 
 # Bookings that count against the weekly limit (a place held or asked for).
@@ -76,7 +77,7 @@ WHERE s.id = %(session)s
 _LOCKED_TARGET_SQL = _TARGET_SQL.replace(
     "SELECT s.state,", "SELECT pg_advisory_xact_lock(%(space)s, %(key)s), s.state,"
 )
-# Only the state constants are written into it (S608).
+# Only the state constants and the members app's condition are written into it (S608).
 _FACTS_SQL = f"""
 SELECT
   EXISTS (SELECT 1 FROM culture_booking b
@@ -87,10 +88,11 @@ SELECT
      AND x.starts_at >= %(week_start)s AND x.starts_at < %(week_end)s),
   (SELECT count(*) FROM culture_booking b JOIN culture_classsession x ON x.id = b.session_id
    WHERE b.person_id = %(person)s AND b.state = 'no_show' AND x.starts_at >= %(since)s),
-  (CAST(%(audience)s AS TEXT) IS NULL OR EXISTS (
-     SELECT 1 FROM members_membership m JOIN organizations_organization u ON u.id = m.union_id
-     WHERE m.person_id = %(person)s AND m.status = 'active'
-       AND u.path LIKE CAST(%(audience)s AS TEXT) || '%%'))
+  (CAST(%(audience)s AS TEXT) IS NULL OR {
+    member_selectors.active_member_within_sql(
+        person="%(person)s", path="CAST(%(audience)s AS TEXT)"
+    )
+})
 """  # noqa: S608
 # Takes the seat (first come, while there is one) and writes the booking.
 _SEAT_SQL = """

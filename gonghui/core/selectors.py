@@ -1,0 +1,49 @@
+"""Reads of the platform's own records: the personal-data access log, import jobs, the
+working-day calendar. Scoped records go through ``visible_to``; the calendar is city-wide
+reference data every staff account may read."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from gonghui.core.models import ImportJob, PersonalDataAccess, WorkCalendarDay, WorkCalendarYear
+from gonghui.core.scoping import get_visible
+
+
+def access_log(*, actor: Any, subject: str = "") -> QuerySet[PersonalDataAccess]:
+    """Views of unmasked personal data in the actor's subtree, newest first."""
+    rows = (
+        PersonalDataAccess.objects.visible_to(actor)
+        .select_related("actor", "actor_organization")
+        .order_by("-at", "-id")
+    )
+    return rows.filter(subject_label=subject) if subject else rows
+
+
+def import_job_list(*, actor: Any) -> QuerySet[ImportJob]:
+    return ImportJob.objects.visible_to(actor).select_related("created_by")
+
+
+def import_job_get(*, actor: Any, id: int) -> ImportJob:
+    return get_visible(ImportJob.objects.visible_to(actor), pk=id)
+
+
+def workcalendar_day(*, day: datetime.date) -> WorkCalendarDay | None:
+    return WorkCalendarDay.objects.filter(day=day).first()
+
+
+def workcalendar_days(*, year: int) -> list[WorkCalendarDay]:
+    return list(WorkCalendarDay.objects.filter(day__year=year).select_related("updated_by"))
+
+
+def workcalendar_years() -> set[int]:
+    """The years with at least one day entered."""
+    return {d.year for d in WorkCalendarDay.objects.dates("day", "year")}
+
+
+def workcalendar_schedule(*, year: int) -> WorkCalendarYear | None:
+    """Where the year's official schedule came from, if it has one."""
+    return WorkCalendarYear.objects.filter(year=year).select_related("entered_by").first()
