@@ -52,13 +52,13 @@ def measure_queues(base: Base, samples: int, *, explain: bool) -> list[tuple[str
 
     from gonghui.accounts.models import User
     from gonghui.casework import selectors
-    from gonghui.casework.models import Case
+    from gonghui.casework.models import Case, overdue_q
     from gonghui.core import counts
 
     town, open_here = _typical_town(base)
     clerk = User.objects.select_related("organization").get(pk=base.clerk[town])
     overdue_below = Case.unscoped.filter(
-        selectors.overdue_q(timezone.now()),
+        overdue_q(timezone.now()),
         handler__path__startswith=clerk.scope_path or "-",
     ).count()
     client = Client()
@@ -282,3 +282,23 @@ def run(
     # Figures taken on a busy machine are not figures: say how busy it was.
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"  (load average during the run: {load}; {os.cpu_count()} CPUs)")
+
+
+def add_arguments(parser: Any) -> None:
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the query plans of the measured queues"
+    )
+
+
+def main(args: Any) -> None:
+    """The module registry's entry (``python -m bench``). Builds on the member benchmark's
+    database (built just before, or kept from before)."""
+    run(
+        cases=args.cases,
+        samples=args.samples,
+        keep=args.keep,
+        members=args.members,
+        unions=args.unions,
+        explain=args.explain,
+    )

@@ -691,3 +691,33 @@ def _summary(
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"  ({config}; {clients} clients in one asyncio process)")
     print(f"  (load average after the run: {load}; {os.cpu_count()} CPUs)")
+
+
+def add_arguments(parser: Any) -> None:
+    parser.add_argument(
+        "--crowd", type=int, default=5_000, help="flash: distinct workers, one booking each"
+    )
+    parser.add_argument("--clients", type=int, default=200, help="flash: requests in flight")
+    parser.add_argument(
+        "--gunicorn-workers",
+        type=int,
+        default=0,
+        help="flash: gunicorn worker processes (default CPUs + 1)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="flash: threads per gunicorn worker (> 1: gthread)"
+    )
+
+
+def main(args: Any) -> None:
+    """The module registry's entry (``python -m bench``): on the member benchmark's base;
+    ``--keep`` leaves its worker accounts for next time."""
+    run(
+        crowd=args.crowd,
+        clients=args.clients,
+        server_workers=args.gunicorn_workers,
+        threads=args.threads,
+        keep=args.keep,
+        members=args.members,
+        unions=args.unions,
+    )

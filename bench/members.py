@@ -275,3 +275,8 @@ def measure_reads(state: dict[str, Any], samples: int, sample: list[str]) -> Non
     print(f"  selector (scoped):   p50 {p50:.2f} ms  p95 {p95:.2f} ms   (target p95 <= 5)")
     p50, p95 = measure(lookup_api, samples)
     print(f"  API request:         p50 {p50:.2f} ms  p95 {p95:.2f} ms")
+
+
+def main(args: Any) -> None:
+    """The module registry's entry (``python -m bench``)."""
+    run(members=args.members, unions=args.unions, samples=args.samples, keep=args.keep)

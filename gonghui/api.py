@@ -1,21 +1,10 @@
-"""The REST API (django-ninja), OpenAPI docs at ``/api/docs``."""
+"""The REST API (django-ninja), OpenAPI docs at ``/api/docs``. Its routers come from the
+modules (``core.modules``)."""
 
 from django.http import HttpRequest
 
-from gonghui.accounts.api import router as accounts_router
-from gonghui.casework.api import counselling_router
-from gonghui.casework.api import router as casework_router
-from gonghui.casework.api import worker_router as casework_worker_router
+from gonghui.core import modules
 from gonghui.core.api import AUTH, GonghuiAPI, install_error_handlers
-from gonghui.core.api_inbox import router as inbox_router
-from gonghui.culture.api import feed_router as culture_feed_router
-from gonghui.culture.api import menu_router as culture_menu_router
-from gonghui.culture.api import router as culture_router
-from gonghui.culture.api import worker_router as culture_worker_router
-from gonghui.members.api import router as members_router
-from gonghui.members.api import worker_router
-from gonghui.organizations.api import router as organizations_router
-from gonghui.unionbuilding.api import router as unionbuilding_router
 
 api = GonghuiAPI(
     title="网上工会 API",
@@ -29,19 +18,9 @@ api = GonghuiAPI(
     urls_namespace="api",
 )
 install_error_handlers(api)
-api.add_router("/auth", accounts_router)
-api.add_router("/me", worker_router)
-api.add_router("/me/requests", inbox_router)
-api.add_router("/me/cases", casework_worker_router)
-api.add_router("/me/counselling", counselling_router)
-api.add_router("/", organizations_router)
-api.add_router("/", members_router)
-api.add_router("/", unionbuilding_router)
-api.add_router("/", casework_router)
-api.add_router("/culture", culture_router)
-api.add_router("/culture/menu", culture_menu_router)
-api.add_router("/me/bookings", culture_worker_router)
-api.add_router("/me/calendar-feed", culture_feed_router)
+# Every module's routers (``core.modules``), in the order of INSTALLED_APPS.
+for prefix, router in modules.api_routers():
+    api.add_router(prefix, router)
 
 
 @api.get("/ping", auth=None, tags=["平台"], summary="存活检查", response=dict[str, bool])

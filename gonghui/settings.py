@@ -248,18 +248,8 @@ if CELERY_TASK_ALWAYS_EAGER:
     # Celery's own beat runs inside the development server (``runserver`` starts it; see
     # ``core.management.commands.runserver``) and hands each due task to the eager path.
     CELERY_BROKER_URL = "memory://"
-# Periodic jobs: ``celery -A gonghui beat`` in production, the in-process beat otherwise.
-CELERY_BEAT_SCHEDULE = {
-    "casework-sweep": {
-        "task": "gonghui.casework.tasks.case_sweep_task",
-        "schedule": float(os.environ.get("GONGHUI_SWEEP_SECONDS", 300)),
-    },
-    # Lotteries whose window closed, offered seats not confirmed in time, no-shows.
-    "culture-sweep": {
-        "task": "gonghui.culture.tasks.culture_sweep_task",
-        "schedule": float(os.environ.get("GONGHUI_CULTURE_SWEEP_SECONDS", 60)),
-    },
-}
+# Periodic jobs (``celery -A gonghui beat`` in production, the in-process beat otherwise) are
+# declared by the modules (``core.modules.PeriodicJob``); CoreConfig.ready sets the schedule.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE

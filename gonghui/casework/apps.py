@@ -10,11 +10,6 @@ class CaseworkConfig(AppConfig):
     verbose_name = "职工服务"
 
     def ready(self) -> None:
-        from gonghui.casework import inbox, selectors  # noqa: F401  (registers the inbox kind)
-        from gonghui.core import badges
-
-        badges.register("cases", selectors.unaccepted_count, topic="cases")
-
         from django.db import transaction
         from django.db.models.signals import post_save
 

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from gonghui.casework.models import Case, CaseState
 from gonghui.core import inbox
@@ -21,7 +20,7 @@ TONES = {
 }
 
 
-def _case_items(person_id: int) -> Iterable[inbox.InboxItem]:
+def case_items(person_id: int) -> Iterable[inbox.InboxItem]:
     cases = Case.unscoped.filter(person_id=person_id).select_related("service_type", "handler")
     for case in cases:
         detail = case.reject_reason or case.resolution
@@ -43,6 +42,3 @@ def _case_items(person_id: int) -> Iterable[inbox.InboxItem]:
             url=reverse("portal:case_detail", args=[case.pk]),
             extra={"number": case.number},
         )
-
-
-inbox.register("case", gettext_lazy("服务事项"), _case_items)

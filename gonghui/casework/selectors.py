@@ -401,9 +401,10 @@ def case_figures(*, actor: Any, organization: Organization, month: datetime.date
 
 def figures_organization(*, actor: Any, id: int | None) -> Organization:
     if id is None:
-        if actor.organization is None:
+        organization: Organization | None = actor.organization
+        if organization is None:
             raise NotFound
-        return actor.organization
+        return organization
     return get_visible(Organization.objects.visible_to(actor), pk=id)
 
 
@@ -415,4 +416,21 @@ def unaccepted_count(actor: Any) -> int:
         Case.objects.visible_to(actor)
         .filter(handler_id=actor.organization_id, state=CaseState.SUBMITTED)
         .count()
+    )
+
+
+# --- figures (the module registry's; the dashboard reads them) --------------------------------
+
+
+def cases_received_in(actor: Any, org: Any, year: int) -> QuerySet[Case]:
+    """Requests handled in the subtree of ``org`` that were submitted in ``year``."""
+    return Case.objects.visible_to(actor).filter(
+        handler__path__startswith=org.path, created_at__year=year
+    )
+
+
+def cases_resolved_in(actor: Any, org: Any, year: int) -> QuerySet[Case]:
+    """Requests handled in the subtree of ``org`` that were resolved (办结) in ``year``."""
+    return Case.objects.visible_to(actor).filter(
+        handler__path__startswith=org.path, resolved_at__year=year
     )

@@ -7,6 +7,15 @@ class CoreConfig(AppConfig):
     verbose_name = "平台"
 
     def ready(self) -> None:
+        from gonghui.celery import app
+        from gonghui.core import modules
         from gonghui.core.history import connect_imported_models
 
         connect_imported_models()
+        # Every installed app's ``module.py``: menus, tiles, inbox kinds, periodic jobs, demo
+        # steps, bench scenarios, figures. Models are all loaded by now, which is all the
+        # declarations need.
+        modules.autodiscover()
+        # ``celery -A gonghui beat`` sets Django up (Celery's Django fix-up) before it reads
+        # the schedule; the in-process beat of ``runserver`` reads it after this.
+        app.conf.beat_schedule = modules.beat_schedule()

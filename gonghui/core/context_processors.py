@@ -4,12 +4,14 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from gonghui.core import badges
+from gonghui.core import modules
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"demo_mode": settings.GONGHUI_DEMO}
     user: Any = getattr(request, "user", None)
     if user is not None and getattr(user, "is_staff_account", False):
-        context["pending"] = SimpleLazyObject(lambda: badges.counts(user))
+        # The side menu (with its badge counts) is built from the modules' declarations,
+        # lazily: only pages that show the menu count anything.
+        context["console_menu"] = SimpleLazyObject(lambda: modules.console_menu(user))
     return context

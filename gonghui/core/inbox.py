@@ -62,3 +62,7 @@ def inbox_for(person_id: int, *, kind: str | None = None) -> list[InboxItem]:
         if kind is None or request_kind.key == kind:
             items.extend(request_kind.provider(person_id))
     return sorted(items, key=lambda i: i.updated_at, reverse=True)
+
+
+def unregister(key: str) -> None:
+    _registry.pop(key, None)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from gonghui.core import inbox, selectors, views_calendar
+from gonghui.core import inbox, modules, selectors, views_calendar
 from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import paginate, staff_required, worker_required
@@ -32,6 +32,8 @@ def console_home(request: HttpRequest) -> HttpResponse:
             "org": request.user.organization,  # type: ignore[union-attr]
             # Only for those who keep the calendar: see console/_workcalendar_missing.html.
             "workcalendar_missing": views_calendar.missing_schedules(request.user),
+            # What waits for this person, from every module's home tiles.
+            "home_tiles": modules.home_tiles(request.user),
         },
     )
 

@@ -5,10 +5,4 @@ class CultureConfig(AppConfig):
     name = "gonghui.culture"
     label = "culture"
     verbose_name = "文化服务"
-
-    def ready(self) -> None:
-        from gonghui.core import badges
-        from gonghui.culture import inbox  # noqa: F401  (registers the inbox kinds)
-        from gonghui.culture.selectors import menu as menu_selectors
-
-        badges.register("menu_orders", menu_selectors.menu_orders_to_decide)
+    # What it adds to the platform is declared in ``module.py`` (core.modules).

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from gonghui.core import inbox
 from gonghui.culture.models import Booking, BookingState
@@ -47,7 +46,7 @@ def _detail(booking: Booking) -> str:
     return _("上课时间 %(t)s，%(p)s。") % {"t": when, "p": session.place}
 
 
-def _booking_items(person_id: int) -> Iterable[inbox.InboxItem]:
+def booking_items(person_id: int) -> Iterable[inbox.InboxItem]:
     bookings = Booking.unscoped.filter(person_id=person_id).select_related(
         "session", "session__course", "session__organization"
     )
@@ -69,6 +68,3 @@ def _booking_items(person_id: int) -> Iterable[inbox.InboxItem]:
             url=reverse("portal:culture_session", args=[session.pk]),
             extra={"code": booking.code, "session": session.pk},
         )
-
-
-inbox.register("booking", gettext_lazy("课程预约"), _booking_items)

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from gonghui.core.crypto import blind_index
-from gonghui.demo.loader import DATA_DIR, ROLES
+from gonghui.demo import DATA_DIR
+from gonghui.demo.loader import ROLES
 from gonghui.members.models import MOBILE_PURPOSE, Person
 
 SHOWN_TOWNS = ("凤桥镇", "新丰镇", "新兴街道", "东栅街道", "大桥镇")

@@ -26,13 +26,14 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from gonghui.accounts import services as account_services
 from gonghui.accounts.models import User
-from gonghui.core import imports
+from gonghui.core import imports, modules
 from gonghui.core.models import ImportStatus
 from gonghui.core.permissions import Role
-from gonghui.demo import casework, culture, people
+from gonghui.demo import DATA_DIR, people
 from gonghui.members import services as member_services
 from gonghui.members.models import LeaveReason, Membership, MembershipStatus
 from gonghui.organizations import services as org_services
@@ -47,7 +48,6 @@ from gonghui.organizations.models import (
 from gonghui.unionbuilding import services as building_services
 from gonghui.unionbuilding.models import HomeStandardItem, MechanismType
 
-DATA_DIR = Path(__file__).parent / "data"
 ROLES = [Role.ADMIN, Role.CLERK, Role.REVIEWER, Role.LEADER]
 WORDS = (
     "恒达 华瑞 金盛 永兴 嘉禾 宏远 新力 天成 东方 瑞丰 鑫源 博雅 安泰 利民 佳美 盛达 汇通 聚力 "
@@ -63,9 +63,6 @@ TRADES = {
 }
 INDUSTRY_WEIGHTS = {"C": 70, "F": 8, "G": 7, "E": 6, "H": 5, "I": 4}
 MEMBER_TARGET = 21_000
-# Cases in the year of casework history, per member: about 2,000 for the full demo, which
-# keeps loading it to some 30 seconds on SQLite (``--cases`` asks for another number).
-CASES_PER_MEMBER = 0.095
 
 
 @dataclass
@@ -771,33 +768,40 @@ class DemoBuilder:
                 note="未达到合格标准，请整改后重新申报。",
             )
 
-    # --- casework (SVC) ---------------------------------------------------------------------
-
-    def casework(self) -> None:
-        cases = self.case_target
-        if cases is None:
-            cases = max(40, round(self.member_target * CASES_PER_MEMBER))
-        casework.History(self, cases=cases).run()
-
-    # --- culture (CUL) ----------------------------------------------------------------------
-
-    def culture(self) -> None:
-        culture.Culture(self).run()
-
     def run(self) -> None:
-        for step in (
-            self.tree,
-            self.enterprises,
-            self.places,
-            self.members,
-            self.requests,
-            self.building,
-            self.casework,
-            self.culture,
-        ):
+        """Every module's demo step (``modules.demo_steps``), in dependency order; the steps
+        of the foundation are this builder's own methods (``gonghui.demo.module``)."""
+        for step in modules.demo_steps():
             started = time.monotonic()
-            step()
-            self.log(f"（{step.__name__}: {time.monotonic() - started:.1f} 秒）")
+            import_string(step.run)(self)
+            self.log(f"（{step.key}: {time.monotonic() - started:.1f} 秒）")
+
+
+# The foundation's demo steps (``gonghui.demo.module``).
+
+
+def tree(builder: DemoBuilder) -> None:
+    builder.tree()
+
+
+def enterprises(builder: DemoBuilder) -> None:
+    builder.enterprises()
+
+
+def places(builder: DemoBuilder) -> None:
+    builder.places()
+
+
+def members(builder: DemoBuilder) -> None:
+    builder.members()
+
+
+def requests(builder: DemoBuilder) -> None:
+    builder.requests()
+
+
+def building(builder: DemoBuilder) -> None:
+    builder.building()
 
 
 def load(

@@ -7,16 +7,11 @@ class MembersConfig(AppConfig):
     verbose_name = "会员"
 
     def ready(self) -> None:
-        from gonghui.core import badges
-        from gonghui.members import importers, inbox, selectors  # noqa: F401  (registers importer, inbox)
-
-        badges.register("joins", selectors.pending_joins, topic="members")
-        badges.register("transfers", selectors.pending_transfers_in, topic="members")
-
         from django.db import transaction
         from django.db.models.signals import post_delete, post_save
 
         from gonghui.core import counts
+        from gonghui.members import importers  # noqa: F401  (registers the importer)
         from gonghui.members.models import JoinApplication, Membership, Person, TransferRequest
 
         def changed(**kwargs: object) -> None:

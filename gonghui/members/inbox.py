@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from gonghui.core import inbox
 from gonghui.members.models import JoinApplication, RequestStatus, TransferRequest
@@ -19,7 +18,7 @@ TONES = {
 }
 
 
-def _join_items(person_id: int) -> Iterable[inbox.InboxItem]:
+def join_items(person_id: int) -> Iterable[inbox.InboxItem]:
     for app in JoinApplication.unscoped.filter(person_id=person_id).select_related("union"):
         yield inbox.InboxItem(
             kind="join",
@@ -37,7 +36,7 @@ def _join_items(person_id: int) -> Iterable[inbox.InboxItem]:
         )
 
 
-def _transfer_items(person_id: int) -> Iterable[inbox.InboxItem]:
+def transfer_items(person_id: int) -> Iterable[inbox.InboxItem]:
     transfers = TransferRequest.unscoped.filter(membership__person_id=person_id).select_related(
         "membership__union", "to_union"
     )
@@ -56,7 +55,3 @@ def _transfer_items(person_id: int) -> Iterable[inbox.InboxItem]:
             handler=t.to_union.name,
             url=reverse("portal:transfer_detail", args=[t.pk]),
         )
-
-
-inbox.register("join", gettext_lazy("入会申请"), _join_items)
-inbox.register("transfer", gettext_lazy("会员转接"), _transfer_items)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from gonghui.core import inbox
+from gonghui.core import inbox, modules
 from gonghui.core.crypto import mask_name
 from gonghui.core.web import apply_errors, error_text, worker_required
 from gonghui.members import card, selectors, services
@@ -33,6 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "person": person,
             "membership": selectors.active_membership(person=person),
             "items": inbox.inbox_for(person.pk)[:5],
+            # What the worker may do, from every module's portal tiles.
+            "portal_tiles": modules.portal_tiles(user),
         },
     )
 

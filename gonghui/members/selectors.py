@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from gonghui.core.scoping import get_visible
 from gonghui.core.validators import digits, normalize_id_number, normalize_mobile
@@ -291,4 +293,26 @@ def active_member_within_sql(*, person: str, path: str) -> str:
         f"EXISTS (SELECT 1 FROM {memberships} m JOIN {organizations} u ON u.id = m.union_id"  # noqa: S608
         f" WHERE m.person_id = {person} AND m.status = '{active}'"
         f" AND u.path LIKE {path} || '%%')"
+    )
+
+
+# --- figures (the module registry's; the dashboard reads them) --------------------------------
+
+
+def members_at_year_end(actor: Any, org: Any, year: int) -> QuerySet[Membership]:
+    """Memberships in force on 31 December of ``year`` (today, for the current year) in the
+    subtree of ``org``."""
+    day = min(datetime.date(year, 12, 31), timezone.localdate())
+    return (
+        Membership.objects.visible_to(actor)
+        .filter(union__path__startswith=org.path, joined_on__lte=day)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+    )
+
+
+def members_joined_in(actor: Any, org: Any, year: int) -> QuerySet[Membership]:
+    """Memberships that began in ``year`` in the subtree of ``org`` (a transfer's new
+    membership keeps its first joining day, so it counts in the year the worker joined)."""
+    return Membership.objects.visible_to(actor).filter(
+        union__path__startswith=org.path, joined_on__year=year
     )

@@ -15,6 +15,7 @@ from gonghui.organizations.models import Enterprise, Organization, OrgKind
 from gonghui.unionbuilding.models import (
     AssessmentStatus,
     BrandProject,
+    Decision,
     FoundingApplication,
     HomeAssessment,
     HomeStandardItem,
@@ -230,3 +231,30 @@ def coverage_report(*, actor: Any, org: Organization) -> Coverage:
 def mechanism_type_get(*, id: int) -> MechanismType:
     """One of the mechanisms every union keeps (reference data), or "not found"."""
     return get_visible(MechanismType.objects.all(), pk=id)
+
+
+# --- figures (the module registry's; the dashboard reads them) --------------------------------
+
+
+def unions_founded_in(actor: Any, org: Any, year: int) -> QuerySet[FoundingApplication]:
+    """Founding applications under the subtree of ``org`` approved in ``year`` (新建工会)."""
+    return FoundingApplication.objects.visible_to(actor).filter(
+        parent__path__startswith=org.path, status=Decision.APPROVED, decided_at__year=year
+    )
+
+
+def homes_approved_in(actor: Any, org: Any, year: int) -> QuerySet[HomeAssessment]:
+    """Home assessments of unions in the subtree of ``org`` approved in ``year``."""
+    return HomeAssessment.objects.visible_to(actor).filter(
+        union__path__startswith=org.path, status=AssessmentStatus.APPROVED, decided_at__year=year
+    )
+
+
+def foundings_waiting(actor: Any) -> int:
+    """Founding applications in the actor's scope waiting for a decision (home tile)."""
+    return founding_list(actor=actor, status=Decision.PENDING).count()
+
+
+def homes_waiting(actor: Any) -> int:
+    """Home assessments in the actor's scope submitted for approval (home tile)."""
+    return home_assessment_list(actor=actor, status=AssessmentStatus.SUBMITTED).count()

@@ -187,7 +187,9 @@ def test_worker_api_open_follow_and_confirm(world):
 
 
 def test_sweep_is_scheduled_and_runs_as_a_task(world):
-    schedule = settings.CELERY_BEAT_SCHEDULE["casework-sweep"]
+    from gonghui.celery import app
+
+    schedule = app.conf.beat_schedule["casework-sweep"]
     assert schedule["task"] == "gonghui.casework.tasks.case_sweep_task"
     assert case_sweep_task.delay().get() == {"escalated": 0, "closed": 0}
 

@@ -109,7 +109,7 @@ def rules_current() -> BookingRules:
     ``rules_update`` drops the copy); straight from the database otherwise."""
     if "LocMemCache" in settings.CACHES["default"]["BACKEND"]:
         return BookingRules.current()
-    rules = cache.get(RULES_CACHE_KEY)
+    rules: BookingRules | None = cache.get(RULES_CACHE_KEY)
     if rules is None:
         rules = BookingRules.current()
         cache.set(RULES_CACHE_KEY, rules, 60)

@@ -1,8 +1,8 @@
 """``runserver`` that also runs the periodic jobs on the embedded default.
 
 Without a broker (no ``CELERY_BROKER_URL``), tasks run eagerly in-process; this starts
-Celery's own beat service in a daemon thread of the serving process, so the schedule in
-``CELERY_BEAT_SCHEDULE`` (the overdue sweep) runs while ``make run`` serves. With a broker,
+Celery's own beat service in a daemon thread of the serving process, so the modules' periodic
+jobs (``core.modules.PeriodicJob``: the sweeps) run while ``make run`` serves. With a broker,
 production runs ``celery -A gonghui beat`` and ``celery -A gonghui worker`` instead, and
 nothing starts here.
 """
@@ -22,11 +22,12 @@ from django.contrib.staticfiles.management.commands.runserver import (
 def start_inprocess_beat() -> Any:
     """Start Celery's beat service in a daemon thread; returns the service (``stop()`` ends
     it, ``thread`` is its thread), or None when a broker is configured."""
-    if not settings.CELERY_TASK_ALWAYS_EAGER or not settings.CELERY_BEAT_SCHEDULE:
-        return None
     from celery.beat import Service
 
     from gonghui.celery import app
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER or not app.conf.beat_schedule:
+        return None
 
     # Import every app's tasks module (what a worker does on start): beat runs a task it
     # knows in-process, eagerly, and would only queue one it does not know.

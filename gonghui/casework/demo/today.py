@@ -33,7 +33,7 @@ from gonghui.members import selectors as member_selectors
 from gonghui.organizations.models import OrgKind
 
 if TYPE_CHECKING:
-    from gonghui.demo.casework.history import History
+    from gonghui.casework.demo.history import History
 
 DAY = datetime.timedelta(days=1)
 

@@ -26,13 +26,13 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from gonghui.accounts import services as account_services
 from gonghui.accounts.models import User
+from gonghui.casework.demo import today
 from gonghui.casework.models import (
     OPEN_STATES,
     Case,
@@ -44,14 +44,13 @@ from gonghui.casework.services import cases as cases_services
 from gonghui.casework.services import sweep as sweep_services
 from gonghui.core.permissions import Role
 from gonghui.core.workdays import WorkCalendar
-from gonghui.demo import people
-from gonghui.demo.casework import today
+from gonghui.demo import DATA_DIR, people
 from gonghui.organizations.models import Organization, OrgKind, ServicePlace, ServiceType
 
 if TYPE_CHECKING:
     from gonghui.demo.loader import DemoBuilder
 
-TEXTS = Path(__file__).parent.parent / "data" / "casework.json"  # also read by ``accounts``
+TEXTS = DATA_DIR / "casework.json"  # also read by ``demo.accounts``
 DAY = datetime.timedelta(days=1)
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)

@@ -21,7 +21,6 @@ import itertools
 import json
 import random
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -44,12 +43,13 @@ from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.culture.services import menu as menu_services
 from gonghui.culture.services import sessions as sessions_services
 from gonghui.culture.services import sweep as sweep_services
+from gonghui.demo import DATA_DIR
 from gonghui.organizations.models import Organization, OrgKind
 
 if TYPE_CHECKING:
     from gonghui.demo.loader import DemoBuilder
 
-TEXTS = Path(__file__).parent / "data" / "culture.json"
+TEXTS = DATA_DIR / "culture.json"
 DAY = datetime.timedelta(days=1)
 HOUR = datetime.timedelta(hours=1)
 TERM_WEEKS_BEFORE, TERM_WEEKS_AFTER = 8, 8
@@ -421,3 +421,8 @@ class Culture:
                             audience=r.randint(40, 400),
                         )
         self.b.log(f"菜单式服务：{orders} 份点单")
+
+
+def run(builder: DemoBuilder) -> None:
+    """The module's demo step: a term of classes, events, a lottery open today, the menu."""
+    Culture(builder).run()

@@ -1,0 +1,15 @@
+"""What accounts add: sign-in (outside the registry: ``/accounts/``), the staff list, the
+API's sign-in endpoints."""
+
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.modules import MenuEntry, Module
+
+module = Module(
+    name="accounts",
+    label=_("账号"),
+    console_urls="gonghui.accounts.urls",
+    portal_urls="gonghui.accounts.urls",
+    api_routers=(("/auth", "gonghui.accounts.api.router"),),
+    menu=(MenuEntry("staff", "admin", _("工作人员"), "console:staff_list", "bi-person-badge", 10),),
+)

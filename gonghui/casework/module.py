@@ -1,0 +1,110 @@
+"""What casework adds: the service centres' requests (SVC), lawyers, counselling."""
+
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.casework import selectors
+from gonghui.core.modules import (
+    BenchScenario,
+    DemoStep,
+    Figure,
+    HomeTile,
+    InboxKind,
+    MenuEntry,
+    MenuSection,
+    Module,
+    PeriodicJob,
+    PortalTile,
+)
+
+module = Module(
+    name="casework",
+    label=_("职工服务"),
+    console_urls="gonghui.casework.urls",
+    portal_urls="gonghui.casework.urls",
+    api_routers=(
+        ("/me/cases", "gonghui.casework.api.worker_router"),
+        ("/me/counselling", "gonghui.casework.api.counselling_router"),
+        ("/", "gonghui.casework.api.router"),
+    ),
+    sections=(MenuSection("services", _("职工服务"), 30),),
+    menu=(
+        MenuEntry(
+            "cases",
+            "services",
+            _("服务事项"),
+            "console:case_list",
+            "bi-inboxes",
+            10,
+            badge=selectors.unaccepted_count,
+            badge_topic="cases",
+        ),
+        MenuEntry(
+            "case_open",
+            "services",
+            _("窗口/热线登记"),
+            "console:case_open",
+            "bi-telephone-inbound",
+            20,
+        ),
+        MenuEntry(
+            "case_figures", "services", _("服务统计"), "console:case_figures", "bi-graph-up", 30
+        ),
+        MenuEntry("lawyers", "services", _("援助律师"), "console:lawyer_list", "bi-briefcase", 40),
+        MenuEntry(
+            "counselling", "services", _("心理咨询"), "console:counselling", "bi-chat-heart", 50
+        ),
+        MenuEntry(
+            "service_types", "services", _("服务类型"), "console:service_types", "bi-list-check", 70
+        ),
+    ),
+    home_tiles=(
+        HomeTile(
+            "cases",
+            _("待受理的服务事项"),
+            "console:case_list",
+            selectors.unaccepted_count,
+            topic="cases",
+            order=30,
+        ),
+    ),
+    portal_tiles=(
+        PortalTile("ask_help", _("我要求助"), "portal:case_new", "bi-life-preserver", order=40),
+        PortalTile(
+            "legal_aid",
+            _("法律援助"),
+            "portal:case_new",
+            "bi-briefcase",
+            query="type=legal_aid",
+            order=50,
+        ),
+        PortalTile(
+            "counselling", _("心理咨询预约"), "portal:counselling", "bi-chat-heart", order=60
+        ),
+    ),
+    inbox=(InboxKind("case", _("服务事项"), "gonghui.casework.inbox.case_items"),),
+    periodic=(
+        PeriodicJob(
+            "casework-sweep",
+            "gonghui.casework.tasks.case_sweep_task",
+            300,
+            env="GONGHUI_SWEEP_SECONDS",
+        ),
+    ),
+    demo=(
+        DemoStep("casework", "gonghui.casework.demo.run", after=("members", "places"), order=70),
+    ),
+    bench=(
+        BenchScenario(
+            "cases",
+            "bench.cases.main",
+            help="the case queue and the overdue sweep over a million cases",
+            arguments="bench.cases.add_arguments",
+            after=("members",),
+            order=20,
+        ),
+    ),
+    figures=(
+        Figure("cases.received", _("受理服务事项"), _("件"), selectors.cases_received_in, order=30),
+        Figure("cases.resolved", _("办结服务事项"), _("件"), selectors.cases_resolved_in, order=31),
+    ),
+)

@@ -1,0 +1,43 @@
+"""What the platform core adds: the staff home and sign-in pages' neighbours (imports, the
+working-day calendar, the personal-data access log, the API docs) and the worker's inbox."""
+
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.modules import MenuEntry, MenuSection, Module, PortalTile
+
+module = Module(
+    name="core",
+    label=_("平台"),
+    console_urls="gonghui.core.urls",
+    portal_urls="gonghui.core.urls",
+    api_routers=(("/me/requests", "gonghui.core.api_inbox.router"),),
+    sections=(MenuSection("admin", _("管理"), 900),),
+    menu=(
+        # The import list serves the member roll and the enterprises; clerks look for it there.
+        MenuEntry(
+            "imports",
+            "members",
+            _("批量导入"),
+            "console:import_list",
+            "bi-file-earmark-spreadsheet",
+            order=40,
+        ),
+        # The calendar sets the casework deadlines; clerks look for it beside the cases.
+        MenuEntry(
+            "workcalendar", "services", _("工作日历"), "console:workcalendar", "bi-calendar3", 60
+        ),
+        MenuEntry(
+            "access_log",
+            "admin",
+            _("个人信息访问日志"),
+            "console:access_log",
+            "bi-shield-lock",
+            order=20,
+            perm="audit",
+        ),
+        MenuEntry(
+            "api_docs", "admin", _("接口文档"), "/api/docs", "bi-code-slash", 90, new_tab=True
+        ),
+    ),
+    portal_tiles=(PortalTile("inbox", _("我的申请"), "portal:inbox", "bi-inbox", order=30),),
+)

@@ -1,0 +1,460 @@
+"""The module registry: what each app adds to the platform, declared in one place of its own.
+
+An app writes ``<app>/module.py`` with ``module = Module(...)``: its console and portal URLs, its
+API routers, its console menu entries (with badge counts), its staff home tiles (what waits for
+this person), its portal tiles for workers, its inbox request kinds, its periodic jobs, its demo
+generator steps, its benchmark scenarios and its figures. The console menu, the staff home, the
+portal home, the URL map, the API, the beat schedule, ``load_demo`` and ``python -m bench`` are
+built from here, so a new module touches no other app's files: it adds its app to
+``INSTALLED_APPS`` and writes its ``module.py`` (see ``docs/adding-a-module.md``).
+
+Core cannot import domain apps; it finds their declarations when Django is ready
+(``CoreConfig.ready`` calls :func:`autodiscover`) in the order of ``INSTALLED_APPS``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, reverse
+from django.utils.module_loading import import_string
+
+from gonghui.core.text import StrOrPromise
+
+Actor = Any
+Count = Callable[[Actor], int]
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    """A heading of the console's side menu. ``order`` places it among all modules' sections."""
+
+    key: str
+    label: StrOrPromise
+    order: int
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A console menu entry. ``url`` is a URL name (``console:case_list``) or a path.
+    ``badge`` counts what waits behind the entry for this actor; with ``badge_topic`` the count
+    is cached until that topic's records change (``core.counts``). ``perm``: shown only to
+    those who hold it. ``section`` may name another module's section (core's import list sits
+    under 会员); an entry whose section nobody declares goes under 管理."""
+
+    key: str
+    section: str
+    label: StrOrPromise
+    url: str
+    icon: str
+    order: int = 100
+    badge: Count | None = None
+    badge_topic: str | None = None
+    perm: str | None = None
+    new_tab: bool = False
+
+
+@dataclass(frozen=True)
+class HomeTile:
+    """One line of the staff home's to-do card: what waits for this person, with its count and
+    a link. Tiles whose count is zero still show (the clerk sees the queue is empty)."""
+
+    key: str
+    label: StrOrPromise
+    url: str
+    count: Count
+    query: str = ""
+    topic: str | None = None
+    perm: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PortalTile:
+    """A tile on the worker portal's home. ``visible(user)`` hides it from some workers."""
+
+    key: str
+    label: StrOrPromise
+    url: str
+    icon: str
+    query: str = ""
+    order: int = 100
+    visible: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class InboxKind:
+    """A request kind in the worker's "my requests" inbox (see ``core.inbox``)."""
+
+    key: str
+    label: StrOrPromise
+    provider: str  # dotted path of ``provider(person_id) -> Iterable[InboxItem]``
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A periodic job: Celery beat in production, the in-process beat on the embedded default.
+    ``env`` names an environment variable that overrides ``seconds``."""
+
+    key: str
+    task: str
+    seconds: float
+    env: str = ""
+
+    def interval(self) -> float:
+        return float(os.environ.get(self.env, self.seconds)) if self.env else self.seconds
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A step of ``load_demo``: ``run`` (dotted path) is called with the demo builder (the
+    city's tree, staff, towns, roster, random source and log; see ``demo.loader``). Steps run
+    after the steps named in ``after``, and by ``order`` among those that are free to run."""
+
+    key: str
+    run: str
+    after: tuple[str, ...] = ()
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class BenchScenario:
+    """A scenario of ``python -m bench``: ``run`` (dotted path) is called with the parsed
+    arguments; ``arguments`` (dotted path, optional) adds its own options to the parser."""
+
+    key: str
+    run: str
+    help: str = ""
+    arguments: str = ""
+    after: tuple[str, ...] = ()
+    order: int = 100
+
+
+Number = int | Decimal
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A named figure of an organisation's subtree in a year (the dashboard reads these).
+    ``records(actor, org, year)`` is the queryset of the records behind it, so every figure
+    can be opened and checked; the figure is their count unless ``value(actor, org, year)``
+    says otherwise (a sum of amounts, say). Both are called only for an ``org`` within the
+    actor's scope (see :func:`figure_value`)."""
+
+    key: str
+    label: StrOrPromise
+    unit: StrOrPromise
+    records: Callable[[Actor, Any, int], Any]
+    value: Callable[[Actor, Any, int], Number] | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    label: StrOrPromise
+    console_urls: str = ""  # dotted module path with ``console_urlpatterns``
+    portal_urls: str = ""  # dotted module path with ``portal_urlpatterns``
+    api_routers: tuple[tuple[str, str], ...] = ()  # (prefix, dotted path of a ninja Router)
+    sections: tuple[MenuSection, ...] = ()
+    menu: tuple[MenuEntry, ...] = ()
+    home_tiles: tuple[HomeTile, ...] = ()
+    portal_tiles: tuple[PortalTile, ...] = ()
+    inbox: tuple[InboxKind, ...] = ()
+    periodic: tuple[PeriodicJob, ...] = ()
+    demo: tuple[DemoStep, ...] = ()
+    bench: tuple[BenchScenario, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    order: int = field(default=0, compare=False)
+
+
+_modules: dict[str, Module] = {}
+_discovered = False
+
+
+def register(module: Module) -> Module:
+    """Add a module (``autodiscover`` does this for every installed app's ``module.py``);
+    registering a name again replaces it. Side effects that other core pieces keep in their
+    own registries (inbox kinds) follow."""
+    _modules[module.name] = module
+    _apply(module)
+    return module
+
+
+def unregister(name: str) -> None:
+    module = _modules.pop(name, None)
+    if module is not None:
+        from gonghui.core import inbox
+
+        for kind in module.inbox:
+            inbox.unregister(kind.key)
+
+
+@contextmanager
+def installed(module: Module) -> Iterator[Module]:
+    """For tests: the platform with ``module`` plugged in, then without it."""
+    previous = _modules.get(module.name)
+    register(module)
+    try:
+        yield module
+    finally:
+        unregister(module.name)
+        if previous is not None:
+            register(previous)
+
+
+def autodiscover() -> None:
+    """Import ``<app>.module`` for every installed app that has one, in ``INSTALLED_APPS``
+    order. Called once from ``CoreConfig.ready``."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for config in apps.get_app_configs():
+        try:
+            found = importlib.import_module(f"{config.name}.module")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.module":
+                raise
+            continue
+        module = getattr(found, "module", None)
+        if not isinstance(module, Module):
+            raise TypeError(f"{config.name}.module must define `module = Module(...)`")
+        register(module)
+
+
+def modules() -> list[Module]:
+    return list(_modules.values())
+
+
+def _apply(module: Module) -> None:
+    from gonghui.core import inbox
+
+    for kind in module.inbox:
+        inbox.register(kind.key, kind.label, _lazy(kind.provider))
+
+
+def _lazy(path: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return import_string(path)(*args, **kwargs)
+
+    call.__qualname__ = path
+    return call
+
+
+# --- what the platform builds from the registry ---------------------------------------------
+
+
+def console_urlpatterns() -> list[URLPattern | URLResolver]:
+    return [p for m in modules() if m.console_urls for p in _patterns(m.console_urls, "console")]
+
+
+def portal_urlpatterns() -> list[URLPattern | URLResolver]:
+    return [p for m in modules() if m.portal_urls for p in _patterns(m.portal_urls, "portal")]
+
+
+def _patterns(path: str, side: str) -> list[URLPattern | URLResolver]:
+    return list(getattr(importlib.import_module(path), f"{side}_urlpatterns"))
+
+
+def api_routers() -> list[tuple[str, Any]]:
+    return [(prefix, import_string(router)) for m in modules() for prefix, router in m.api_routers]
+
+
+def _allowed(actor: Actor, perm: str | None) -> bool:
+    if perm is None:
+        return True
+    from gonghui.core.permissions import Perm, has_perm
+
+    return has_perm(actor, Perm(perm))
+
+
+def _href(url: str, query: str = "") -> str:
+    href = url if url.startswith("/") else reverse(url)
+    return f"{href}?{query}" if query else href
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    label: StrOrPromise
+    entries: list[ShownEntry]
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    key: str
+    label: StrOrPromise
+    href: str
+    icon: str
+    badge: int
+    new_tab: bool
+
+
+def console_menu(actor: Actor) -> list[ShownSection]:
+    """The console's side menu for ``actor``: sections in order, entries the actor may see,
+    each with its badge count (counted here, cached by topic where the entry says so)."""
+    sections = {s.key: s for m in modules() for s in m.sections}
+    grouped: dict[str, list[tuple[int, ShownEntry]]] = {}
+    for module in modules():
+        for entry in module.menu:
+            if not _allowed(actor, entry.perm):
+                continue
+            section = entry.section if entry.section in sections else "admin"
+            shown = ShownEntry(
+                entry.key,
+                entry.label,
+                _href(entry.url),
+                entry.icon,
+                _count(actor, f"menu:{entry.key}", entry.badge, entry.badge_topic),
+                entry.new_tab,
+            )
+            grouped.setdefault(section, []).append((entry.order, shown))
+    ordered = sorted(sections.values(), key=lambda s: s.order)
+    return [
+        ShownSection(s.label, [e for _, e in sorted(grouped[s.key], key=lambda x: x[0])])
+        for s in ordered
+        if grouped.get(s.key)
+    ]
+
+
+@dataclass(frozen=True)
+class ShownTile:
+    key: str
+    label: StrOrPromise
+    href: str
+    count: int
+
+
+def home_tiles(actor: Actor) -> list[ShownTile]:
+    tiles = [
+        (tile.order, i, tile)
+        for i, tile in enumerate(t for m in modules() for t in m.home_tiles)
+        if _allowed(actor, tile.perm)
+    ]
+    return [
+        ShownTile(
+            t.key,
+            t.label,
+            _href(t.url, t.query),
+            _count(actor, f"home:{t.key}", t.count, t.topic),
+        )
+        for _, _, t in sorted(tiles, key=lambda x: (x[0], x[1]))
+    ]
+
+
+@dataclass(frozen=True)
+class ShownPortalTile:
+    key: str
+    label: StrOrPromise
+    href: str
+    icon: str
+
+
+def portal_tiles(user: Any) -> list[ShownPortalTile]:
+    tiles = [
+        (tile.order, i, tile)
+        for i, tile in enumerate(t for m in modules() for t in m.portal_tiles)
+        if tile.visible is None or tile.visible(user)
+    ]
+    return [
+        ShownPortalTile(t.key, t.label, _href(t.url, t.query), t.icon)
+        for _, _, t in sorted(tiles, key=lambda x: (x[0], x[1]))
+    ]
+
+
+def _count(actor: Actor, key: str, count: Count | None, topic: str | None) -> int:
+    if count is None:
+        return 0
+    if topic is None:
+        return int(count(actor))
+    from gonghui.core import counts
+
+    scope = ("badge", key, getattr(actor, "scope_path", None), getattr(actor, "pk", None))
+    return counts.cached_count(topic, scope, lambda: int(count(actor)))
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """Celery's ``beat_schedule`` from every module's periodic jobs."""
+    return {
+        job.key: {"task": job.task, "schedule": job.interval()}
+        for m in modules()
+        for job in m.periodic
+    }
+
+
+def demo_steps() -> list[DemoStep]:
+    return _ordered([s for m in modules() for s in m.demo], "demo step")
+
+
+def bench_scenarios() -> list[BenchScenario]:
+    return _ordered([s for m in modules() for s in m.bench], "bench scenario")
+
+
+Step = TypeVar("Step", DemoStep, BenchScenario)
+
+
+def _ordered(steps: list[Step], what: str) -> list[Step]:
+    """Steps in dependency order (``after``), by ``order`` among those free to run; a missing
+    or circular dependency is an error that names the step."""
+    by_key = {s.key: s for s in steps}
+    for step in steps:
+        for needed in step.after:
+            if needed not in by_key:
+                raise LookupError(
+                    f"{what} {step.key!r} runs after {needed!r}, which no module declares"
+                )
+    done: list[Step] = []
+    waiting = sorted(steps, key=lambda s: s.order)
+    while waiting:
+        ready = [s for s in waiting if all(n in {d.key for d in done} for n in s.after)]
+        if not ready:
+            raise LookupError(f"{what}s wait for each other: {', '.join(s.key for s in waiting)}")
+        done.append(ready[0])
+        waiting.remove(ready[0])
+    return done
+
+
+def figures() -> list[Figure]:
+    found = [(f.order, i, f) for i, f in enumerate(f for m in modules() for f in m.figures)]
+    return [f for _, _, f in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def figure(key: str) -> Figure:
+    for f in figures():
+        if f.key == key:
+            return f
+    raise LookupError(key)
+
+
+def figure_value(key: str, *, actor: Actor, org: Any, year: int) -> Number:
+    """A figure of ``org``'s subtree in ``year``; an ``org`` outside the actor's scope is
+    "not found", like any record there."""
+    _check_scope(actor, org)
+    found = figure(key)
+    if found.value is not None:
+        return found.value(actor, org, year)
+    return int(found.records(actor, org, year).count())
+
+
+def figure_records(key: str, *, actor: Actor, org: Any, year: int) -> Any:
+    _check_scope(actor, org)
+    return figure(key).records(actor, org, year)
+
+
+def _check_scope(actor: Actor, org: Any) -> None:
+    from gonghui.core.scoping import require_within
+
+    require_within(actor, org)
+
+
+def year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of ``year``, for figures' date filters."""
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)

@@ -1,0 +1,186 @@
+"""The module registry: a throw-away module plugged in appears in every place the platform
+builds from the registry, and leaves when unplugged."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import clear_url_caches, reverse
+
+from gonghui.core import inbox, modules
+from gonghui.core.modules import (
+    BenchScenario,
+    DemoStep,
+    Figure,
+    HomeTile,
+    InboxKind,
+    MenuEntry,
+    MenuSection,
+    Module,
+    PeriodicJob,
+    PortalTile,
+)
+from gonghui.core.scoping import NotFound
+from gonghui.core.tests import trial_module
+
+TRIAL = Module(
+    name="trial",
+    label="试办",
+    console_urls="gonghui.core.tests.trial_module",
+    portal_urls="gonghui.core.tests.trial_module",
+    sections=(MenuSection("trial", "试办模块", 45),),
+    menu=(
+        MenuEntry(
+            "trial_list",
+            "trial",
+            "试办事项",
+            "console:trial_list",
+            "bi-star",
+            badge=trial_module.waiting,
+        ),
+    ),
+    home_tiles=(HomeTile("trial", "待处理的试办事项", "console:trial_list", trial_module.tile_count),),
+    portal_tiles=(PortalTile("trial", "试办申请", "portal:trial_apply", "bi-star"),),
+    inbox=(InboxKind("trial", "试办事项", "gonghui.core.tests.trial_module.items"),),
+    periodic=(PeriodicJob("trial-job", "gonghui.core.tests.trial_module.task", 42),),
+    demo=(DemoStep("trial", "gonghui.core.tests.trial_module.demo_step", after=("tree",)),),
+    bench=(
+        BenchScenario(
+            "trial",
+            "gonghui.core.tests.trial_module.bench_run",
+            arguments="gonghui.core.tests.trial_module.bench_arguments",
+            after=("members",),
+        ),
+    ),
+    figures=(
+        Figure(
+            "trial.staff",
+            "试办人员",
+            "人",
+            lambda actor, org, year: org.staff.all(),
+        ),
+    ),
+)
+
+
+def reload_urls() -> None:
+    import gonghui.urls
+
+    clear_url_caches()
+    importlib.reload(gonghui.urls)
+
+
+@pytest.fixture
+def trial():
+    with modules.installed(TRIAL):
+        reload_urls()
+        yield TRIAL
+    reload_urls()
+
+
+def test_the_trial_module_appears_in_the_console_menu_with_its_badge(world, trial):
+    client = Client()
+    client.force_login(world.staff("town_a", "clerk"))
+    page = client.get(reverse("console:home")).content.decode()
+    assert "试办模块" in page
+    assert 'href="/console/trial/"' in page
+    assert '试办事项 <span class="badge text-bg-warning">7</span>' in page
+    # ...before the sections declared after it, after those declared before it.
+    headers = [h.split("<")[0] for h in page.split('px-3">')[1:]]
+    assert headers.index("文化服务") < headers.index("试办模块") < headers.index("三建联动")
+    assert client.get("/console/trial/").content.decode() == "试办事项列表"
+
+
+def test_the_trial_module_adds_a_tile_to_the_staff_home(world, trial):
+    client = Client()
+    client.force_login(world.staff("town_a", "clerk"))
+    page = client.get(reverse("console:home")).content.decode()
+    assert 'data-tile="trial"' in page and "待处理的试办事项" in page
+    assert [t.count for t in modules.home_tiles(world.staff("town_a", "clerk")) if t.key == "trial"] == [3]
+
+
+def test_the_trial_module_adds_a_tile_and_inbox_items_to_the_portal(world, trial):
+    client = Client()
+    client.force_login(world.worker("union_a"))
+    home = client.get(reverse("portal:home")).content.decode()
+    assert 'data-testid="trial"' in home and "试办申请" in home
+    assert 'href="/m/trial/"' in home
+    assert "试办申请一号" in client.get(reverse("portal:inbox")).content.decode()
+
+
+def test_the_trial_module_joins_the_beat_schedule(trial):
+    assert modules.beat_schedule()["trial-job"] == {
+        "task": "gonghui.core.tests.trial_module.task",
+        "schedule": 42,
+    }
+
+
+def test_the_beat_schedule_in_force_is_the_registrys():
+    from gonghui.celery import app
+
+    assert app.conf.beat_schedule == modules.beat_schedule()
+    assert {"casework-sweep", "culture-sweep"} <= set(app.conf.beat_schedule)
+
+
+def test_the_trial_module_runs_its_demo_step_after_the_one_it_names(db, trial):
+    only_tree = Module("demo", "演示数据", demo=(DemoStep("tree", "gonghui.demo.loader.tree"),))
+    trial_module.ran.clear()
+    with modules.installed(only_tree):
+        # casework and culture name steps this trimmed demo lacks: the error says which.
+        with pytest.raises(LookupError, match="members"):
+            call_command("load_demo", members=10)
+        with modules.installed(Module("casework", "-")), modules.installed(Module("culture", "-")):
+            assert [s.key for s in modules.demo_steps()] == ["tree", "trial"]
+            call_command("load_demo", members=10)
+    assert trial_module.ran["demo"], "the trial step ran with the builder's staff"
+
+
+def test_the_trial_module_adds_a_bench_scenario_with_its_options(trial, monkeypatch):
+    from bench.__main__ import main
+
+    assert [s.key for s in modules.bench_scenarios()] == ["members", "cases", "flash", "trial"]
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nothing")
+    monkeypatch.setattr(sys, "argv", ["bench", "--only", "trial", "--trial-size", "5"])
+    trial_module.ran.clear()
+    main()
+    assert trial_module.ran["bench"] == 5
+
+
+def test_the_trial_module_adds_a_figure_scoped_to_the_actor(world, trial):
+    actor = world.staff("district_a", "admin")
+    assert "trial.staff" in [f.key for f in modules.figures()]
+    assert modules.figure_value("trial.staff", actor=actor, org=world.town_a, year=2026) == len(
+        world.town_a.staff.all()
+    )
+    with pytest.raises(NotFound):
+        modules.figure_value("trial.staff", actor=actor, org=world.town_b, year=2026)
+
+
+def test_unplugging_the_module_removes_it_everywhere(world):
+    with modules.installed(TRIAL):
+        assert "trial" in [k.key for k in inbox.kinds()]
+    assert "trial" not in [k.key for k in inbox.kinds()]
+    assert "trial" not in [m.name for m in modules.modules()]
+    assert "trial-job" not in modules.beat_schedule()
+    assert all(s.key != "trial" for s in modules.bench_scenarios())
+
+
+def test_a_dependency_circle_is_named():
+    circle = [
+        DemoStep("a", "x.a", after=("b",)),
+        DemoStep("b", "x.b", after=("a",)),
+    ]
+    with pytest.raises(LookupError, match="a, b"):
+        modules._ordered(circle, "demo step")
+
+
+def test_every_declared_figure_counts_the_records_it_lists(world):
+    actor = world.staff("city", "admin")
+    for figure in modules.figures():
+        value = modules.figure_value(figure.key, actor=actor, org=world.city, year=2026)
+        records = modules.figure_records(figure.key, actor=actor, org=world.city, year=2026)
+        assert value == records.count(), figure.key

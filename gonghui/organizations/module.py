@@ -1,0 +1,22 @@
+"""What organisations add: the union tree, enterprises and service places."""
+
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.modules import MenuEntry, MenuSection, Module
+
+module = Module(
+    name="organizations",
+    label=_("组织"),
+    console_urls="gonghui.organizations.urls",
+    api_routers=(("/", "gonghui.organizations.api.router"),),
+    sections=(MenuSection("organizations", _("组织"), 10),),
+    menu=(
+        MenuEntry(
+            "org_tree", "organizations", _("组织架构"), "console:org_tree", "bi-diagram-3", 10
+        ),
+        MenuEntry(
+            "enterprises", "organizations", _("企业"), "console:enterprise_list", "bi-buildings", 20
+        ),
+        MenuEntry("places", "organizations", _("服务阵地"), "console:place_list", "bi-geo-alt", 30),
+    ),
+)
