@@ -25,6 +25,7 @@ from gonghui.casework.services.cases import (
     require_state,
 )
 from gonghui.casework.services.mediation import require_special
+from gonghui.core.locks import LockSpace, lock_first
 from gonghui.core.permissions import Perm
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import (
@@ -103,7 +104,7 @@ def legal_aid_record_outcome(
     recovered_amount: Decimal | None = None,
 ) -> LegalAid:
     case = case_lock_handling(actor, case)
-    aid = LegalAid.objects.select_for_update().filter(case=case).first()
+    aid = lock_first(LockSpace.LEGAL_AID, LegalAid.objects.filter(case=case))
     errors: dict[str, list[str]] = {}
     note = clean_text(note, "outcome_note", errors, required=False, limit=2000, multiline=True)
     if aid is None:
