@@ -26,6 +26,7 @@ from gonghui.casework.services.cases import (
 )
 from gonghui.casework.services.mediation import require_special
 from gonghui.core.locks import LockSpace, lock_first
+from gonghui.core.money import check_money
 from gonghui.core.permissions import Perm
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import (
@@ -111,13 +112,10 @@ def legal_aid_record_outcome(
         errors.setdefault("outcome", []).append(_("请先指派援助律师。"))
     if outcome not in LegalAidOutcome.values or outcome == LegalAidOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("请选择援助结果。"))
-    if recovered_amount is not None and not 0 <= recovered_amount < Decimal("10000000000"):
-        errors.setdefault("recovered_amount", []).append(_("金额应在 0 到 100 亿元之间。"))
+    amount = check_money(recovered_amount, "recovered_amount", errors)
     raise_errors(errors)
     assert aid is not None  # noqa: S101 (checked above)
     aid.outcome, aid.outcome_note = outcome, note
-    aid.recovered_amount = (
-        recovered_amount.quantize(Decimal("0.01")) if recovered_amount is not None else None
-    )
+    aid.recovered_amount = amount
     aid.save()
     return aid
