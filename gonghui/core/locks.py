@@ -127,7 +127,8 @@ class LockSpace(enum.Enum):
         4_301,
         "culture.ClassSession",
         "A session is called off, frozen for its lottery or drawn twice at once (staff and the "
-        "job), or called off while its lottery is drawn. Taken before BOOKING.",
+        "job), or called off while its lottery is drawn. The draw also locks the course row "
+        "(joined), so a course edit waits for it. Taken before BOOKING.",
     )
     BOOKING = (
         4_401,
