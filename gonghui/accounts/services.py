@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, SignInFailure, User
 from gonghui.core.crypto import blind_index, mask_mobile
+from gonghui.core.locks import LockSpace, lock_first
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.sms import send_sms
@@ -100,11 +101,12 @@ def otp_verify(*, mobile: str, code: str) -> str:
         raise error
     digest = mobile_hash(number)
     with transaction.atomic():
-        otp = (
-            OneTimeCode.objects.select_for_update()
-            .filter(mobile_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now())
-            .order_by("-created_at")
-            .first()
+        # The newest live code of this number.
+        otp = lock_first(
+            LockSpace.ONE_TIME_CODE,
+            OneTimeCode.objects.filter(
+                mobile_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now()
+            ).order_by("-created_at"),
         )
         if otp is None or otp.attempts >= settings.GONGHUI_OTP_MAX_ATTEMPTS:
             raise error

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.casework.models import Channel, LegalAidOutcome, MediationOutcome
+from gonghui.core.money import MoneyFormField
 from gonghui.organizations.models import ServiceType
 
 
@@ -157,9 +158,7 @@ class LegalOutcomeForm(forms.Form):
         label=_("援助结果"), choices=[c for c in LegalAidOutcome.choices if c[0] != "pending"]
     )
     note = forms.CharField(label=_("结果说明"), max_length=2000, required=False)
-    recovered_amount = forms.DecimalField(
-        label=_("挽回金额（元）"), max_digits=12, decimal_places=2, required=False
-    )
+    recovered_amount = MoneyFormField(label=_("挽回金额（元）"), required=False)
 
 
 class MediationForm(forms.Form):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.crypto import mask_all
 from gonghui.core.fields import SealedField
+from gonghui.core.money import MoneyField
 from gonghui.core.scoping import ScopedManager, ScopedModel
 from gonghui.organizations.models import ServiceTier
 
@@ -365,9 +366,7 @@ class LegalAid(models.Model):
         _("援助结果"), max_length=12, choices=LegalAidOutcome.choices, default="pending"
     )
     outcome_note = models.TextField(_("结果说明"), max_length=2000, blank=True)
-    recovered_amount = models.DecimalField(
-        _("挽回金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
+    recovered_amount = MoneyField(_("挽回金额（元）"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.lawyer_id}"

@@ -32,6 +32,7 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
+from gonghui.core.money import MAX_MONEY, to_money
 from gonghui.core.validators import check_characters
 
 
@@ -136,6 +137,39 @@ class Amount:
         }
 
 
+@dataclass(frozen=True)
+class MoneyRules:
+    """Metadata for an amount of money: ``Annotated[Decimal, MoneyRules()]`` (the ``Money``
+    type below) reads the value by ``gonghui.core.money.to_money``, the rule the model
+    field, the forms and the services use, with its Chinese messages. A client sends a JSON
+    number or a numeric string."""
+
+    allow_negative: bool = False
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def money(value: Any) -> Decimal:
+            try:
+                return to_money(value, allow_negative=self.allow_negative)
+            except ValidationError as exc:
+                raise PydanticCustomError(
+                    "money", "{error}", {"error": str(exc.messages[0])}
+                ) from None
+
+        return core_schema.no_info_plain_validator_function(money)
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        high = float(MAX_MONEY)
+        low = -high if self.allow_negative else 0
+        return {
+            "anyOf": [
+                {"type": "number", "minimum": low, "maximum": high},
+                {"type": "string", "maxLength": 24, "pattern": r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"},
+            ]
+        }
+
+
 def _aware(value: datetime.datetime) -> datetime.datetime:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
@@ -156,8 +190,8 @@ Year = Annotated[int, Field(ge=1900, le=2099)]
 Date = Annotated[datetime.date, AfterValidator(_date_in_range)]
 # A moment sent without a time zone is read in the platform's (Asia/Shanghai).
 DateTime = Annotated[datetime.datetime, AfterValidator(_aware), AfterValidator(_date_in_range)]
-# Yuan with two places; a billion is beyond any payment the platform makes.
-Money = Annotated[Decimal, Amount("0", "999999999.99")]
+# Yuan with two places, not negative, at most 9,999,999,999.99 (``gonghui.core.money``).
+Money = Annotated[Decimal, MoneyRules()]
 # A search box or a short code in a query string.
 Search = Annotated[str, Text(100)]
 # A client's key that makes a repeated submission return the first result.
@@ -200,7 +234,7 @@ def _schema_message(error: dict[str, Any]) -> str:
     """A pydantic error in Chinese: what is wrong with the value and what it should be."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
-    if kind in ("plain_text", "date_range", "value_error", "assertion_error"):
+    if kind in ("plain_text", "date_range", "money", "value_error", "assertion_error"):
         return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
     simple = {
         "missing": _("此项必填。"),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from gonghui.core import holiday_notice
 from gonghui.core.crypto import Sealed
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.models import (
     AccessReason,
     Counter,
@@ -415,7 +416,7 @@ def workcalendar_notice_save(*, actor: Any, year: int, text: str) -> NoticeSaved
     marker, _created = WorkCalendarYear.objects.get_or_create(
         year=year, defaults={"source": ScheduleSource.NOTICE}
     )
-    WorkCalendarYear.objects.select_for_update().filter(pk=marker.pk).get()
+    lock_one(LockSpace.WORK_CALENDAR_YEAR, WorkCalendarYear, marker.pk)
     plan = workcalendar_notice_plan(year=year, text=text)
     if plan.problems:
         raise ValidationError({"text": plan.problems})

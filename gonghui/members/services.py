@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gonghui.core.crypto import blind_index
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.services import counter_values
@@ -376,7 +377,7 @@ def membership_end(
     require_within(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
     # Lock first, then check the locked row: a transfer accepted meanwhile (which takes the
     # same lock) is seen here as "transferred", not overwritten with "left".
-    membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
+    membership = lock_one(LockSpace.MEMBERSHIP, Membership, membership.pk)
     errors: dict[str, list[str]] = {}
     note = clean_text(note, "note", errors, required=False, limit=200, multiline=True)
     if reason not in LeaveReason.values:
@@ -446,7 +447,7 @@ def join_decide(
     """The union approves (the worker becomes a member) or refuses (with a reason the worker
     sees)."""
     require_within(actor, application.union, Perm.DECIDE_MEMBERSHIP)
-    application = JoinApplication.unscoped.select_for_update().get(pk=application.pk)
+    application = lock_one(LockSpace.JOIN_APPLICATION, JoinApplication, application.pk)
     errors: dict[str, list[str]] = {}
     note = clean_text(note, "decision_note", errors, required=False, limit=300, multiline=True)
     if application.status != RequestStatus.PENDING:
@@ -481,7 +482,7 @@ def join_decide(
 def join_withdraw(*, actor: Any, application: JoinApplication) -> JoinApplication:
     if not _is_worker(actor, application.person):
         raise NotFound
-    application = JoinApplication.unscoped.select_for_update().get(pk=application.pk)
+    application = lock_one(LockSpace.JOIN_APPLICATION, JoinApplication, application.pk)
     if application.status != RequestStatus.PENDING:
         raise ValidationError({"status": [_("该申请已处理，不能撤回。")]})
     application.status = RequestStatus.WITHDRAWN
@@ -504,7 +505,7 @@ def transfer_request(
         require_within(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
         initiator = TransferInitiator.OLD_UNION
     # The membership's state is read under its lock (see membership_end).
-    membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
+    membership = lock_one(LockSpace.MEMBERSHIP, Membership, membership.pk)
     errors: dict[str, list[str]] = {}
     reason = clean_text(reason, "reason", errors, required=False, limit=300, multiline=True)
     if not reason:
@@ -545,8 +546,8 @@ def transfer_decide(
     require_within(actor, transfer.to_union, Perm.DECIDE_MEMBERSHIP)
     # Lock the request, then the membership: the same order everywhere, so a transfer and a
     # leave on the same membership cannot both succeed.
-    transfer = TransferRequest.unscoped.select_for_update().get(pk=transfer.pk)
-    old = Membership.unscoped.select_for_update().get(pk=transfer.membership_id)
+    transfer = lock_one(LockSpace.TRANSFER_REQUEST, TransferRequest, transfer.pk)
+    old = lock_one(LockSpace.MEMBERSHIP, Membership, transfer.membership_id)
     errors: dict[str, list[str]] = {}
     note = clean_text(note, "decision_note", errors, required=False, limit=300, multiline=True)
     if transfer.status != RequestStatus.PENDING:
@@ -594,7 +595,7 @@ def transfer_cancel(*, actor: Any, transfer: TransferRequest) -> TransferRequest
     membership = transfer.membership
     if not _is_worker(actor, membership.person):
         require_within(actor, membership.union, Perm.DECIDE_MEMBERSHIP)
-    transfer = TransferRequest.unscoped.select_for_update().get(pk=transfer.pk)
+    transfer = lock_one(LockSpace.TRANSFER_REQUEST, TransferRequest, transfer.pk)
     if transfer.status != RequestStatus.PENDING:
         raise ValidationError({"status": [_("该转接申请已处理，不能撤回。")]})
     transfer.status = RequestStatus.WITHDRAWN

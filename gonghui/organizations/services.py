@@ -13,6 +13,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext as _
 
+from gonghui.core.locks import LockSpace, lock_rows
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import require_within
 from gonghui.core.services import counter_take
@@ -244,11 +245,7 @@ def organization_move(
 
     # Lock the moved root and the new parent in primary-key order, so two moves that touch the
     # same nodes cannot interleave and build a cycle.
-    list(
-        Organization.unscoped.select_for_update()
-        .filter(pk__in=[org.pk, new_parent.pk])
-        .order_by("pk")
-    )
+    lock_rows(LockSpace.ORGANIZATION, Organization.unscoped.filter(pk__in=[org.pk, new_parent.pk]))
     old_path, old_parent_id = org.path, org.parent_id
     new_path = f"{new_parent.path}{org.pk}/"
     depth_shift = new_parent.depth + 1 - org.depth

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.core.locks import LockSpace, lock_one, lock_rows
 from gonghui.core.permissions import Perm
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import clean_text, raise_errors
@@ -125,7 +126,7 @@ def founding_decide(
     """The upper-level union approves (the grassroots union is created under ``parent`` and
     covers the enterprises) or refuses with a reason."""
     _over(actor, application.parent, Perm.APPROVE)
-    application = FoundingApplication.unscoped.select_for_update().get(pk=application.pk)
+    application = lock_one(LockSpace.FOUNDING_APPLICATION, FoundingApplication, application.pk)
     errors: dict[str, list[str]] = {}
     note = clean_text(
         note, "decision_note", errors, required=not approve, limit=300, multiline=True
@@ -136,10 +137,9 @@ def founding_decide(
     if approve:
         # Lock the enterprises (in key order) before checking them: two approvals that share
         # an enterprise cannot both pass the check and both take it.
-        enterprises = list(
-            Enterprise.unscoped.select_for_update()
-            .filter(pk__in=application.enterprises.values("pk"))
-            .order_by("pk")
+        enterprises = lock_rows(
+            LockSpace.ENTERPRISE,
+            Enterprise.unscoped.filter(pk__in=application.enterprises.values("pk")),
         )
         if any(e.union_id for e in enterprises):
             raise ValidationError(
@@ -293,7 +293,7 @@ def home_decide(
     *, actor: Any, assessment: HomeAssessment, approve: bool, note: str = ""
 ) -> HomeAssessment:
     _over(actor, assessment.union, Perm.APPROVE, strictly_above=True)
-    assessment = HomeAssessment.unscoped.select_for_update().get(pk=assessment.pk)
+    assessment = lock_one(LockSpace.HOME_ASSESSMENT, HomeAssessment, assessment.pk)
     errors: dict[str, list[str]] = {}
     note = clean_text(
         note, "decision_note", errors, required=not approve, limit=300, multiline=True

@@ -24,6 +24,7 @@ from gonghui.casework.models import (
     EventKind,
 )
 from gonghui.casework.services.routing import case_route, route_from, tier_of, upper_of
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.services import counter_take
@@ -75,11 +76,13 @@ def require_handling(actor: Any, case: Case) -> None:
 
 
 def case_lock(case: Case) -> Case:
-    """The case row, locked for the rest of the transaction (see the module docstring)."""
-    return (
-        Case.unscoped.select_for_update()
-        .select_related("handler", "origin", "person")
-        .get(pk=case.pk)
+    """The case row, locked for the rest of the transaction (see the module docstring),
+    with its handling and receiving organisations and its person (``LockSpace.CASE``)."""
+    return lock_one(
+        LockSpace.CASE,
+        Case.unscoped.select_related("handler", "origin", "person"),
+        case.pk,
+        of=("self", "handler", "origin", "person"),
     )
 
 

@@ -21,6 +21,7 @@ from gonghui.casework.models import (
     EventKind,
 )
 from gonghui.core import counts
+from gonghui.core.locks import LockSpace, lock_rows
 from gonghui.core.workdays import WorkCalendar, recount_deadline
 from gonghui.organizations.models import (
     ServiceType,
@@ -59,17 +60,16 @@ def case_deadlines_recount(*, actor: Any, previous: dict[datetime.date, bool | N
     if not previous:
         return 0
     first, last = min(previous), max(previous)
-    candidates = list(
+    # Key order, as the sweep and bulk assignment take rows, so none of them deadlock; a
+    # clerk's transition meanwhile waits, then sees the new deadlines.
+    candidates = lock_rows(
+        LockSpace.CASE,
         Case.unscoped.filter(
             Q(state=CaseState.SUBMITTED, response_due__gte=_day_start(first))
             | Q(state__in=OPEN_STATES, resolution_due__gte=_day_start(first))
         )
         .annotate(deadlines_from=Coalesce(deadlines_start_q(), "created_at"))
-        .filter(deadlines_from__lt=_day_start(last + datetime.timedelta(days=1)))
-        .order_by("pk")
-        # Key order, as the sweep and bulk assignment take rows, so none of them deadlock; a
-        # clerk's transition meanwhile waits, then sees the new deadlines.
-        .select_for_update(of=("self",))
+        .filter(deadlines_from__lt=_day_start(last + datetime.timedelta(days=1))),
     )
     if not candidates:
         return 0

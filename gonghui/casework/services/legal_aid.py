@@ -25,6 +25,8 @@ from gonghui.casework.services.cases import (
     require_state,
 )
 from gonghui.casework.services.mediation import require_special
+from gonghui.core.locks import LockSpace, lock_first
+from gonghui.core.money import check_money
 from gonghui.core.permissions import Perm
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import (
@@ -103,20 +105,17 @@ def legal_aid_record_outcome(
     recovered_amount: Decimal | None = None,
 ) -> LegalAid:
     case = case_lock_handling(actor, case)
-    aid = LegalAid.objects.select_for_update().filter(case=case).first()
+    aid = lock_first(LockSpace.LEGAL_AID, LegalAid.objects.filter(case=case))
     errors: dict[str, list[str]] = {}
     note = clean_text(note, "outcome_note", errors, required=False, limit=2000, multiline=True)
     if aid is None:
         errors.setdefault("outcome", []).append(_("请先指派援助律师。"))
     if outcome not in LegalAidOutcome.values or outcome == LegalAidOutcome.PENDING:
         errors.setdefault("outcome", []).append(_("请选择援助结果。"))
-    if recovered_amount is not None and not 0 <= recovered_amount < Decimal("10000000000"):
-        errors.setdefault("recovered_amount", []).append(_("金额应在 0 到 100 亿元之间。"))
+    amount = check_money(recovered_amount, "recovered_amount", errors)
     raise_errors(errors)
     assert aid is not None  # noqa: S101 (checked above)
     aid.outcome, aid.outcome_note = outcome, note
-    aid.recovered_amount = (
-        recovered_amount.quantize(Decimal("0.01")) if recovered_amount is not None else None
-    )
+    aid.recovered_amount = amount
     aid.save()
     return aid

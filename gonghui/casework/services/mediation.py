@@ -18,6 +18,7 @@ from gonghui.casework.models import (
     MediationSession,
 )
 from gonghui.casework.services.cases import case_lock_handling, require_handling
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.validators import (
     clean_text,
     raise_errors,
@@ -80,7 +81,7 @@ def mediation_conclude(
     *, actor: Any, mediation: Mediation, outcome: str, agreement: str = ""
 ) -> Mediation:
     require_handling(actor, mediation.case)
-    mediation = Mediation.objects.select_for_update().get(pk=mediation.pk)
+    mediation = lock_one(LockSpace.MEDIATION, Mediation, mediation.pk)
     errors: dict[str, list[str]] = {}
     agreement = clean_text(
         agreement, "agreement", errors, required=outcome == "agreed", limit=4000, multiline=True

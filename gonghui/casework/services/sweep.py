@@ -22,6 +22,7 @@ from gonghui.casework.models import (
 from gonghui.casework.services.cases import calendar_around, case_notify, deadlines, move_case
 from gonghui.casework.services.routing import tier_of, uppers_of
 from gonghui.core import bulk, counts
+from gonghui.core.locks import LockSpace, lock_one, lock_rows
 from gonghui.organizations.models import (
     Organization,
     ServiceType,
@@ -191,7 +192,7 @@ def _escalate_rows(columns: dict[str, list[Any]], sweep: _Sweep) -> list[int]:
     for pk, handler_id, state in zip(
         *(columns[k] for k in ("ids", "handlers", "states")), strict=True
     ):
-        case = Case.unscoped.select_for_update().get(pk=pk)
+        case = lock_one(LockSpace.CASE, Case, pk)
         if (case.handler_id, case.state) != (handler_id, state) or not case.is_overdue(sweep.now):
             continue  # changed since it was read
         move_case(
@@ -236,10 +237,11 @@ def _auto_close(types: dict[int, ServiceType], now: datetime.datetime) -> int:
                     cursor.execute(_AUTO_CLOSE_SQL, {"now": now, "ids": chunk})
                     done = cursor.fetchall()
             else:
-                done = list(
-                    Case.unscoped.select_for_update()
-                    .filter(pk__in=chunk, state=CaseState.RESOLVED)
-                    .values_list("pk", "service_type_id")
+                done = lock_rows(
+                    LockSpace.CASE,
+                    Case.unscoped.filter(pk__in=chunk, state=CaseState.RESOLVED).values_list(
+                        "pk", "service_type_id"
+                    ),
                 )
                 Case.unscoped.filter(pk__in=[pk for pk, _t in done]).update(
                     state=CaseState.CLOSED, closed_at=now, auto_closed=True, updated_at=now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +27,8 @@ from gonghui.casework.services import legal_aid as legal_aid_services
 from gonghui.casework.services import materials as materials_services
 from gonghui.casework.services import mediation as mediation_services
 from gonghui.casework.services import sweep as sweep_services
+from gonghui.core import locks
+from gonghui.core.locks import LockSpace
 from gonghui.core.scoping import NotFound
 from gonghui.core.sms import MemoryBackend
 from gonghui.organizations import services as org_services
@@ -442,6 +445,39 @@ def test_legal_aid_lawyer_from_the_handler_or_above(world):
         actor=town, case=case, outcome="arbitration", note="仲裁胜诉"
     )
     assert aid.outcome == "arbitration"
+
+
+def test_a_recovered_amount_is_checked_as_money_under_the_case_then_legal_aid_locks(world):
+    worker = world.worker("union_b")
+    town = world.staff("town_b", "clerk")
+    lawyer = legal_aid_services.lawyer_save(
+        actor=world.staff("district_b", "clerk"),
+        lawyer=None,
+        organization=world.district_b,
+        name="李律师",
+        firm="B律师事务所",
+        licence_number="13304201810000001",
+        phone="0573-1234567",
+    )
+    case = cases_services.case_accept(actor=town, case=open_case(world, worker))
+    legal_aid_services.legal_aid_assign(actor=town, case=case, lawyer=lawyer)
+    for amount, message in [
+        (Decimal("-1"), "金额不能为负数。"),
+        (Decimal("1.005"), "金额最多两位小数（精确到分）。"),
+        (Decimal("1E+10"), "金额过大，不能超过 9,999,999,999.99 元。"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            legal_aid_services.legal_aid_record_outcome(
+                actor=town, case=case, outcome="arbitration", recovered_amount=amount
+            )
+        assert caught.value.message_dict == {"recovered_amount": [message]}
+    with locks.traced() as taken:
+        aid = legal_aid_services.legal_aid_record_outcome(
+            actor=town, case=case, outcome="arbitration", recovered_amount=Decimal("36000.5")
+        )
+    assert [t.space for t in taken] == [LockSpace.CASE, LockSpace.LEGAL_AID]
+    aid.refresh_from_db()
+    assert aid.recovered_amount == Decimal("36000.50")
 
 
 def test_counselling_notes_are_readable_by_the_counsellor_alone(world):

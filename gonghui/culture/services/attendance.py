@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.core.locks import LockSpace, lock_first
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import require_within
 from gonghui.culture.models import (
@@ -34,11 +35,12 @@ def booking_check_in(
         raise ValidationError({"token": [_("该课程已取消。")]})
     if now < session.starts_at - CHECK_IN_OPENS or now > session.ends_at:
         raise ValidationError({"token": [_("签到时间为开课前 2 小时至下课，当前不在签到时间内。")]})
-    booking = (
-        Booking.unscoped.select_for_update()
-        .select_related("person")
-        .filter(session=session, token=(token or "").strip()[-32:])
-        .first()
+    booking = lock_first(
+        LockSpace.BOOKING,
+        Booking.unscoped.select_related("person").filter(
+            session=session, token=(token or "").strip()[-32:]
+        ),
+        of=("self", "person"),
     )
     if booking is None:
         raise ValidationError({"token": [_("二维码不是本节课程的预约凭证。")]})

@@ -3,8 +3,9 @@ and offers of a freed seat.
 
 Seats are taken only by one conditional UPDATE (``seats_left > 0``) and handed on under the
 waiting entry's row lock, so no number of simultaneous requests oversells a session. A
-worker's own requests are serialised on their person row, which also makes the weekly limit
-exact when one worker books two classes at the same moment."""
+worker's own requests are serialised by an advisory lock on their person id
+(``LockSpace.BOOKING_WORKER``), which also makes the weekly limit exact when one worker books
+two classes at the same moment."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from gonghui.core.locks import (
+    ADVISORY_LOCK_SQL,
+    LockSpace,
+    advisory_lock_params,
+    lock_first,
+    lock_one,
+)
 from gonghui.core.scoping import NotFound
 from gonghui.core.sms import send_sms
 from gonghui.culture.models import (
@@ -69,14 +77,12 @@ SELECT s.state, s.mode, s.opens_at, s.closes_at, s.starts_at, s.organization_id,
 FROM culture_classsession s LEFT JOIN organizations_organization a ON a.id = s.audience_id
 WHERE s.id = %(session)s
 """
-# On PostgreSQL the same read also takes the worker's advisory lock (one round trip fewer):
-# it serialises one worker's own requests (a double tap, two classes at once) without
-# writing anything. The facts are read by the next statement, which sees what a request
-# that held the lock before committed. On SQLite the IMMEDIATE transaction already queues
-# every writer.
-_LOCKED_TARGET_SQL = _TARGET_SQL.replace(
-    "SELECT s.state,", "SELECT pg_advisory_xact_lock(%(space)s, %(key)s), s.state,"
-)
+# On PostgreSQL the same read also takes the worker's advisory lock (LockSpace.BOOKING_WORKER,
+# one round trip fewer): it serialises one worker's own requests (a double tap, two classes
+# at once) without writing anything. The facts are read by the next statement, which sees
+# what a request that held the lock before committed. On SQLite the IMMEDIATE transaction
+# already queues every writer.
+_LOCKED_TARGET_SQL = _TARGET_SQL.replace("SELECT s.state,", f"SELECT {ADVISORY_LOCK_SQL}, s.state,")
 # Only the state constants and the members app's condition are written into it (S608).
 _FACTS_SQL = f"""
 SELECT
@@ -125,7 +131,6 @@ SELECT %(session)s, %(person)s, %(organization)s,
 WHERE EXISTS (SELECT 1 FROM culture_classsession WHERE id = %(session)s AND state = 'scheduled')
 RETURNING id, state
 """
-LOCK_SPACE = 4_201  # this lock's namespace among advisory locks
 
 
 def _aware(value: Any) -> Any:
@@ -190,7 +195,7 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
     if postgres:
         row = _fetch(
             _LOCKED_TARGET_SQL,
-            {"session": session_id, "space": LOCK_SPACE, "key": person_id & 0x7FFFFFFF},
+            {"session": session_id, **advisory_lock_params(LockSpace.BOOKING_WORKER, person_id)},
         )
         row = row and row[1:]
     else:
@@ -294,7 +299,13 @@ def _lock_own(actor: Any, booking: Booking) -> Booking:
     _worker(actor)
     if booking.person_id != actor.person_id:
         raise NotFound
-    return Booking.unscoped.select_for_update().select_related("session").get(pk=booking.pk)
+    # With its session row: every hand-on of the session's seats is serialised on it.
+    return lock_one(
+        LockSpace.BOOKING,
+        Booking.unscoped.select_related("session"),
+        booking.pk,
+        of=("self", "session"),
+    )
 
 
 @transaction.atomic
@@ -342,11 +353,9 @@ def pass_seat_on(session: ClassSession, now: datetime.datetime) -> Booking | Non
     # refused request on it) rather than skip it, so the line is served in order. Should the
     # entry no longer be waiting once its lock is released, nobody is offered now and the
     # seat goes back to the session; the sweep offers it to the next in line within a minute.
-    nxt = (
-        Booking.unscoped.select_for_update()
-        .filter(session=session, state=BookingState.WAITING)
-        .order_by("rank", "pk")
-        .first()
+    nxt = lock_first(
+        LockSpace.BOOKING,
+        Booking.unscoped.filter(session=session, state=BookingState.WAITING).order_by("rank", "pk"),
     )
     if nxt is None:
         ClassSession.unscoped.filter(pk=session.pk).update(seats_left=F("seats_left") + 1)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gonghui.core.crypto import mask_name
+from gonghui.core.locks import LockSpace, lock_one, lock_rows
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import require_within
 from gonghui.culture import draw
@@ -46,11 +47,11 @@ def _check_drawable(session: ClassSession, now: datetime.datetime) -> None:
 def _entrants(session: ClassSession) -> list[Booking]:
     """The session's sign-ups, locked: a sign-up being cancelled (only possible before the
     close) is either gone from the list or waits until the list is read."""
-    return list(
-        Booking.unscoped.select_for_update(of=("self",))
-        .filter(session=session, state=BookingState.ENTERED)
-        .select_related("person")
-        .order_by("pk")
+    return lock_rows(
+        LockSpace.BOOKING,
+        Booking.unscoped.filter(session=session, state=BookingState.ENTERED).select_related(
+            "person"
+        ),
     )
 
 
@@ -74,7 +75,7 @@ def lottery_freeze(
         require_within(actor, session.organization)
     now = now or timezone.now()
     # Lock the session: the job and staff cannot freeze twice, nor draw meanwhile.
-    session = ClassSession.unscoped.select_for_update().get(pk=session.pk)
+    session = lock_one(LockSpace.CLASS_SESSION, ClassSession, session.pk)
     _check_drawable(session, now)
     if session.entrants_frozen_at is not None:
         return session
@@ -105,7 +106,12 @@ def lottery_draw(
 @transaction.atomic
 def _lottery_draw(session: ClassSession, now: datetime.datetime) -> ClassSession:
     # Lock the session: two draws (staff and the job) cannot both run.
-    session = ClassSession.unscoped.select_for_update().select_related("course").get(pk=session.pk)
+    session = lock_one(
+        LockSpace.CLASS_SESSION,
+        ClassSession.unscoped.select_related("course"),
+        session.pk,
+        of=("self", "course"),
+    )
     _check_drawable(session, now)
     entries = _entrants(session)
     if session.entrants_frozen_at is None or _digest(session, entries) != session.entrants_digest:

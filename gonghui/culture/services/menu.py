@@ -23,6 +23,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.validators import clean_text, raise_errors
@@ -152,10 +153,8 @@ def _lock_item(item_id: int) -> MenuItem:
     """The item row, locked to the end of the transaction. Every service that changes what
     an item holds takes this lock first: it serialises the orders of one item, so the
     per-unit sum read under it is exact and two units cannot both take the last 场."""
-    return (
-        MenuItem.objects.select_for_update(of=("self",))
-        .select_related("menu", "menu__organization")
-        .get(pk=item_id)
+    return lock_one(
+        LockSpace.MENU_ITEM, MenuItem.objects.select_related("menu", "menu__organization"), item_id
     )
 
 
@@ -163,10 +162,10 @@ def _lock_order(order: MenuOrder) -> tuple[MenuItem, MenuOrder]:
     """The item, then the order (the fixed order of the module docstring), then the order's
     state re-read from the locked row: it may have moved since the page was loaded."""
     item = _lock_item(order.item_id)
-    locked = (
-        MenuOrder.unscoped.select_for_update(of=("self",))
-        .select_related("unit", "provider", "item", "item__menu")
-        .get(pk=order.pk)
+    locked = lock_one(
+        LockSpace.MENU_ORDER,
+        MenuOrder.unscoped.select_related("unit", "provider", "item", "item__menu"),
+        order.pk,
     )
     return item, locked
 
@@ -296,9 +295,7 @@ def menu_item_save(
 def menu_publish(*, actor: Any, menu: Menu) -> Menu:
     """Open the menu to the units of the federation's subtree."""
     _require_publisher(actor, menu)
-    menu = (
-        Menu.unscoped.select_for_update(of=("self",)).select_related("organization").get(pk=menu.pk)
-    )
+    menu = lock_one(LockSpace.MENU, Menu.unscoped.select_related("organization"), menu.pk)
     if menu.is_published:
         raise ValidationError({"menu": [_("该菜单已经发布。")]})
     if menu.year < _today().year:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.validators import raise_errors
 from gonghui.culture.models import (
@@ -133,7 +134,7 @@ def rules_update(*, actor: Any, **values: int) -> BookingRules:
         "lottery_divisor": (1, 10),
     }
     errors: dict[str, list[str]] = {}
-    rules = BookingRules.objects.select_for_update().get(pk=BookingRules.current().pk)
+    rules = lock_one(LockSpace.BOOKING_RULES, BookingRules, BookingRules.current().pk)
     for name, value in values.items():
         low, high = limits[name]
         if value is None or not low <= value <= high:

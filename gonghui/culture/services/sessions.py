@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gonghui.core.crypto import seal
+from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import clean_text, raise_errors
@@ -116,7 +117,7 @@ def session_cancel(*, actor: Any, session: ClassSession, reason: str) -> ClassSe
     errors: dict[str, list[str]] = {}
     reason = clean_text(reason, "reason", errors, required=True, limit=200, multiline=True)
     raise_errors(errors)
-    session = ClassSession.unscoped.select_for_update().get(pk=session.pk)
+    session = lock_one(LockSpace.CLASS_SESSION, ClassSession, session.pk)
     if session.is_cancelled:
         raise ValidationError({"session": [_("该课程已取消。")]})
     if session.ends_at <= timezone.now():

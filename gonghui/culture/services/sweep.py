@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from gonghui.core.locks import LockSpace, lock_first
 from gonghui.culture.models import (
     ACTIVE_STATES,
     Booking,
@@ -62,11 +63,16 @@ def culture_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
     expired = Booking.unscoped.filter(state=BookingState.OFFERED, offered_until__lte=now)
     for booking_id in expired.values_list("pk", flat=True):
         with transaction.atomic():
-            booking = (
-                Booking.unscoped.select_for_update(skip_locked=True)
-                .select_related("session", "session__course")
-                .filter(pk=booking_id, state=BookingState.OFFERED, offered_until__lte=now)
-                .first()
+            # With its session row, as a worker's own cancel takes it, so the seat is handed
+            # on under it (and the course row, read for the message); an offer whose rows
+            # are held (a cancel, a draw) is lapsed by the next sweep.
+            booking = lock_first(
+                LockSpace.BOOKING,
+                Booking.unscoped.select_related("session", "session__course").filter(
+                    pk=booking_id, state=BookingState.OFFERED, offered_until__lte=now
+                ),
+                of=("self", "session", "session__course"),
+                skip_locked=True,
             )
             if booking is None:
                 continue

@@ -1,0 +1,350 @@
+"""Every lock the platform takes, in one table, and the only functions that take them.
+
+A lock space is one row of ``LockSpace``: a number, what it locks (a model's rows, or a
+PostgreSQL advisory lock), and the race it prevents. A service names the space when it locks,
+so the table is where a reader finds every lock and why it exists (pretix's
+``base/services/locking.py``, Saleor's ``order/lock_objects.py``).
+
+The table's rule, which keeps two transactions from waiting on each other in a circle:
+
+- **Across spaces**, a transaction takes its locks in the order of the table, which is the
+  order of the keys (a test checks the keys ascend). A service that locks a transfer request
+  and then its membership takes ``TRANSFER_REQUEST`` (2_201) before ``MEMBERSHIP`` (2_301),
+  and so does every other service that takes both.
+- **Within a space**, several rows are taken by one ``lock_rows`` call, which locks them in
+  primary-key order. ``lock_first`` takes a single row, the head of a queue in the queryset's
+  own order; ``lock_one`` a single row by key.
+- Rows joined to a locked row with ``of=`` are locked in the same statement as it; the
+  entry of the space says which and why.
+
+All of them refuse to run outside ``transaction.atomic`` (``LockOutsideTransactionError``):
+a lock taken in autocommit mode ends with its statement and protects nothing, and on SQLite
+Django would take none at all without saying so.
+
+On SQLite (the embedded default) row locks are not taken: ``select_for_update`` is a no-op
+there, and none is needed, since every transaction is IMMEDIATE and holds the database's
+write lock from ``BEGIN`` to the end (see ``settings.DATABASES``), which serialises writers
+more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
+
+Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
+building 5, organisations 6, accounts 7; a new module takes the next), so a module adds its
+spaces without renumbering others, as long as the blocks' order stays the lock order. For an
+advisory space the key is what PostgreSQL sees (``pg_advisory_xact_lock(space, key)``);
+changing it would let old and new processes run side by side unserialised during a deploy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import connection, connections, models
+from django.db.transaction import TransactionManagementError
+
+_M = TypeVar("_M", bound=models.Model)
+_Row = TypeVar("_Row")
+
+# A lock on a joined row needs ``of``; rows of the queryset's own model only by default.
+SELF: tuple[str, ...] = ("self",)
+
+
+class LockOutsideTransactionError(TransactionManagementError):
+    """A lock was asked for outside ``transaction.atomic``: a programming error."""
+
+
+class LockSpace(enum.Enum):
+    """The lock spaces, in lock order (see the module docstring). Value: key, what is locked
+    (a model label, or ``None`` for an advisory space), the race prevented."""
+
+    # --- core --------------------------------------------------------------------------------
+    WORK_CALENDAR_YEAR = (
+        1_101,
+        "core.WorkCalendarYear",
+        "Two administrators save the same year's holiday notice at once and interleave their "
+        "day rows. Taken before CASE: saving a year recounts case deadlines in its transaction.",
+    )
+
+    # --- members -----------------------------------------------------------------------------
+    JOIN_APPLICATION = (
+        2_101,
+        "members.JoinApplication",
+        "Two reviewers approve the same join application at once (two memberships), or the "
+        "worker withdraws it while it is being approved.",
+    )
+    TRANSFER_REQUEST = (
+        2_201,
+        "members.TransferRequest",
+        "Two decisions on the same transfer request, or a decision and its withdrawal, both "
+        "succeed. Taken before MEMBERSHIP (transfer_decide).",
+    )
+    MEMBERSHIP = (
+        2_301,
+        "members.Membership",
+        "A transfer is accepted while the same membership ends (退会), so it ends both "
+        "'transferred' and 'left'; or two transfer requests are filed for it at once.",
+    )
+
+    # --- casework ----------------------------------------------------------------------------
+    CASE = (
+        3_101,
+        "casework.Case",
+        "Two clerks, or a clerk and the overdue sweep, move the same case at once from a state "
+        "read before the other's move. A clerk's transition also locks the handling and "
+        "receiving organisations and the person (joined rows), so a move of the organisation "
+        "tree is seen before the scope is checked again. The sweep and the deadline recount "
+        "lock many cases in key order.",
+    )
+    LEGAL_AID = (
+        3_201,
+        "casework.LegalAid",
+        "Two outcomes recorded at once for the same legal aid; taken after CASE.",
+    )
+    MEDIATION = (
+        3_301,
+        "casework.Mediation",
+        "A mediation concluded twice at once with different outcomes.",
+    )
+
+    # --- culture -----------------------------------------------------------------------------
+    BOOKING_RULES = (
+        4_101,
+        "culture.BookingRules",
+        "Two administrators change the booking rules at once and each keeps half of the other's.",
+    )
+    BOOKING_WORKER = (
+        4_201,
+        None,
+        "One worker's own booking requests (a double tap, two classes at the same moment) run "
+        "at once, so both pass the duplicate check or the weekly limit. Key: the person's id. "
+        "Taken in the same statement that reads the session (booking_create), before the seat "
+        "is taken from CLASS_SESSION.",
+    )
+    CLASS_SESSION = (
+        4_301,
+        "culture.ClassSession",
+        "A session is called off, frozen for its lottery or drawn twice at once (staff and the "
+        "job), or called off while its lottery is drawn. The draw also locks the course row "
+        "(joined), so a course edit waits for it. Taken before BOOKING.",
+    )
+    BOOKING = (
+        4_401,
+        "culture.Booking",
+        "A freed seat is offered twice, a booking is cancelled while it is checked in or while "
+        "its offer lapses, or a sign-up is cancelled while the entrant list is frozen. A "
+        "worker's own booking is locked with its session row (joined): every hand-on of a seat "
+        "is serialised on the session, and the first waiting entry is then taken in line "
+        "order (lock_first), never while holding another waiting entry. Check-in also locks "
+        "the person row (joined).",
+    )
+    MENU = (
+        4_501,
+        "culture.Menu",
+        "A menu published twice at once.",
+    )
+    MENU_ITEM = (
+        4_601,
+        "culture.MenuItem",
+        "Two orders of the same item read the same total or the same unit's sum and both take "
+        "the last 场. Taken before MENU_ORDER.",
+    )
+    MENU_ORDER = (
+        4_701,
+        "culture.MenuOrder",
+        "Two decisions, or a decision and a cancellation, on the same menu order both apply.",
+    )
+
+    # --- union building ----------------------------------------------------------------------
+    FOUNDING_APPLICATION = (
+        5_101,
+        "unionbuilding.FoundingApplication",
+        "Two approvals of the same founding application create two unions. Taken before "
+        "ENTERPRISE.",
+    )
+    HOME_ASSESSMENT = (
+        5_201,
+        "unionbuilding.HomeAssessment",
+        "Two decisions on the same home assessment (职工之家) both apply.",
+    )
+
+    # --- organisations -----------------------------------------------------------------------
+    ENTERPRISE = (
+        6_101,
+        "organizations.Enterprise",
+        "Two founding approvals that share an enterprise both find it uncovered and both take it.",
+    )
+    ORGANIZATION = (
+        6_201,
+        "organizations.Organization",
+        "Two moves in the organisation tree that touch the same nodes interleave and build a "
+        "cycle (the moved root and the new parent, in key order).",
+    )
+
+    # --- accounts ----------------------------------------------------------------------------
+    ONE_TIME_CODE = (
+        7_101,
+        "accounts.OneTimeCode",
+        "Two sign-ins with the same one-time code both succeed, or parallel wrong guesses spend "
+        "fewer attempts than they made.",
+    )
+
+    def __init__(self, key: int, model: str | None, race: str) -> None:
+        self.key = key
+        self.model = model
+        self.race = race
+
+    @property
+    def is_advisory(self) -> bool:
+        return self.model is None
+
+
+# --- advisory locks ----------------------------------------------------------------------------
+
+# For a statement that takes the lock in the same round trip as a read (PostgreSQL only):
+# ``f"SELECT {ADVISORY_LOCK_SQL}, …"`` with ``advisory_lock_params(space, key)``.
+ADVISORY_LOCK_SQL = "pg_advisory_xact_lock(%(lock_space)s, %(lock_key)s)"
+_INT4 = 0x7FFFFFFF
+
+
+def advisory_lock_params(space: LockSpace, key: int) -> dict[str, int]:
+    """The parameters of ``ADVISORY_LOCK_SQL`` for ``key`` in ``space``; checks that the
+    caller is in a transaction. Keys are folded into 31 bits: two ids that share a key only
+    wait for each other, never run unserialised."""
+    if not space.is_advisory:
+        raise ValueError(f"{space.name} locks {space.model} rows, not an advisory key")
+    _require_atomic(connection, space)
+    _record(space, (key,))
+    return {"lock_space": space.key, "lock_key": key & _INT4}
+
+
+def advisory_lock(space: LockSpace, key: int) -> None:
+    """Hold ``key`` in ``space`` until the transaction ends (``pg_advisory_xact_lock``); a
+    second transaction asking for the same key waits. On SQLite nothing is taken: the
+    IMMEDIATE transaction already holds the database's write lock, which serialises writers."""
+    params = advisory_lock_params(space, key)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {ADVISORY_LOCK_SQL}", params)  # noqa: S608 (a constant)
+
+
+# --- row locks ---------------------------------------------------------------------------------
+
+
+def lock_one(
+    space: LockSpace,
+    source: type[_M] | models.Manager[_M] | models.QuerySet[_M, _M],
+    pk: Any,
+    *,
+    of: Sequence[str] = SELF,
+) -> _M:
+    """The row with key ``pk``, locked to the end of the transaction (``DoesNotExist`` if it
+    is gone). ``source``: a queryset (for its ``select_related``), a manager, or a model, whose
+    base manager finds the row whatever the scope (check the scope before locking)."""
+    qs = _queryset(space, source)
+    row: _M = qs.select_for_update(of=tuple(of)).get(pk=pk)
+    _record(space, (pk,))
+    return row
+
+
+def lock_rows(
+    space: LockSpace,
+    qs: models.QuerySet[_M, _Row],
+    *,
+    of: Sequence[str] = SELF,
+) -> list[_Row]:
+    """Every row of ``qs``, locked in primary-key order (whatever ordering ``qs`` had), so two
+    transactions locking overlapping sets cannot each hold a row the other waits for."""
+    checked = _queryset(space, qs)
+    rows = list(checked.select_for_update(of=tuple(of)).order_by("pk"))
+    _record(space, tuple(_pk(row) for row in rows))
+    return rows
+
+
+def lock_first(
+    space: LockSpace,
+    qs: models.QuerySet[_M, _Row],
+    *,
+    of: Sequence[str] = SELF,
+    skip_locked: bool = False,
+) -> _Row | None:
+    """The first row of ``qs`` in its own order (the head of a queue; key order when it has
+    none), locked, or ``None``. ``skip_locked`` passes over rows another transaction holds
+    (PostgreSQL; for a sweep that must not wait on a person's request)."""
+    checked = _queryset(space, qs)
+    row = checked.select_for_update(of=tuple(of), skip_locked=skip_locked).first()
+    if row is not None:
+        _record(space, (_pk(row),))
+    return row
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+
+def _require_atomic(conn: Any, space: LockSpace) -> None:
+    if not conn.in_atomic_block:
+        raise LockOutsideTransactionError(
+            f"The {space.name} lock must be taken inside transaction.atomic: outside it, the "
+            "lock would end with its own statement and protect nothing."
+        )
+
+
+def _queryset(space: LockSpace, source: Any) -> models.QuerySet[Any, Any]:
+    if isinstance(source, type) and issubclass(source, models.Model):
+        qs = source._base_manager.all()
+    else:
+        qs = source.all()
+    if qs.model._meta.label != space.model:
+        raise ValueError(
+            f"{space.name} locks {space.model or 'an advisory key'}, not {qs.model._meta.label}"
+        )
+    _require_atomic(connections[qs.db], space)
+    return qs
+
+
+def _pk(row: Any) -> Any:
+    if isinstance(row, models.Model):
+        return row.pk
+    if isinstance(row, tuple | list):
+        return row[0]  # a values_list whose first column is the key
+    if isinstance(row, dict):
+        return row.get("pk", row.get("id"))
+    return row  # a flat values_list of keys
+
+
+# --- tracing, for tests ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Taken:
+    space: LockSpace
+    keys: tuple[Any, ...]
+
+
+_trace: ContextVar[list[Taken] | None] = ContextVar("gonghui_lock_trace", default=None)
+
+
+def _record(space: LockSpace, keys: tuple[Any, ...]) -> None:
+    trail = _trace.get()
+    if trail is not None:
+        trail.append(Taken(space, keys))
+
+
+@contextmanager
+def traced() -> Iterator[list[Taken]]:
+    """Collect the locks taken inside the block, in the order taken (a test checks a
+    service against the table's order with ``in_table_order``)."""
+    trail: list[Taken] = []
+    token = _trace.set(trail)
+    try:
+        yield trail
+    finally:
+        _trace.reset(token)
+
+
+def in_table_order(trail: Sequence[Taken]) -> bool:
+    """Whether the locks of one transaction follow the table's rule across spaces."""
+    keys = [taken.space.key for taken in trail]
+    return keys == sorted(keys)
