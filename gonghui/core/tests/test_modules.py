@@ -43,7 +43,9 @@ TRIAL = Module(
             badge=trial_module.waiting,
         ),
     ),
-    home_tiles=(HomeTile("trial", "待处理的试办事项", "console:trial_list", trial_module.tile_count),),
+    home_tiles=(
+        HomeTile("trial", "待处理的试办事项", "console:trial_list", trial_module.tile_count),
+    ),
     portal_tiles=(PortalTile("trial", "试办申请", "portal:trial_apply", "bi-star"),),
     inbox=(InboxKind("trial", "试办事项", "gonghui.core.tests.trial_module.items"),),
     periodic=(PeriodicJob("trial-job", "gonghui.core.tests.trial_module.task", 42),),
@@ -100,7 +102,9 @@ def test_the_trial_module_adds_a_tile_to_the_staff_home(world, trial):
     client.force_login(world.staff("town_a", "clerk"))
     page = client.get(reverse("console:home")).content.decode()
     assert 'data-tile="trial"' in page and "待处理的试办事项" in page
-    assert [t.count for t in modules.home_tiles(world.staff("town_a", "clerk")) if t.key == "trial"] == [3]
+    assert [
+        t.count for t in modules.home_tiles(world.staff("town_a", "clerk")) if t.key == "trial"
+    ] == [3]
 
 
 def test_the_trial_module_adds_a_tile_and_inbox_items_to_the_portal(world, trial):
