@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest
 
+from gonghui.accounts.api import contacts_router as enterprise_contacts_router
 from gonghui.accounts.api import router as accounts_router
 from gonghui.casework.api import counselling_router
 from gonghui.casework.api import router as casework_router
@@ -35,6 +36,7 @@ api.add_router("/me/requests", inbox_router)
 api.add_router("/me/cases", casework_worker_router)
 api.add_router("/me/counselling", counselling_router)
 api.add_router("/", organizations_router)
+api.add_router("/", enterprise_contacts_router)
 api.add_router("/", members_router)
 api.add_router("/", unionbuilding_router)
 api.add_router("/", casework_router)

@@ -1,4 +1,5 @@
-"""URL map: ``/console/`` for staff, ``/m/`` for workers (phone first), ``/api/`` for both."""
+"""URL map: ``/console/`` for staff, ``/m/`` for workers (phone first), ``/enterprise/`` for
+enterprise contacts, ``/api/`` for staff and workers."""
 
 from django.urls import include, path
 
@@ -30,11 +31,18 @@ portal_urlpatterns = [
     *core_urls.portal_urlpatterns,
 ]
 
+enterprise_urlpatterns = [
+    *org_urls.enterprise_urlpatterns,
+    *culture_urls.enterprise_urlpatterns,
+    *account_urls.enterprise_urlpatterns,
+]
+
 urlpatterns = [
     path("", core_views.front_door, name="front_door"),
     path("accounts/", include(account_urls)),
     path("console/", include((console_urlpatterns, "console"))),
     path("m/", include((portal_urlpatterns, "portal"))),
+    path("enterprise/", include((enterprise_urlpatterns, "enterprise"))),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
