@@ -2,7 +2,7 @@
 
 A separate entry from the workers' portal: the same one-time codes, but a verified number opens
 the number's enterprise contact account here and its worker account there, so one person may
-be both without a chooser (docs/adr/0009)."""
+be both without a chooser (docs/adr/0012)."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ class User(AbstractUser, ScopedModel):
                 name="user_kind_matches_links",
             ),
             # One mobile opens one contact account (it may also be a worker's: the two sign
-            # in at different entries, see docs/adr/0009).
+            # in at different entries, see docs/adr/0012).
             models.UniqueConstraint(
                 fields=["mobile_hash"],
                 condition=Q(kind="enterprise"),

@@ -588,7 +588,7 @@ def staff_update(
 # --- enterprise contacts ------------------------------------------------------------------------
 # An enterprise contact signs in at the enterprise area's own entry (``/enterprise/login/``)
 # with the same one-time codes as workers; the entry decides which account a verified number
-# opens, so one number may be a worker's and a contact's at once (docs/adr/0009).
+# opens, so one number may be a worker's and a contact's at once (docs/adr/0012).
 
 
 def contact_mobile_hash(number: str) -> str:

@@ -302,3 +302,9 @@ def test_the_enterprise_area_sends_staff_and_workers_home(world, client):
     assert client.get(reverse("enterprise:home"))["Location"] == reverse("portal:home")
     client.logout()
     assert client.get(reverse("enterprise:home"))["Location"].startswith("/enterprise/login/")
+
+
+def test_the_portal_sign_in_page_leads_to_the_enterprise_entry(client):
+    page = client.get(reverse("portal:login")).content.decode()
+    assert reverse("enterprise:login") in page
+    assert "企业联系人登录" in client.get(reverse("enterprise:login")).content.decode()
