@@ -1,7 +1,8 @@
-"""URL map: ``/console/`` for staff, ``/m/`` for workers (phone first), ``/api/`` for both.
+"""URL map: ``/console/`` for staff, ``/m/`` for workers (phone first), ``/enterprise/`` for
+enterprise contacts, ``/api/`` for staff and workers.
 
-The console's and the portal's pages come from the modules (``core.modules``): each installed
-app's ``module.py`` names its URL module."""
+The console's, the portal's and the enterprise area's pages come from the modules
+(``core.modules``): each installed app's ``module.py`` names its URL module."""
 
 from django.urls import include, path
 
@@ -13,8 +14,9 @@ from gonghui.core import views as core_views
 urlpatterns = [
     path("", core_views.front_door, name="front_door"),
     path("accounts/", include(account_urls)),
-    path("console/", include((modules.console_urlpatterns(), "console"))),
-    path("m/", include((modules.portal_urlpatterns(), "portal"))),
+    path("console/", include((modules.urlpatterns("console"), "console"))),
+    path("m/", include((modules.urlpatterns("portal"), "portal"))),
+    path("enterprise/", include((modules.urlpatterns("enterprise"), "enterprise"))),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

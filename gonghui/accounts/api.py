@@ -1,4 +1,5 @@
-"""Sign-in for the mini-program: one-time codes and passwords exchanged for bearer tokens."""
+"""Sign-in for the mini-program (one-time codes and passwords exchanged for bearer tokens), and
+the staff's operations on enterprise contacts."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from gonghui.accounts import services
-from gonghui.accounts.models import SignInChannel
-from gonghui.core.api import Message, OneOf, Text, worker_actor
+from gonghui.accounts import selectors, services
+from gonghui.accounts.models import SignInChannel, User
+from gonghui.core.api import Id, Message, OneOf, Text, staff_actor, worker_actor
 from gonghui.core.web import client_ip
 from gonghui.members.models import Household
+from gonghui.organizations import selectors as org_selectors
 
 router = Router(tags=["登录"])
+contacts_router = Router(tags=["企业联系人"])
 
 
 class OtpIn(Schema):
@@ -136,3 +139,65 @@ def logout(request: HttpRequest) -> dict[str, str]:
     if header.lower().startswith("bearer "):
         services.api_token_revoke(user=request.auth, key=header[7:].strip())  # type: ignore[attr-defined]
     return {"detail": _("已注销。")}
+
+
+# --- enterprise contacts (staff) ---------------------------------------------------------------
+
+
+class ContactIn(Schema):
+    name: Annotated[str, Text.of(User, "full_name")]
+    mobile: Annotated[str, Text(30)]
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    mobile: str  # masked
+    is_active: bool
+
+    @staticmethod
+    def resolve_name(obj: User) -> str:
+        return obj.full_name
+
+    @staticmethod
+    def resolve_mobile(obj: User) -> str:
+        return str(obj.mobile or "")
+
+
+@contacts_router.get(
+    "/enterprises/{enterprise_id}/contacts",
+    response=list[ContactOut],
+    summary="企业联系人列表",
+)
+def list_contacts(request: HttpRequest, enterprise_id: Id) -> Any:
+    actor = staff_actor(request)
+    enterprise = org_selectors.enterprise_covered_get(actor=actor, id=enterprise_id)
+    return list(selectors.enterprise_contact_list(actor=actor, enterprise=enterprise))
+
+
+@contacts_router.post(
+    "/enterprises/{enterprise_id}/contacts",
+    response={201: ContactOut},
+    summary="邀请企业联系人",
+    description="覆盖该企业的工会（未建会的为所在镇街）及其上级的工作人员可以邀请；"
+    "联系人收到短信后用该手机号在“企业联系人登录”页面登录。",
+)
+def invite_contact(request: HttpRequest, enterprise_id: Id, payload: ContactIn) -> Any:
+    actor = staff_actor(request)
+    enterprise = org_selectors.enterprise_covered_get(actor=actor, id=enterprise_id)
+    contact = services.enterprise_contact_invite(
+        actor=actor, enterprise=enterprise, name=payload.name, mobile=payload.mobile
+    )
+    return contact
+
+
+@contacts_router.post(
+    "/enterprises/{enterprise_id}/contacts/{contact_id}/deactivate",
+    response=ContactOut,
+    summary="停用企业联系人",
+)
+def deactivate_contact(request: HttpRequest, enterprise_id: Id, contact_id: Id) -> Any:
+    actor = staff_actor(request)
+    enterprise = org_selectors.enterprise_covered_get(actor=actor, id=enterprise_id)
+    contact = selectors.enterprise_contact_get(actor=actor, enterprise=enterprise, id=contact_id)
+    return services.enterprise_contact_deactivate(actor=actor, contact=contact)

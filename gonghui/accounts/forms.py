@@ -95,3 +95,12 @@ class StaffEditForm(forms.Form):
         label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
     )
     is_active = forms.BooleanField(label=_("启用"), required=False)
+
+
+class EnterpriseContactForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    mobile = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        help_text=_("联系人用这个手机号接收验证码登录。"),
+    )

@@ -1,4 +1,5 @@
-"""Accounts: staff of the union tree and workers signing in to the portal."""
+"""Accounts: staff of the union tree, workers signing in to the portal, and enterprise contacts
+signing in to the enterprise area."""
 
 from __future__ import annotations
 
@@ -10,18 +11,25 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from gonghui.core.crypto import mask_mobile
+from gonghui.core.fields import SealedField
 from gonghui.core.permissions import Role
-from gonghui.core.scoping import ScopedManager, ScopedModel
+from gonghui.core.scoping import ScopedManager, ScopedModel, subtree_q
+
+CONTACT_MOBILE_PURPOSE = "account.contact_mobile"
 
 
 class AccountKind(models.TextChoices):
     STAFF = "staff", _("工作人员")
     WORKER = "worker", _("职工")
+    ENTERPRISE = "enterprise", _("企业联系人")
 
 
 class User(AbstractUser, ScopedModel):
     """A staff account belongs to one organisation and holds roles; a worker account belongs to
-    one person. A staff account acts on its organisation's subtree and nothing else."""
+    one person; an enterprise contact account acts for one enterprise. A staff account acts on
+    its organisation's subtree and nothing else; a contact has no organisation scope and no
+    role, and sees only its enterprise's records (``ScopedModel.enterprise_field``)."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
 
@@ -44,6 +52,25 @@ class User(AbstractUser, ScopedModel):
         blank=True,
         related_name="account",
     )
+    enterprise = models.ForeignKey(
+        "organizations.Enterprise",
+        verbose_name=_("所属企业"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    # An enterprise contact signs in with this mobile; sealed at rest, found by its blind index.
+    mobile = SealedField(_("手机号"), purpose=CONTACT_MOBILE_PURPOSE, masker=mask_mobile, null=True)
+    mobile_hash = models.CharField(_("手机号索引"), max_length=32, null=True, blank=True)
+    invited_by = models.ForeignKey(
+        "self",
+        verbose_name=_("邀请人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
     scoped = ScopedManager["User"]()
@@ -55,10 +82,31 @@ class User(AbstractUser, ScopedModel):
         default_manager_name = "objects"
         constraints: ClassVar = [
             models.CheckConstraint(
-                condition=(Q(kind="staff", organization__isnull=False, person__isnull=True))
-                | Q(kind="worker", organization__isnull=True),
+                condition=(
+                    Q(
+                        kind="staff",
+                        organization__isnull=False,
+                        person__isnull=True,
+                        enterprise__isnull=True,
+                    )
+                    | Q(kind="worker", organization__isnull=True, enterprise__isnull=True)
+                    | Q(
+                        kind="enterprise",
+                        organization__isnull=True,
+                        person__isnull=True,
+                        enterprise__isnull=False,
+                        mobile_hash__isnull=False,
+                    )
+                ),
                 name="user_kind_matches_links",
-            )
+            ),
+            # One mobile opens one contact account (it may also be a worker's: the two sign
+            # in at different entries, see docs/adr/0012).
+            models.UniqueConstraint(
+                fields=["mobile_hash"],
+                condition=Q(kind="enterprise"),
+                name="user_contact_mobile_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,6 +119,24 @@ class User(AbstractUser, ScopedModel):
     @property
     def is_worker_account(self) -> bool:
         return self.kind == AccountKind.WORKER
+
+    @property
+    def is_enterprise_account(self) -> bool:
+        return self.kind == AccountKind.ENTERPRISE and self.enterprise_id is not None
+
+    @property
+    def enterprise_id_or_none(self) -> int | None:
+        return self.enterprise_id if self.is_enterprise_account and self.is_active else None
+
+    @classmethod
+    def staff_scope(cls, path: str) -> Q:
+        """Staff of the subtree, and the contacts of the enterprises it covers
+        (``Enterprise.covering``)."""
+        return (
+            subtree_q("organization", path)
+            | subtree_q("enterprise__union", path)
+            | (Q(enterprise__union__isnull=True) & subtree_q("enterprise__area", path))
+        )
 
     @property
     def scope_path(self) -> str | None:
@@ -124,6 +190,7 @@ class ApiToken(models.Model):
 class SignInChannel(models.TextChoices):
     CONSOLE = "console", _("工作台")
     PORTAL = "portal", _("职工端")
+    ENTERPRISE = "enterprise", _("企业端")
     API = "api", _("接口")
 
 

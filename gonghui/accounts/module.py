@@ -8,8 +8,10 @@ from gonghui.core.modules import MenuEntry, Module
 module = Module(
     name="accounts",
     label=_("账号"),
-    console_urls="gonghui.accounts.urls",
-    portal_urls="gonghui.accounts.urls",
-    api_routers=(("/auth", "gonghui.accounts.api.router"),),
+    urls="gonghui.accounts.urls",
+    api_routers=(
+        ("/auth", "gonghui.accounts.api.router"),
+        ("/", "gonghui.accounts.api.contacts_router"),
+    ),
     menu=(MenuEntry("staff", "admin", _("工作人员"), "console:staff_list", "bi-person-badge", 10),),
 )

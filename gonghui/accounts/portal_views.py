@@ -113,7 +113,7 @@ def register(request: HttpRequest) -> HttpResponse:
     """First sign-in of a number nobody registered: real name and ID number."""
     user: Any = request.user
     if not user.is_worker_account:
-        return redirect("console:home")
+        return redirect("front_door")  # staff to their console, contacts to their area
     if user.person_id is not None:
         return redirect("portal:home")
     mobile = request.session.get(VERIFIED_MOBILE, "")

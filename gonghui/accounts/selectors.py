@@ -1,4 +1,4 @@
-"""Reads of staff accounts, scoped to the actor's subtree."""
+"""Reads of staff accounts and enterprise contacts, scoped to the actor's subtree."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from gonghui.accounts.models import AccountKind, User
 from gonghui.core.scoping import get_visible
-from gonghui.organizations.models import Organization
+from gonghui.organizations.models import Enterprise, Organization
 
 
 def staff_list(
@@ -30,5 +30,25 @@ def staff_list(
 def staff_get(*, actor: Any, id: int) -> User:
     return get_visible(
         User.scoped.visible_to(actor).filter(kind=AccountKind.STAFF).select_related("organization"),
+        pk=id,
+    )
+
+
+def enterprise_contact_list(*, actor: Any, enterprise: Enterprise) -> QuerySet[User]:
+    """The contacts of an enterprise the caller fetched through a scoped selector, active
+    first; empty unless the actor's subtree covers the enterprise (``User.staff_scope``)."""
+    return (
+        User.scoped.visible_to(actor)
+        .filter(kind=AccountKind.ENTERPRISE, enterprise=enterprise)
+        .select_related("invited_by")
+        .order_by("-is_active", "full_name", "pk")
+    )
+
+
+def enterprise_contact_get(*, actor: Any, enterprise: Enterprise, id: int) -> User:
+    return get_visible(
+        User.scoped.visible_to(actor)
+        .filter(kind=AccountKind.ENTERPRISE, enterprise=enterprise)
+        .select_related("enterprise", "enterprise__union", "enterprise__area"),
         pk=id,
     )

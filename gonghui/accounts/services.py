@@ -1,4 +1,4 @@
-"""Sign-in (one-time codes, passwords, API tokens) and staff accounts."""
+"""Sign-in (one-time codes, passwords, API tokens), staff accounts and enterprise contacts."""
 
 from __future__ import annotations
 
@@ -18,22 +18,29 @@ from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, SignInFailure, User
+from gonghui.accounts.models import (
+    CONTACT_MOBILE_PURPOSE,
+    AccountKind,
+    ApiToken,
+    OneTimeCode,
+    SignInFailure,
+    User,
+)
 from gonghui.core.crypto import blind_index, mask_mobile
 from gonghui.core.locks import LockSpace, lock_first
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.sms import send_sms
-from gonghui.core.validators import check_plain_text, normalize_mobile
+from gonghui.core.validators import check_plain_text, clean_text, normalize_mobile, raise_errors
 from gonghui.members.models import Person
 from gonghui.members.services import PersonInput, mobile_hash, person_register
-from gonghui.organizations.models import Organization
+from gonghui.organizations.models import Enterprise, Organization
 
 OTP_PURPOSE = "otp.code"
 IP_HOURLY_LIMIT = 30
@@ -330,6 +337,8 @@ def _signin_lock_left(subject: _SignInSubject, now: datetime.datetime) -> tuple[
 
 
 def _password_user(*, login: str, password: str, accounts: str) -> User | None:
+    if accounts == "enterprise":
+        return enterprise_contact_password_user(mobile=login, password=password)
     if accounts in ("worker", "any"):
         user = worker_password_user(mobile=login, password=password)
         if user is not None or accounts == "worker":
@@ -344,8 +353,9 @@ def password_sign_in(
     *, login: str, password: str, address: str | None, channel: str, accounts: str
 ) -> User | None:
     """The account these credentials open, or ``None``; the one way every password sign-in
-    goes (console, portal, API). ``accounts``: ``"staff"`` (login name: Django's backend),
-    ``"worker"`` (mobile number) or ``"any"`` (a worker's mobile, else a staff login name).
+    goes (console, portal, enterprise area, API). ``accounts``: ``"staff"`` (login name:
+    Django's backend), ``"worker"`` (mobile number), ``"enterprise"`` (an enterprise contact's
+    mobile number) or ``"any"`` (a worker's mobile, else a staff login name).
 
     Raises ``SignInThrottledError`` instead of checking the password while the account or the
     address is locked, and for the failure that locks it. Locks are bounded in time
@@ -415,6 +425,8 @@ def password_sign_in(
 
 @transaction.atomic
 def worker_set_password(*, actor: User, password: str) -> None:
+    """A worker (or an enterprise contact: ``enterprise_contact_set_password``) sets the
+    password they may sign in with next time instead of a code."""
     try:
         validate_password(password, actor)
     except ValidationError as exc:
@@ -573,3 +585,126 @@ def staff_update(
     user._history_user = actor  # type: ignore[attr-defined]
     user.save()
     return user
+
+
+# --- enterprise contacts ------------------------------------------------------------------------
+# An enterprise contact signs in at the enterprise area's own entry (``/enterprise/login/``)
+# with the same one-time codes as workers; the entry decides which account a verified number
+# opens, so one number may be a worker's and a contact's at once (docs/adr/0012).
+
+
+def contact_mobile_hash(number: str) -> str:
+    """The blind index of a contact's normalised mobile number."""
+    return blind_index(number, purpose=CONTACT_MOBILE_PURPOSE)
+
+
+def _require_covering(actor: Any, enterprise: Enterprise, perm: Perm | None = None) -> None:
+    """Contacts are managed by the organisation covering the enterprise (its union, else its
+    town) and by anyone above it; anyone else gets "not found"."""
+    require_within(actor, enterprise.covering, perm)
+
+
+@transaction.atomic
+def enterprise_contact_invite(
+    *, actor: Any, enterprise: Enterprise, name: str, mobile: str
+) -> User:
+    """Invite a person to act for ``enterprise``: an account signing in with ``mobile`` (code,
+    or a password they set later), told by SMS where to sign in. A contact deactivated
+    earlier is invited again by the same number. One number is one enterprise's contact."""
+    _require_covering(actor, enterprise, Perm.EDIT_RECORDS)
+    errors: dict[str, list[str]] = {}
+    name = clean_text(name, "name", errors, required=True, limit=50)
+    number = ""
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError as exc:
+        errors["mobile"] = exc.messages
+    if not enterprise.is_active:
+        errors.setdefault("enterprise", []).append(_("该企业已不在营，不能邀请联系人。"))
+    raise_errors(errors)
+    digest = contact_mobile_hash(number)
+    # Lock the number's account, if any, so a deactivation at this moment cannot interleave.
+    contact = (
+        User.objects.select_for_update()
+        .filter(kind=AccountKind.ENTERPRISE, mobile_hash=digest)
+        .first()
+    )
+    if contact is not None:
+        if contact.enterprise_id != enterprise.pk:
+            raise ValidationError(
+                {"mobile": [_("该手机号已是另一家企业的联系人，一个手机号只能联系一家企业。")]}
+            )
+        if contact.is_active:
+            raise ValidationError({"mobile": [_("该手机号已是本企业的联系人。")]})
+        contact.full_name, contact.is_active, contact.invited_by = name, True, actor
+        contact._history_user = actor  # type: ignore[attr-defined]
+        contact.save(update_fields=["full_name", "is_active", "invited_by"])
+    else:
+        contact = User(
+            username=f"e{secrets.token_hex(8)}",
+            kind=AccountKind.ENTERPRISE,
+            full_name=name,
+            enterprise=enterprise,
+            mobile=number,
+            mobile_hash=digest,
+            invited_by=actor,
+        )
+        contact.set_unusable_password()
+        contact._history_user = actor  # type: ignore[attr-defined]
+        try:
+            with transaction.atomic():  # a savepoint: the failed INSERT leaves the rest usable
+                contact.save()
+        except IntegrityError:
+            # Two invitations of one number at once: the unique constraint kept the first.
+            raise ValidationError({"mobile": [_("该手机号已是企业联系人。")]}) from None
+    text = _(
+        "%(org)s邀请您作为“%(e)s”的企业联系人使用网上工会。"
+        "请在网上工会的“企业联系人登录”页面用本手机号获取验证码登录。"
+    ) % {"org": actor.organization.name, "e": enterprise.name}
+    transaction.on_commit(lambda: send_sms(number, text))
+    return contact
+
+
+@transaction.atomic
+def enterprise_contact_deactivate(*, actor: Any, contact: User) -> User:
+    """The contact can no longer sign in; their sessions and API tokens stop working."""
+    if not contact.is_enterprise_account or contact.enterprise is None:
+        raise NotFound
+    _require_covering(actor, contact.enterprise, Perm.EDIT_RECORDS)
+    contact = User.objects.select_for_update().get(pk=contact.pk)
+    if not contact.is_active:
+        raise ValidationError({"contact": [_("该联系人已停用。")]})
+    contact.is_active = False
+    contact._history_user = actor  # type: ignore[attr-defined]
+    contact.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user=contact, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return contact
+
+
+def enterprise_contact_for_mobile(*, mobile: str) -> User | None:
+    """The active contact account a verified mobile number opens, or ``None``."""
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError:
+        return None
+    return (
+        User.objects.filter(
+            kind=AccountKind.ENTERPRISE, mobile_hash=contact_mobile_hash(number), is_active=True
+        )
+        .select_related("enterprise")
+        .first()
+    )
+
+
+def enterprise_contact_password_user(*, mobile: str, password: str) -> User | None:
+    """An enterprise contact by mobile and password, or ``None``."""
+    user = enterprise_contact_for_mobile(mobile=mobile)
+    if user is None or not user.check_password(password):
+        return None
+    return user
+
+
+def enterprise_contact_set_password(*, actor: User, password: str) -> None:
+    if not actor.is_enterprise_account:
+        raise NotFound
+    worker_set_password(actor=actor, password=password)

@@ -1,4 +1,4 @@
-"""Staff sign-in and the staff accounts pages of the console."""
+"""Staff sign-in, and the console's pages of staff accounts and enterprise contacts."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.accounts import selectors, services
-from gonghui.accounts.forms import StaffEditForm, StaffForm, StaffLoginForm
+from gonghui.accounts.forms import (
+    EnterpriseContactForm,
+    StaffEditForm,
+    StaffForm,
+    StaffLoginForm,
+)
 from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.permissions import Perm, require
-from gonghui.core.web import apply_errors, paginate, staff_required
+from gonghui.core.web import apply_errors, error_text, paginate, staff_required
 from gonghui.organizations import selectors as org_selectors
 
 
@@ -95,3 +100,53 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.success(request, _("已保存。"))
             return redirect("console:staff_list")
     return render(request, "accounts/staff_form.html", {"form": form, "staff": staff})
+
+
+# --- enterprise contacts ----------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def enterprise_contacts(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+    """An enterprise's contacts, and the form inviting one (by the staff covering it)."""
+    actor: Any = request.user
+    enterprise = org_selectors.enterprise_covered_get(actor=actor, id=enterprise_id)
+    form = EnterpriseContactForm(request.POST or None)
+    if request.method == "POST":
+        require(actor, Perm.EDIT_RECORDS)
+        if form.is_valid():
+            try:
+                contact = services.enterprise_contact_invite(
+                    actor=actor, enterprise=enterprise, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已邀请 %(n)s，短信已告知其登录方式。") % {"n": contact.full_name},
+                )
+                return redirect("console:enterprise_contacts", enterprise.pk)
+    contacts = selectors.enterprise_contact_list(actor=actor, enterprise=enterprise)
+    return render(
+        request,
+        "accounts/enterprise_contacts.html",
+        {"enterprise": enterprise, "contacts": contacts, "form": form},
+    )
+
+
+@staff_required
+@require_POST
+def enterprise_contact_deactivate(
+    request: HttpRequest, enterprise_id: int, contact_id: int
+) -> HttpResponse:
+    actor: Any = request.user
+    enterprise = org_selectors.enterprise_covered_get(actor=actor, id=enterprise_id)
+    contact = selectors.enterprise_contact_get(actor=actor, enterprise=enterprise, id=contact_id)
+    try:
+        services.enterprise_contact_deactivate(actor=actor, contact=contact)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已停用 %(n)s。") % {"n": contact.full_name})
+    return redirect("console:enterprise_contacts", enterprise.pk)

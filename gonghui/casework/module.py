@@ -19,8 +19,7 @@ from gonghui.core.modules import (
 module = Module(
     name="casework",
     label=_("职工服务"),
-    console_urls="gonghui.casework.urls",
-    portal_urls="gonghui.casework.urls",
+    urls="gonghui.casework.urls",
     api_routers=(
         ("/me/cases", "gonghui.casework.api.worker_router"),
         ("/me/counselling", "gonghui.casework.api.counselling_router"),

@@ -416,8 +416,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 
 def staff_actor(request: HttpRequest) -> Any:
-    """The authenticated staff account, or 403 for a worker's token."""
+    """The authenticated staff account, or 403 for a worker's token. An enterprise contact
+    gets 404: no staff operation exists for it (as the console's pages do not)."""
     user: Any = request.auth  # type: ignore[attr-defined]
+    if getattr(user, "is_enterprise_account", False):
+        raise Http404
     if not getattr(user, "is_staff_account", False):
         raise PermissionDenied(_("仅限工会工作人员使用。"))
     return user

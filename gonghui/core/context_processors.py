@@ -14,4 +14,6 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         # The side menu (with its badge counts) is built from the modules' declarations,
         # lazily: only pages that show the menu count anything.
         context["console_menu"] = SimpleLazyObject(lambda: modules.console_menu(user))
+    elif user is not None and getattr(user, "is_enterprise_account", False):
+        context["enterprise_tiles"] = SimpleLazyObject(lambda: modules.enterprise_tiles(user))
     return context

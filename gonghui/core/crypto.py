@@ -273,6 +273,12 @@ def mask_mobile(value: str) -> str:
     return mask_middle(value, keep_start=3, keep_end=4)
 
 
+def mask_credit_code(value: str) -> str:
+    """``9133************7X``: the registering authority, type and province stay visible, and
+    the last two characters (enough to tell one's own code from another)."""
+    return mask_middle(value, keep_start=4, keep_end=2)
+
+
 def mask_name(value: str, *, keep_last: bool = False) -> str:
     """``张*`` / ``张**``: the first character stays visible. ``keep_last`` also shows the last
     of a name of three or more (``张*明``): enough for a venue to match a face, so only for a

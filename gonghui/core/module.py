@@ -8,8 +8,7 @@ from gonghui.core.modules import MenuEntry, MenuSection, Module, PortalTile
 module = Module(
     name="core",
     label=_("平台"),
-    console_urls="gonghui.core.urls",
-    portal_urls="gonghui.core.urls",
+    urls="gonghui.core.urls",
     api_routers=(("/me/requests", "gonghui.core.api_inbox.router"),),
     sections=(MenuSection("admin", _("管理"), 900),),
     menu=(

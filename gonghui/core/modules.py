@@ -1,9 +1,10 @@
 """The module registry: what each app adds to the platform, declared in one place of its own.
 
-An app writes ``<app>/module.py`` with ``module = Module(...)``: its console and portal URLs, its
-API routers, its console menu entries (with badge counts), its staff home tiles (what waits for
-this person), its portal tiles for workers, its inbox request kinds, its periodic jobs, its demo
-generator steps, its benchmark scenarios and its figures. The console menu, the staff home, the
+An app writes ``<app>/module.py`` with ``module = Module(...)``: its console, portal and
+enterprise-area URLs, its API routers, its console menu entries (with badge counts), its staff
+home tiles (what waits for this person), its portal tiles for workers, its enterprise-area
+tiles for enterprise contacts, its inbox request kinds, its periodic jobs, its demo generator
+steps, its benchmark scenarios and its figures. The console menu, the staff home, the
 portal home, the URL map, the API, the beat schedule, ``load_demo`` and ``python -m bench`` are
 built from here, so a new module touches no other app's files: it adds its app to
 ``INSTALLED_APPS`` and writes its ``module.py`` (see ``docs/adding-a-module.md``).
@@ -161,13 +162,16 @@ class Figure:
 class Module:
     name: str
     label: StrOrPromise
-    console_urls: str = ""  # dotted module path with ``console_urlpatterns``
-    portal_urls: str = ""  # dotted module path with ``portal_urlpatterns``
+    # Dotted path of the URL module: its ``console_urlpatterns`` (under /console/),
+    # ``portal_urlpatterns`` (/m/) and ``enterprise_urlpatterns`` (/enterprise/), where present.
+    urls: str = ""
     api_routers: tuple[tuple[str, str], ...] = ()  # (prefix, dotted path of a ninja Router)
     sections: tuple[MenuSection, ...] = ()
     menu: tuple[MenuEntry, ...] = ()
     home_tiles: tuple[HomeTile, ...] = ()
     portal_tiles: tuple[PortalTile, ...] = ()
+    # The enterprise area's links (header and home) for enterprise contacts.
+    enterprise_tiles: tuple[PortalTile, ...] = ()
     inbox: tuple[InboxKind, ...] = ()
     periodic: tuple[PeriodicJob, ...] = ()
     demo: tuple[DemoStep, ...] = ()
@@ -253,16 +257,18 @@ def _lazy(path: str) -> Callable[..., Any]:
 # --- what the platform builds from the registry ---------------------------------------------
 
 
-def console_urlpatterns() -> list[URLPattern | URLResolver]:
-    return [p for m in modules() if m.console_urls for p in _patterns(m.console_urls, "console")]
+SIDES = ("console", "portal", "enterprise")
 
 
-def portal_urlpatterns() -> list[URLPattern | URLResolver]:
-    return [p for m in modules() if m.portal_urls for p in _patterns(m.portal_urls, "portal")]
-
-
-def _patterns(path: str, side: str) -> list[URLPattern | URLResolver]:
-    return list(getattr(importlib.import_module(path), f"{side}_urlpatterns"))
+def urlpatterns(side: str) -> list[URLPattern | URLResolver]:
+    """The pages of one side (``console``, ``portal``, ``enterprise``) from every module."""
+    if side not in SIDES:
+        raise ValueError(side)
+    found: list[URLPattern | URLResolver] = []
+    for module in modules():
+        if module.urls:
+            found.extend(getattr(importlib.import_module(module.urls), f"{side}_urlpatterns", ()))
+    return found
 
 
 def api_routers() -> list[tuple[str, Any]]:
@@ -359,9 +365,17 @@ class ShownPortalTile:
 
 
 def portal_tiles(user: Any) -> list[ShownPortalTile]:
+    return _tiles(user, [t for m in modules() for t in m.portal_tiles])
+
+
+def enterprise_tiles(user: Any) -> list[ShownPortalTile]:
+    return _tiles(user, [t for m in modules() for t in m.enterprise_tiles])
+
+
+def _tiles(user: Any, declared: list[PortalTile]) -> list[ShownPortalTile]:
     tiles = [
         (tile.order, i, tile)
-        for i, tile in enumerate(t for m in modules() for t in m.portal_tiles)
+        for i, tile in enumerate(declared)
         if tile.visible is None or tile.visible(user)
     ]
     return [

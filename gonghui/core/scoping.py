@@ -1,6 +1,7 @@
 """The union tree is the tenancy: every read says whose it is.
 
-A staff account acts on its organisation's subtree; a worker acts on their own records. Models
+A staff account acts on its organisation's subtree; a worker acts on their own records; an
+enterprise contact acts for their own enterprise only (``enterprise_field``). Models
 that hold business records use ``ScopedManager`` as ``objects``: reading through it without
 ``visible_to(actor)`` raises ``UnscopedQueryError`` at once, so a forgotten scope fails loudly
 in the first test instead of leaking another branch's data (the role django-scopes plays in
@@ -50,6 +51,9 @@ class Actor(Protocol):
     @property
     def person_id_or_none(self) -> int | None: ...
 
+    @property
+    def enterprise_id_or_none(self) -> int | None: ...
+
 
 def subtree_q(field: str, path: str) -> Q:
     """Rows whose organisation ``field`` lies in the subtree whose root has ``path``."""
@@ -63,11 +67,14 @@ class ScopedModel(models.Model):
     ``scope_fields``: foreign keys to ``Organization`` (``""`` for the organisation itself);
     a staff actor sees a row when any of them lies in the actor's subtree.
     ``owner_field``: the foreign key to the ``Person`` a worker owns the row through, if any.
-    Override ``staff_scope`` / ``owner_scope`` for anything richer.
+    ``enterprise_field``: the foreign key to the ``Enterprise`` an enterprise contact acts for
+    the row through (``""`` for the enterprise itself); without one, contacts see nothing.
+    Override ``staff_scope`` / ``owner_scope`` / ``enterprise_scope`` for anything richer.
     """
 
     scope_fields: ClassVar[tuple[str, ...]] = ()
     owner_field: ClassVar[str | None] = None
+    enterprise_field: ClassVar[str | None] = None
 
     class Meta:
         abstract = True
@@ -86,6 +93,14 @@ class ScopedModel(models.Model):
         return Q(**{f"{cls.owner_field}_id": person_id})
 
     @classmethod
+    def enterprise_scope(cls, enterprise_id: int) -> Q:
+        if cls.enterprise_field is None:
+            return Q(pk__in=[])
+        if cls.enterprise_field == "":
+            return Q(pk=enterprise_id)
+        return Q(**{f"{cls.enterprise_field}_id": enterprise_id})
+
+    @classmethod
     def scope_q(cls, actor: Any) -> Q:
         if actor is None or not getattr(actor, "is_authenticated", False):
             return Q(pk__in=[])
@@ -95,6 +110,9 @@ class ScopedModel(models.Model):
         person_id = actor.person_id_or_none
         if person_id is not None:
             return cls.owner_scope(person_id)
+        enterprise_id = getattr(actor, "enterprise_id_or_none", None)
+        if enterprise_id is not None:
+            return cls.enterprise_scope(enterprise_id)
         return Q(pk__in=[])
 
 

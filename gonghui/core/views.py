@@ -19,6 +19,8 @@ def front_door(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.is_authenticated and getattr(user, "is_staff_account", False):
         return redirect("console:home")
+    if user.is_authenticated and getattr(user, "is_enterprise_account", False):
+        return redirect("enterprise:home")
     return redirect("portal:home")
 
 

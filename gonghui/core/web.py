@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -102,11 +102,15 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def staff_required(view: Any) -> Any:
-    """A console view: signed-in staff only; workers are sent to their portal."""
+    """A console view: signed-in staff only; workers are sent to their portal. To an
+    enterprise contact every console page is "not found": it has no organisation scope, and
+    the console must not even confirm which pages exist."""
 
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user: Any = request.user
+        if getattr(user, "is_enterprise_account", False):
+            raise Http404
         if not user.is_staff_account:
             return redirect("portal:home")
         return view(request, *args, **kwargs)
@@ -125,8 +129,29 @@ def worker_required(view: Any) -> Any:
             return redirect_to_login(request.get_full_path(), reverse("portal:login"))
         if getattr(user, "is_staff_account", False):
             return redirect("console:home")
+        if getattr(user, "is_enterprise_account", False):
+            return redirect("enterprise:home")
         if user.person_id is None:
             return redirect("portal:register")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def enterprise_required(view: Any) -> Any:
+    """A page of the enterprise area: a signed-in enterprise contact; staff go to their
+    console and workers to their portal."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("enterprise:login"))
+        if getattr(user, "is_staff_account", False):
+            return redirect("console:home")
+        if not getattr(user, "is_enterprise_account", False):
+            return redirect("portal:home")
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__

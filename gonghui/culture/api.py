@@ -9,7 +9,7 @@ paginated handler in its own module, where the platform's input types are unknow
 import datetime
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -205,7 +205,12 @@ class CalendarEntryOut(Schema):
 
 
 def _actor(request: HttpRequest) -> Any:
-    return getattr(request, "auth", None)  # the authenticated account (worker or staff)
+    """The authenticated account, worker or staff. The catalogue is theirs: to an enterprise
+    contact it is "not found", as every staff operation is."""
+    user = getattr(request, "auth", None)
+    if getattr(user, "is_enterprise_account", False):
+        raise Http404
+    return user
 
 
 # --- the catalogue and sessions (workers and staff) ------------------------------------------

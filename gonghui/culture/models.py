@@ -465,9 +465,12 @@ HOLDING_STATES = (OrderState.SUBMITTED, OrderState.APPROVED, OrderState.DELIVERE
 
 class MenuOrder(ScopedModel):
     """An order by a unit (a grassroots union, for its enterprise) from its federation's menu.
-    Seen by the unit's subtree and by the federation that published the menu."""
+    Seen by the unit's subtree and by the federation that published the menu, and, when an
+    enterprise's contact placed it, by that enterprise's contacts."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("unit", "provider")
+    # An enterprise contact sees the orders placed for their enterprise.
+    enterprise_field: ClassVar[str | None] = "enterprise"
 
     item = models.ForeignKey(
         MenuItem, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="orders"
@@ -482,6 +485,16 @@ class MenuOrder(ScopedModel):
         "organizations.Organization",
         verbose_name=_("配送单位"),
         on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Set when an enterprise's contact placed the order for it; ``unit`` is then the union
+    # covering the enterprise, whose staff follow the order as their own.
+    enterprise = models.ForeignKey(
+        "organizations.Enterprise",
+        verbose_name=_("点单企业"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     quantity = models.PositiveIntegerField(_("数量"))

@@ -20,8 +20,7 @@ from gonghui.culture.selectors import menu as menu_selectors
 module = Module(
     name="culture",
     label=_("文化服务"),
-    console_urls="gonghui.culture.urls",
-    portal_urls="gonghui.culture.urls",
+    urls="gonghui.culture.urls",
     api_routers=(
         ("/culture", "gonghui.culture.api.router"),
         ("/culture/menu", "gonghui.culture.api.menu_router"),
@@ -86,6 +85,10 @@ module = Module(
             "bi-calendar-event",
             order=80,
         ),
+    ),
+    enterprise_tiles=(
+        PortalTile("menu_order_new", _("我要点单"), "enterprise:menu_order_new", "bi-cart-plus"),
+        PortalTile("menu_orders", _("本企业的点单"), "enterprise:menu_orders", "bi-card-checklist"),
     ),
     inbox=(InboxKind("booking", _("课程预约"), "gonghui.culture.inbox.booking_items"),),
     periodic=(

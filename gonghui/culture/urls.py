@@ -1,10 +1,10 @@
 """URLs of culture: sessions and bookings, the catalogue, the booking rule, the calendar and
-the menu service. ``gonghui/urls.py`` mounts the console list under ``/console/`` and the
-portal list under ``/m/``."""
+the menu service. ``gonghui/urls.py`` mounts the console list under ``/console/``, the
+portal list under ``/m/`` and the enterprise area's under ``/enterprise/``."""
 
 from django.urls import path
 
-from gonghui.culture.views import calendar, catalogue, console, menu, portal
+from gonghui.culture.views import calendar, catalogue, console, enterprise, menu, portal
 
 console_urlpatterns = [
     path("culture/", console.session_list, name="culture_sessions"),
@@ -66,4 +66,10 @@ portal_urlpatterns = [
     # No sign-in: calendar apps fetch it; the token is the key (see views.calendar.ical).
     path("culture/calendar/<str:token>.ics", calendar.ical, name="culture_ical"),
     path("culture/calendar/renew/", calendar.feed_renew, name="culture_feed_renew"),
+]
+
+enterprise_urlpatterns = [
+    path("menu/", enterprise.order_new, name="menu_order_new"),
+    path("menu/orders/", enterprise.order_list, name="menu_orders"),
+    path("menu/orders/<int:order_id>/", enterprise.order_detail, name="menu_order"),
 ]

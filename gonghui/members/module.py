@@ -17,8 +17,7 @@ from gonghui.members import selectors
 module = Module(
     name="members",
     label=_("会员"),
-    console_urls="gonghui.members.urls",
-    portal_urls="gonghui.members.urls",
+    urls="gonghui.members.urls",
     api_routers=(("/me", "gonghui.members.api.worker_router"), ("/", "gonghui.members.api.router")),
     sections=(MenuSection("members", _("会员"), 20),),
     menu=(

@@ -173,6 +173,8 @@ class Enterprise(ScopedModel):
     is the grassroots union that covers it, or none while it is not unionised."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("area", "union")
+    # An enterprise contact (``accounts.AccountKind.ENTERPRISE``) sees their own enterprise.
+    enterprise_field: ClassVar[str | None] = ""
 
     name = models.CharField(_("企业名称"), max_length=100)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
@@ -208,6 +210,13 @@ class Enterprise(ScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def covering(self) -> Organization:
+        """The organisation that looks after the enterprise: its grassroots union, or, while it
+        has none, the town or street it is in. Its staff, and any staff above it, invite and
+        manage the enterprise's contacts."""
+        return self.union or self.area
 
 
 class ServiceTier(models.TextChoices):

@@ -7,7 +7,7 @@ from gonghui.core.modules import MenuEntry, MenuSection, Module
 module = Module(
     name="organizations",
     label=_("组织"),
-    console_urls="gonghui.organizations.urls",
+    urls="gonghui.organizations.urls",
     api_routers=(("/", "gonghui.organizations.api.router"),),
     sections=(MenuSection("organizations", _("组织"), 10),),
     menu=(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from gonghui.core.scoping import get_visible
+from gonghui.core.scoping import NotFound, get_visible
 from gonghui.organizations.models import (
     Enterprise,
     Organization,
@@ -109,6 +109,20 @@ def enterprise_list(
 
 def enterprise_get(*, actor: Any, id: int) -> Enterprise:
     return get_visible(Enterprise.objects.visible_to(actor).select_related("area", "union"), pk=id)
+
+
+def enterprise_covered_get(*, actor: Any, id: int) -> Enterprise:
+    """An enterprise whose covering organisation (``Enterprise.covering``: its union, else its
+    town) lies in the actor's subtree: the staff who manage its contacts. Seeing it through
+    its area alone, while another branch's union covers it, is not enough."""
+    path = getattr(actor, "scope_path", None)
+    if not path:
+        raise NotFound
+    covered = Q(union__path__startswith=path) | Q(union__isnull=True, area__path__startswith=path)
+    return get_visible(
+        Enterprise.objects.visible_to(actor).filter(covered).select_related("area", "union"),
+        pk=id,
+    )
 
 
 def service_place_list(

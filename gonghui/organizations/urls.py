@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.organizations import views
+from gonghui.organizations import enterprise_views, views
 
 console_urlpatterns = [
     path("orgs/", views.org_tree, name="org_tree"),
@@ -18,4 +18,8 @@ console_urlpatterns = [
     path("places/new/", views.place_create, name="place_create"),
     path("places/<int:place_id>/", views.place_detail, name="place_detail"),
     path("places/<int:place_id>/edit/", views.place_edit, name="place_edit"),
+]
+
+enterprise_urlpatterns = [
+    path("", enterprise_views.home, name="home"),
 ]

@@ -1,10 +1,11 @@
 """A small city with two sibling branches, for scope tests and service tests.
 
     city (市总)
-    ├── district_a ── town_a ── union_a (enterprise_a), union_a2
-    └── district_b ── town_b ── union_b (enterprise_b), union_b2
+    ├── district_a ── town_a ── union_a (enterprise_a), union_a2 (enterprise_a2)
+    └── district_b ── town_b ── union_b (enterprise_b), union_b2 (enterprise_b2)
 
-Every organisation has one staff account per role: ``world.staff("town_b", "clerk")``.
+Every organisation has one staff account per role: ``world.staff("town_b", "clerk")``; an
+enterprise's contact is made on demand: ``world.contact("enterprise_b")``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,20 @@ class World:
                 id_number=person_input().id_number,
             )
             user.refresh_from_db()
+        user.test_mobile = mobile  # type: ignore[attr-defined]
+        return user
+
+    def contact(self, enterprise: str = "enterprise_b") -> User:
+        """An enterprise contact of ``enterprise``, invited by the clerk of the union that
+        covers it (``enterprise_b`` → ``union_b``)."""
+        union = "union_" + enterprise.removeprefix("enterprise_")
+        mobile = new_mobile()
+        user = account_services.enterprise_contact_invite(
+            actor=self.staff(union, "clerk"),
+            enterprise=self.enterprises[enterprise],
+            name=f"{enterprise}联系人",
+            mobile=mobile,
+        )
         user.test_mobile = mobile  # type: ignore[attr-defined]
         return user
 

@@ -31,7 +31,7 @@ from gonghui.members import card
 from gonghui.members import services as member_services
 from gonghui.organizations import services as org_services
 from gonghui.organizations.models import OrgKind, ServiceType
-from gonghui.testing.factories import new_credit_code, new_id_number
+from gonghui.testing.factories import new_credit_code, new_id_number, new_mobile
 from gonghui.testing.sheets import csv_upload
 from gonghui.testing.world import World, build_world
 from gonghui.unionbuilding import services as building_services
@@ -79,6 +79,7 @@ POST_ONLY = {
     "console:culture_session_act",
     "console:menu_publish",
     "console:menu_order_act",
+    "console:enterprise_contact_deactivate",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -102,13 +103,16 @@ POST_DATA: dict[str, Any] = {
 CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign"}
 
 
+AREAS = {"console", "portal", "enterprise"}
+
+
 def _walk(patterns: list[Any], namespace: str = "", prefix: str = "") -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     for entry in patterns:
         if isinstance(entry, URLResolver):
             ns = entry.namespace or namespace
             found += _walk(entry.url_patterns, ns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern) and entry.name and namespace in {"console", "portal"}:
+        elif isinstance(entry, URLPattern) and entry.name and namespace in AREAS:
             found.append((f"{namespace}:{entry.name}", entry.pattern))
     return found
 
@@ -116,6 +120,7 @@ def _walk(patterns: list[Any], namespace: str = "", prefix: str = "") -> list[tu
 ROUTES = sorted({name: pattern for name, pattern in _walk(get_resolver().url_patterns)}.items())
 CONSOLE = [(n, p) for n, p in ROUTES if n.startswith("console:")]
 PORTAL = [(n, p) for n, p in ROUTES if n.startswith("portal:")]
+ENTERPRISE = [(n, p) for n, p in ROUTES if n.startswith("enterprise:")]
 OPERATIONS = sorted(
     (method.upper(), path)
     for path, methods in api.get_openapi_schema()["paths"].items()
@@ -129,6 +134,10 @@ class Matrix:
     ids: dict[str, Any]
     worker_a: Any
     worker_b: Any
+    # Enterprise contacts: of branch B's enterprise (who placed ``enterprise_order_id``) and
+    # of branch A's.
+    contact_b: Any
+    contact_a: Any
 
 
 def _build() -> Matrix:
@@ -213,6 +222,10 @@ def _build() -> Matrix:
     cases = _casework(w, worker_b)
     culture = _culture(w, worker_b)
     menu = _menu(w)
+    contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
+    menu["enterprise_order_id"] = _enterprise_order(
+        contact_b, menu["item_id"], menu["menu_wanted_on"]
+    )
     personal_data_log(
         actor=b_clerk,
         subjects=[Subject.of(membership.person)],
@@ -241,12 +254,13 @@ def _build() -> Matrix:
         "free_membership_id": w.member("union_b").pk,
         "member_id_number": membership.person.id_number.reveal(),
         "b_reviewer": b_reviewer,
+        "contact_id": contact_b.pk,
         **cases,
         **culture,
         **menu,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
-    return Matrix(w, ids, worker_a, worker_b)
+    return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
 
 
 def _casework(w: World, worker: Any) -> dict[str, Any]:
@@ -457,6 +471,20 @@ def _menu(w: World) -> dict[str, Any]:
     }
 
 
+def _enterprise_order(contact: Any, item_id: int, wanted_on: str) -> int:
+    """An order placed by enterprise_b's contact on district_b's menu."""
+    from gonghui.culture.models import MenuItem
+    from gonghui.culture.services import menu as menu_services
+
+    placed = menu_services.menu_order_create_for_enterprise(
+        actor=contact,
+        item=MenuItem.objects.get(pk=item_id),
+        quantity=1,
+        wanted_on=datetime.date.fromisoformat(wanted_on),
+    )
+    return placed.pk
+
+
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker):
     """Built once per module inside a transaction that is rolled back at the end; each test
@@ -618,6 +646,14 @@ def test_every_list_exports_within_scope(db, matrix, name, pattern):
             assert [s for s in SENTINELS if s in text], f"{name}: the owner's export is empty"
 
 
+@pytest.mark.parametrize(("name", "pattern"), CONSOLE, ids=[n for n, _ in CONSOLE])
+def test_console_route_is_not_found_for_an_enterprise_contact(db, matrix, name, pattern):
+    """A contact has no organisation scope: every console page, its own enterprise's
+    included, answers "not found"."""
+    response = _console_call(_client(matrix.contact_b), name, pattern, matrix.ids)
+    assert response.status_code == 404, f"{name} answered {response.status_code} to a contact"
+
+
 # --- portal -----------------------------------------------------------------------------------
 
 PORTAL_IDS = {
@@ -647,6 +683,56 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     owns = ("transfer", "case", "slot", "culture")
     owner_user = matrix.worker_b if any(o in name for o in owns) else matrix.worker_b.lonely
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
+
+
+# Portal pages anyone may open, signed in or not (the lottery's checking script is published).
+PORTAL_OPEN = {"portal:login", "portal:send_code", "portal:logout", "portal:culture_draw_script"}
+
+
+@pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])
+def test_portal_route_refuses_an_enterprise_contact(db, matrix, name, pattern):
+    """A contact is sent from the workers' pages to the enterprise area (as staff are sent to
+    their console), or meets "not found"; never a worker's page."""
+    if name in PUBLIC_BY_DESIGN or name in PORTAL_OPEN:
+        return
+    kwargs = {key: matrix.ids[PORTAL_IDS[key]] for key in pattern.converters}
+    url = reverse(name, kwargs=kwargs)
+    method = "post" if name.endswith(PORTAL_POST) else "get"
+    response = getattr(_client(matrix.contact_b), method)(url, follow=True)
+    _close(response)
+    final = response.redirect_chain[-1][0] if response.redirect_chain else url
+    assert response.status_code in {404, 405} or final.startswith("/enterprise/"), (
+        f"{name}: {response.status_code} at {final}"
+    )
+
+
+# --- enterprise area -------------------------------------------------------------------------
+
+ENTERPRISE_IDS = {"order_id": "enterprise_order_id"}
+# Sign-in pages: open to anyone; a signed-in contact is sent on to the area's home.
+ENTERPRISE_OPEN = {"enterprise:login", "enterprise:send_code", "enterprise:logout"}
+
+
+@pytest.mark.parametrize(("name", "pattern"), ENTERPRISE, ids=[n for n, _ in ENTERPRISE])
+def test_enterprise_route_shows_a_contact_only_their_enterprise(db, matrix, name, pattern):
+    if name in ENTERPRISE_OPEN:
+        return
+    unknown = set(pattern.converters) - set(ENTERPRISE_IDS)
+    assert not unknown, f"{name}: teach the scope matrix the URL parameters {unknown}"
+    url = reverse(name, kwargs={k: matrix.ids[ENTERPRISE_IDS[k]] for k in pattern.converters})
+    other = _client(matrix.contact_a).get(url)
+    if pattern.converters:
+        assert other.status_code == 404, f"{name} answered {other.status_code} to another one"
+    else:
+        assert other.status_code == 200, name
+        leaked = [s for s in SENTINELS if s in other.content.decode()]
+        assert not leaked, f"{name} shows another enterprise's {leaked}"
+    own = _client(matrix.contact_b).get(url)
+    assert own.status_code == 200, f"{name}: {own.status_code}"
+    assert SENTINEL_MENU_ITEM in own.content.decode() or name == "enterprise:profile", name
+    # Staff have a console and workers a portal: both are sent there.
+    assert _client(matrix.world.staff("district_b", "admin")).get(url).status_code == 302
+    assert _client(matrix.worker_b).get(url).status_code == 302
 
 
 # --- API ----------------------------------------------------------------------------------------
@@ -745,6 +831,11 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "quantity": 1,
             "wanted_on": ids["menu_wanted_on"],
         },
+        ("POST", "/api/enterprises/{enterprise_id}/contacts"): {
+            "name": "新联系人",
+            "mobile": new_mobile(),
+        },
+        ("POST", "/api/enterprises/{enterprise_id}/contacts/{contact_id}/deactivate"): {},
         ("POST", "/api/culture/menu/orders/{order_id}/cancel"): {},
         ("POST", "/api/culture/menu/orders/{order_id}/decide"): {"approve": True},
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
@@ -857,6 +948,51 @@ def test_api_operation_is_scoped(db, matrix, method, path):
     assert response.status_code < 300, (
         f"{method} {path}: {response.status_code} {response.content[:300]}"
     )
+
+
+# Operations with a request body or a required query parameter.
+TAKES_INPUT = {
+    (method.upper(), path)
+    for path, methods in api.get_openapi_schema()["paths"].items()
+    for method, operation in methods.items()
+    if operation.get("requestBody")
+    or any(p.get("required") and p.get("in") == "query" for p in operation.get("parameters", []))
+}
+# Operations that need no account at all (``auth=None``).
+PUBLIC_OPERATIONS = {
+    (method.upper(), path)
+    for path, methods in api.get_openapi_schema()["paths"].items()
+    for method, operation in methods.items()
+    if not operation.get("security")
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), STAFF_OPERATIONS, ids=[f"{m} {p}" for m, p in STAFF_OPERATIONS]
+)
+def test_api_staff_operation_is_not_found_for_an_enterprise_contact(db, matrix, method, path):
+    if (method, path) in PUBLIC_OPERATIONS:
+        return
+    url, _names = staff_api_url(matrix, path)
+    key, _ = api_token_issue(user=matrix.contact_b)
+    body = _payload(method, path, matrix.ids, matrix.world)
+    response = _api(Client(), method, url, key, body)
+    assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), WORKER_OPERATIONS, ids=[f"{m} {p}" for m, p in WORKER_OPERATIONS]
+)
+def test_api_worker_operation_refuses_an_enterprise_contact(db, matrix, method, path):
+    """The worker's operations refuse a contact as they refuse staff (403); a body the
+    operation cannot read is refused first (422), for staff too."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    url = path.format(**{n: matrix.ids[n] for n in names})
+    key, _ = api_token_issue(user=matrix.contact_b)
+    body = WORKER_BODIES.get((method, path), {}) if method == "POST" else None
+    response = _api(Client(), method, url, key, body)
+    refusals = {403, 404, 422} if (method, path) in TAKES_INPUT else {403, 404}
+    assert response.status_code in refusals, f"{method} {path}: {response.status_code}"
 
 
 # Outside /api/me but for workers only: staff in scope are refused (403), not served.

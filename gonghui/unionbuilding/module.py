@@ -8,7 +8,7 @@ from gonghui.unionbuilding import selectors
 module = Module(
     name="unionbuilding",
     label=_("三建联动"),
-    console_urls="gonghui.unionbuilding.urls",
+    urls="gonghui.unionbuilding.urls",
     api_routers=(("/", "gonghui.unionbuilding.api.router"),),
     sections=(MenuSection("building", _("三建联动"), 50),),
     menu=(

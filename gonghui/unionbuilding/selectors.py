@@ -31,6 +31,19 @@ def founding_list(*, actor: Any, status: str = "") -> QuerySet[FoundingApplicati
     return qs.order_by("-created_at", "-id")
 
 
+def enterprise_founding_state(*, actor: Any, enterprise: Enterprise) -> str:
+    """Where the enterprise stands in founding a union, for its own page: ``"founded"``,
+    ``"applying"`` (an application naming it awaits a decision) or ``"none"``. The caller
+    fetched ``enterprise`` through a scoped selector; only the state is told, not the
+    application (whose parent's subtree alone may read it)."""
+    if enterprise.union_id is not None:
+        return "founded"
+    pending = FoundingApplication.unscoped.filter(
+        enterprises=enterprise, status=Decision.PENDING
+    ).exists()
+    return "applying" if pending else "none"
+
+
 def founding_get(*, actor: Any, id: int) -> FoundingApplication:
     return get_visible(
         FoundingApplication.objects.visible_to(actor)

@@ -30,8 +30,7 @@ from gonghui.core.tests import trial_module
 TRIAL = Module(
     name="trial",
     label="试办",
-    console_urls="gonghui.core.tests.trial_module",
-    portal_urls="gonghui.core.tests.trial_module",
+    urls="gonghui.core.tests.trial_module",
     sections=(MenuSection("trial", "试办模块", 45),),
     menu=(
         MenuEntry(
@@ -47,6 +46,7 @@ TRIAL = Module(
         HomeTile("trial", "待处理的试办事项", "console:trial_list", trial_module.tile_count),
     ),
     portal_tiles=(PortalTile("trial", "试办申请", "portal:trial_apply", "bi-star"),),
+    enterprise_tiles=(PortalTile("trial", "试办认领", "enterprise:trial_adopt", "bi-star"),),
     inbox=(InboxKind("trial", "试办事项", "gonghui.core.tests.trial_module.items"),),
     periodic=(PeriodicJob("trial-job", "gonghui.core.tests.trial_module.task", 42),),
     demo=(DemoStep("trial", "gonghui.core.tests.trial_module.demo_step", after=("tree",)),),
@@ -114,6 +114,14 @@ def test_the_trial_module_adds_a_tile_and_inbox_items_to_the_portal(world, trial
     assert 'data-testid="trial"' in home and "试办申请" in home
     assert 'href="/m/trial/"' in home
     assert "试办申请一号" in client.get(reverse("portal:inbox")).content.decode()
+
+
+def test_the_trial_module_adds_a_tile_to_the_enterprise_area(world, trial):
+    client = Client()
+    client.force_login(world.contact("enterprise_a"))
+    home = client.get(reverse("enterprise:home")).content.decode()
+    assert 'data-testid="trial"' in home and 'href="/enterprise/trial/"' in home
+    assert client.get("/enterprise/trial/").content.decode() == "试办事项列表"
 
 
 def test_the_trial_module_joins_the_beat_schedule(trial):

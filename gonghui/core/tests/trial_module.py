@@ -21,6 +21,7 @@ def trial_page(request: HttpRequest) -> HttpResponse:
 
 console_urlpatterns = [path("trial/", trial_page, name="trial_list")]
 portal_urlpatterns = [path("trial/", trial_page, name="trial_apply")]
+enterprise_urlpatterns = [path("trial/", trial_page, name="trial_adopt")]
 
 
 def waiting(actor: Any) -> int:

@@ -4,7 +4,8 @@ Two views of the same menus: the publishing federation (and those above it) see 
 their subtree through ``Menu.objects.visible_to``; a unit sees the published menus it may
 order from, those of its own organisation and of every organisation above it
 (``menu_available``). Orders are seen by the unit's subtree and by the provider's
-(``MenuOrder.scope_fields``); anyone else gets ``NotFound``.
+(``MenuOrder.scope_fields``), and an order placed for an enterprise by that enterprise's
+contacts (``MenuOrder.enterprise_field``); anyone else gets ``NotFound``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from gonghui.core.scoping import get_visible, subtree_q
 from gonghui.culture.models import HOLDING_STATES, Menu, MenuItem, MenuOrder, OrderState
-from gonghui.organizations.models import Organization
+from gonghui.organizations.models import Enterprise, Organization
 
 __all__ = [
     "menu_orders_to_decide",
@@ -30,6 +31,7 @@ __all__ = [
     "menu_list",
     "menu_order_get",
     "menu_order_list",
+    "menu_ordering_unit",
 ]
 
 # Filters of the order list: orders the actor's federation received on its menus, or orders
@@ -51,12 +53,24 @@ def menu_get(*, actor: Any, id: int) -> Menu:
     return get_visible(Menu.objects.visible_to(actor).select_related("organization"), pk=id)
 
 
+def menu_ordering_unit(*, actor: Any) -> Organization | None:
+    """The unit the actor orders for: a staff member's organisation; for an enterprise
+    contact, the union covering their enterprise (none while it has no union)."""
+    if getattr(actor, "enterprise_id_or_none", None) is not None:
+        enterprise = Enterprise.objects.visible_to(actor).select_related("union").first()
+        return enterprise.union if enterprise is not None and enterprise.is_active else None
+    if not getattr(actor, "scope_path", None):
+        return None
+    org: Organization | None = getattr(actor, "organization", None)
+    return org
+
+
 def menu_available(*, actor: Any) -> QuerySet[Menu]:
     """Published menus of this or a later year that the actor's unit may order from: those
     of its own organisation and of the organisations above it. Reads across the scope on
     purpose (an ancestor's menu is not in the actor's subtree), limited to that chain."""
-    org: Organization | None = getattr(actor, "organization", None)
-    if not getattr(actor, "scope_path", None) or org is None:
+    org = menu_ordering_unit(actor=actor)
+    if org is None:
         return Menu.unscoped.none()
     return (
         Menu.unscoped.filter(
@@ -124,7 +138,7 @@ def menu_order_list(
         path = actor.scope_path or ""
         qs = qs.filter(Q(unit_id=own) | (subtree_q("unit", path) & ~Q(provider_id=own)))
     return qs.select_related(
-        "item", "item__menu", "unit", "provider", "created_by", "decided_by"
+        "item", "item__menu", "unit", "enterprise", "provider", "created_by", "decided_by"
     ).order_by("-created_at", "-pk")
 
 
@@ -135,6 +149,7 @@ def menu_order_get(*, actor: Any, id: int) -> MenuOrder:
             "item__menu",
             "item__menu__organization",
             "unit",
+            "enterprise",
             "provider",
             "created_by",
             "decided_by",

@@ -35,7 +35,7 @@ from gonghui.culture.models import (
     MenuOrder,
     OrderState,
 )
-from gonghui.organizations.models import Organization, OrgKind
+from gonghui.organizations.models import Enterprise, Organization, OrgKind
 
 __all__ = [
     "MENU_ORDER_ACTIONS",
@@ -45,6 +45,7 @@ __all__ = [
     "menu_order_actions",
     "menu_order_cancel",
     "menu_order_create",
+    "menu_order_create_for_enterprise",
     "menu_order_decide",
     "menu_order_deliver",
     "menu_publish",
@@ -327,6 +328,57 @@ def menu_order_create(
     require(actor, Perm.EDIT_RECORDS)
     unit = unit or actor.organization
     require_within(actor, unit)
+    return _order_place(
+        actor=actor, item=item, unit=unit, quantity=quantity, wanted_on=wanted_on, note=note
+    )
+
+
+@transaction.atomic
+def menu_order_create_for_enterprise(
+    *,
+    actor: Any,
+    item: MenuItem,
+    quantity: int,
+    wanted_on: datetime.date | None,
+    note: str = "",
+) -> MenuOrder:
+    """An enterprise contact orders for their own enterprise. The order's unit is the union
+    covering the enterprise: it counts against that union's limit, its staff follow it (and
+    may withdraw it) as their own, and the federation decides it as any other; the order
+    records the enterprise and the contact who placed it."""
+    enterprise_id = getattr(actor, "enterprise_id_or_none", None)
+    if enterprise_id is None:
+        raise NotFound
+    enterprise = Enterprise.objects.visible_to(actor).select_related("union").get(pk=enterprise_id)
+    if not enterprise.is_active:
+        raise ValidationError({"item": [_("贵企业已不在营，不能点单。")]})
+    if enterprise.union is None:
+        raise ValidationError(
+            {"item": [_("贵企业尚未建立工会，暂不能点单。建会事宜请联系所在镇（街道）总工会。")]}
+        )
+    return _order_place(
+        actor=actor,
+        item=item,
+        unit=enterprise.union,
+        quantity=quantity,
+        wanted_on=wanted_on,
+        note=note,
+        enterprise=enterprise,
+    )
+
+
+def _order_place(
+    *,
+    actor: Any,
+    item: MenuItem,
+    unit: Organization,
+    quantity: int,
+    wanted_on: datetime.date | None,
+    note: str,
+    enterprise: Enterprise | None = None,
+) -> MenuOrder:
+    """The order itself, once the caller has checked who may order for ``unit``. Must run
+    inside the caller's atomic block (it takes the item's lock)."""
     # The race this lock prevents: two orders of the same item read the same ``ordered`` and
     # the same per-unit sum, both pass the checks and together take more than is left (or a
     # unit's two simultaneous orders both fit its limit alone). Under the lock the second
@@ -384,6 +436,7 @@ def menu_order_create(
     return MenuOrder.objects.create(
         item=locked,
         unit=unit,
+        enterprise=enterprise,
         provider=provider,
         quantity=quantity,
         wanted_on=wanted_on,

@@ -31,6 +31,7 @@ ORDER_COLUMNS = [
     Column("项目", lambda o: o.item.title, 24),
     Column("类别", lambda o: o.item.get_kind_display(), 10),
     Column("点单单位", lambda o: o.unit.name, 24),
+    Column("点单企业", lambda o: o.enterprise.name if o.enterprise else "", 24),
     Column("配送单位", lambda o: o.provider.name, 24),
     Column("数量", lambda o: o.quantity, 6),
     Column("计量单位", lambda o: o.item.unit, 6),

@@ -1,0 +1,112 @@
+"""The enterprise contact's sign-in and profile in the enterprise area (``/enterprise/``).
+
+A separate entry from the workers' portal: the same one-time codes, but a verified number opens
+the number's enterprise contact account here and its worker account there, so one person may
+be both without a chooser (docs/adr/0012)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gonghui.accounts import services
+from gonghui.accounts.forms import OtpLoginForm, PasswordLoginForm, SetPasswordForm
+from gonghui.accounts.models import SignInChannel
+from gonghui.core.web import apply_errors, client_ip, enterprise_required
+
+HOME = "/enterprise/"
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return HOME
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if user.is_authenticated and getattr(user, "is_enterprise_account", False):
+        return redirect("enterprise:home")
+    posted = request.method == "POST"
+    mode = request.POST.get("mode", "otp")
+    otp_form = OtpLoginForm(request.POST if posted and mode == "otp" else None, prefix="otp")
+    pw_form = PasswordLoginForm(
+        request.POST if posted and mode == "password" else None, prefix="pw"
+    )
+    account = None
+    if posted and mode == "otp" and otp_form.is_valid():
+        try:
+            mobile = services.otp_verify(
+                mobile=otp_form.cleaned_data["mobile"], code=otp_form.cleaned_data["code"]
+            )
+        except ValidationError as exc:
+            apply_errors(otp_form, exc)
+        else:
+            account = services.enterprise_contact_for_mobile(mobile=mobile)
+            if account is None:
+                otp_form.add_error(
+                    None, _("该手机号不是企业联系人。请联系覆盖贵企业的工会邀请您。")
+                )
+    elif posted and mode == "password" and pw_form.is_valid():
+        try:
+            account = services.password_sign_in(
+                login=pw_form.cleaned_data["mobile"],
+                password=pw_form.cleaned_data["password"],
+                address=client_ip(request),
+                channel=SignInChannel.ENTERPRISE,
+                accounts="enterprise",
+            )
+        except services.SignInThrottledError as exc:
+            pw_form.add_error(None, exc.message)
+        else:
+            if account is None:
+                pw_form.add_error(None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。"))
+    if account is not None:
+        login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(_next_url(request))
+    return render(
+        request,
+        "accounts/enterprise_login.html",
+        {
+            "otp_form": otp_form,
+            "pw_form": pw_form,
+            "mode": mode,
+            "next": _next_url(request),
+            "demo_mode": settings.GONGHUI_DEMO,
+        },
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("enterprise:login")
+
+
+@enterprise_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The contact's name and masked number, and the password they may sign in with."""
+    user: Any = request.user
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_contact_set_password(
+                actor=user, password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("密码已设置，下次可以用手机号和密码登录。"))
+            return redirect("enterprise:profile")
+    return render(request, "accounts/enterprise_profile.html", {"form": form})
