@@ -83,6 +83,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             "mode": mode,
             "next": _next_url(request),
             "demo_mode": settings.GONGHUI_DEMO,
+            "demo_contacts": _demo_contacts(),
         },
     )
 
@@ -110,3 +111,11 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("密码已设置，下次可以用手机号和密码登录。"))
             return redirect("enterprise:profile")
     return render(request, "accounts/enterprise_profile.html", {"form": form})
+
+
+def _demo_contacts() -> list[dict[str, str]]:
+    if not settings.GONGHUI_DEMO:
+        return []
+    from gonghui.demo.accounts import demo_contacts
+
+    return demo_contacts()

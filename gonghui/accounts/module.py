@@ -3,7 +3,7 @@ API's sign-in endpoints."""
 
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.modules import MenuEntry, Module
+from gonghui.core.modules import DemoStep, MenuEntry, Module
 
 module = Module(
     name="accounts",
@@ -12,6 +12,14 @@ module = Module(
     api_routers=(
         ("/auth", "gonghui.accounts.api.router"),
         ("/", "gonghui.accounts.api.contacts_router"),
+    ),
+    demo=(
+        DemoStep(
+            "enterprise_contacts",
+            "gonghui.accounts.demo.run",
+            after=("enterprises",),
+            order=65,
+        ),
     ),
     menu=(MenuEntry("staff", "admin", _("工作人员"), "console:staff_list", "bi-person-badge", 10),),
 )

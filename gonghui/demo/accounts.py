@@ -14,6 +14,16 @@ SHOWN_TOWNS = ("凤桥镇", "新丰镇", "新兴街道", "东栅街道", "大桥
 SHOWN_UNIONS = ("minhui", "yayida", "qiantang")
 
 
+def demo_contacts(city: str = "jiaxing") -> list[dict[str, str]]:
+    """The demo enterprise contacts (for the enterprise sign-in page)."""
+    data = json.loads((DATA_DIR / f"{city}.json").read_text(encoding="utf-8"))
+    named = {e["slug"]: e["name"] for e in data["named_enterprises"]}
+    return [
+        {"name": c["name"], "mobile": c["mobile"], "enterprise": named[c["enterprise"]]}
+        for c in data.get("enterprise_contacts", [])
+    ]
+
+
 def demo_accounts(city: str = "jiaxing") -> dict[str, Any]:
     data = json.loads((DATA_DIR / f"{city}.json").read_text(encoding="utf-8"))
     rows = [(data["city"]["short_name"], data["city"]["slug"])]

@@ -19,7 +19,7 @@ from gonghui.culture.models import (
     MenuOrder,
 )
 from gonghui.demo import checks
-from gonghui.demo.accounts import demo_accounts
+from gonghui.demo.accounts import demo_accounts, demo_contacts
 from gonghui.members.models import MOBILE_PURPOSE, Membership
 from gonghui.organizations.models import Enterprise, Organization
 from gonghui.unionbuilding.selectors import coverage_report
@@ -54,6 +54,12 @@ def test_demo_city(capsys, settings, tmp_path):
     # Demo workers can sign in; their numbers are listed on the sign-in page.
     listed = demo_accounts()
     assert {w["mobile"] for w in listed["workers"]} >= {"13957300001", "13957300004"}
+    # Two enterprise contacts, invited by their unions, listed on the enterprise sign-in page.
+    contacts = User.objects.filter(kind="enterprise").select_related("enterprise")
+    assert sorted(c.enterprise.name for c in contacts) == sorted(
+        c["enterprise"] for c in demo_contacts()
+    )
+    assert {c.enterprise.name for c in contacts} >= {"桐昆集团股份有限公司"}
     # A year of casework through the services: handled, rated, closed by the sweep, and some
     # still open today.
     cases = Case.unscoped.all()
