@@ -272,6 +272,7 @@ def decide(
         flow.check(actor, request, approve, errors)
     raise_errors(errors)
     index = len(recorded)
+    now = timezone.now()
     try:
         with transaction.atomic():  # a savepoint: the constraint, not a half-written step
             DecisionStep.objects.create(
@@ -282,7 +283,7 @@ def decide(
                 step=step.name,
                 organization=org,
                 decided_by=actor,
-                decided_at=timezone.now(),
+                decided_at=now,
                 approved=approve,
                 reason=reason,
                 snapshot=flow.snapshot(request),
@@ -301,7 +302,7 @@ def decide(
     setattr(request, flow.status_field, flow.approved if approve else flow.refused)
     request.decided_by = actor
     if _has_field(type(request), "decided_at"):
-        request.decided_at = timezone.now()
+        request.decided_at = now
     setattr(request, flow.note_field, reason)
     request._history_user = actor
     request.save()

@@ -26,7 +26,9 @@ class Counter(models.Model):
 
 
 class Decided(models.Model):
-    """Who asked and who decided, for requests an upper level approves or refuses."""
+    """Who asked and who decided, for requests an upper level approves or refuses. The
+    decision fields hold the closing step, kept by ``core.decisions.decide``; every step is
+    in ``DecisionStep``."""
 
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     created_by = models.ForeignKey(

@@ -9,11 +9,13 @@ the final approval's effect runs exactly once."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from hypothesis import example, given, settings
@@ -323,3 +325,48 @@ def test_the_maker_is_not_offered_the_decision_form(world):
     client.login(username="union_b-admin", password=PASSWORD)
     page = client.get(reverse("console:join_detail", args=[application.pk])).content.decode()
     assert 'data-testid="approve"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_decisions_record_one_step_and_one_membership():
+    """Five staff of the union's branch approve one application at the same moment, each
+    from its own thread and connection: one decision is recorded, the others are told it
+    was already decided, and the worker gets exactly one membership."""
+    from gonghui.members.models import Membership
+    from gonghui.testing.world import build_world
+
+    world = build_world()
+    worker = world.worker()
+    application = member_services.join_apply(
+        actor=worker, person=worker.person, union=world.union_b, employer_name="某单位"
+    )
+    deciders = [("union_b", "clerk"), ("union_b", "admin"), ("union_b", "reviewer")]
+    deciders += [("town_b", "clerk"), ("town_b", "reviewer")]
+    barrier = threading.Barrier(len(deciders))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(key: tuple[str, str]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            member_services.join_decide(
+                actor=world.staff(*key), application=application, approve=True
+            )
+            result = "ok"
+        except ValidationError as exc:
+            result = "decided" if "不能重复审批" in str(exc) else f"error {exc}"
+        except Exception as exc:  # noqa: BLE001 (reported by the assertions below)
+            result = f"error {type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(key,)) for key in deciders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["decided"] * 4 + ["ok"], outcomes
+    assert len(decisions.steps_of(application)) == 1
+    assert Membership.unscoped.filter(person=worker.person).count() == 1
