@@ -370,3 +370,21 @@ def test_simultaneous_decisions_record_one_step_and_one_membership():
     assert sorted(outcomes) == ["decided"] * 4 + ["ok"], outcomes
     assert len(decisions.steps_of(application)) == 1
     assert Membership.unscoped.filter(person=worker.person).count() == 1
+
+
+def test_a_maker_posting_the_decision_is_told_why_on_the_page(world):
+    worker = world.worker()
+    application = member_services.join_apply(
+        actor=world.staff("union_b", "clerk"),
+        person=worker.person,
+        union=world.union_b,
+        employer_name="某单位",
+    )
+    client = Client()
+    client.login(username="union_b-clerk", password=PASSWORD)
+    response = client.post(
+        reverse("console:join_detail", args=[application.pk]), {"decision": "approve", "note": ""}
+    )
+    assert response.status_code == 200
+    assert "您是本申请的录入人，须由其他工作人员审批。" in response.content.decode()
+    assert JoinApplication.unscoped.get(pk=application.pk).status == RequestStatus.PENDING
