@@ -71,6 +71,9 @@ def _no_effect(actor: Any, request: Any, reason: str) -> None:
 
 
 def _lock_row(request: Any) -> Any:
+    """The request row, locked to the end of the transaction. The race it prevents: two
+    deciders (or one double click) both read "pending, step k next" and both decide step k;
+    under the lock the second waits, then reads the first one's step."""
     return type(request)._default_manager.select_for_update().get(pk=request.pk)
 
 
@@ -91,9 +94,9 @@ class Flow:
     (creates the membership, the union, ...) and ``refuse`` a refusal (returns a quota);
     ``snapshot`` returns the JSON-able facts the decider relied on. ``apply`` is called as
     ``apply(actor, request, reason, **options)`` with the options ``decide`` was given (the
-    code of a union being founded). ``apply`` and ``refuse``
-    set what they change on the request; ``decide`` saves it afterwards. A ``ValidationError``
-    they raise undoes the whole decision, the recorded step included."""
+    code of a union being founded). ``apply`` and ``refuse`` set what they change on the
+    request; ``decide`` saves it afterwards. A ``ValidationError`` they raise undoes the
+    whole decision, the recorded step included."""
 
     name: str
     steps: tuple[Step, ...]
