@@ -33,7 +33,7 @@ from gonghui.accounts.models import (
     User,
 )
 from gonghui.core.crypto import blind_index, mask_mobile
-from gonghui.core.locks import LockSpace, lock_first
+from gonghui.core.locks import LockSpace, lock_first, lock_one
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.sms import send_sms
@@ -624,10 +624,9 @@ def enterprise_contact_invite(
     raise_errors(errors)
     digest = contact_mobile_hash(number)
     # Lock the number's account, if any, so a deactivation at this moment cannot interleave.
-    contact = (
-        User.objects.select_for_update()
-        .filter(kind=AccountKind.ENTERPRISE, mobile_hash=digest)
-        .first()
+    contact = lock_first(
+        LockSpace.ENTERPRISE_CONTACT,
+        User.objects.filter(kind=AccountKind.ENTERPRISE, mobile_hash=digest),
     )
     if contact is not None:
         if contact.enterprise_id != enterprise.pk:
@@ -671,7 +670,7 @@ def enterprise_contact_deactivate(*, actor: Any, contact: User) -> User:
     if not contact.is_enterprise_account or contact.enterprise is None:
         raise NotFound
     _require_covering(actor, contact.enterprise, Perm.EDIT_RECORDS)
-    contact = User.objects.select_for_update().get(pk=contact.pk)
+    contact = lock_one(LockSpace.ENTERPRISE_CONTACT, User, contact.pk)
     if not contact.is_active:
         raise ValidationError({"contact": [_("该联系人已停用。")]})
     contact.is_active = False

@@ -190,6 +190,12 @@ class LockSpace(enum.Enum):
         "Two sign-ins with the same one-time code both succeed, or parallel wrong guesses spend "
         "fewer attempts than they made.",
     )
+    ENTERPRISE_CONTACT = (
+        7_201,
+        "accounts.User",
+        "An enterprise contact is invited again (reactivated) while being deactivated. (Two "
+        "first invitations of one new number have no row to lock: a unique index refuses one.)",
+    )
 
     def __init__(self, key: int, model: str | None, race: str) -> None:
         self.key = key

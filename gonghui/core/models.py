@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -24,7 +26,9 @@ class Counter(models.Model):
 
 
 class Decided(models.Model):
-    """Who asked and who decided, for requests an upper level approves or refuses."""
+    """Who asked and who decided, for requests an upper level approves or refuses. The
+    decision fields hold the closing step, kept by ``core.decisions.decide``; every step is
+    in ``DecisionStep``."""
 
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -46,6 +50,53 @@ class Decided(models.Model):
 
     class Meta:
         abstract = True
+
+
+class DecisionStep(models.Model):
+    """One step of a request's decision (``core.decisions``): which step of which flow, the
+    organisation that decided it, who, when, the outcome, the reason, and a snapshot of what
+    the decision relied on (the request as the decider saw it).
+
+    Steps are written in order and never changed. A request has at most one row per step
+    index: a double click or two deciders at once cannot record a step twice. Not scoped by
+    itself: the rows are read through the request, which the reader must be able to see
+    (``core.selectors.decision_step_list``)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    flow = models.CharField(_("审批流程"), max_length=50)
+    index = models.PositiveSmallIntegerField(_("步骤序号"))
+    step = models.CharField(_("审批步骤"), max_length=30)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("审批组织"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"))
+    approved = models.BooleanField(_("同意"))
+    reason = models.CharField(_("审批意见"), max_length=300, blank=True)
+    snapshot = models.JSONField(_("审批依据"), encoder=DjangoJSONEncoder, default=dict)
+
+    class Meta:
+        ordering = ("content_type", "object_id", "index")
+        verbose_name = _("审批记录")
+        verbose_name_plural = _("审批记录")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "index"],
+                name="decision_step_once_per_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow}#{self.object_id} {self.index}:{self.step}"
 
 
 class AccessReason(models.TextChoices):

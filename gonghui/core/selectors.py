@@ -9,8 +9,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from gonghui.core.models import ImportJob, PersonalDataAccess, WorkCalendarDay, WorkCalendarYear
-from gonghui.core.scoping import get_visible
+from gonghui.core import decisions
+from gonghui.core.models import (
+    DecisionStep,
+    ImportJob,
+    PersonalDataAccess,
+    WorkCalendarDay,
+    WorkCalendarYear,
+)
+from gonghui.core.scoping import NotFound, get_visible
 
 
 def access_log(*, actor: Any, subject: str = "") -> QuerySet[PersonalDataAccess]:
@@ -47,3 +54,11 @@ def workcalendar_years() -> set[int]:
 def workcalendar_schedule(*, year: int) -> WorkCalendarYear | None:
     """Where the year's official schedule came from, if it has one."""
     return WorkCalendarYear.objects.filter(year=year).select_related("entered_by").first()
+
+
+def decision_step_list(*, actor: Any, request: Any) -> list[DecisionStep]:
+    """The recorded decision steps of a request the actor can see (staff of its scope, or
+    the worker who owns it); "not found" otherwise, like the request itself."""
+    if not decisions.request_visible(actor, request):
+        raise NotFound
+    return decisions.steps_of(request)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -42,7 +42,9 @@ def decided(
     success: str,
 ) -> bool:
     """Handle a posted approve / refuse form: the role, the service call ``decide(approve,
-    note)``, the messages. True when the decision was recorded."""
+    note)``, the messages. True when the decision was recorded. A refusal of this actor for
+    this request (the maker, the decider of an earlier step: ``core.decisions``) is shown on
+    the page like an input error; a role without ``perm`` gets the 403 page."""
     require(request.user, perm)
     if not form.is_valid():
         return False
@@ -51,6 +53,10 @@ def decided(
     except ValidationError as exc:
         apply_errors(form, exc)
         messages.error(request, error_text(exc))
+        return False
+    except PermissionDenied as exc:
+        non_field_error(form, str(exc))
+        messages.error(request, str(exc))
         return False
     messages.success(request, success)
     return True

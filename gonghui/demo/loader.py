@@ -624,8 +624,10 @@ class DemoBuilder:
                 reason="工作调动，已与新单位签订劳动合同。",
             )
             if index < 17:
+                # The receiving town's reviewer: within one town, its clerk filed the
+                # request and may not decide it too (maker-checker).
                 member_services.transfer_decide(
-                    actor=self.staff[f"{self._town_slug(target)}-clerk"],
+                    actor=self.staff[f"{self._town_slug(target)}-reviewer"],
                     transfer=transfer,
                     accept=True,
                 )

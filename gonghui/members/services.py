@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gonghui.core import decisions
 from gonghui.core.crypto import blind_index
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
@@ -440,42 +442,69 @@ def _notify(person: Person, text: str) -> None:
         transaction.on_commit(lambda: send_sms(mobile, text))
 
 
-@transaction.atomic
+def _join_apply(actor: Any, application: JoinApplication, note: str) -> None:
+    _check_joinable(application.person, application.union, timezone.localdate(), actor=actor)
+    application.membership = _membership_create(
+        actor=actor,
+        person=application.person,
+        union=application.union,
+        joined_on=timezone.localdate(),
+        reason=_("入会申请批准"),
+    )
+    _notify(application.person, _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union})
+
+
+def _join_refuse(actor: Any, application: JoinApplication, note: str) -> None:
+    _notify(application.person, _("您的入会申请未获同意：%(n)s") % {"n": note})
+
+
+def _join_snapshot(application: JoinApplication) -> dict[str, Any]:
+    return {
+        "person": {"id": application.person_id, "name": application.person.name},
+        "union": {"id": application.union_id, "name": application.union.name},
+        "employer_name": application.employer_name,
+        "note": application.note,
+        "applied_at": application.created_at,
+    }
+
+
+# Decided by the union applied to (or staff above it); the worker, or the clerk who filed
+# the application on their behalf, is the maker.
+JOIN_FLOW = decisions.register(
+    decisions.Flow(
+        name="members.join",
+        steps=(
+            decisions.Step(
+                name="union",
+                label=gettext_lazy("基层工会审批"),
+                organization=lambda application: application.union,
+                perm=Perm.DECIDE_MEMBERSHIP,
+            ),
+        ),
+        maker=lambda application: application.created_by_id,
+        lock_space=LockSpace.JOIN_APPLICATION,
+        status_field="status",
+        pending=RequestStatus.PENDING,
+        approved=RequestStatus.APPROVED,
+        refused=RequestStatus.REFUSED,
+        closed_message=lambda application: _("该申请已处理，不能重复审批。"),
+        reason_message=lambda: _("不同意时请填写原因，申请人会看到。"),
+        snapshot=_join_snapshot,
+        apply=_join_apply,
+        refuse=_join_refuse,
+    )
+)
+
+
 def join_decide(
     *, actor: Any, application: JoinApplication, approve: bool, note: str = ""
 ) -> JoinApplication:
     """The union approves (the worker becomes a member) or refuses (with a reason the worker
-    sees)."""
-    require_within(actor, application.union, Perm.DECIDE_MEMBERSHIP)
-    application = lock_one(LockSpace.JOIN_APPLICATION, JoinApplication, application.pk)
-    errors: dict[str, list[str]] = {}
-    note = clean_text(note, "decision_note", errors, required=False, limit=300, multiline=True)
-    if application.status != RequestStatus.PENDING:
-        errors.setdefault("decision_note", []).append(_("该申请已处理，不能重复审批。"))
-    if not approve and not note:
-        errors.setdefault("decision_note", []).append(_("不同意时请填写原因，申请人会看到。"))
-    _errors(**errors)
-    if approve:
-        _check_joinable(application.person, application.union, timezone.localdate(), actor=actor)
-        application.membership = _membership_create(
-            actor=actor,
-            person=application.person,
-            union=application.union,
-            joined_on=timezone.localdate(),
-            reason=_("入会申请批准"),
-        )
-    application.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
-    application.decided_by, application.decided_at = actor, timezone.now()
-    application.decision_note = note
-    application._history_user = actor  # type: ignore[attr-defined]
-    application.save()
-    if approve:
-        _notify(
-            application.person, _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union}
-        )
-    else:
-        _notify(application.person, _("您的入会申请未获同意：%(n)s") % {"n": note})
-    return application
+    sees). One transaction (``decisions.decide``)."""
+    result: JoinApplication = decisions.decide(
+        actor=actor, flow=JOIN_FLOW, request=application, approve=approve, reason=note
+    )
+    return result
 
 
 @transaction.atomic
@@ -537,56 +566,106 @@ def transfer_request(
     return transfer
 
 
-@transaction.atomic
-def transfer_decide(
-    *, actor: Any, transfer: TransferRequest, accept: bool, note: str = ""
-) -> TransferRequest:
-    """The new union accepts (the old membership ends as "transferred", a new one starts with
-    the same card number and a link back) or refuses with a reason."""
-    require_within(actor, transfer.to_union, Perm.DECIDE_MEMBERSHIP)
-    # Lock the request, then the membership: the same order everywhere, so a transfer and a
-    # leave on the same membership cannot both succeed.
+def _transfer_lock(transfer: TransferRequest) -> TransferRequest:
+    """Lock the request, then the membership: the same order everywhere, so a transfer and a
+    leave on the same membership cannot both succeed."""
     transfer = lock_one(LockSpace.TRANSFER_REQUEST, TransferRequest, transfer.pk)
-    old = lock_one(LockSpace.MEMBERSHIP, Membership, transfer.membership_id)
-    errors: dict[str, list[str]] = {}
-    note = clean_text(note, "decision_note", errors, required=False, limit=300, multiline=True)
-    if transfer.status != RequestStatus.PENDING:
-        errors.setdefault("decision_note", []).append(_("该转接申请已处理。"))
-    elif not old.is_active:
+    transfer.membership = lock_one(LockSpace.MEMBERSHIP, Membership, transfer.membership_id)
+    return transfer
+
+
+def _transfer_check(
+    actor: Any, transfer: TransferRequest, accept: bool, errors: dict[str, list[str]]
+) -> None:
+    if not transfer.membership.is_active:
         errors.setdefault("decision_note", []).append(_("原会籍已终止，不能转接。"))
-    if not accept and not note:
-        errors.setdefault("decision_note", []).append(_("不同意转入时请填写原因。"))
     target = Organization.unscoped.get(pk=transfer.to_union_id)
     if accept and (target.kind != OrgKind.GRASSROOTS or not target.is_active):
         errors.setdefault("decision_note", []).append(
             _("转入工会已撤销，不能接收。请不同意本次转接，由会员改转其他工会。")
         )
-    _errors(**errors)
-    today = timezone.localdate()
-    if accept:
-        old.status, old.ended_on = MembershipStatus.TRANSFERRED, today
-        old.end_note = _("转入%(u)s") % {"u": transfer.to_union.name}
-        old._history_user = actor  # type: ignore[attr-defined]
-        old.save()
-        transfer.new_membership = _membership_create(
-            actor=actor,
-            person=old.person,
-            union=transfer.to_union,
-            joined_on=old.joined_on,
-            card_number=old.card_number,
-            previous=old,
-            reason=_("会员转接"),
-        )
-    transfer.status = RequestStatus.APPROVED if accept else RequestStatus.REFUSED
-    transfer.decided_by, transfer.decided_at, transfer.decision_note = actor, timezone.now(), note
-    transfer._history_user = actor  # type: ignore[attr-defined]
-    transfer.save()
-    person = old.person
-    if accept:
-        _notify(person, _("您的会员关系已转入%(u)s。") % {"u": transfer.to_union.name})
-    else:
-        _notify(person, _("您的会员转接未获同意：%(n)s") % {"n": note})
-    return transfer
+
+
+def _transfer_apply(actor: Any, transfer: TransferRequest, note: str) -> None:
+    """The old membership ends as "transferred", a new one starts with the same card number
+    and a link back."""
+    old = transfer.membership
+    old.status, old.ended_on = MembershipStatus.TRANSFERRED, timezone.localdate()
+    old.end_note = _("转入%(u)s") % {"u": transfer.to_union.name}
+    old._history_user = actor  # type: ignore[attr-defined]
+    old.save()
+    transfer.new_membership = _membership_create(
+        actor=actor,
+        person=old.person,
+        union=transfer.to_union,
+        joined_on=old.joined_on,
+        card_number=old.card_number,
+        previous=old,
+        reason=_("会员转接"),
+    )
+    _notify(old.person, _("您的会员关系已转入%(u)s。") % {"u": transfer.to_union.name})
+
+
+def _transfer_refuse(actor: Any, transfer: TransferRequest, note: str) -> None:
+    _notify(transfer.membership.person, _("您的会员转接未获同意：%(n)s") % {"n": note})
+
+
+def _transfer_snapshot(transfer: TransferRequest) -> dict[str, Any]:
+    membership = transfer.membership
+    return {
+        "person": {"id": membership.person_id, "name": membership.person.name},
+        "membership": {
+            "id": membership.pk,
+            "card_number": membership.card_number,
+            "joined_on": membership.joined_on,
+            "status": membership.status,
+        },
+        "from_union": {"id": membership.union_id, "name": membership.union.name},
+        "to_union": {"id": transfer.to_union_id, "name": transfer.to_union.name},
+        "initiator": transfer.initiator,
+        "reason": transfer.reason,
+        "requested_at": transfer.created_at,
+    }
+
+
+# Accepted or refused by the new union (or staff above it); the worker or the old union's
+# clerk who filed it is the maker.
+TRANSFER_FLOW = decisions.register(
+    decisions.Flow(
+        name="members.transfer",
+        steps=(
+            decisions.Step(
+                name="to_union",
+                label=gettext_lazy("转入工会审批"),
+                organization=lambda transfer: transfer.to_union,
+                perm=Perm.DECIDE_MEMBERSHIP,
+            ),
+        ),
+        maker=lambda transfer: transfer.created_by_id,
+        status_field="status",
+        pending=RequestStatus.PENDING,
+        approved=RequestStatus.APPROVED,
+        refused=RequestStatus.REFUSED,
+        closed_message=lambda transfer: _("该转接申请已处理。"),
+        reason_message=lambda: _("不同意转入时请填写原因。"),
+        snapshot=_transfer_snapshot,
+        apply=_transfer_apply,
+        refuse=_transfer_refuse,
+        lock=_transfer_lock,
+        check=_transfer_check,
+    )
+)
+
+
+def transfer_decide(
+    *, actor: Any, transfer: TransferRequest, accept: bool, note: str = ""
+) -> TransferRequest:
+    """The new union accepts (the membership moves) or refuses with a reason. One
+    transaction (``decisions.decide``)."""
+    result: TransferRequest = decisions.decide(
+        actor=actor, flow=TRANSFER_FLOW, request=transfer, approve=accept, reason=note
+    )
+    return result
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from gonghui.core import decisions
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.forms import DecisionForm
 from gonghui.core.models import AccessReason
@@ -410,7 +411,9 @@ def join_detail(request: HttpRequest, join_id: int) -> HttpResponse:
         {
             "application": application,
             "form": form,
-            "can_decide": has_perm(actor, Perm.DECIDE_MEMBERSHIP),
+            "can_decide": decisions.may_decide(
+                actor=actor, flow=services.JOIN_FLOW, request=application
+            ),
         },
     )
 
@@ -474,5 +477,8 @@ def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
             "is_receiver": is_receiver,
             "is_sender": is_sender,
             "can_decide": has_perm(actor, Perm.DECIDE_MEMBERSHIP),
+            "may_decide": decisions.may_decide(
+                actor=actor, flow=services.TRANSFER_FLOW, request=transfer
+            ),
         },
     )

@@ -12,8 +12,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gonghui.core.locks import LockSpace, lock_one, lock_rows
+from gonghui.core import decisions
+from gonghui.core.locks import LockSpace, lock_rows
 from gonghui.core.permissions import Perm
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import clean_text, raise_errors
@@ -114,7 +116,76 @@ def founding_apply(
     return application
 
 
-@transaction.atomic
+def _founding_apply(
+    actor: Any, application: FoundingApplication, note: str, *, code: str = ""
+) -> None:
+    """The grassroots union is created under ``parent`` and covers the enterprises."""
+    # Lock the enterprises (in key order) before checking them: two approvals that share an
+    # enterprise cannot both pass the check and both take it.
+    enterprises = lock_rows(
+        LockSpace.ENTERPRISE,
+        Enterprise.unscoped.filter(pk__in=application.enterprises.values("pk")),
+    )
+    if any(e.union_id for e in enterprises):
+        raise ValidationError({"decision_note": [_("有企业已被其他工会覆盖，请退回重新申请。")]})
+    union = org_services.organization_create(
+        actor=actor,
+        parent=application.parent,
+        name=application.proposed_name,
+        kind=OrgKind.GRASSROOTS,
+        grassroots_kind=application.grassroots_kind,
+        chair_name=application.chair_name,
+        established_on=timezone.localdate(),
+        code=code,
+        permission=Perm.APPROVE,
+    )
+    org_services.enterprises_assign_union(
+        actor=actor, union=union, enterprises=enterprises, reason=_("建会批准")
+    )
+    application.union = union
+
+
+def _founding_snapshot(application: FoundingApplication) -> dict[str, Any]:
+    return {
+        "parent": {"id": application.parent_id, "name": application.parent.name},
+        "proposed_name": application.proposed_name,
+        "grassroots_kind": application.grassroots_kind,
+        "enterprises": [
+            {"id": e.pk, "name": e.name, "credit_code": e.credit_code, "union_id": e.union_id}
+            for e in application.enterprises.order_by("pk")
+        ],
+        "chair_name": application.chair_name,
+        "initial_members": application.initial_members,
+        "planned_on": application.planned_on,
+        "applied_at": application.created_at,
+    }
+
+
+# Decided by the upper-level union the application was filed under (or staff above it).
+FOUNDING_FLOW = decisions.register(
+    decisions.Flow(
+        name="unionbuilding.founding",
+        steps=(
+            decisions.Step(
+                name="parent",
+                label=gettext_lazy("上级工会审批"),
+                organization=lambda application: application.parent,
+                perm=Perm.APPROVE,
+            ),
+        ),
+        maker=lambda application: application.created_by_id,
+        lock_space=LockSpace.FOUNDING_APPLICATION,
+        status_field="status",
+        pending=Decision.PENDING,
+        approved=Decision.APPROVED,
+        refused=Decision.REFUSED,
+        closed_message=lambda application: _("该申请已处理，不能重复审批。"),
+        snapshot=_founding_snapshot,
+        apply=_founding_apply,
+    )
+)
+
+
 def founding_decide(
     *,
     actor: Any,
@@ -124,48 +195,17 @@ def founding_decide(
     code: str = "",
 ) -> FoundingApplication:
     """The upper-level union approves (the grassroots union is created under ``parent`` and
-    covers the enterprises) or refuses with a reason."""
-    _over(actor, application.parent, Perm.APPROVE)
-    application = lock_one(LockSpace.FOUNDING_APPLICATION, FoundingApplication, application.pk)
-    errors: dict[str, list[str]] = {}
-    note = clean_text(
-        note, "decision_note", errors, required=not approve, limit=300, multiline=True
+    covers the enterprises; ``code`` is its organisation code, generated when empty) or
+    refuses with a reason. One transaction (``decisions.decide``)."""
+    result: FoundingApplication = decisions.decide(
+        actor=actor,
+        flow=FOUNDING_FLOW,
+        request=application,
+        approve=approve,
+        reason=note,
+        options={"code": code},
     )
-    if application.status != Decision.PENDING:
-        errors.setdefault("decision_note", []).append(_("该申请已处理，不能重复审批。"))
-    raise_errors(errors)
-    if approve:
-        # Lock the enterprises (in key order) before checking them: two approvals that share
-        # an enterprise cannot both pass the check and both take it.
-        enterprises = lock_rows(
-            LockSpace.ENTERPRISE,
-            Enterprise.unscoped.filter(pk__in=application.enterprises.values("pk")),
-        )
-        if any(e.union_id for e in enterprises):
-            raise ValidationError(
-                {"decision_note": [_("有企业已被其他工会覆盖，请退回重新申请。")]}
-            )
-        union = org_services.organization_create(
-            actor=actor,
-            parent=application.parent,
-            name=application.proposed_name,
-            kind=OrgKind.GRASSROOTS,
-            grassroots_kind=application.grassroots_kind,
-            chair_name=application.chair_name,
-            established_on=timezone.localdate(),
-            code=code,
-            permission=Perm.APPROVE,
-        )
-        org_services.enterprises_assign_union(
-            actor=actor, union=union, enterprises=enterprises, reason=_("建会批准")
-        )
-        application.union = union
-    application.status = Decision.APPROVED if approve else Decision.REFUSED
-    application.decided_by, application.decided_at = actor, timezone.now()
-    application.decision_note = note
-    application._history_user = actor  # type: ignore[attr-defined]
-    application.save()
-    return application
+    return result
 
 
 # --- 建制 mechanisms --------------------------------------------------------------------------
@@ -288,25 +328,62 @@ def home_assess(
     return assessment
 
 
-@transaction.atomic
+def _home_snapshot(assessment: HomeAssessment) -> dict[str, Any]:
+    return {
+        "union": {"id": assessment.union_id, "name": assessment.union.name},
+        "assessed_on": assessment.assessed_on,
+        "total_score": assessment.total_score,
+        "rating": assessment.rating.name if assessment.rating else None,
+        "scores": [
+            {
+                "item_id": s.item_id,
+                "title": s.item.title,
+                "score": s.score,
+                "max_score": s.item.max_score,
+            }
+            for s in assessment.scores.select_related("item").order_by("item_id")
+        ],
+        "note": assessment.note,
+    }
+
+
+# Confirmed by a reviewer above the assessed union (nobody confirms their own home); the
+# assessor is the maker.
+HOME_FLOW = decisions.register(
+    decisions.Flow(
+        name="unionbuilding.home",
+        steps=(
+            decisions.Step(
+                name="above_union",
+                label=gettext_lazy("上级工会审核"),
+                organization=lambda assessment: assessment.union,
+                perm=Perm.APPROVE,
+                reach=decisions.Reach.ABOVE,
+                denied=lambda union: _("须由上级工会评定或审核，不能评定本组织。"),
+            ),
+        ),
+        maker=lambda assessment: assessment.assessed_by_id,
+        lock_space=LockSpace.HOME_ASSESSMENT,
+        status_field="status",
+        pending=AssessmentStatus.SUBMITTED,
+        approved=AssessmentStatus.APPROVED,
+        refused=AssessmentStatus.RETURNED,
+        closed_message=lambda assessment: _("该评定已审核。"),
+        snapshot=_home_snapshot,
+        apply=lambda actor, assessment, note: None,  # approval itself makes it count
+    )
+)
+
+
 def home_decide(
     *, actor: Any, assessment: HomeAssessment, approve: bool, note: str = ""
 ) -> HomeAssessment:
-    _over(actor, assessment.union, Perm.APPROVE, strictly_above=True)
-    assessment = lock_one(LockSpace.HOME_ASSESSMENT, HomeAssessment, assessment.pk)
-    errors: dict[str, list[str]] = {}
-    note = clean_text(
-        note, "decision_note", errors, required=not approve, limit=300, multiline=True
+    """A reviewer above the union confirms the assessment (it counts from now) or returns
+    it with a reason. One transaction (``decisions.decide``)."""
+    result: HomeAssessment = decisions.decide(
+        actor=actor, flow=HOME_FLOW, request=assessment, approve=approve, reason=note
     )
-    if assessment.status != AssessmentStatus.SUBMITTED:
-        errors.setdefault("decision_note", []).append(_("该评定已审核。"))
-    raise_errors(errors)
-    assessment.status = AssessmentStatus.APPROVED if approve else AssessmentStatus.RETURNED
-    assessment.decided_by, assessment.decided_at = actor, timezone.now()
-    assessment.decision_note = note
-    assessment._history_user = actor  # type: ignore[attr-defined]
-    assessment.save()
-    return assessment
+    return result
 
 
 # --- 三措并举 brand projects -------------------------------------------------------------------

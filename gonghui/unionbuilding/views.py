@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from gonghui.core import decisions
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.forms import DecisionForm
 from gonghui.core.permissions import Perm, has_perm, require
@@ -121,7 +122,9 @@ def founding_detail(request: HttpRequest, founding_id: int) -> HttpResponse:
         {
             "application": application,
             "form": form,
-            "can_decide": has_perm(actor, Perm.APPROVE),
+            "can_decide": decisions.may_decide(
+                actor=actor, flow=services.FOUNDING_FLOW, request=application
+            ),
         },
     )
 
@@ -268,8 +271,9 @@ def home_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
         {
             "assessment": assessment,
             "form": form,
-            "can_decide": has_perm(actor, Perm.APPROVE)
-            and assessment.union.path != actor.scope_path,
+            "can_decide": decisions.may_decide(
+                actor=actor, flow=services.HOME_FLOW, request=assessment
+            ),
         },
     )
 

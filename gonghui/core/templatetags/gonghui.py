@@ -96,6 +96,25 @@ def history_table(instance: Any) -> dict[str, Any]:
     return {"entries": history_of(instance)}
 
 
+@register.inclusion_tag("includes/decision_steps.html", takes_context=True)
+def decision_steps(context: Any, instance: Any, flow_name: str) -> dict[str, Any]:
+    """The recorded decision steps of a request (who, when, outcome, reason) and the step
+    it waits for, read through the viewer's scope."""
+    from gonghui.core import decisions
+    from gonghui.core.selectors import decision_step_list
+
+    flow = decisions.flow_get(flow_name)
+    steps = decision_step_list(actor=context["request"].user, request=instance)
+    labels = {step.name: step.label for step in flow.steps}
+    for recorded in steps:
+        recorded.step_label = labels.get(recorded.step, recorded.step)  # type: ignore[attr-defined]
+    return {
+        "steps": steps,
+        "waiting": decisions.next_step(flow, instance, steps),
+        "tiered": len(flow.steps) > 1,
+    }
+
+
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     """``row|get_item:key`` for a dict row whose keys are not identifiers known in advance."""

@@ -22,7 +22,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gonghui.core import decisions
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound, require_within
@@ -105,7 +107,7 @@ def menu_order_actions(*, actor: Any, order: MenuOrder) -> frozenset[str]:
     if order.state == OrderState.SUBMITTED:
         if _is_ordering_side(actor, order) and has_perm(actor, Perm.EDIT_RECORDS):
             found.add("cancel")
-        if _is_provider(actor, order) and has_perm(actor, Perm.APPROVE):
+        if decisions.may_decide(actor=actor, flow=MENU_ORDER_FLOW, request=order):
             found |= {"approve", "reject"}
     if (
         order.state == OrderState.APPROVED
@@ -469,29 +471,73 @@ def menu_order_cancel(*, actor: Any, order: MenuOrder) -> MenuOrder:
     return order
 
 
-@transaction.atomic
+def _order_refuse(actor: Any, order: MenuOrder, reason: str) -> None:
+    """A refused order's quantity goes back to the item (locked by ``_lock_order``)."""
+    _give_back(order.item, order.quantity)
+
+
+def _order_snapshot(order: MenuOrder) -> dict[str, Any]:
+    item = order.item
+    return {
+        "item": {"id": item.pk, "title": item.title, "kind": item.kind, "unit": item.unit},
+        "menu": {"id": item.menu_id, "year": item.menu.year},
+        "unit": {"id": order.unit_id, "name": order.unit.name},
+        "provider": {"id": order.provider_id, "name": order.provider.name},
+        "quantity": order.quantity,
+        "wanted_on": order.wanted_on,
+        "note": order.note,
+        "item_quota": item.quota,
+        "item_ordered": item.ordered,
+        "ordered_at": order.created_at,
+    }
+
+
+# Decided by the staff of the federation that published the menu (those above it see the
+# order but do not decide it); the clerk who placed the order is the maker.
+MENU_ORDER_FLOW = decisions.register(
+    decisions.Flow(
+        name="culture.menu_order",
+        steps=(
+            decisions.Step(
+                name="provider",
+                label=gettext_lazy("配送单位审核"),
+                organization=lambda order: order.provider,
+                perm=Perm.APPROVE,
+                reach=decisions.Reach.OWN,
+                denied=lambda provider: (
+                    _("该点单由%(org)s审核和配送，您可以查看进度。") % {"org": provider.name}
+                ),
+            ),
+        ),
+        maker=lambda order: order.created_by_id,
+        status_field="state",
+        pending=OrderState.SUBMITTED,
+        approved=OrderState.APPROVED,
+        refused=OrderState.REJECTED,
+        closed_message=lambda order: (
+            _("该点单当前为“%(s)s”，不能执行此操作。") % {"s": order.get_state_display()}
+        ),
+        closed_field="state",
+        note_field="reason",
+        reason_message=lambda: _("不同意时请填写理由，点单单位会看到。"),
+        snapshot=_order_snapshot,
+        apply=lambda actor, order, reason: None,  # approved: the provider arranges delivery
+        refuse=_order_refuse,
+        lock=lambda order: _lock_order(order)[1],
+    )
+)
+
+
 def menu_order_decide(
     *, actor: Any, order: MenuOrder, approve: bool, reason: str = ""
 ) -> MenuOrder:
     """The federation that published the menu approves an order, or refuses it with a reason
-    the unit will read; a refused order's quantity goes back to the item."""
-    item, order = _lock_order(order)
-    _require_provider(actor, order, Perm.APPROVE)
-    errors: dict[str, list[str]] = {}
-    reason = clean_text(reason, "reason", errors, required=not approve, limit=300, multiline=True)
-    if not approve and "reason" in errors and not reason:
-        errors["reason"] = [_("不同意时请填写理由，点单单位会看到。")]
-    raise_errors(errors)
-    _require_state(order, OrderState.SUBMITTED)
-    if approve:
-        order.state = OrderState.APPROVED
-    else:
-        _give_back(item, order.quantity)
-        order.state = OrderState.REJECTED
-    order.reason = reason
-    order.decided_by = actor
-    order.save(update_fields=["state", "reason", "decided_by", "updated_at"])
-    return order
+    the unit will read; a refused order's quantity goes back to the item. One transaction
+    (``decisions.decide``)."""
+    result: MenuOrder = decisions.decide(
+        actor=actor, flow=MENU_ORDER_FLOW, request=order, approve=approve, reason=reason
+    )
+    return result
 
 
 @transaction.atomic

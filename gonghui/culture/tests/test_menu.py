@@ -297,6 +297,28 @@ def test_a_refusal_needs_a_reason(world):
     assert ordered(item) == 2
 
 
+def test_a_menu_decision_is_recorded_and_its_orderer_cannot_decide_it(world):
+    from gonghui.core.decisions import steps_of
+
+    _menu, item = publish_menu(world)
+    admin = world.staff("district_a", "admin")  # the provider orders for itself
+    own = services.menu_order_create(actor=admin, item=item, quantity=2, wanted_on=TODAY())
+    with pytest.raises(PermissionDenied, match="录入人"):
+        services.menu_order_decide(actor=admin, order=own, approve=True)
+    assert services.menu_order_actions(actor=admin, order=own) == {"cancel"}
+    reviewer = world.staff("district_a", "reviewer")
+    assert {"approve", "reject"} <= services.menu_order_actions(actor=reviewer, order=own)
+    services.menu_order_decide(actor=reviewer, order=own, approve=True, reason="按期配送")
+    [step] = steps_of(own)
+    assert (step.flow, step.step, step.approved) == ("culture.menu_order", "provider", True)
+    assert step.organization == world.district_a and step.decided_by == reviewer
+    assert step.snapshot["quantity"] == 2 and step.snapshot["item"]["id"] == item.pk
+    assert step.snapshot["item_ordered"] == 2 and step.snapshot["item_quota"] == 5
+    own.refresh_from_db()
+    assert own.state == OrderState.APPROVED and own.reason == "按期配送"
+    assert own.decided_by == reviewer
+
+
 def test_the_provider_refuses_rather_than_withdraws(world):
     _menu, item = publish_menu(world)
     placed = order(world, item, "town_a", unit=world.union_a)

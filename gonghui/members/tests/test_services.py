@@ -305,3 +305,66 @@ def test_join_application_for_existing_membership_is_refused(world):
             actor=worker, person=worker.person, union=world.union_b, employer_name="x"
         )
     assert not JoinApplication.unscoped.exists()
+
+
+# --- the decision workflow (core.decisions) ----------------------------------------------------
+
+
+def _steps(request):
+    from gonghui.core.decisions import steps_of
+
+    return steps_of(request)
+
+
+def test_a_join_decision_is_recorded_with_what_it_relied_on(world):
+    worker = world.worker()
+    application = services.join_apply(
+        actor=worker, person=worker.person, union=world.union_b, employer_name="B号机械有限公司"
+    )
+    clerk = world.staff("union_b", "clerk")
+    services.join_decide(actor=clerk, application=application, approve=True, note="材料齐全")
+    [step] = _steps(application)
+    assert (step.flow, step.index, step.step) == ("members.join", 0, "union")
+    assert step.organization == world.union_b
+    assert step.decided_by == clerk and step.approved and step.reason == "材料齐全"
+    assert step.snapshot["person"] == {"id": worker.person.pk, "name": worker.person.name}
+    assert step.snapshot["union"]["name"] == world.union_b.name
+    assert step.snapshot["employer_name"] == "B号机械有限公司"
+
+
+def test_staff_who_filed_a_join_application_cannot_decide_it(world):
+    worker = world.worker()
+    clerk = world.staff("union_b", "clerk")
+    application = services.join_apply(
+        actor=clerk, person=worker.person, union=world.union_b, employer_name="某单位"
+    )
+    with pytest.raises(PermissionDenied, match="录入人"):
+        services.join_decide(actor=clerk, application=application, approve=True)
+    assert _steps(application) == []
+    assert JoinApplication.unscoped.get(pk=application.pk).status == RequestStatus.PENDING
+    decided = services.join_decide(
+        actor=world.staff("union_b", "admin"), application=application, approve=True
+    )
+    assert decided.status == RequestStatus.APPROVED
+
+
+def test_a_transfer_decision_is_recorded_and_its_filer_cannot_accept_it(world):
+    membership = world.member("union_a")
+    clerk = world.staff("town_a", "clerk")  # files for the worker, within its own town
+    transfer = services.transfer_request(
+        actor=clerk, membership=membership, to_union=world.union_a2, reason="工作调动"
+    )
+    with pytest.raises(PermissionDenied, match="录入人"):
+        services.transfer_decide(actor=clerk, transfer=transfer, accept=True)
+    reviewer = world.staff("town_a", "reviewer")
+    services.transfer_decide(actor=reviewer, transfer=transfer, accept=False, note="名额已满")
+    [step] = _steps(transfer)
+    assert (step.flow, step.step, step.approved) == ("members.transfer", "to_union", False)
+    assert step.organization == world.union_a2 and step.decided_by == reviewer
+    assert step.reason == "名额已满"
+    assert step.snapshot["membership"]["card_number"] == membership.card_number
+    assert step.snapshot["from_union"]["id"] == world.union_a.pk
+    assert step.snapshot["to_union"]["id"] == world.union_a2.pk
+    transfer.refresh_from_db()
+    assert transfer.status == RequestStatus.REFUSED and transfer.decision_note == "名额已满"
+    assert transfer.decided_by == reviewer

@@ -275,3 +275,68 @@ def test_a_founding_may_not_take_the_name_of_a_sibling_or_of_a_pending_one(world
     apply("明珠包装有限公司工会")
     with pytest.raises(ValidationError, match="正在申请成立"):
         apply("明珠包装有限公司工会")
+
+
+# --- the decision workflow (core.decisions) ----------------------------------------------------
+
+
+def test_a_founding_decision_is_recorded_and_its_filer_cannot_approve_it(world):
+    from gonghui.core.decisions import steps_of
+
+    enterprise = _enterprise(world)
+    admin = world.staff("town_a", "admin")  # may file and approve, but not both
+    application = services.founding_apply(
+        actor=admin,
+        parent=world.town_a,
+        proposed_name="A镇新企业工会",
+        grassroots_kind="enterprise",
+        enterprises=[enterprise],
+        chair_name="李主席",
+        initial_members=12,
+        planned_on=datetime.date(2024, 3, 1),
+    )
+    with pytest.raises(PermissionDenied, match="录入人"):
+        services.founding_decide(actor=admin, application=application, approve=True)
+    reviewer = world.staff("district_a", "reviewer")
+    application = services.founding_decide(actor=reviewer, application=application, approve=True)
+    assert application.union is not None and application.decided_by == reviewer
+    [step] = steps_of(application)
+    assert (step.flow, step.step, step.approved) == ("unionbuilding.founding", "parent", True)
+    assert step.organization == world.town_a and step.decided_by == reviewer
+    assert step.snapshot["proposed_name"] == "A镇新企业工会"
+    assert step.snapshot["enterprises"] == [
+        {
+            "id": enterprise.pk,
+            "name": enterprise.name,
+            "credit_code": enterprise.credit_code,
+            "union_id": None,
+        }
+    ]
+    assert step.snapshot["initial_members"] == 12
+
+
+def test_a_home_decision_is_recorded_and_its_assessor_cannot_confirm_it(world):
+    from gonghui.core.decisions import steps_of
+
+    admin = world.staff("town_a", "admin")
+    assessment = services.home_assess(
+        actor=admin,
+        union=world.union_a,
+        assessed_on=datetime.date(2024, 5, 1),
+        scores=_full_scores(),
+    )
+    with pytest.raises(PermissionDenied, match="录入人"):
+        services.home_decide(actor=admin, assessment=assessment, approve=True)
+    with pytest.raises(PermissionDenied, match="不能评定本组织"):
+        services.home_decide(
+            actor=world.staff("union_a", "reviewer"), assessment=assessment, approve=True
+        )
+    reviewer = world.staff("town_a", "reviewer")
+    services.home_decide(actor=reviewer, assessment=assessment, approve=False, note="台账不全")
+    [step] = steps_of(assessment)
+    assert (step.flow, step.step, step.approved) == ("unionbuilding.home", "above_union", False)
+    assert step.organization == world.union_a and step.reason == "台账不全"
+    assert step.snapshot["total_score"] == "90.0"
+    assert len(step.snapshot["scores"]) == HomeStandardItem.objects.count()
+    assessment.refresh_from_db()
+    assert assessment.status == "returned" and assessment.decision_note == "台账不全"
