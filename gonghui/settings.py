@@ -259,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gonghui.culture.tasks.culture_sweep_task",
         "schedule": float(os.environ.get("GONGHUI_CULTURE_SWEEP_SECONDS", 60)),
     },
+    # SMS the task after commit could not send: broker down, gateway failing, quiet hours over.
+    "notifications-deliver": {
+        "task": "gonghui.core.tasks.deliver_due_notifications",
+        "schedule": float(os.environ.get("GONGHUI_NOTIFY_SECONDS", 60)),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -25,10 +25,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gonghui.accounts.models import AccountKind, ApiToken, OneTimeCode, SignInFailure, User
+from gonghui.core import notify
 from gonghui.core.crypto import blind_index, mask_mobile
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.scoping import NotFound, require_within
-from gonghui.core.sms import send_sms
 from gonghui.core.validators import check_plain_text, normalize_mobile
 from gonghui.members.models import Person
 from gonghui.members.services import PersonInput, mobile_hash, person_register
@@ -84,7 +84,7 @@ def otp_send(*, mobile: str, ip_address: str = "") -> None:
         "code": code,
         "m": minutes,
     }
-    transaction.on_commit(lambda: send_sms(number, text))
+    notify.notify_code(mobile=number, text=text)
 
 
 def otp_verify(*, mobile: str, code: str) -> str:

@@ -10,7 +10,8 @@ class CaseworkConfig(AppConfig):
     verbose_name = "职工服务"
 
     def ready(self) -> None:
-        from gonghui.casework import inbox, selectors  # noqa: F401  (registers the inbox kind)
+        # Imported to register the inbox kind and the message kinds.
+        from gonghui.casework import inbox, notifications, selectors  # noqa: F401
         from gonghui.core import badges
 
         badges.register("cases", selectors.unaccepted_count, topic="cases")

@@ -8,7 +8,7 @@ class CultureConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import badges
-        from gonghui.culture import inbox  # noqa: F401  (registers the inbox kinds)
+        from gonghui.culture import inbox, notifications  # noqa: F401  (register the kinds)
         from gonghui.culture.selectors import menu as menu_selectors
 
         badges.register("menu_orders", menu_selectors.menu_orders_to_decide)

@@ -8,7 +8,9 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from gonghui.core import badges
-        from gonghui.members import importers, inbox, selectors  # noqa: F401  (registers importer, inbox)
+
+        # Imported to register the importer, the inbox kinds and the message kinds.
+        from gonghui.members import importers, inbox, notifications, selectors  # noqa: F401
 
         badges.register("joins", selectors.pending_joins, topic="members")
         badges.register("transfers", selectors.pending_transfers_in, topic="members")

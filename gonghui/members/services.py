@@ -9,14 +9,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.core import notify
 from gonghui.core.crypto import blind_index
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.services import counter_values
-from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
     clean_text,
     digits,
@@ -25,6 +26,7 @@ from gonghui.core.validators import (
     normalize_id_number,
     normalize_mobile,
 )
+from gonghui.members import notifications
 from gonghui.members.models import (
     ID_NUMBER_PURPOSE,
     MOBILE_PURPOSE,
@@ -433,10 +435,9 @@ def join_apply(
     return application
 
 
-def _notify(person: Person, text: str) -> None:
-    if person.mobile:
-        mobile = person.mobile.reveal()  # machine use: the gateway needs the number
-        transaction.on_commit(lambda: send_sms(mobile, text))
+def _notify(person: Person, text: str, link: str) -> None:
+    """The worker hears of a decision on their request (in the app, and by SMS after commit)."""
+    notify.notify(person_id=person.pk, kind=notifications.DECISION, text=text, link=link)
 
 
 @transaction.atomic
@@ -468,12 +469,15 @@ def join_decide(
     application.decision_note = note
     application._history_user = actor  # type: ignore[attr-defined]
     application.save()
+    link = reverse("portal:join_detail", args=[application.pk])
     if approve:
         _notify(
-            application.person, _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union}
+            application.person,
+            _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union},
+            link,
         )
     else:
-        _notify(application.person, _("您的入会申请未获同意：%(n)s") % {"n": note})
+        _notify(application.person, _("您的入会申请未获同意：%(n)s") % {"n": note}, link)
     return application
 
 
@@ -581,10 +585,11 @@ def transfer_decide(
     transfer._history_user = actor  # type: ignore[attr-defined]
     transfer.save()
     person = old.person
+    link = reverse("portal:transfer_detail", args=[transfer.pk])
     if accept:
-        _notify(person, _("您的会员关系已转入%(u)s。") % {"u": transfer.to_union.name})
+        _notify(person, _("您的会员关系已转入%(u)s。") % {"u": transfer.to_union.name}, link)
     else:
-        _notify(person, _("您的会员转接未获同意：%(n)s") % {"n": note})
+        _notify(person, _("您的会员转接未获同意：%(n)s") % {"n": note}, link)
     return transfer
 
 
