@@ -1,6 +1,6 @@
 """Reads of the platform's own records: the personal-data access log, import jobs, the
-working-day calendar. Scoped records go through ``visible_to``; the calendar is city-wide
-reference data every staff account may read."""
+working-day calendar, a worker's messages. Scoped records go through ``visible_to``; the
+calendar is city-wide reference data every staff account may read."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from gonghui.core.models import ImportJob, PersonalDataAccess, WorkCalendarDay, WorkCalendarYear
-from gonghui.core.scoping import get_visible
+from gonghui.core.models import (
+    ImportJob,
+    Notification,
+    NotificationSettings,
+    PersonalDataAccess,
+    WorkCalendarDay,
+    WorkCalendarYear,
+)
+from gonghui.core.scoping import NotFound, get_visible
 
 
 def access_log(*, actor: Any, subject: str = "") -> QuerySet[PersonalDataAccess]:
@@ -47,3 +54,21 @@ def workcalendar_years() -> set[int]:
 def workcalendar_schedule(*, year: int) -> WorkCalendarYear | None:
     """Where the year's official schedule came from, if it has one."""
     return WorkCalendarYear.objects.filter(year=year).select_related("entered_by").first()
+
+
+def notification_list(*, actor: Any) -> QuerySet[Notification]:
+    """The worker's own messages, newest first (nobody else's: the scope is the person)."""
+    return Notification.objects.visible_to(actor).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, actor: Any) -> int:
+    return Notification.objects.visible_to(actor).filter(read_at__isnull=True).count()
+
+
+def notification_settings_get(*, actor: Any) -> NotificationSettings:
+    """The worker's SMS settings; unsaved defaults (every SMS, at any hour) when none."""
+    person_id = getattr(actor, "person_id_or_none", None)
+    if person_id is None:
+        raise NotFound
+    found = NotificationSettings.objects.filter(person_id=person_id).first()
+    return found or NotificationSettings(person_id=person_id)
