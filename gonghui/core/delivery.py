@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,61 +102,72 @@ def _deliver_batch(ids: list[int] | None, now: datetime.datetime) -> DeliveryRes
         for pk, sealed in person_model.unscoped.filter(pk__in=people).values_list("pk", "mobile")
     }
     choices = {s.person_id: s for s in NotificationSettings.objects.filter(person_id__in=people)}
+    outcomes: dict[tuple[tuple[str, object], ...], list[int]] = defaultdict(list)
     for row in rows:
-        _deliver_one(row, mobiles.get(row.person_id), choices.get(row.person_id), now, result)
+        update = _deliver_one(row, mobiles.get(row.person_id), choices.get(row.person_id), now)
+        outcomes[tuple(sorted(update.items()))].append(row.pk)
+    sent_at = timezone.now()
+    for outcome, pks in outcomes.items():
+        update = dict(outcome)
+        state = str(update["sms_state"])
+        setattr(result, _COUNTERS[state], getattr(result, _COUNTERS[state]) + len(pks))
+        if state == SmsState.SENT:
+            update["sent_at"] = sent_at
+        # Only the delivery that claimed a row writes its outcome (one statement per outcome).
+        Notification.unscoped.filter(pk__in=pks, sms_state=SmsState.SENDING).update(**update)
     return result
+
+
+_COUNTERS: dict[str, str] = {
+    SmsState.SENT: "sent",
+    SmsState.SKIPPED: "skipped",
+    SmsState.HELD: "held",
+    SmsState.PENDING: "retried",
+    SmsState.FAILED: "failed",
+}
 
 
 def _deliver_one(
     row: Notification,
-    sealed_mobile: object,
+    sealed_mobile: Any,
     choice: NotificationSettings | None,
     now: datetime.datetime,
-    result: DeliveryResult,
-) -> None:
+) -> dict[str, object]:
+    """Send one row's SMS, or decide why not; returns the fields of its outcome."""
     kind = notification_kinds.kind_of(row.kind)
-    update: dict[str, object]
     if not sealed_mobile:
-        update = {"sms_state": SmsState.SKIPPED, "last_error": "no mobile"}
-        result.skipped += 1
-    elif choice is not None and kind.optional and row.kind in (choice.sms_off or []):
-        update = {"sms_state": SmsState.SKIPPED, "last_error": "turned off"}
-        result.skipped += 1
-    elif choice is not None and not kind.urgent and (until := quiet_until(choice, now)):
-        update = {"sms_state": SmsState.HELD, "next_attempt_at": until}
-        result.held += 1
-    else:
-        attempts = row.attempts + 1
-        try:
-            # Machine use: the gateway needs the number; it is not kept anywhere else.
-            send_sms(sealed_mobile.reveal(), row.text)  # type: ignore[attr-defined]
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
-            if attempts >= MAX_ATTEMPTS:
-                logger.error("notification %s failed for good: %s", row.pk, error)
-                update = {"sms_state": SmsState.FAILED, "attempts": attempts, "last_error": error}
-                result.failed += 1
-            else:
-                logger.warning("notification %s will be retried: %s", row.pk, error)
-                update = {
-                    "sms_state": SmsState.PENDING,
-                    "attempts": attempts,
-                    "last_error": error,
-                    "next_attempt_at": now + backoff(attempts),
-                }
-                result.retried += 1
-        else:
-            update = {
-                "sms_state": SmsState.SENT,
+        return {"sms_state": SmsState.SKIPPED, "last_error": "no mobile", "next_attempt_at": None}
+    if choice is not None and kind.optional and row.kind in (choice.sms_off or []):
+        return {"sms_state": SmsState.SKIPPED, "last_error": "turned off", "next_attempt_at": None}
+    if choice is not None and not kind.urgent and (until := quiet_until(choice, now)):
+        return {"sms_state": SmsState.HELD, "next_attempt_at": until}
+    attempts = row.attempts + 1
+    try:
+        # Machine use: the gateway needs the number; it is not kept anywhere else.
+        send_sms(sealed_mobile.reveal(), row.text)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        if attempts >= MAX_ATTEMPTS:
+            logger.error("notification %s failed for good: %s", row.pk, error)
+            return {
+                "sms_state": SmsState.FAILED,
                 "attempts": attempts,
-                "sent_at": timezone.now(),
-                "last_error": "",
+                "last_error": error,
+                "next_attempt_at": None,
             }
-            result.sent += 1
-    if update["sms_state"] != SmsState.HELD:
-        update.setdefault("next_attempt_at", None)
-    # Only the delivery that claimed the row writes its outcome.
-    Notification.unscoped.filter(pk=row.pk, sms_state=SmsState.SENDING).update(**update)
+        logger.warning("notification %s will be retried: %s", row.pk, error)
+        return {
+            "sms_state": SmsState.PENDING,
+            "attempts": attempts,
+            "last_error": error,
+            "next_attempt_at": now + backoff(attempts),
+        }
+    return {
+        "sms_state": SmsState.SENT,
+        "attempts": attempts,
+        "last_error": "",
+        "next_attempt_at": None,
+    }
 
 
 def quiet_until(choice: NotificationSettings, now: datetime.datetime) -> datetime.datetime | None:

@@ -119,6 +119,16 @@ def test_a_lapsed_lease_is_delivered_again(world, outbox, django_capture_on_comm
     assert len(sent_to(outbox, worker.test_mobile)) == 1
 
 
+def test_the_periodic_delivery_is_scheduled_every_minute():
+    from django.conf import settings
+
+    from gonghui.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications-deliver"]
+    assert entry["task"] == tasks.deliver_due_notifications.name and entry["task"] in app.tasks
+    assert entry["schedule"] == 60
+
+
 # --- a broker outage, with real commits ----------------------------------------------------------
 
 
@@ -157,3 +167,57 @@ def test_a_broker_outage_delays_the_sms_but_neither_loses_it_nor_fails_the_reque
     assert (first["sent"], second["sent"]) == (1, 0)
     assert len(sent_to(outbox, worker.test_mobile)) == 1
     assert "已提交" in outbox[0][1]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_deliveries_send_each_message_once(monkeypatch, outbox):
+    """The task after commit and the periodic job running at once (threads, each on its own
+    connection; on PostgreSQL real concurrent claims with SKIP LOCKED, on SQLite queued on the
+    write lock) never send a message twice."""
+    import threading
+    import time
+
+    from django.db import close_old_connections, connection
+
+    from gonghui.core.sms import MemoryBackend
+
+    # given 30 committed messages whose task has not run yet
+    world = build_world()
+    people = [world.worker() for _ in range(3)]
+    outbox.clear()
+    monkeypatch.setattr(notify, "enqueue", lambda ids: None)
+    with transaction.atomic():
+        notify.notify_many(
+            kind=KIND,
+            messages=[notify.Message(p.person_id, f"第{i}条") for i in range(10) for p in people],
+        )
+
+    def slow(self, mobile, text):  # a gateway that takes its time
+        time.sleep(0.005)
+        MemoryBackend.outbox.append((mobile, text))
+
+    monkeypatch.setattr(MemoryBackend, "send", slow)
+    monkeypatch.setattr(delivery, "BATCH", 4)
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            delivery.deliver()
+        except BaseException as exc:  # noqa: BLE001  (collected and asserted below)
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    # when four deliveries run at once
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then every message went out exactly once
+    assert errors == []
+    assert len(outbox) == 30 and len(set(outbox)) == 30
+    assert set(Notification.unscoped.values_list("sms_state", flat=True)) == {SmsState.SENT}
