@@ -63,6 +63,11 @@ def deliver(
 ) -> DeliveryResult:
     """Send the due SMS among ``ids`` (all due ones when None), a batch at a time."""
     total = DeliveryResult()
+    if ids is not None:
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), BATCH):
+            total.add(_deliver_batch(ordered[start : start + BATCH], now or timezone.now()))
+        return total
     while True:
         result = _deliver_batch(ids, now or timezone.now())
         total.add(result)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from gonghui.core import notification_kinds, sms, tasks
+from gonghui.core import bulk, notification_kinds, sms, tasks
 from gonghui.core.models import Notification, SmsState
 
 logger = logging.getLogger("gonghui.notify")
@@ -40,13 +40,31 @@ class NotInTransactionError(RuntimeError):
     the caller's work were later rolled back, or lost if it failed after the call."""
 
 
-def notify(*, person_id: int, kind: str, text: str, link: str = "") -> Notification:
-    """Tell one person. Must run inside the transaction of the change it reports."""
-    return notify_many(kind=kind, messages=[Message(person_id, text, link)])[0]
+def notify(*, person_id: int, kind: str, text: str, link: str = "") -> int:
+    """Tell one person; returns the message's id. Must run inside the transaction of the
+    change it reports."""
+    (pk,) = notify_many(kind=kind, messages=[Message(person_id, text, link)])
+    return pk
 
 
-def notify_many(*, kind: str, messages: Iterable[Message]) -> list[Notification]:
-    """Tell many people at once (a draw, a cancelled session, a sweep): one INSERT, one task.
+# The columns notify_many writes; the others (read_at, sent_at) start empty.
+_COLUMNS = [
+    "id",
+    "person_id",
+    "kind",
+    "text",
+    "link",
+    "created_at",
+    "sms_state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+]
+
+
+def notify_many(*, kind: str, messages: Iterable[Message]) -> list[int]:
+    """Tell many people at once (a draw, a cancelled session, a sweep's chunk): the rows go in
+    with COPY (executemany on SQLite) and one task is queued for them; returns their ids.
     Must run inside the transaction of the change it reports."""
     if not notification_kinds.is_registered(kind):
         raise ValueError(f"notification kind {kind!r} is not registered")
@@ -54,25 +72,21 @@ def notify_many(*, kind: str, messages: Iterable[Message]) -> list[Notification]
         raise NotInTransactionError(
             "notify() must run inside the transaction of the change it reports"
         )
-    now = timezone.now()
-    rows = [
-        Notification(
-            person_id=m.person_id,
-            kind=kind,
-            text=m.text,
-            link=m.link,
-            created_at=now,
-            sms_state=SmsState.PENDING,
-            next_attempt_at=now,
-        )
-        for m in messages
-    ]
-    if not rows:
+    batch = list(messages)
+    if not batch:
         return []
-    created = Notification.objects.bulk_create(rows, batch_size=1000)
-    ids = [row.pk for row in created]
+    now = timezone.now()
+    ids = bulk.allocate_ids(Notification, len(batch))
+    bulk.insert_rows(
+        Notification,
+        _COLUMNS,
+        [
+            (pk, m.person_id, kind, m.text, m.link, now, SmsState.PENDING.value, 0, now, "")
+            for pk, m in zip(ids, batch, strict=True)
+        ],
+    )
     transaction.on_commit(lambda: enqueue(ids))
-    return created
+    return ids
 
 
 def enqueue(ids: list[int]) -> None:

@@ -4,6 +4,7 @@ cases the worker did not confirm close by themselves. See docs/adr/0005."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,13 +147,14 @@ def _escalate_chunk(rows: list[tuple[Any, ...]], sweep: _Sweep) -> int:
     events: dict[int, tuple[Any, ...]] = {}
     messages: dict[int, notify.Message] = {}
     text = _("已超期，自动转%(h)s督办。")
+    link = _case_links()
     for pk, handler_id, type_id, state, person_id, number, late_response in rows:
         upper = sweep.uppers[(handler_id, type_id)]
         if upper is not None:
             messages[pk] = notify.Message(
                 person_id=person_id,
                 text=_("您的服务事项%(n)s：%(t)s") % {"n": number, "t": text % {"h": upper.name}},
-                link=reverse("portal:case_detail", args=[pk]),
+                link=link(pk),
             )
         columns["ids"].append(pk)
         columns["handlers"].append(handler_id)
@@ -185,6 +187,14 @@ def _escalate_chunk(rows: list[tuple[Any, ...]], sweep: _Sweep) -> int:
         moved = [pk for pk in done if events[pk][5] != events[pk][4]]
         notify.notify_many(kind=notifications.PROGRESS, messages=[messages[pk] for pk in moved])
     return len(moved)
+
+
+def _case_links() -> Callable[[int], str]:
+    """The portal address of a case by its id. ``reverse`` costs a fraction of a millisecond,
+    a chunk needs thousands of addresses: reverse once, then fill in the id."""
+    sentinel = 987654321
+    head, tail = reverse("portal:case_detail", args=[sentinel]).split(str(sentinel))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _commit_without_waiting(cursor: Any) -> None:

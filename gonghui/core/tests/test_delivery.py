@@ -35,7 +35,8 @@ def worker(world):
 def written(worker, kind=PLAIN, text="已受理") -> Notification:
     """A committed message whose task has not run (the broker is slow)."""
     with transaction.atomic():
-        return notify.notify(person_id=worker.person_id, kind=kind, text=text)
+        pk = notify.notify(person_id=worker.person_id, kind=kind, text=text)
+    return Notification.unscoped.get(pk=pk)
 
 
 def state(row: Notification) -> str:
