@@ -577,7 +577,7 @@ def generated(cases: int) -> bool:
 def reset() -> None:
     """Put the open and resolved cases back as generated, moved forward by the time elapsed
     since, and drop the timeline rows written after generation: a re-run sweeps the same
-    backlog against the same clock distance."""
+    backlog against the same clock distance (the notifications of earlier sweeps go too)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -587,6 +587,11 @@ def reset() -> None:
         generated_at, last_event_id = cursor.fetchone()
         shift = timezone.now() - generated_at
         cursor.execute("DELETE FROM casework_caseevent WHERE id > %s", [last_event_id])
+        # The workers' messages of earlier sweeps (the generator writes none).
+        cursor.execute(
+            "DELETE FROM core_notification WHERE kind LIKE 'casework.%%' AND created_at > %s",
+            [generated_at],
+        )
         sets = ", ".join(
             f"{c} = s.{c} + %(shift)s" if c in SHIFTED else f"{c} = s.{c}" for c in SNAPSHOT_COLUMNS
         )

@@ -172,16 +172,17 @@ def measure_sweep() -> list[tuple[str, float, str]]:
     from django.test import override_settings
 
     from gonghui.casework.services import sweep as sweep_services
+    from gonghui.core import delivery, notify
 
     print()
     print("== 超期扫描 / the overdue sweep (sweep_services.case_sweep; SMS built, not sent) ==")
     figures = []
-    # In production the sweep hands the SMS of each chunk to a Celery task (a worker sends
-    # them); here, without a broker, that task would run inline. Collect what it would be
-    # given, time the sweep alone, then time the notification work separately.
+    # The sweep writes each chunk's notifications in the chunk's transaction; in production a
+    # Celery task sends them after commit. Here, without a broker, that task would run inline:
+    # collect what it would be given, time the sweep alone, then time the delivery separately.
     queued: list[list[int]] = []
-    inline = sweep_services._notify_escalated_later
-    sweep_services._notify_escalated_later = queued.append  # type: ignore[assignment]
+    inline = notify.enqueue
+    notify.enqueue = queued.append  # type: ignore[assignment]
     # The SMS gateway is not part of the benchmark: messages are built and dropped.
     with override_settings(GONGHUI_SMS_BACKEND="gonghui.core.sms.NullBackend"):
         for run in (1, 2):
@@ -215,8 +216,7 @@ def measure_sweep() -> list[tuple[str, float, str]]:
             if run == 1 and queued:
                 started = time.perf_counter()
                 for chunk in queued:
-                    sweep_services.case_escalated_notify(case_ids=chunk)
-                    # the task's on_commit callbacks run at once outside a transaction
+                    delivery.deliver(ids=chunk)
                 notified = time.perf_counter() - started
                 print(
                     f"    notifications: {sum(len(c) for c in queued):,} SMS in "
@@ -224,7 +224,7 @@ def measure_sweep() -> list[tuple[str, float, str]]:
                     "not part of the sweep)"
                 )
                 queued.clear()
-    sweep_services._notify_escalated_later = inline
+    notify.enqueue = inline
     return figures
 
 

@@ -32,11 +32,11 @@ from gonghui.accounts.models import (
     SignInFailure,
     User,
 )
+from gonghui.core import notify
 from gonghui.core.crypto import blind_index, mask_mobile
 from gonghui.core.locks import LockSpace, lock_first, lock_one
 from gonghui.core.permissions import Perm, Role
 from gonghui.core.scoping import NotFound, require_within
-from gonghui.core.sms import send_sms
 from gonghui.core.validators import check_plain_text, clean_text, normalize_mobile, raise_errors
 from gonghui.members.models import Person
 from gonghui.members.services import PersonInput, mobile_hash, person_register
@@ -92,7 +92,7 @@ def otp_send(*, mobile: str, ip_address: str = "") -> None:
         "code": code,
         "m": minutes,
     }
-    transaction.on_commit(lambda: send_sms(number, text))
+    notify.notify_code(mobile=number, text=text)
 
 
 def otp_verify(*, mobile: str, code: str) -> str:
@@ -660,7 +660,8 @@ def enterprise_contact_invite(
         "%(org)s邀请您作为“%(e)s”的企业联系人使用网上工会。"
         "请在网上工会的“企业联系人登录”页面用本手机号获取验证码登录。"
     ) % {"org": actor.organization.name, "e": enterprise.name}
-    transaction.on_commit(lambda: send_sms(number, text))
+    # To a number, not a worker: no in-app copy; sent once after commit (see notify_number).
+    notify.notify_number(mobile=number, text=text)
     return contact
 
 

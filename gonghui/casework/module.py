@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.casework import selectors
+from gonghui.casework import notifications, selectors
 from gonghui.core.modules import (
     BenchScenario,
     DemoStep,
@@ -80,6 +80,7 @@ module = Module(
             "counselling", _("心理咨询预约"), "portal:counselling", "bi-chat-heart", order=60
         ),
     ),
+    notifications=(notifications.DECISION_KIND, notifications.PROGRESS_KIND),
     inbox=(InboxKind("case", _("服务事项"), "gonghui.casework.inbox.case_items"),),
     periodic=(
         PeriodicJob(

@@ -23,9 +23,3 @@ def case_sweep_task() -> dict[str, int]:
     if result.escalated or result.closed:
         logger.info("case sweep: %s escalated, %s closed", result.escalated, result.closed)
     return {"escalated": result.escalated, "closed": result.closed}
-
-
-@shared_task
-def case_escalated_notify_task(case_ids: list[int]) -> None:
-    """The SMS for one chunk of cases the sweep moved, sent outside the sweep."""
-    sweep_services.case_escalated_notify(case_ids=case_ids)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -161,15 +160,16 @@ def ancestor_of_kind(org: Any, kind: str) -> Any:
 # --- reading a request's steps -------------------------------------------------------------
 
 
-def _type_of(request: Any) -> ContentType:
-    return ContentType.objects.get_for_model(type(request))
+def _type_of(request: Any) -> str:
+    label: str = type(request)._meta.label_lower
+    return label
 
 
 def steps_of(request: Any) -> list[DecisionStep]:
     """The recorded steps of ``request``, in order. Callers have read the request through a
     scoped selector; ``core.selectors.decision_step_list`` is the scoped reader."""
     return list(
-        DecisionStep.objects.filter(content_type=_type_of(request), object_id=request.pk)
+        DecisionStep.objects.filter(request_type=_type_of(request), object_id=request.pk)
         .select_related("decided_by", "organization")
         .order_by("index")
     )
@@ -285,7 +285,7 @@ def decide(
     try:
         with transaction.atomic():  # a savepoint: the constraint, not a half-written step
             DecisionStep.objects.create(
-                content_type=_type_of(request),
+                request_type=_type_of(request),
                 object_id=request.pk,
                 flow=flow.name,
                 index=index,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -62,7 +62,9 @@ class DecisionStep(models.Model):
     itself: the rows are read through the request, which the reader must be able to see
     (``core.selectors.decision_step_list``)."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # The request's model (``members.joinapplication``) and key. A label rather than a
+    # content type: the rows need no table that tests flush and restore with other keys.
+    request_type = models.CharField(max_length=100)
     object_id = models.PositiveBigIntegerField()
     flow = models.CharField(_("审批流程"), max_length=50)
     index = models.PositiveSmallIntegerField(_("步骤序号"))
@@ -85,12 +87,12 @@ class DecisionStep(models.Model):
     snapshot = models.JSONField(_("审批依据"), encoder=DjangoJSONEncoder, default=dict)
 
     class Meta:
-        ordering = ("content_type", "object_id", "index")
+        ordering = ("request_type", "object_id", "index")
         verbose_name = _("审批记录")
         verbose_name_plural = _("审批记录")
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["content_type", "object_id", "index"],
+                fields=["request_type", "object_id", "index"],
                 name="decision_step_once_per_request",
             )
         ]
@@ -276,3 +278,84 @@ class WorkCalendarYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.get_source_display()}"
+
+
+class SmsState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    HELD = "held", _("免打扰时段暂缓")
+    SENT = "sent", _("已发送")
+    SKIPPED = "skipped", _("未发送")
+    FAILED = "failed", _("发送失败")
+
+
+# States in which a message still has its SMS to send (``next_attempt_at`` says when).
+SMS_DUE_STATES = (SmsState.PENDING, SmsState.SENDING, SmsState.HELD)
+
+
+class Notification(ScopedModel):
+    """One message to one person: the in-app copy (``read_at``) and the state of its SMS.
+
+    Written by ``core.notify`` inside the business transaction (the outbox), delivered after
+    commit by ``core.delivery``. The mobile number is never stored here: it is read from the
+    person's sealed field at the moment of sending. A worker sees their own messages only."""
+
+    owner_field: ClassVar[str | None] = "person"
+
+    person = models.ForeignKey(
+        "members.Person", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(_("消息类型"), max_length=40)
+    text = models.CharField(_("内容"), max_length=500)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    sms_state = models.CharField(
+        _("短信状态"), max_length=10, choices=SmsState.choices, default=SmsState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager["Notification"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        indexes: ClassVar = [
+            models.Index(fields=["person", "-created_at"], name="core_notification_inbox"),
+            # The periodic delivery reads only the messages with an SMS still to send.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sms_state__in=["pending", "sending", "held"]),
+                name="core_notification_due",
+            ),
+        ]
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.person_id}: {self.text[:20]}"
+
+
+class NotificationSettings(models.Model):
+    """A worker's choices about SMS: the kinds they turned off (where the kind allows it) and
+    quiet hours (local time; ``quiet_from`` after ``quiet_until`` crosses midnight). The in-app
+    copy is always kept. No row: every SMS, at any hour."""
+
+    person = models.OneToOneField(
+        "members.Person", on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    sms_off = models.JSONField(_("不接收短信的消息类型"), default=list, blank=True)
+    quiet_from = models.TimeField(_("免打扰开始"), null=True, blank=True)
+    quiet_until = models.TimeField(_("免打扰结束"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("消息设置")
+        verbose_name_plural = _("消息设置")
+
+    def __str__(self) -> str:
+        return f"{self.person_id}"

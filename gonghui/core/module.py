@@ -3,7 +3,7 @@ working-day calendar, the personal-data access log, the API docs) and the worker
 
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.modules import MenuEntry, MenuSection, Module, PortalTile
+from gonghui.core.modules import MenuEntry, MenuSection, Module, PeriodicJob, PortalTile
 
 module = Module(
     name="core",
@@ -36,6 +36,16 @@ module = Module(
         ),
         MenuEntry(
             "api_docs", "admin", _("接口文档"), "/api/docs", "bi-code-slash", 90, new_tab=True
+        ),
+    ),
+    periodic=(
+        # SMS the task after commit could not send: broker down, gateway failing, quiet
+        # hours over.
+        PeriodicJob(
+            "notifications-deliver",
+            "gonghui.core.tasks.deliver_due_notifications",
+            60,
+            env="GONGHUI_NOTIFY_SECONDS",
         ),
     ),
     portal_tiles=(PortalTile("inbox", _("我的申请"), "portal:inbox", "bi-inbox", order=30),),

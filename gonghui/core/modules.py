@@ -3,11 +3,12 @@
 An app writes ``<app>/module.py`` with ``module = Module(...)``: its console, portal and
 enterprise-area URLs, its API routers, its console menu entries (with badge counts), its staff
 home tiles (what waits for this person), its portal tiles for workers, its enterprise-area
-tiles for enterprise contacts, its inbox request kinds, its periodic jobs, its demo generator
-steps, its benchmark scenarios and its figures. The console menu, the staff home, the
-portal home, the URL map, the API, the beat schedule, ``load_demo`` and ``python -m bench`` are
-built from here, so a new module touches no other app's files: it adds its app to
-``INSTALLED_APPS`` and writes its ``module.py`` (see ``docs/adding-a-module.md``).
+tiles for enterprise contacts, its inbox request kinds, its kinds of message to workers, its
+periodic jobs, its demo generator steps, its benchmark scenarios and its figures. The console
+menu, the staff home, the portal home, the enterprise area, the URL map, the API, the beat
+schedule, ``load_demo`` and ``python -m bench`` are built from here, so a new module touches no
+other app's files: it adds its app to ``INSTALLED_APPS`` and writes its ``module.py`` (see
+``docs/adding-a-module.md``).
 
 Core cannot import domain apps; it finds their declarations when Django is ready
 (``CoreConfig.ready`` calls :func:`autodiscover`) in the order of ``INSTALLED_APPS``.
@@ -28,6 +29,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.module_loading import import_string
 
+from gonghui.core.notification_kinds import NotificationKind
 from gonghui.core.text import StrOrPromise
 
 Actor = Any
@@ -173,6 +175,7 @@ class Module:
     # The enterprise area's links (header and home) for enterprise contacts.
     enterprise_tiles: tuple[PortalTile, ...] = ()
     inbox: tuple[InboxKind, ...] = ()
+    notifications: tuple[NotificationKind, ...] = ()  # kinds of message to workers
     periodic: tuple[PeriodicJob, ...] = ()
     demo: tuple[DemoStep, ...] = ()
     bench: tuple[BenchScenario, ...] = ()
@@ -196,10 +199,12 @@ def register(module: Module) -> Module:
 def unregister(name: str) -> None:
     module = _modules.pop(name, None)
     if module is not None:
-        from gonghui.core import inbox
+        from gonghui.core import inbox, notification_kinds
 
         for kind in module.inbox:
             inbox.unregister(kind.key)
+        for message in module.notifications:
+            notification_kinds.unregister(message.code)
 
 
 @contextmanager
@@ -240,10 +245,12 @@ def modules() -> list[Module]:
 
 
 def _apply(module: Module) -> None:
-    from gonghui.core import inbox
+    from gonghui.core import inbox, notification_kinds
 
     for kind in module.inbox:
         inbox.register(kind.key, kind.label, _lazy(kind.provider))
+    for message in module.notifications:
+        notification_kinds.register(message)
 
 
 def _lazy(path: str) -> Callable[..., Any]:

@@ -1,6 +1,6 @@
 """Reads of the platform's own records: the personal-data access log, import jobs, the
-working-day calendar. Scoped records go through ``visible_to``; the calendar is city-wide
-reference data every staff account may read."""
+working-day calendar, a worker's messages. Scoped records go through ``visible_to``; the
+calendar is city-wide reference data every staff account may read."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from gonghui.core import decisions
 from gonghui.core.models import (
     DecisionStep,
     ImportJob,
+    Notification,
+    NotificationSettings,
     PersonalDataAccess,
     WorkCalendarDay,
     WorkCalendarYear,
@@ -62,3 +64,21 @@ def decision_step_list(*, actor: Any, request: Any) -> list[DecisionStep]:
     if not decisions.request_visible(actor, request):
         raise NotFound
     return decisions.steps_of(request)
+
+
+def notification_list(*, actor: Any) -> QuerySet[Notification]:
+    """The worker's own messages, newest first (nobody else's: the scope is the person)."""
+    return Notification.objects.visible_to(actor).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, actor: Any) -> int:
+    return Notification.objects.visible_to(actor).filter(read_at__isnull=True).count()
+
+
+def notification_settings_get(*, actor: Any) -> NotificationSettings:
+    """The worker's SMS settings; unsaved defaults (every SMS, at any hour) when none."""
+    person_id = getattr(actor, "person_id_or_none", None)
+    if person_id is None:
+        raise NotFound
+    found = NotificationSettings.objects.filter(person_id=person_id).first()
+    return found or NotificationSettings(person_id=person_id)

@@ -1,4 +1,6 @@
-"""Platform writes: counters, the personal-data access log and the working-day calendar."""
+"""Platform writes: counters, the personal-data access log, the working-day calendar and a
+worker's messages (read marks, SMS settings; messages themselves are written by
+``core.notify``)."""
 
 from __future__ import annotations
 
@@ -10,21 +12,25 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
-from gonghui.core import holiday_notice
+from gonghui.core import holiday_notice, notification_kinds
 from gonghui.core.crypto import Sealed
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.models import (
     AccessReason,
     Counter,
+    Notification,
+    NotificationSettings,
     PersonalDataAccess,
     ScheduleSource,
     WorkCalendarDay,
     WorkCalendarYear,
 )
 from gonghui.core.permissions import Perm, has_perm, require
+from gonghui.core.scoping import NotFound
 from gonghui.core.validators import check_plain_text
 from gonghui.core.workdays import calendar_changed
 
@@ -471,3 +477,56 @@ def workcalendar_year_confirm(*, actor: Any, year: int) -> WorkCalendarYear:
     return WorkCalendarYear.objects.create(
         year=year, source=ScheduleSource.MANUAL, entered_by=actor
     )
+
+
+# --- a worker's messages ----------------------------------------------------------------------
+
+
+def _own_person_id(actor: Any) -> int:
+    person_id = getattr(actor, "person_id_or_none", None)
+    if person_id is None:
+        raise NotFound
+    return int(person_id)
+
+
+@transaction.atomic
+def notifications_mark_read(*, actor: Any, ids: Iterable[int]) -> int:
+    """Mark the worker's own messages among ``ids`` as read; returns how many changed."""
+    return (
+        Notification.objects.visible_to(actor)
+        .filter(pk__in=list(ids), read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )
+
+
+@transaction.atomic
+def notification_settings_save(
+    *,
+    actor: Any,
+    sms_off: Iterable[str],
+    quiet_from: datetime.time | None,
+    quiet_until: datetime.time | None,
+) -> NotificationSettings:
+    """The worker's SMS settings: the kinds they do not want by SMS (only kinds that allow it)
+    and quiet hours (both ends or neither; a start after the end crosses midnight)."""
+    person_id = _own_person_id(actor)
+    optional = {k.code for k in notification_kinds.kinds() if k.optional}
+    errors: dict[str, list[str]] = {}
+    off = sorted(set(sms_off))
+    if set(off) - optional:
+        errors["sms_off"] = [_("所选的消息类型必须接收短信，不能关闭。")]
+    if (quiet_from is None) != (quiet_until is None):
+        errors["quiet_until" if quiet_until is None else "quiet_from"] = [
+            _("免打扰时段请同时填写开始和结束时间，或都不填。")
+        ]
+    elif quiet_from is not None and quiet_from == quiet_until:
+        errors["quiet_until"] = [_("免打扰的开始和结束时间不能相同。")]
+    if errors:
+        raise ValidationError(errors)
+    # Locks the worker's row (or catches the insert of a save from another device at the same
+    # moment), so each save is kept whole.
+    choice, _created = NotificationSettings.objects.update_or_create(
+        person_id=person_id,
+        defaults={"sms_off": off, "quiet_from": quiet_from, "quiet_until": quiet_until},
+    )
+    return choice

@@ -1,17 +1,22 @@
-"""Platform pages: the front door, the console home, the worker's inbox, the access log."""
+"""Platform pages: the front door, the console home, the worker's inbox and messages, the
+access log."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gonghui.core import inbox, modules, selectors, views_calendar
+from gonghui.core import inbox, modules, notification_kinds, selectors, services, views_calendar
 from gonghui.core.exports import Column, export_list, wants_export
+from gonghui.core.forms import NotificationSettingsForm
 from gonghui.core.permissions import Perm, require
-from gonghui.core.web import paginate, staff_required, worker_required
+from gonghui.core.web import apply_errors, paginate, staff_required, worker_required
 
 
 @require_GET
@@ -77,3 +82,40 @@ def portal_inbox(request: HttpRequest) -> HttpResponse:
         "portal/inbox.html",
         {"items": inbox.inbox_for(user.person_id, kind=kind), "kinds": inbox.kinds(), "kind": kind},
     )
+
+
+@worker_required
+@require_GET
+def portal_messages(request: HttpRequest) -> HttpResponse:
+    """The worker's messages, newest first. Opening the page reads the messages it shows."""
+    page = paginate(request, selectors.notification_list(actor=request.user))
+    unread = {n.pk for n in page.object_list if n.read_at is None}
+    services.notifications_mark_read(actor=request.user, ids=unread)
+    return render(request, "portal/messages.html", {"page_obj": page, "unread": unread})
+
+
+@worker_required
+def portal_message_settings(request: HttpRequest) -> HttpResponse:
+    current = selectors.notification_settings_get(actor=request.user)
+    optional = [(k.code, k.label) for k in notification_kinds.kinds() if k.optional]
+    fixed = [k for k in notification_kinds.kinds() if not k.optional]
+    initial = {
+        "sms_on": [code for code, _label in optional if code not in (current.sms_off or [])],
+        "quiet_from": current.quiet_from,
+        "quiet_until": current.quiet_until,
+    }
+    form = NotificationSettingsForm(request.POST or None, initial=initial, optional=optional)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.notification_settings_save(
+                actor=request.user,
+                sms_off=form.sms_off(),
+                quiet_from=form.cleaned_data["quiet_from"],
+                quiet_until=form.cleaned_data["quiet_until"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("消息设置已保存。"))
+            return redirect("portal:message_settings")
+    return render(request, "portal/message_settings.html", {"form": form, "fixed": fixed})

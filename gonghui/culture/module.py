@@ -14,6 +14,7 @@ from gonghui.core.modules import (
     PeriodicJob,
     PortalTile,
 )
+from gonghui.culture import notifications
 from gonghui.culture.selectors import figures
 from gonghui.culture.selectors import menu as menu_selectors
 
@@ -90,6 +91,7 @@ module = Module(
         PortalTile("menu_order_new", _("我要点单"), "enterprise:menu_order_new", "bi-cart-plus"),
         PortalTile("menu_orders", _("本企业的点单"), "enterprise:menu_orders", "bi-card-checklist"),
     ),
+    notifications=(notifications.BOOKING_KIND, notifications.OFFER_KIND),
     inbox=(InboxKind("booking", _("课程预约"), "gonghui.culture.inbox.booking_items"),),
     periodic=(
         # Lotteries whose window closed, offered seats not confirmed in time, no-shows.

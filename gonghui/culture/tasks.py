@@ -1,5 +1,5 @@
 """Culture's background work: the periodic sweep (Celery beat; in-process on the embedded
-default) and the SMS that follow a draw or an offer."""
+default). Its messages go through ``core.notify``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 from celery import shared_task
 
 from gonghui.core.tasks import recycle_connection
-from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import sweep as sweep_services
 
 logger = logging.getLogger(__name__)
@@ -30,8 +29,3 @@ def culture_sweep_task() -> dict[str, int]:
             result.no_shows,
         )
     return dict(vars(result))
-
-
-@shared_task
-def booking_notify_task(booking_ids: list[int], text: str) -> None:
-    booking_services.booking_notify(booking_ids=booking_ids, text=text)

@@ -12,7 +12,7 @@ from gonghui.core.modules import (
     Module,
     PortalTile,
 )
-from gonghui.members import selectors
+from gonghui.members import notifications, selectors
 
 module = Module(
     name="members",
@@ -66,6 +66,7 @@ module = Module(
         PortalTile("transfer", _("会员转接"), "portal:transfer", "bi-arrow-left-right", order=20),
         PortalTile("card", _("电子会员卡"), "portal:card", "bi-person-vcard", order=90),
     ),
+    notifications=(notifications.DECISION_KIND,),
     inbox=(
         InboxKind("join", _("入会申请"), "gonghui.members.inbox.join_items"),
         InboxKind("transfer", _("会员转接"), "gonghui.members.inbox.transfer_items"),

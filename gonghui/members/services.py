@@ -9,17 +9,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gonghui.core import decisions
+from gonghui.core import decisions, notify
 from gonghui.core.crypto import blind_index
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.services import counter_values
-from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
     clean_text,
     digits,
@@ -28,6 +28,7 @@ from gonghui.core.validators import (
     normalize_id_number,
     normalize_mobile,
 )
+from gonghui.members import notifications
 from gonghui.members.models import (
     ID_NUMBER_PURPOSE,
     MOBILE_PURPOSE,
@@ -436,10 +437,9 @@ def join_apply(
     return application
 
 
-def _notify(person: Person, text: str) -> None:
-    if person.mobile:
-        mobile = person.mobile.reveal()  # machine use: the gateway needs the number
-        transaction.on_commit(lambda: send_sms(mobile, text))
+def _notify(person: Person, text: str, link: str) -> None:
+    """The worker hears of a decision on their request (in the app, and by SMS after commit)."""
+    notify.notify(person_id=person.pk, kind=notifications.DECISION, text=text, link=link)
 
 
 def _join_apply(actor: Any, application: JoinApplication, note: str) -> None:
@@ -451,11 +451,19 @@ def _join_apply(actor: Any, application: JoinApplication, note: str) -> None:
         joined_on=timezone.localdate(),
         reason=_("入会申请批准"),
     )
-    _notify(application.person, _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union})
+    _notify(
+        application.person,
+        _("您的入会申请已批准，欢迎加入%(u)s。") % {"u": application.union},
+        reverse("portal:join_detail", args=[application.pk]),
+    )
 
 
 def _join_refuse(actor: Any, application: JoinApplication, note: str) -> None:
-    _notify(application.person, _("您的入会申请未获同意：%(n)s") % {"n": note})
+    _notify(
+        application.person,
+        _("您的入会申请未获同意：%(n)s") % {"n": note},
+        reverse("portal:join_detail", args=[application.pk]),
+    )
 
 
 def _join_snapshot(application: JoinApplication) -> dict[str, Any]:
@@ -603,11 +611,19 @@ def _transfer_apply(actor: Any, transfer: TransferRequest, note: str) -> None:
         previous=old,
         reason=_("会员转接"),
     )
-    _notify(old.person, _("您的会员关系已转入%(u)s。") % {"u": transfer.to_union.name})
+    _notify(
+        old.person,
+        _("您的会员关系已转入%(u)s。") % {"u": transfer.to_union.name},
+        reverse("portal:transfer_detail", args=[transfer.pk]),
+    )
 
 
 def _transfer_refuse(actor: Any, transfer: TransferRequest, note: str) -> None:
-    _notify(transfer.membership.person, _("您的会员转接未获同意：%(n)s") % {"n": note})
+    _notify(
+        transfer.membership.person,
+        _("您的会员转接未获同意：%(n)s") % {"n": note},
+        reverse("portal:transfer_detail", args=[transfer.pk]),
+    )
 
 
 def _transfer_snapshot(transfer: TransferRequest) -> dict[str, Any]:

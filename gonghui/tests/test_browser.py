@@ -126,6 +126,9 @@ def test_join_application_then_approval(page, city):
     worker_sign_in(page, worker.test_mobile)
     page.wait_for_url("**/m/")
     page.click("text=申请入会 >> nth=0")
+    page.wait_for_url("**/m/join/**")
+    # htmx binds the search field on load; typing before that searches nothing.
+    page.wait_for_load_state("load")
     page.fill("[data-testid=union-q]", "B2号")
     page.click("[data-testid=union-option]")
     page.fill("#id_employer_name", "B2号机械有限公司")

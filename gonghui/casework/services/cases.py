@@ -12,9 +12,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.casework import notifications
 from gonghui.casework.models import (
     OPEN_STATES,
     Case,
@@ -24,11 +26,11 @@ from gonghui.casework.models import (
     EventKind,
 )
 from gonghui.casework.services.routing import case_route, route_from, tier_of, upper_of
+from gonghui.core import notify
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.services import counter_take
-from gonghui.core.sms import send_sms
 from gonghui.core.validators import (
     clean_field,
     clean_text,
@@ -110,13 +112,18 @@ def case_event(case: Case, kind: str, actor: Any = None, *, at: Any = None, **fi
     CaseEvent.objects.create(case=case, kind=kind, actor=actor, at=at or timezone.now(), **fields)
 
 
-def case_notify(case: Case, text: str) -> None:
-    """The inbox shows every change (it reads the timeline); an SMS goes out after commit."""
-    person = case.person
-    if person.mobile:
-        mobile = person.mobile.reveal()  # machine use: the gateway needs the number
-        message = _("您的服务事项%(n)s：%(t)s") % {"n": case.number, "t": text}
-        transaction.on_commit(lambda: send_sms(mobile, message))
+def case_message(case: Case, text: str) -> notify.Message:
+    return notify.Message(
+        person_id=case.person_id,
+        text=_("您的服务事项%(n)s：%(t)s") % {"n": case.number, "t": text},
+        link=reverse("portal:case_detail", args=[case.pk]),
+    )
+
+
+def case_notify(case: Case, text: str, *, kind: str = notifications.DECISION) -> None:
+    """Tell the worker about a change of their case (in the app, and by SMS after commit).
+    Must run inside the transaction of the change."""
+    notify.notify_many(kind=kind, messages=[case_message(case, text)])
 
 
 def deadlines(
@@ -438,7 +445,7 @@ def case_refer(
         )
     raise_errors(errors)
     _move(actor, case, to_org, EventKind.REFERRED, reason, at or timezone.now())
-    case_notify(case, _("已转至%(h)s办理。") % {"h": to_org.name})
+    case_notify(case, _("已转至%(h)s办理。") % {"h": to_org.name}, kind=notifications.PROGRESS)
     return case
 
 
@@ -454,7 +461,7 @@ def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Cas
     raise_errors(errors)
     assert upper is not None  # noqa: S101 (checked above)
     _move(actor, case, upper, EventKind.ESCALATED, reason, at or timezone.now())
-    case_notify(case, _("已上报%(h)s办理。") % {"h": upper.name})
+    case_notify(case, _("已上报%(h)s办理。") % {"h": upper.name}, kind=notifications.PROGRESS)
     return case
 
 

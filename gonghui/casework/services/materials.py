@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.casework import notifications
 from gonghui.casework.models import (
     MATERIAL_PURPOSE,
     Case,
@@ -88,7 +89,9 @@ def case_material_add(*, actor: Any, case: Case, upload: UploadedFile) -> CaseMa
     Case.unscoped.filter(pk=case.pk).update(updated_at=now)
     case_event(case, EventKind.MATERIAL, actor, at=now, note=name)
     if not is_owner(actor, case):
-        case_notify(case, _("工作人员补充了材料“%(n)s”。") % {"n": name})
+        case_notify(
+            case, _("工作人员补充了材料“%(n)s”。") % {"n": name}, kind=notifications.PROGRESS
+        )
     return material
 
 

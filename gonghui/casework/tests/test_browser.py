@@ -40,15 +40,9 @@ def service_types() -> None:
     """The seeded service types these flows need. ``serialized_rollback`` restores migration
     data for a transactional test, but under xdist a flush by a test on the same worker has
     been seen to leave the table empty here; seed it again from the migrations if so."""
-    from importlib import import_module
+    from gonghui.testing.database import seed_service_types
 
-    from django.apps import apps
-
-    from gonghui.organizations.models import ServiceType
-
-    if not ServiceType.objects.exists():
-        for name in ("0002_seed_service_types", "0004_service_type_deadlines"):
-            import_module(f"gonghui.organizations.migrations.{name}").seed(apps, None)
+    seed_service_types()
 
 
 @contextmanager

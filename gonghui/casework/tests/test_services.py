@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.casework import selectors
@@ -29,6 +30,7 @@ from gonghui.casework.services import mediation as mediation_services
 from gonghui.casework.services import sweep as sweep_services
 from gonghui.core import locks
 from gonghui.core.locks import LockSpace
+from gonghui.core.models import Notification
 from gonghui.core.scoping import NotFound
 from gonghui.core.sms import MemoryBackend
 from gonghui.organizations import services as org_services
@@ -318,6 +320,26 @@ def test_sweep_escalates_overdue_cases_once(world):
     # idempotent: the same moment again escalates nothing
     assert sweep_services.case_sweep(now=now).escalated == 0
     assert CaseEvent.objects.filter(case=case, kind=EventKind.AUTO_ESCALATED).count() == 1
+
+
+def test_the_sweep_tells_the_worker_of_an_escalation_once(
+    world, outbox, django_capture_on_commit_callbacks
+):
+    # given an overdue case
+    worker = world.worker("union_b")
+    case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
+    outbox.clear()
+    now = at(2026, 11, 6, 12)
+    # when the sweep moves it, and runs again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_services.case_sweep(now=now).escalated == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_services.case_sweep(now=now).escalated == 0
+    # then the worker has one message in the app and one SMS, naming the case and its handler
+    message = Notification.unscoped.get(person_id=worker.person_id, kind="casework.progress")
+    assert case.number in message.text and "自动转B镇总工会督办" in message.text
+    assert message.link == reverse("portal:case_detail", args=[case.pk])
+    assert [t for m, t in outbox if m == worker.test_mobile] == [f"【网上工会】{message.text}"]
 
 
 def test_the_sweep_leaves_a_case_that_changed_after_it_was_read(world):

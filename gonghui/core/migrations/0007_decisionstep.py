@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contenttypes", "0002_remove_content_type_name"),
         ("core", "0006_field_labels"),
         ("organizations", "0005_field_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -24,6 +23,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                ("request_type", models.CharField(max_length=100)),
                 ("object_id", models.PositiveBigIntegerField()),
                 ("flow", models.CharField(max_length=50, verbose_name="审批流程")),
                 ("index", models.PositiveSmallIntegerField(verbose_name="步骤序号")),
@@ -37,14 +37,6 @@ class Migration(migrations.Migration):
                         default=dict,
                         encoder=django.core.serializers.json.DjangoJSONEncoder,
                         verbose_name="审批依据",
-                    ),
-                ),
-                (
-                    "content_type",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="contenttypes.contenttype",
                     ),
                 ),
                 (
@@ -69,10 +61,10 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "审批记录",
                 "verbose_name_plural": "审批记录",
-                "ordering": ("content_type", "object_id", "index"),
+                "ordering": ("request_type", "object_id", "index"),
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("content_type", "object_id", "index"),
+                        fields=("request_type", "object_id", "index"),
                         name="decision_step_once_per_request",
                     )
                 ],

@@ -10,16 +10,19 @@ two classes at the same moment."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from gonghui.core import notify
 from gonghui.core.locks import (
     ADVISORY_LOCK_SQL,
     LockSpace,
@@ -28,7 +31,7 @@ from gonghui.core.locks import (
     lock_one,
 )
 from gonghui.core.scoping import NotFound
-from gonghui.core.sms import send_sms
+from gonghui.culture import notifications
 from gonghui.culture.models import (
     ACTIVE_STATES,
     Booking,
@@ -46,7 +49,6 @@ from gonghui.culture.services.rules import (
     week_of,
 )
 from gonghui.members import selectors as member_selectors
-from gonghui.members.models import Person
 
 # Bookings that count against the weekly limit (a place held or asked for).
 WEEK_STATES = (
@@ -365,9 +367,11 @@ def pass_seat_on(session: ClassSession, now: datetime.datetime) -> Booking | Non
     nxt.offered_until = until
     nxt.updated_at = now
     nxt.save(update_fields=["state", "offered_until", "updated_at"])
-    notify_later(
-        [nxt.pk],
-        _("“%(c)s”（%(t)s）有名额递补给您，请在%(u)s前确认，逾期顺延给下一位。")
+    bookings_notify(
+        kind=notifications.OFFER,
+        session=session,
+        person_ids=[nxt.person_id],
+        text=_("“%(c)s”（%(t)s）有名额递补给您，请在%(u)s前确认，逾期顺延给下一位。")
         % {"c": session.course.title, "t": local_time(session.starts_at), "u": local_time(until)},
     )
     return nxt
@@ -427,24 +431,13 @@ def waiting_place(booking: Booking) -> int | None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-def notify_later(booking_ids: list[int], text: str) -> None:
-    """The inbox shows every booking's state; an SMS goes out from a task after commit, so a
-    draw with thousands of entrants never waits for the gateway."""
-    if not booking_ids:
-        return
-
-    def queue() -> None:
-        from gonghui.culture.tasks import booking_notify_task  # tasks import services
-
-        booking_notify_task.delay(booking_ids, text)
-
-    transaction.on_commit(queue)
-
-
-def booking_notify(*, booking_ids: list[int], text: str) -> None:
-    people = Person.unscoped.filter(
-        pk__in=Booking.unscoped.filter(pk__in=booking_ids).values("person_id"),
-        mobile__isnull=False,
+def bookings_notify(
+    *, kind: str, session: ClassSession, person_ids: Iterable[int], text: str
+) -> None:
+    """Tell these workers about their place in ``session`` (in the app, and by SMS after
+    commit); a draw with thousands of entrants writes them in one statement and never waits
+    for the gateway. Must run inside the transaction of the change."""
+    link = reverse("portal:culture_session", args=[session.pk])
+    notify.notify_many(
+        kind=kind, messages=[notify.Message(person_id, text, link) for person_id in person_ids]
     )
-    for person in people:
-        send_sms(person.mobile.reveal(), text)  # machine use: the gateway needs the number

@@ -15,13 +15,13 @@ from gonghui.core.crypto import mask_name
 from gonghui.core.locks import LockSpace, lock_one, lock_rows
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import require_within
-from gonghui.culture import draw
+from gonghui.culture import draw, notifications
 from gonghui.culture.models import (
     Booking,
     BookingState,
     ClassSession,
 )
-from gonghui.culture.services.booking import local_time, notify_later
+from gonghui.culture.services.booking import bookings_notify, local_time
 
 # --- the lottery -------------------------------------------------------------------------------
 
@@ -144,14 +144,18 @@ def _lottery_draw(session: ClassSession, now: datetime.datetime) -> ClassSession
     session.drawn_at = now
     session.save(update_fields=["seats_left", "draw_record", "drawn_at"])
     title = session.course.title
-    notify_later(
-        [by_code[c].pk for c in record["winners"]],
-        _("恭喜，您报名的“%(c)s”（%(t)s）已中签，请按时参加。")
+    bookings_notify(
+        kind=notifications.BOOKING,
+        session=session,
+        person_ids=[by_code[c].person_id for c in record["winners"]],
+        text=_("恭喜，您报名的“%(c)s”（%(t)s）已中签，请按时参加。")
         % {"c": title, "t": local_time(session.starts_at)},
     )
-    notify_later(
-        [by_code[c].pk for c in record["waiting"]],
-        _("您报名的“%(c)s”未中签，已排入候补名单，有名额时会通知您。") % {"c": title},
+    bookings_notify(
+        kind=notifications.BOOKING,
+        session=session,
+        person_ids=[by_code[c].person_id for c in record["waiting"]],
+        text=_("您报名的“%(c)s”未中签，已排入候补名单，有名额时会通知您。") % {"c": title},
     )
     return session
 

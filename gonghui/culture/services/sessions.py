@@ -16,7 +16,7 @@ from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import require_within
 from gonghui.core.validators import clean_text, raise_errors
-from gonghui.culture import draw
+from gonghui.culture import draw, notifications
 from gonghui.culture.models import (
     ACTIVE_STATES,
     SEED_PURPOSE,
@@ -28,7 +28,7 @@ from gonghui.culture.models import (
     SessionState,
     Venue,
 )
-from gonghui.culture.services.booking import LOTTERY_LEAD, local_time, notify_later
+from gonghui.culture.services.booking import LOTTERY_LEAD, bookings_notify, local_time
 from gonghui.organizations.models import Organization
 
 # --- publishing -------------------------------------------------------------------------------
@@ -125,17 +125,19 @@ def session_cancel(*, actor: Any, session: ClassSession, reason: str) -> ClassSe
     session.state = SessionState.CANCELLED
     session.cancel_reason = reason
     session.save(update_fields=["state", "cancel_reason"])
-    affected = list(
+    affected = dict(
         Booking.unscoped.filter(session=session, state__in=ACTIVE_STATES).values_list(
-            "pk", flat=True
+            "pk", "person_id"
         )
     )
-    Booking.unscoped.filter(pk__in=affected).update(
+    Booking.unscoped.filter(pk__in=list(affected)).update(
         state=BookingState.SESSION_CANCELLED, offered_until=None, updated_at=timezone.now()
     )
-    notify_later(
-        affected,
-        _("您预约的“%(c)s”（%(t)s）已取消：%(r)s")
+    bookings_notify(
+        kind=notifications.BOOKING,
+        session=session,
+        person_ids=affected.values(),
+        text=_("您预约的“%(c)s”（%(t)s）已取消：%(r)s")
         % {"c": session.course.title, "t": local_time(session.starts_at), "r": reason},
     )
     return session
