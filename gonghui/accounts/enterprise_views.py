@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gonghui.accounts import services
-from gonghui.accounts.forms import OtpLoginForm, PasswordLoginForm, SetPasswordForm
+from gonghui.accounts.forms import SetPasswordForm
 from gonghui.accounts.models import SignInChannel
-from gonghui.core.web import apply_errors, client_ip, enterprise_required
+from gonghui.accounts.portal_views import mobile_sign_in
+from gonghui.core.web import apply_errors, enterprise_required
 
 HOME = "/enterprise/"
 
@@ -37,43 +38,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.is_authenticated and getattr(user, "is_enterprise_account", False):
         return redirect("enterprise:home")
-    posted = request.method == "POST"
-    mode = request.POST.get("mode", "otp")
-    otp_form = OtpLoginForm(request.POST if posted and mode == "otp" else None, prefix="otp")
-    pw_form = PasswordLoginForm(
-        request.POST if posted and mode == "password" else None, prefix="pw"
+    signin = mobile_sign_in(
+        request,
+        channel=SignInChannel.ENTERPRISE,
+        accounts="enterprise",
+        account_for_mobile=lambda mobile: services.enterprise_contact_for_mobile(mobile=mobile),
     )
-    account = None
-    if posted and mode == "otp" and otp_form.is_valid():
-        try:
-            mobile = services.otp_verify(
-                mobile=otp_form.cleaned_data["mobile"], code=otp_form.cleaned_data["code"]
-            )
-        except ValidationError as exc:
-            apply_errors(otp_form, exc)
-        else:
-            account = services.enterprise_contact_for_mobile(mobile=mobile)
-            if account is None:
-                otp_form.add_error(
-                    None, _("该手机号不是企业联系人。请联系覆盖贵企业的工会邀请您。")
-                )
-    elif posted and mode == "password" and pw_form.is_valid():
-        try:
-            account = services.password_sign_in(
-                login=pw_form.cleaned_data["mobile"],
-                password=pw_form.cleaned_data["password"],
-                address=client_ip(request),
-                channel=SignInChannel.ENTERPRISE,
-                accounts="enterprise",
-            )
-        except services.SignInThrottledError as exc:
-            pw_form.add_error(None, exc.message)
-        else:
-            if account is None:
-                pw_form.add_error(None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。"))
-    if account is not None:
-        login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+    if signin.mobile and signin.account is None:
+        signin.otp_form.add_error(None, _("该手机号不是企业联系人。请联系覆盖贵企业的工会邀请您。"))
+    if signin.account is not None:
+        login(request, signin.account, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_next_url(request))
+    otp_form, pw_form, mode = signin.otp_form, signin.pw_form, signin.mode
     return render(
         request,
         "accounts/enterprise_login.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -39,45 +41,76 @@ def _sign_in(request: HttpRequest, user: Any, mobile: str) -> HttpResponse:
     return redirect(_next_url(request))
 
 
+@dataclass
+class MobileSignIn:
+    """A posted sign-in by mobile number, read: the two forms (errors on them), and the
+    account found, if any (``mobile``: the number a code verified)."""
+
+    otp_form: OtpLoginForm
+    pw_form: PasswordLoginForm
+    mode: str
+    account: Any = None
+    mobile: str = ""
+
+
+def mobile_sign_in(
+    request: HttpRequest,
+    *,
+    channel: str,
+    accounts: str,
+    account_for_mobile: Callable[[str], Any],
+) -> MobileSignIn:
+    """The workers' and the enterprise contacts' sign-in: a one-time code, or a password.
+    ``account_for_mobile`` finds the account a verified number opens (None: none)."""
+    posted = request.method == "POST"
+    mode = request.POST.get("mode", "otp")
+    result = MobileSignIn(
+        OtpLoginForm(request.POST if posted and mode == "otp" else None, prefix="otp"),
+        PasswordLoginForm(request.POST if posted and mode == "password" else None, prefix="pw"),
+        mode,
+    )
+    if posted and mode == "otp" and result.otp_form.is_valid():
+        try:
+            result.mobile = services.otp_verify(
+                mobile=result.otp_form.cleaned_data["mobile"],
+                code=result.otp_form.cleaned_data["code"],
+            )
+        except ValidationError as exc:
+            apply_errors(result.otp_form, exc)
+        else:
+            result.account = account_for_mobile(result.mobile)
+    elif posted and mode == "password" and result.pw_form.is_valid():
+        try:
+            result.account = services.password_sign_in(
+                login=result.pw_form.cleaned_data["mobile"],
+                password=result.pw_form.cleaned_data["password"],
+                address=client_ip(request),
+                channel=channel,
+                accounts=accounts,
+            )
+        except services.SignInThrottledError as exc:
+            result.pw_form.add_error(None, exc.message)
+        else:
+            if result.account is None:
+                result.pw_form.add_error(
+                    None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。")
+                )
+    return result
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.is_authenticated and getattr(user, "is_worker_account", False):
         return redirect("portal:home")
-    posted = request.method == "POST"
-    mode = request.POST.get("mode", "otp")
-    otp_form = OtpLoginForm(request.POST if posted and mode == "otp" else None, prefix="otp")
-    pw_form = PasswordLoginForm(
-        request.POST if posted and mode == "password" else None, prefix="pw"
+    signin = mobile_sign_in(
+        request,
+        channel=SignInChannel.PORTAL,
+        accounts="worker",
+        account_for_mobile=lambda mobile: services.worker_account_for_mobile(mobile=mobile),
     )
-    if request.method == "POST":
-        if mode == "otp" and otp_form.is_valid():
-            try:
-                mobile = services.otp_verify(
-                    mobile=otp_form.cleaned_data["mobile"], code=otp_form.cleaned_data["code"]
-                )
-            except ValidationError as exc:
-                apply_errors(otp_form, exc)
-            else:
-                account = services.worker_account_for_mobile(mobile=mobile)
-                return _sign_in(request, account, mobile)
-        elif mode == "password" and pw_form.is_valid():
-            try:
-                known = services.password_sign_in(
-                    login=pw_form.cleaned_data["mobile"],
-                    password=pw_form.cleaned_data["password"],
-                    address=client_ip(request),
-                    channel=SignInChannel.PORTAL,
-                    accounts="worker",
-                )
-            except services.SignInThrottledError as exc:
-                pw_form.add_error(None, exc.message)
-            else:
-                if known is None:
-                    pw_form.add_error(
-                        None, _("手机号或密码不正确。没有设置过密码，请用验证码登录。")
-                    )
-                else:
-                    return _sign_in(request, known, "")
+    if signin.account is not None:
+        return _sign_in(request, signin.account, signin.mobile)
+    otp_form, pw_form, mode = signin.otp_form, signin.pw_form, signin.mode
     return render(
         request,
         "accounts/portal_login.html",

@@ -147,14 +147,18 @@ def _escalate_chunk(rows: list[tuple[Any, ...]], sweep: _Sweep) -> int:
     }
     events: dict[int, tuple[Any, ...]] = {}
     messages: dict[int, notify.Message] = {}
-    text = _("已超期，自动转%(h)s督办。")
+    # Translated once per chunk and once per upper organisation, not once per case.
+    wording, text = _("您的服务事项%(n)s：%(t)s"), _("已超期，自动转%(h)s督办。")
+    told: dict[int, str] = {}
     link = _case_links()
     for pk, handler_id, type_id, state, person_id, number, late_response in rows:
         upper = sweep.uppers[(handler_id, type_id)]
         if upper is not None:
+            if upper.pk not in told:
+                told[upper.pk] = text % {"h": upper.name}
             messages[pk] = notify.Message(
                 person_id=person_id,
-                text=_("您的服务事项%(n)s：%(t)s") % {"n": number, "t": text % {"h": upper.name}},
+                text=wording % {"n": number, "t": told[upper.pk]},
                 link=link(pk),
             )
         columns["ids"].append(pk)
