@@ -64,6 +64,7 @@ module = Module(
             selectors.unaccepted_count,
             topic="cases",
             order=30,
+            perm="edit_records",
         ),
     ),
     portal_tiles=(

@@ -72,6 +72,7 @@ module = Module(
             "console:menu_order_list",
             menu_selectors.menu_orders_to_decide,
             query="state=submitted&side=received",
+            perm="approve",
             order=40,
         ),
     ),

@@ -50,6 +50,7 @@ module = Module(
             "console:join_list",
             selectors.pending_joins,
             topic="members",
+            perm="decide_membership",
             order=10,
         ),
         HomeTile(
@@ -58,6 +59,7 @@ module = Module(
             "console:transfer_list",
             selectors.pending_transfers_in,
             topic="members",
+            perm="decide_membership",
             order=20,
         ),
     ),

@@ -26,6 +26,7 @@ module = Module(
             "console:founding_list",
             selectors.foundings_waiting,
             query="status=pending",
+            perm="approve",
             order=50,
         ),
         HomeTile(
@@ -34,6 +35,7 @@ module = Module(
             "console:home_list",
             selectors.homes_waiting,
             query="status=submitted",
+            perm="approve",
             order=60,
         ),
     ),

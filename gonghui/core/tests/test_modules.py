@@ -200,3 +200,13 @@ def test_every_declared_figure_counts_the_records_it_lists(world):
         value = modules.figure_value(figure.key, actor=actor, org=world.city, year=2026)
         records = modules.figure_records(figure.key, actor=actor, org=world.city, year=2026)
         assert value == records.count(), figure.key
+
+
+def test_home_tiles_show_only_what_the_person_may_act_on(world):
+    # A clerk decides joins but not foundings; a leader decides nothing.
+    clerk = {t.key for t in modules.home_tiles(world.staff("town_a", "clerk"))}
+    reviewer = {t.key for t in modules.home_tiles(world.staff("town_a", "reviewer"))}
+    leader = {t.key for t in modules.home_tiles(world.staff("town_a", "leader"))}
+    assert {"joins", "cases"} <= clerk and "foundings" not in clerk
+    assert {"joins", "foundings", "homes", "menu_orders"} <= reviewer
+    assert leader == set()
