@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from gonghui.core import notification_kinds
+from gonghui.core.locks import LockSpace, lock_batch
 from gonghui.core.models import SMS_DUE_STATES, Notification, NotificationSettings, SmsState
 from gonghui.core.sms import send_sms
 
@@ -82,11 +83,7 @@ def _claim(ids: list[int] | None, now: datetime.datetime) -> list[Notification]:
         )
         if ids is not None:
             due = due.filter(pk__in=ids)
-        # Two deliveries (the task after commit and the periodic job) must not both take a row.
-        locked = due.order_by("pk").select_for_update(
-            skip_locked=connection.features.has_select_for_update_skip_locked
-        )
-        rows = list(locked[:BATCH])
+        rows = lock_batch(LockSpace.NOTIFICATION, due, limit=BATCH, skip_locked=True)
         if rows:
             Notification.unscoped.filter(pk__in=[r.pk for r in rows]).update(
                 sms_state=SmsState.SENDING, next_attempt_at=now + LEASE

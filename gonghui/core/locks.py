@@ -67,6 +67,13 @@ class LockSpace(enum.Enum):
         "Two administrators save the same year's holiday notice at once and interleave their "
         "day rows. Taken before CASE: saving a year recounts case deadlines in its transaction.",
     )
+    NOTIFICATION = (
+        1_201,
+        "core.Notification",
+        "The task queued after commit and the periodic delivery claim the same due message at "
+        "once and both send its SMS (taken with skip_locked: each takes the rows the other "
+        "does not hold, and marks them as being sent before the lock ends).",
+    )
 
     # --- members -----------------------------------------------------------------------------
     JOIN_APPLICATION = (
@@ -284,6 +291,22 @@ def lock_first(
     if row is not None:
         _record(space, (_pk(row),))
     return row
+
+
+def lock_batch(
+    space: LockSpace,
+    qs: models.QuerySet[_M, _M],
+    *,
+    limit: int,
+    skip_locked: bool = False,
+) -> list[_M]:
+    """Up to ``limit`` rows of ``qs`` in key order, locked; ``skip_locked`` passes over rows
+    another transaction holds (PostgreSQL), so several workers can share a queue."""
+    checked = _queryset(space, qs)
+    skip = skip_locked and connections[checked.db].features.has_select_for_update_skip_locked
+    rows = list(checked.order_by("pk").select_for_update(skip_locked=skip)[:limit])
+    _record(space, tuple(row.pk for row in rows))
+    return rows
 
 
 # --- checks --------------------------------------------------------------------------------------

@@ -182,3 +182,24 @@ def test_the_booking_statement_takes_the_advisory_lock_it_names(world):
                 [LockSpace.BOOKING_WORKER.key, 5],
             )
             assert cursor.fetchone() == (1,)
+
+
+def test_every_lock_is_taken_through_the_table():
+    """No code outside ``core.locks`` takes a row lock itself: a new lock site gets its row
+    in the table (with the race it prevents) and its place in the lock order."""
+    from pathlib import Path
+
+    import gonghui
+
+    root = Path(gonghui.__file__).parent
+    found = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "tests" not in path.parts
+        and path.name != "locks.py"
+        and (
+            "select_for_update" in path.read_text(encoding="utf-8")
+            or "pg_advisory" in path.read_text(encoding="utf-8")
+        )
+    ]
+    assert found == []
