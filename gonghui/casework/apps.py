@@ -20,7 +20,9 @@ class CaseworkConfig(AppConfig):
             transaction.on_commit(lambda: counts.bump("cases"))
 
         for model in (Case, CaseEvent):
-            post_save.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}")
+            post_save.connect(
+                changed, sender=model, weak=False, dispatch_uid=f"count-{model.__name__}"
+            )
 
         from gonghui.casework.services import deadlines as deadlines_services
         from gonghui.core.workdays import calendar_changed

@@ -18,5 +18,9 @@ class MembersConfig(AppConfig):
             transaction.on_commit(lambda: counts.bump("members"))
 
         for model in (Membership, Person, JoinApplication, TransferRequest):
-            post_save.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}")
-            post_delete.connect(changed, sender=model, dispatch_uid=f"count-{model.__name__}-d")
+            post_save.connect(
+                changed, sender=model, weak=False, dispatch_uid=f"count-{model.__name__}"
+            )
+            post_delete.connect(
+                changed, sender=model, weak=False, dispatch_uid=f"count-{model.__name__}-d"
+            )

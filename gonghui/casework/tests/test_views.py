@@ -291,3 +291,54 @@ def test_a_large_material_never_touches_the_disk_unsealed(world, settings, tmp_p
     assert response.status_code == 302 and case.materials.count() == 1
     assert seen == []
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and marker in p.read_bytes()]
+
+
+def test_a_new_case_moves_the_clerks_badge_at_once(world, django_capture_on_commit_callbacks):
+    """The badge is cached until the cases change; the change must reach the cache even
+    after the garbage collector has run (a weakly connected receiver would be gone)."""
+    import gc
+
+    from gonghui.core import modules
+
+    def badge(actor):
+        return next(
+            e.badge for s in modules.console_menu(actor) for e in s.entries if e.key == "cases"
+        )
+
+    gc.collect()
+    worker = world.worker("union_b")
+
+    def open_case():
+        with django_capture_on_commit_callbacks(execute=True):
+            return cases_services.case_open(
+                actor=worker,
+                person=worker.person,
+                service_type=ServiceType.objects.get(code="petition"),
+                title="反映问题",
+                description="车间噪声大",
+            )
+
+    case = open_case()
+    key = next(k for k, org in world.orgs.items() if org.pk == case.handler_id)
+    clerk = world.staff(key, "clerk")
+    before = badge(clerk)
+    open_case()
+    assert badge(clerk) == before + 1
+
+
+def test_the_count_receivers_are_held_strongly():
+    """They are local functions of ``ready``: held by weak reference, the garbage collector
+    may take them, and the badges would stay stale until their cache expired."""
+    import weakref
+
+    from django.db.models.signals import post_delete, post_save
+
+    uids = {"count-Case", "count-CaseEvent", "count-Membership", "count-Person"}
+    held = {
+        lookup[0]: receiver
+        for signal in (post_save, post_delete)
+        for lookup, receiver, *_rest in signal.receivers
+        if lookup[0] in uids
+    }
+    assert set(held) == uids
+    assert not any(isinstance(r, weakref.ReferenceType) for r in held.values())
