@@ -17,7 +17,7 @@ class CaseworkConfig(AppConfig):
         from gonghui.core import counts
 
         def changed(**kwargs: object) -> None:
-            transaction.on_commit(lambda: counts.bump("cases"))
+            transaction.on_commit(lambda: counts.bump("cases"), robust=True)
 
         for model in (Case, CaseEvent):
             post_save.connect(

@@ -475,7 +475,7 @@ def _discard_upload(job: ImportJob) -> None:
         for path in paths:
             path.unlink(missing_ok=True)
 
-    transaction.on_commit(remove)
+    transaction.on_commit(remove, robust=True)
 
 
 def expire_stale_uploads() -> int:

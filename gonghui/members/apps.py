@@ -15,7 +15,7 @@ class MembersConfig(AppConfig):
         from gonghui.members.models import JoinApplication, Membership, Person, TransferRequest
 
         def changed(**kwargs: object) -> None:
-            transaction.on_commit(lambda: counts.bump("members"))
+            transaction.on_commit(lambda: counts.bump("members"), robust=True)
 
         for model in (Membership, Person, JoinApplication, TransferRequest):
             post_save.connect(

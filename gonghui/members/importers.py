@@ -405,7 +405,7 @@ class MemberImporter:
         if job.summary.get("unchanged"):
             outcome.count("unchanged", job.summary["unchanged"])
         # Rows written in bulk send no model signals: tell the list totals ourselves.
-        transaction.on_commit(lambda: counts.bump("members"))
+        transaction.on_commit(lambda: counts.bump("members"), robust=True)
         return outcome
 
 

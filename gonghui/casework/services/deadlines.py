@@ -125,5 +125,7 @@ def case_deadlines_recount(*, actor: Any, previous: dict[datetime.date, bool | N
     )
     CaseEvent.objects.bulk_create(events, batch_size=2000)
     if moved:
-        transaction.on_commit(lambda: counts.bump("cases"))  # bulk writes send no signals
+        transaction.on_commit(
+            lambda: counts.bump("cases"), robust=True
+        )  # bulk writes send no signals
     return len(moved)

@@ -146,5 +146,5 @@ def rules_update(*, actor: Any, **values: int) -> BookingRules:
     raise_errors(errors)
     rules.updated_by = actor
     rules.save()
-    transaction.on_commit(lambda: cache.delete(RULES_CACHE_KEY))
+    transaction.on_commit(lambda: cache.delete(RULES_CACHE_KEY), robust=True)
     return rules

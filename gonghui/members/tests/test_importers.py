@@ -198,3 +198,24 @@ def test_changes_since_the_dry_run_roll_the_commit_back(world):
     again = imports.import_job_create(actor=actor, kind="members", upload=csv_upload(rows))
     imports.run_check(again, actor)
     assert [e["row"] for e in again.errors] == [4]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cache_outage_at_commit_does_not_turn_a_done_import_into_a_failure(monkeypatch):
+    """The rows are committed; the count bump after commit fails (Redis down): the job must
+    still say what happened to the data (issue 11, point 2)."""
+    from django.core.cache import cache
+
+    from gonghui.testing.world import build_world
+
+    world = build_world()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    rows = [good_row() for _ in range(3)]
+    monkeypatch.setattr(cache, "add", down)
+    monkeypatch.setattr(cache, "incr", down)
+    job = run(world, csv_upload(rows))
+    assert job.status == "done", job.message
+    assert Person.unscoped.filter(name="李四").count() == 3
