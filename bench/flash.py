@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -305,6 +306,8 @@ def gunicorn(*, url: str, workers: int, threads: int) -> Iterator[Server]:
     cache = "Redis cache"
     if _redis_up():
         env["REDIS_URL"] = env["CELERY_BROKER_URL"] = REDIS_URL
+        # The shared Redis is shared: this run's cache keys carry its database's name.
+        env["GONGHUI_CACHE_KEY_PREFIX"] = "bench-" + urllib.parse.urlsplit(url).path.strip("/")
     else:
         env.pop("REDIS_URL", None)
         cache = "no Redis (local-memory cache, eager tasks)"

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import database
 from bench.timing import measure
@@ -26,7 +27,21 @@ DISTRICTS = 10
 TOWNS_PER_DISTRICT = 10
 SAMPLE_IDS = 2000
 # What the last full build put in the benchmark database (tree, sample ID numbers, import figures).
-STATE_FILE = Path(tempfile.gettempdir()) / "gonghui-bench-state.json"
+# What the build made (tree, sample, import figures), kept beside this checkout and named by
+# the benchmark database, so two checkouts or two databases never read each other's.
+STATE_DIR = Path(os.environ.get("GONGHUI_BENCH_STATE_DIR", Path(__file__).parent.parent / "var"))
+
+
+def _state_path() -> Path:
+    path = state_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def state_file() -> Path:
+    """The state of the benchmark database ``DATABASE_URL`` names (set by ``database.point``)."""
+    name = urlsplit(os.environ.get("DATABASE_URL", "")).path.strip("/") or "default"
+    return STATE_DIR / "bench" / f"{name}.json"
 
 
 def setup_django() -> None:
@@ -170,7 +185,7 @@ def import_in_child(path: Path, actor_id: int, rows: int) -> dict[str, Any]:
 
 def build_base(*, members: int, unions: int) -> None:
     """The organisation tree and the member roll (imported through the pipeline), into the
-    benchmark database that ``run`` prepared; what was built is kept in ``STATE_FILE``. The
+    benchmark database that ``run`` prepared; what was built is kept in ``state_file()``. The
     casework benchmark builds on the same base."""
     from django.db import connection
 
@@ -184,7 +199,7 @@ def build_base(*, members: int, unions: int) -> None:
         size = path.stat().st_size / (1 << 20)
         print(f"生成名册 / CSV: {members:,} 行, {size:.0f} MB, {time.monotonic() - started:.1f} s")
         result = import_in_child(path, tree["staff"]["city-clerk"], members)
-    STATE_FILE.write_text(json.dumps({"tree": tree, "sample": sample, "import": result}))
+    _state_path().write_text(json.dumps({"tree": tree, "sample": sample, "import": result}))
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
@@ -198,9 +213,9 @@ def run(*, members: int, unions: int, samples: int, keep: bool) -> None:
 
     print(f"基准数据库 / database: {url}")
     call_command("migrate", verbosity=0)
-    if not (keep and Organization.unscoped.exists() and STATE_FILE.exists()):
+    if not (keep and Organization.unscoped.exists() and state_file().exists()):
         build_base(members=members, unions=unions)
-    state = json.loads(STATE_FILE.read_text())
+    state = json.loads(state_file().read_text())
     result, sample = state["import"], state["sample"]
     print()
     print("== 会员导入 / member import (CSV, through the import pipeline) ==")
