@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gonghui.core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "gonghui.core.middleware.ServiceUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

@@ -33,6 +33,7 @@ from gonghui.accounts.models import (
     User,
 )
 from gonghui.core import notify
+from gonghui.core.availability import guarded
 from gonghui.core.crypto import blind_index, mask_mobile
 from gonghui.core.locks import LockSpace, lock_first, lock_one
 from gonghui.core.permissions import Perm, Role
@@ -78,8 +79,8 @@ def otp_send(*, mobile: str, ip_address: str = "") -> None:
         )
     if ip_address:
         key = f"otp-ip:{ip_address}"
-        cache.add(key, 0, timeout=3600)
-        if cache.incr(key) > IP_HOURLY_LIMIT:
+        guarded(lambda: cache.add(key, 0, timeout=3600))
+        if guarded(lambda: cache.incr(key)) > IP_HOURLY_LIMIT:
             raise ValidationError({"mobile": [_("请求过于频繁，请稍后再试。")]}, code="throttled")
     code = f"{secrets.randbelow(1_000_000):06d}"
     OneTimeCode.objects.create(
@@ -189,8 +190,8 @@ def worker_register(
         raise ValidationError({"id_number": [_("您已完成实名登记。")]})
     # Each attempt says whether an ID number is on file: a few an hour, not a search engine.
     attempts = f"register-attempts:{actor.pk}"
-    cache.add(attempts, 0, timeout=3600)
-    if cache.incr(attempts) > REGISTER_ATTEMPTS_PER_HOUR:
+    guarded(lambda: cache.add(attempts, 0, timeout=3600))
+    if guarded(lambda: cache.incr(attempts)) > REGISTER_ATTEMPTS_PER_HOUR:
         raise ValidationError(
             {"id_number": [_("尝试次数过多，请一小时后再试，或联系所在工会办理。")]}
         )

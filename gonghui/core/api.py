@@ -32,6 +32,8 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
+from gonghui.core import availability
+from gonghui.core.availability import ServiceUnavailable
 from gonghui.core.money import MAX_MONEY, to_money
 from gonghui.core.validators import check_characters
 
@@ -378,6 +380,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
             for e in exc.errors
         ]
         return errors_response(request, errors)
+
+    def unavailable(request: HttpRequest, exc: Any) -> HttpResponse:
+        """The cache or the database is down for a moment: 503, try again (not a 500)."""
+        message = exc.message if isinstance(exc, ServiceUnavailable) else availability.MESSAGE
+        response = api.create_response(request, {"detail": str(message)}, status=503)
+        response["Retry-After"] = str(availability.RETRY_AFTER_SECONDS)
+        return response
+
+    for error in availability.unavailable_errors():
+        api.add_exception_handler(error, unavailable)  # type: ignore[type-var]
 
     @api.exception_handler(PermissionDenied)
     def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

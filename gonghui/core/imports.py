@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 from gonghui.core import crypto
+from gonghui.core.availability import cache_or_none
 from gonghui.core.models import ImportJob, ImportStatus
 from gonghui.core.permissions import Perm, require
 from gonghui.core.text import StrOrPromise
@@ -443,7 +444,8 @@ def _progress_key(job_id: int) -> str:
 
 
 def progress_of(job: ImportJob) -> dict[str, Any]:
-    return cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.total_rows}
+    shown = cache_or_none(lambda: cache.get(_progress_key(job.pk)), "import progress")
+    return shown or {"done": 0, "total": job.total_rows}
 
 
 def _reporter(job: ImportJob, phase: str) -> Progress:
@@ -453,7 +455,8 @@ def _reporter(job: ImportJob, phase: str) -> Progress:
     total = job.total_rows
 
     def report(done: int) -> None:
-        cache.set(key, {"done": done, "total": total, "phase": phase}, timeout=3600)
+        progress = {"done": done, "total": total, "phase": phase}
+        cache_or_none(lambda: cache.set(key, progress, timeout=3600), "import progress")
 
     report(0)
     return report

@@ -69,3 +69,29 @@ class QueryStringGuardMiddleware:
                     return JsonResponse({"detail": str(message)}, status=400)
                 return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ServiceUnavailableMiddleware:
+    """A page whose request met a backing service that is down (the cache, a database that
+    is restarting) answers a friendly Chinese page with 503 and ``Retry-After`` instead of the
+    500 page: nothing is broken, the visitor should try again in a few seconds. (The API
+    answers JSON: ``core.api``.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.template.loader import render_to_string
+
+        from gonghui.core import availability
+
+        if not isinstance(exception, availability.unavailable_errors()):
+            return None
+        message = getattr(exception, "message", availability.MESSAGE)
+        html = render_to_string("503.html", {"message": message})
+        response = HttpResponse(html, status=503)
+        response["Retry-After"] = str(availability.RETRY_AFTER_SECONDS)
+        return response

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gonghui.core.availability import cache_or_none
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.validators import raise_errors
@@ -110,10 +111,11 @@ def rules_current() -> BookingRules:
     ``rules_update`` drops the copy); straight from the database otherwise."""
     if "LocMemCache" in settings.CACHES["default"]["BACKEND"]:
         return BookingRules.current()
-    rules: BookingRules | None = cache.get(RULES_CACHE_KEY)
+    # Only a cache: with Redis down the rule is read from the database.
+    rules: BookingRules | None = cache_or_none(lambda: cache.get(RULES_CACHE_KEY), "rules")
     if rules is None:
         rules = BookingRules.current()
-        cache.set(RULES_CACHE_KEY, rules, 60)
+        cache_or_none(lambda: cache.set(RULES_CACHE_KEY, rules, 60), "rules")
     return rules
 
 
