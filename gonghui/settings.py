@@ -259,7 +259,11 @@ if CELERY_TASK_ALWAYS_EAGER:
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged when it has run, and a task whose worker process died under it
+# (killed, out of memory: WorkerLostError) goes back to the queue instead of being dropped as
+# acknowledged; every task is idempotent, so a re-run does nothing twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # --- Logging ----------------------------------------------------------------------------------

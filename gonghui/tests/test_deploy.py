@@ -118,3 +118,12 @@ def test_production_turns_on_https_redirect_and_hsts_with_settings_to_change_the
         **production_keys(),
     )
     assert changed.stdout.strip() == "False 600 False ('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_a_task_whose_worker_died_is_queued_again():
+    """Acknowledged late and rejected (re-queued) when the worker process is lost, so a
+    killed import is re-run rather than dropped (issue 11, point 3)."""
+    from gonghui.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
