@@ -24,6 +24,7 @@ __all__ = [
     "menu_orders_to_decide",
     "MENU_ORDER_SIDES",
     "menu_available",
+    "menu_offer",
     "menu_get",
     "menu_item_get",
     "menu_item_orderable_get",
@@ -99,6 +100,20 @@ def menu_items(*, menu: Menu, unit: Organization | None = None) -> QuerySet[Menu
             )
         )
     return items.order_by("kind", "pk")
+
+
+def menu_offer(*, actor: Any, unit: Organization | None) -> list[tuple[Menu, list[MenuItem]]]:
+    """The menus ``actor`` may order from for ``unit``, each with its items; each item carries
+    ``unit_left``, what the unit may still order (a limit lowered below what it holds shows 0).
+    The unit's own order page and an enterprise contact's (through its covering union)."""
+    offer = []
+    for menu in menu_available(actor=actor):
+        items = list(menu_items(menu=menu, unit=unit))
+        for row in items:
+            held = getattr(row, "held", 0)  # no unit (an enterprise without a union): none held
+            row.unit_left = max(0, row.per_unit_quota - held)  # type: ignore[attr-defined]
+        offer.append((menu, items))
+    return offer
 
 
 def menu_item_get(*, menu: Menu, id: int) -> MenuItem:

@@ -66,12 +66,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         form = forms.MenuOrderForm(
             initial={"item": item_id, "quantity": 1, "wanted_on": timezone.localdate()}
         )
-    menus = []
-    for menu in selectors.menu_available(actor=actor):
-        items = list(selectors.menu_items(menu=menu, unit=unit))
-        for row in items:
-            row.unit_left = max(0, row.per_unit_quota - row.held)  # type: ignore[attr-defined]
-        menus.append((menu, items))
+    menus = selectors.menu_offer(actor=actor, unit=unit)
     return render(
         request,
         "culture/enterprise/order_new.html",

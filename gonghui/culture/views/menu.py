@@ -251,15 +251,7 @@ def menu_order_new(request: HttpRequest) -> HttpResponse:
     context = _order_form_context(request, form, item)
     if request.htmx and item is not None:  # type: ignore[attr-defined]
         return render(request, "culture/menu/_order_form.html", context)
-    unit = actor.organization
-    menus = []
-    for menu in selectors.menu_available(actor=actor):
-        items = list(selectors.menu_items(menu=menu, unit=unit))
-        for row in items:
-            # What this unit may still order: a limit lowered below what it holds shows 0.
-            row.unit_left = max(0, row.per_unit_quota - row.held)  # type: ignore[attr-defined]
-        menus.append((menu, items))
-    context["menus"] = menus
+    context["menus"] = selectors.menu_offer(actor=actor, unit=actor.organization)
     context["may_order"] = has_perm(actor, Perm.EDIT_RECORDS)
     return render(request, "culture/menu/order_new.html", context)
 
