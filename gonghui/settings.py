@@ -306,4 +306,7 @@ GONGHUI_SIGNIN_LOCK_SECONDS = int(os.environ.get("GONGHUI_SIGNIN_LOCK_SECONDS", 
 GONGHUI_SIGNIN_LOCK_MAX_SECONDS = int(os.environ.get("GONGHUI_SIGNIN_LOCK_MAX_SECONDS", 3600))
 GONGHUI_IMPORT_MAX_BYTES = int(os.environ.get("GONGHUI_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 GONGHUI_IMPORT_MAX_ROWS = int(os.environ.get("GONGHUI_IMPORT_MAX_ROWS", 200_000))
+# A running dry run or commit renews its lease every third of this; a job whose lease lapsed
+# (its process died) is settled as interrupted, to be retried or cancelled.
+GONGHUI_IMPORT_LEASE_SECONDS = int(os.environ.get("GONGHUI_IMPORT_LEASE_SECONDS", 60))
 GONGHUI_PAGE_SIZE = 20

@@ -18,9 +18,14 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import fcntl
 import io
 import logging
+import os
 import pickle
+import socket
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,18 +34,19 @@ from typing import Any, BinaryIO, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 from gonghui.core import crypto
 from gonghui.core.availability import cache_or_none
-from gonghui.core.models import ImportJob, ImportStatus
+from gonghui.core.models import RUNNING_IMPORT_STATES, ImportJob, ImportStatus
 from gonghui.core.permissions import Perm, require
 from gonghui.core.text import StrOrPromise
 
@@ -463,39 +469,248 @@ def _reporter(job: ImportJob, phase: str) -> Progress:
 
 
 STALE_AFTER = datetime.timedelta(hours=24)
+RUNNING = RUNNING_IMPORT_STATES
 
 
-def _discard_upload(job: ImportJob) -> None:
-    """An uploaded spreadsheet holds personal data (sealed): it lives only as long as its
-    job is under way (the result and every error stay on the job). The files go once the
-    job's new state is committed, so a rollback never leaves a job without its file."""
+# --- leases: a running job is known to be alive, a dead one to be dead ------------------------
+#
+# The process running a dry run or a commit holds the job's lease (``lease_owner``, a name of
+# its own, and ``lease_until``), taken with the claim and renewed by a heartbeat thread every
+# third of its length. A job whose lease lapsed is settled as interrupted: nothing was
+# imported, because the commit writes the job's "done" in its own transaction, so a job still
+# "committing" is a job whose transaction never committed. The heartbeat, and every state the
+# run writes, only count while the run still holds the lease (``_finish(owner=...)``): a run
+# that lost it (it stalled past its lease, and was settled meanwhile) rolls its commit back.
+#
+# On SQLite the commit's transaction holds the database's only write lock, so the heartbeat
+# cannot renew the lease while it runs. There, the run also holds an advisory lock on a file
+# beside the upload (the database is a local file, so every process is on this machine; the
+# operating system drops the lock when the process dies), and a job whose file is locked is
+# alive whatever its lease says.
+
+
+def _lease_length() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.GONGHUI_IMPORT_LEASE_SECONDS)
+
+
+def _new_owner() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _on_sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+class _FileLock:
+    """An exclusive ``flock`` on the job's ``.lease`` file, held by the running process; the
+    file exists only while it is held."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.path = Path(job.file.path + ".lease")
+        self._handle: Any = None
+
+    def acquire(self, *, create: bool = True) -> bool:
+        try:
+            handle = self.path.open("a+b" if create else "r+b")
+        except FileNotFoundError:
+            return True  # nobody holds it
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self, *, remove: bool = True) -> None:
+        if self._handle is not None:
+            if remove:
+                self.path.unlink(missing_ok=True)
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def _alive_here(job: ImportJob) -> bool:
+    """On SQLite: whether a process of this machine is running the job (holds its file lock)."""
+    if not _on_sqlite() or not job.file:
+        return False
+    probe = _FileLock(job)
+    if probe.acquire(create=False):
+        probe.release(remove=False)
+        return False
+    return True
+
+
+def _renew(job_id: int, owner: str, stop: threading.Event) -> None:
+    """The heartbeat: push the lease on while the run works (a thread, on its own connection)."""
+    try:
+        while not stop.wait(settings.GONGHUI_IMPORT_LEASE_SECONDS / 3):
+            try:
+                ImportJob.unscoped.filter(pk=job_id, lease_owner=owner, status__in=RUNNING).update(
+                    lease_until=timezone.now() + _lease_length()
+                )
+            except DatabaseError:
+                # SQLite while the commit holds the write lock (the file lock speaks for the
+                # run there), or a moment without the database: the next beat tries again.
+                logger.debug("import %s: lease not renewed this time", job_id, exc_info=True)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+@contextmanager
+def _holding(job: ImportJob, owner: str) -> Iterator[None]:
+    """Keep the job's lease (and, on SQLite, its file lock) while the block runs."""
+    lock = _FileLock(job) if _on_sqlite() and job.file else None
+    if lock is not None:
+        lock.acquire()
+    stop = threading.Event()
+    beat = None
+    # Inside a caller's transaction (a test's) nobody else can see the job: nothing to renew.
+    if not connection.in_atomic_block:
+        beat = threading.Thread(
+            target=_renew, args=(job.pk, owner, stop), name=f"import-lease-{job.pk}", daemon=True
+        )
+        beat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if beat is not None:
+            beat.join()
+        if lock is not None:
+            lock.release()
+
+
+def _lapsed(job: ImportJob, now: datetime.datetime) -> bool:
+    if job.status not in RUNNING:
+        return False
+    if job.lease_until is not None and job.lease_until > now:
+        return False
+    return not _alive_here(job)
+
+
+def import_job_settle(job: ImportJob) -> ImportJob:
+    """Settle a job whose run died: a dry run or a commit whose lease lapsed is interrupted,
+    with nothing imported (a commit that committed wrote "done" in its own transaction). The
+    file stays for a day, so the job can be retried or cancelled. Any other job is returned as
+    it is. Safe to call from anywhere and any number of times: one conditional update."""
+    now = timezone.now()
+    if not _lapsed(job, now):
+        return job
+    if job.status == ImportStatus.CHECKING:
+        message = _("校验进程意外中断，未导入任何数据。可以重新校验，或取消本次导入。")
+    else:
+        message = _("导入进程意外中断，已全部撤销，未导入任何数据。可以重试，或取消本次导入。")
+    settled = (
+        ImportJob.unscoped.filter(pk=job.pk, status=job.status, lease_owner=job.lease_owner)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(status=ImportStatus.INTERRUPTED, lease_until=None, message=message)
+    )
+    if settled:
+        logger.warning("import %s: its run %s died (lease lapsed)", job.pk, job.lease_owner)
+    job.refresh_from_db()
+    return job
+
+
+def import_jobs_settle() -> dict[str, int]:
+    """Every minute: settle the jobs whose run died, and delete the files of jobs left waiting
+    for more than a day (housekeeping across scopes: it shows nothing to anyone)."""
+    now = timezone.now()
+    lapsed = ImportJob.unscoped.filter(status__in=RUNNING).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    )
+    settled = sum(1 for job in lapsed if import_job_settle(job).status == ImportStatus.INTERRUPTED)
+    return {"settled": settled, "expired": expire_stale_uploads()}
+
+
+def _files_of(job: ImportJob) -> list[Path]:
     if not job.file:
-        return
-    paths = [Path(job.file.path), Stage(job).path]
-    job.file = None
+        return []
+    upload = Path(job.file.path)
+    return [upload, Stage(job).path, Path(f"{upload}.lease")]
+
+
+def _remove_after_commit(paths: list[Path]) -> None:
+    """An uploaded spreadsheet holds personal data (sealed): it lives only as long as its job
+    is under way (the result and every error stay on the job). The files go once the job's
+    new state is committed, so a rollback never leaves a job without its file."""
 
     def remove() -> None:
         for path in paths:
             path.unlink(missing_ok=True)
 
-    transaction.on_commit(remove, robust=True)
+    if paths:
+        transaction.on_commit(remove, robust=True)
 
 
 def expire_stale_uploads() -> int:
-    """Uploads checked or left waiting for more than a day are deleted (run at each upload;
-    crosses scopes on purpose: it is housekeeping, and shows nothing to anyone)."""
+    """Uploads checked, interrupted or left waiting for more than a day are deleted (run at
+    each upload and every minute; crosses scopes on purpose: it is housekeeping, and shows
+    nothing to anyone)."""
     stale = ImportJob.unscoped.filter(
-        status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKED],
+        status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.INTERRUPTED],
         created_at__lt=timezone.now() - STALE_AFTER,
     )
     count = 0
     for job in stale:
         with transaction.atomic():
-            _finish(
-                job, ImportStatus.FAILED, None, _("上传超过一天未导入，文件已删除，请重新上传。")
+            count += _finish(
+                job,
+                ImportStatus.FAILED,
+                None,
+                _("上传超过一天未导入，文件已删除，请重新上传。"),
+                expected=(ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.INTERRUPTED),
             )
-        count += 1
     return count
+
+
+def require_uploader(actor: Any, job: ImportJob) -> None:
+    require(actor, Perm.EDIT_RECORDS)
+    if job.created_by_id != actor.pk:
+        # The dry run and the commit run in the uploader's scope; someone else confirming it
+        # would import with one person's scope what another person checked.
+        raise PermissionDenied(_("只有上传该文件的工作人员可以校验和确认导入。"))
+
+
+def import_job_reopen(job: ImportJob) -> bool:
+    """An interrupted job goes back to where its dead run started: "uploaded" if the dry run
+    died, "checked" if the commit did (its dry run had passed). False if it is not
+    interrupted (any more)."""
+    before = ImportStatus.CHECKED if job.checked_at else ImportStatus.UPLOADED
+    reopened = ImportJob.unscoped.filter(pk=job.pk, status=ImportStatus.INTERRUPTED).update(
+        status=before, message=""
+    )
+    job.refresh_from_db()
+    return reopened == 1
+
+
+def import_job_retry(*, actor: Any, job: ImportJob) -> ImportJob:
+    """The uploader retries an interrupted job: it is reopened, and the caller starts its dry
+    run (uploaded) or its commit (checked) again."""
+    require_uploader(actor, job)
+    import_job_settle(job)
+    if not import_job_reopen(job):
+        raise ValidationError({"file": [_("只有已中断的导入可以重试。")]})
+    return job
+
+
+def import_job_cancel(*, actor: Any, job: ImportJob) -> ImportJob:
+    """The uploader gives up a job that is not running: nothing was imported, and the file
+    is deleted."""
+    require_uploader(actor, job)
+    import_job_settle(job)
+    with transaction.atomic():
+        cancelled = _finish(
+            job,
+            ImportStatus.FAILED,
+            None,
+            _("已取消，未导入任何数据，文件已删除。"),
+            expected=(ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.INTERRUPTED),
+        )
+    if not cancelled:
+        raise ValidationError({"file": [_("该导入正在进行或已经结束，不能取消。")]})
+    return job
 
 
 def import_job_create(*, actor: Any, kind: str, upload: File) -> ImportJob:
@@ -532,36 +747,69 @@ def _import_job_create(*, actor: Any, importer: Importer, kind: str, upload: Fil
     return job
 
 
-def _finish(job: ImportJob, status: str, outcome: Outcome | None, message: str = "") -> None:
-    if status in {ImportStatus.DONE, ImportStatus.FAILED}:
-        _discard_upload(job)
-    job.status = status
+def _finish(
+    job: ImportJob,
+    status: str,
+    outcome: Outcome | None,
+    message: str = "",
+    *,
+    owner: str | None = None,
+    expected: tuple[str, ...] | None = None,
+) -> bool:
+    """Write the job's new state in one conditional update, and say whether it was written:
+    with ``owner``, only while that run still holds the job (a job settled as interrupted
+    meanwhile is left so); with ``expected``, only from those states. A finished job's files
+    are deleted once this is committed."""
+    fields: dict[str, Any] = {"status": status, "message": message[:500], "lease_until": None}
     if outcome is not None:
-        job.summary = outcome.counts
-        job.errors = [e.as_dict() for e in outcome.errors]
-        job.error_count = outcome.error_total
-    job.message = message[:500]
+        fields["summary"] = outcome.counts
+        fields["errors"] = [e.as_dict() for e in outcome.errors]
+        fields["error_count"] = outcome.error_total
+    now = timezone.now()
     if status == ImportStatus.CHECKED:
-        job.checked_at = timezone.now()
-    if status in {ImportStatus.DONE, ImportStatus.FAILED}:
-        job.finished_at = timezone.now()
-    job.save()
-
-
-def _claim(job: ImportJob, expected: str, new: str) -> bool:
-    """Move the job from ``expected`` to ``new`` in one conditional UPDATE; false when another
-    request got there first (or the job is in another state)."""
-    claimed = ImportJob.unscoped.filter(pk=job.pk, status=expected).update(status=new)
+        fields["checked_at"] = now
+    finished = status in {ImportStatus.DONE, ImportStatus.FAILED}
+    if finished:
+        fields["finished_at"] = now
+        fields["file"] = ""
+    rows = ImportJob.unscoped.filter(pk=job.pk)
+    if owner is not None:
+        rows = rows.filter(lease_owner=owner, status__in=RUNNING)
+    if expected is not None:
+        rows = rows.filter(status__in=expected)
+    paths = _files_of(job)
+    written = rows.update(**fields) == 1
+    if written and finished:
+        _remove_after_commit(paths)
     job.refresh_from_db()
-    return claimed == 1
+    return written
+
+
+def _claim(job: ImportJob, expected: str, new: str) -> str | None:
+    """Move the job from ``expected`` to ``new`` in one conditional UPDATE, taking its lease;
+    returns the lease's owner, or None when another request got there first (or the job is
+    in another state)."""
+    owner = _new_owner()
+    claimed = ImportJob.unscoped.filter(pk=job.pk, status=expected).update(
+        status=new, lease_owner=owner, lease_until=timezone.now() + _lease_length()
+    )
+    job.refresh_from_db()
+    return owner if claimed == 1 else None
 
 
 def run_check(job: ImportJob, actor: Any) -> ImportJob:
     """The dry run: validate every row against the rules and the database; write nothing."""
     importer = importer_for(job.kind)
     # Claim the job: of two requests to check it (a double click, two tabs) one runs.
-    if not _claim(job, ImportStatus.UPLOADED, ImportStatus.CHECKING):
+    owner = _claim(job, ImportStatus.UPLOADED, ImportStatus.CHECKING)
+    if owner is None:
         return job
+    with _holding(job, owner):
+        _check(job, actor, importer, owner)
+    return job
+
+
+def _check(job: ImportJob, actor: Any, importer: Importer, owner: str) -> None:
     stage = Stage(job)
     try:
         outcome = importer.check(
@@ -572,8 +820,8 @@ def run_check(job: ImportJob, actor: Any) -> ImportJob:
         )
     except SpreadsheetError as exc:
         stage.discard()
-        _finish(job, ImportStatus.FAILED, None, str(exc))
-        return job
+        _finish(job, ImportStatus.FAILED, None, str(exc), owner=owner)
+        return
     except Exception:
         logger.exception("import %s: check failed", job.pk)
         stage.discard()
@@ -582,8 +830,9 @@ def run_check(job: ImportJob, actor: Any) -> ImportJob:
             ImportStatus.FAILED,
             None,
             _("校验过程中出错，未导入任何数据。请检查文件后重新上传。"),
+            owner=owner,
         )
-        return job
+        return
     stage.close()
     if outcome.error_total:
         stage.discard()
@@ -593,8 +842,7 @@ def run_check(job: ImportJob, actor: Any) -> ImportJob:
         if outcome.error_total
         else ""
     )
-    _finish(job, status, outcome, message)
-    return job
+    _finish(job, status, outcome, message, owner=owner)
 
 
 class ImportAbortedError(Exception):
@@ -603,13 +851,31 @@ class ImportAbortedError(Exception):
         self.outcome = outcome
 
 
+class LeaseLostError(Exception):
+    """The run no longer holds the job (it was settled as interrupted while the run stalled):
+    its transaction must not commit."""
+
+
 def run_commit(job: ImportJob, actor: Any) -> ImportJob:
     """Commit a checked file in one transaction; any error rolls everything back. What the
     dry run could not foresee (someone registered one of the people meanwhile) is caught by the
-    database's constraints inside that transaction, and reported."""
+    database's constraints inside that transaction, and reported.
+
+    The job's "done" is written in the same transaction as the rows, so the job's state is the
+    database's truth about them: done with its summary, or not done and nothing imported.
+    Whatever runs after the commit (cache bumps, notifications, tasks) may fail without
+    turning it into a failure: every later state is written only while the job is still
+    running, which a committed job no longer is."""
     importer = importer_for(job.kind)
-    if not _claim(job, ImportStatus.CHECKED, ImportStatus.COMMITTING):
+    owner = _claim(job, ImportStatus.CHECKED, ImportStatus.COMMITTING)
+    if owner is None:
         raise ValidationError({"file": [_("该文件正在导入或已处理，不能重复确认。")]})
+    with _holding(job, owner):
+        _commit(job, actor, importer, owner)
+    return job
+
+
+def _commit(job: ImportJob, actor: Any, importer: Importer, owner: str) -> None:
     stage = Stage(job)
     try:
         with transaction.atomic():
@@ -622,6 +888,8 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
             )
             if outcome.error_total:
                 raise ImportAbortedError(outcome)
+            if not _finish(job, ImportStatus.DONE, outcome, owner=owner):
+                raise LeaseLostError
     except ImportAbortedError as exc:
         _finish(
             job,
@@ -629,7 +897,11 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
             exc.outcome,
             _("导入时发现 %(n)s 处错误（数据在校验后有变化），已全部撤销，未导入任何数据。")
             % {"n": exc.outcome.error_total},
+            owner=owner,
         )
+    except LeaseLostError:
+        logger.warning("import %s: the lease was lost during the commit; rolled back", job.pk)
+        job.refresh_from_db()
     except IntegrityError:
         _finish(
             job,
@@ -639,16 +911,19 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
                 "导入时发现有人在校验之后已被登记或已入会，已全部撤销，未导入任何数据。"
                 "请重新上传校验，查看具体是哪些行。"
             ),
+            owner=owner,
         )
     except SpreadsheetError as exc:
-        _finish(job, ImportStatus.FAILED, None, str(exc))
+        _finish(job, ImportStatus.FAILED, None, str(exc), owner=owner)
     except Exception:
-        # Unexpected (a bug, a lost connection): the transaction rolled back; say so and keep
+        # Unexpected (a bug, a lost connection) inside the transaction, which rolled back; or
+        # after it committed (then the job is done, and no longer the run's to change). Keep
         # the traceback in the log.
-        logger.exception("import %s failed", job.pk)
-        _finish(job, ImportStatus.FAILED, None, _("导入过程中出错，已全部撤销，未导入任何数据。"))
-    else:
-        _finish(job, ImportStatus.DONE, outcome)
-    finally:
-        stage.discard()
-    return job
+        logger.exception("import %s: error during or after the commit", job.pk)
+        _finish(
+            job,
+            ImportStatus.FAILED,
+            None,
+            _("导入过程中出错，已全部撤销，未导入任何数据。"),
+            owner=owner,
+        )

@@ -151,6 +151,13 @@ class ImportStatus(models.TextChoices):
     COMMITTING = "committing", _("导入中")
     DONE = "done", _("已导入")
     FAILED = "failed", _("未导入")
+    # The process running the dry run or the commit died (its lease lapsed) and nothing was
+    # imported: the file is kept for a day, to be retried or cancelled.
+    INTERRUPTED = "interrupted", _("已中断")
+
+
+# A job in these states has a process working on it, which holds the job's lease.
+RUNNING_IMPORT_STATES = (ImportStatus.CHECKING, ImportStatus.COMMITTING)
 
 
 class ImportJob(ScopedModel):
@@ -178,6 +185,11 @@ class ImportJob(ScopedModel):
     message = models.CharField(max_length=500, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the process running the dry run or the commit: who holds it, and until
+    # when. The holder renews it while it works; a job whose lease lapsed is settled
+    # (``imports.import_jobs_settle``).
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     unscoped = models.Manager()
     objects = ScopedManager["ImportJob"]()

@@ -47,6 +47,14 @@ module = Module(
             60,
             env="GONGHUI_NOTIFY_SECONDS",
         ),
+        # Imports whose process died are settled (nothing imported, to retry or cancel), and
+        # the files of imports left for a day are deleted.
+        PeriodicJob(
+            "imports-settle",
+            "gonghui.core.tasks.settle_imports",
+            60,
+            env="GONGHUI_IMPORT_SETTLE_SECONDS",
+        ),
     ),
     portal_tiles=(PortalTile("inbox", _("我的申请"), "portal:inbox", "bi-inbox", order=30),),
 )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from gonghui.core import delivery, imports
-from gonghui.core.models import ImportJob
+from gonghui.core.models import ImportJob, ImportStatus
 
 logger = logging.getLogger("gonghui.notify")
 
@@ -28,16 +30,54 @@ def _job_and_actor(job_id: int, actor_id: int) -> tuple[ImportJob, object]:
     return ImportJob.objects.visible_to(actor).get(pk=job_id, created_by=actor), actor
 
 
-@shared_task
-def import_check(job_id: int, actor_id: int) -> str:
+def _held_elsewhere(task: Any, job: ImportJob) -> str:
+    """The job is running under a live lease: a double start (the embedded default), or this
+    task re-delivered because its worker died, while the dead run's lease has not lapsed yet.
+    Come back when it has; by then the job is settled (and this task resumes it) or done."""
+    if task.request.is_eager or job.lease_until is None:
+        return str(job.status)
+    wait = (job.lease_until - timezone.now()).total_seconds()
+    raise task.retry(countdown=max(1.0, wait + 1.0))
+
+
+@shared_task(bind=True, max_retries=10)
+def import_check(self: Any, job_id: int, actor_id: int) -> str:
+    """The dry run. Idempotent: a job already past it is left alone; a job whose earlier run
+    died (this task re-delivered after its worker was lost) is settled and checked again."""
     job, actor = _job_and_actor(job_id, actor_id)
-    return imports.run_check(job, actor).status
+    imports.import_job_settle(job)
+    if job.status in imports.RUNNING:
+        return _held_elsewhere(self, job)
+    if job.status == ImportStatus.INTERRUPTED and not job.checked_at:
+        imports.import_job_reopen(job)
+    if job.status != ImportStatus.UPLOADED:
+        return str(job.status)
+    return str(imports.run_check(job, actor).status)
+
+
+@shared_task(bind=True, max_retries=10)
+def import_commit(self: Any, job_id: int, actor_id: int) -> str:
+    """The commit. Idempotent: a job committed (or failed) already is left alone; a job whose
+    earlier commit died is settled (nothing of it was committed) and committed again."""
+    job, actor = _job_and_actor(job_id, actor_id)
+    imports.import_job_settle(job)
+    if job.status in imports.RUNNING:
+        return _held_elsewhere(self, job)
+    if job.status == ImportStatus.INTERRUPTED and job.checked_at:
+        imports.import_job_reopen(job)
+    if job.status != ImportStatus.CHECKED:
+        return str(job.status)
+    return str(imports.run_commit(job, actor).status)
 
 
 @shared_task
-def import_commit(job_id: int, actor_id: int) -> str:
-    job, actor = _job_and_actor(job_id, actor_id)
-    return imports.run_commit(job, actor).status
+def settle_imports() -> dict[str, int]:
+    """Every minute: imports whose run died are settled; files left for a day are deleted."""
+    recycle_connection()
+    try:
+        return imports.import_jobs_settle()
+    finally:
+        recycle_connection()
 
 
 @shared_task

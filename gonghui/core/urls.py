@@ -10,6 +10,8 @@ console_urlpatterns = [
     path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
     path("imports/<int:job_id>/", views_imports.import_detail, name="import_detail"),
     path("imports/<int:job_id>/start/", views_imports.import_start, name="import_start"),
+    path("imports/<int:job_id>/retry/", views_imports.import_retry, name="import_retry"),
+    path("imports/<int:job_id>/cancel/", views_imports.import_cancel, name="import_cancel"),
     path("imports/<int:job_id>/progress/", views_imports.import_progress, name="import_progress"),
 ]
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
@@ -28,6 +28,7 @@ from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, paginate, staff_required
 
 RUNNING = {ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.COMMITTING}
+CANCELLABLE = {ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.INTERRUPTED}
 
 
 class UploadForm(forms.Form):
@@ -152,7 +153,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponseBase:
 @staff_required
 @require_GET
 def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(request, job_id)
+    job = imports.import_job_settle(_job(request, job_id))
     importer = imports.importer_for(job.kind)
     errors = Paginator(job.errors, 50).get_page(request.GET.get("page"))
     counts = [(importer.count_labels.get(k, k), v) for k, v in job.summary.items()]
@@ -166,39 +167,76 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "counts": counts,
             "running": job.status in RUNNING,
             "progress": imports.progress_of(job),
+            "may_cancel": job.status in CANCELLABLE and job.created_by_id == request.user.pk,
         },
     )
 
 
-@staff_required
-@require_POST
-def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
-    """Start the dry run (an uploaded file) or the commit (a checked one).
-
-    With a broker the task is queued and this returns at once; on the embedded default the
-    task runs in this request while the page polls ``import_progress``."""
-    actor: Any = request.user
-    job = _job(request, job_id)
-    require(actor, Perm.EDIT_RECORDS)
-    if job.created_by_id != actor.pk:
-        # The dry run and the commit run in the uploader's scope; someone else confirming it
-        # would import with one person's scope what another person checked.
-        raise PermissionDenied(_("只有上传该文件的工作人员可以校验和确认导入。"))
+def _run(job: ImportJob, actor: Any, *, confirmed: bool) -> bool:
+    """Queue the job's next step once this request has committed: the dry run of an uploaded
+    file, the commit of a checked one (when confirmed). With a broker the task is queued and
+    this returns at once; on the embedded default the task runs in this request while the
+    page polls ``import_progress``."""
     if job.status == ImportStatus.UPLOADED:
         transaction.on_commit(lambda: tasks.import_check.delay(job.pk, actor.pk))
-    elif job.status == ImportStatus.CHECKED and request.POST.get("confirm") == "1":
+    elif job.status == ImportStatus.CHECKED and confirmed:
         transaction.on_commit(lambda: tasks.import_commit.delay(job.pk, actor.pk))
     else:
-        messages.error(request, _("该导入任务当前不能执行此操作。"))
+        return False
+    return True
+
+
+def _back(request: HttpRequest, job: ImportJob) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse(status=204)
     return redirect("console:import_detail", job.pk)
 
 
 @staff_required
+@require_POST
+def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Start the dry run (an uploaded file) or the commit (a checked one)."""
+    actor: Any = request.user
+    job = _job(request, job_id)
+    imports.require_uploader(actor, job)
+    if not _run(job, actor, confirmed=request.POST.get("confirm") == "1"):
+        messages.error(request, _("该导入任务当前不能执行此操作。"))
+    return _back(request, job)
+
+
+@staff_required
+@require_POST
+def import_retry(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Run an interrupted job's dry run or commit again."""
+    actor: Any = request.user
+    job = _job(request, job_id)
+    try:
+        imports.import_job_retry(actor=actor, job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        _run(job, actor, confirmed=True)
+    return _back(request, job)
+
+
+@staff_required
+@require_POST
+def import_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Give up a job that is not running; its file is deleted."""
+    job = _job(request, job_id)
+    try:
+        imports.import_job_cancel(actor=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已取消本次导入，文件已删除。"))
+    return _back(request, job)
+
+
+@staff_required
 @require_GET
 def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(request, job_id)
+    job = imports.import_job_settle(_job(request, job_id))
     progress = imports.progress_of(job)
     if job.status not in RUNNING:
         response = HttpResponse("")

@@ -128,7 +128,11 @@ def test_the_import_progress_bar_shows_its_width_without_a_style_attribute(page,
     problems = watch(page)
     clerk = city.staff("union_a", "clerk")
     job = imports.import_job_create(actor=clerk, kind="members", upload=csv_upload([]))
-    ImportJob.unscoped.filter(pk=job.pk).update(status=ImportStatus.COMMITTING)
+    ImportJob.unscoped.filter(pk=job.pk).update(  # a commit under way, its lease held
+        status=ImportStatus.COMMITTING,
+        lease_owner="worker",
+        lease_until=timezone.now() + datetime.timedelta(minutes=10),
+    )
     cache.set(f"import-progress:{job.pk}", {"done": 42, "total": 100, "phase": "commit"}, 600)
     staff_sign_in(page, "union_a-clerk")
     page.goto(f"{page.base}/console/imports/{job.pk}/")

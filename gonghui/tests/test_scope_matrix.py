@@ -73,6 +73,8 @@ POST_ONLY = {
     "console:member_reveal",
     "console:member_lookup",
     "console:import_start",
+    "console:import_retry",
+    "console:import_cancel",
     "console:case_act",
     "console:case_bulk_assign",
     "console:case_material_upload",
@@ -85,11 +87,15 @@ POST_ONLY = {
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
 OWNERS = {
     "console:import_start": ("town_b", "clerk"),
+    "console:import_retry": ("town_b", "clerk"),
+    "console:import_cancel": ("town_b", "clerk"),
     "console:counselling_slot": ("district_b", "clerk"),
 }
 POST_DATA: dict[str, Any] = {
     "console:member_reveal": {"reason": "verify"},
     "console:import_start": {},
+    "console:import_retry": {},
+    "console:import_cancel": {},
     "console:case_act": {"note": "跟进"},
     "console:case_material_upload": lambda ids: {
         "file": SimpleUploadedFile("证明.pdf", b"%PDF-1.4 x", content_type="application/pdf")
