@@ -48,9 +48,16 @@ def database_errors() -> tuple[type[BaseException], ...]:
     return (OperationalError, InterfaceError)
 
 
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What queueing a task raises when the broker (Redis in production) is unreachable."""
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+
+    return (BrokerOperationalError,)
+
+
 def unavailable_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "try again shortly", not "the server is broken"."""
-    return (ServiceUnavailable, *cache_errors(), *database_errors())
+    return (ServiceUnavailable, *cache_errors(), *database_errors(), *broker_errors())
 
 
 def cache_or_none(call: Callable[[], T], what: str) -> T | None:

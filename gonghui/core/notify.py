@@ -85,7 +85,7 @@ def notify_many(*, kind: str, messages: Iterable[Message]) -> list[int]:
             for pk, m in zip(ids, batch, strict=True)
         ],
     )
-    transaction.on_commit(lambda: enqueue(ids))
+    transaction.on_commit(lambda: enqueue(ids), robust=True)
     return ids
 
 
@@ -114,7 +114,7 @@ def notify_code(*, mobile: str, text: str) -> None:
         except Exception:
             logger.exception("a sign-in code could not be sent")
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def notify_number(*, mobile: str, text: str) -> None:
