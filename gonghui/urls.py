@@ -13,6 +13,7 @@ from gonghui.core import views as core_views
 
 urlpatterns = [
     path("", core_views.front_door, name="front_door"),
+    path("favicon.ico", core_views.favicon),
     path("accounts/", include(account_urls)),
     path("console/", include((modules.urlpatterns("console"), "console"))),
     path("m/", include((modules.urlpatterns("portal"), "portal"))),

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,12 @@ from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.forms import NotificationSettingsForm
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import apply_errors, paginate, staff_required, worker_required
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (the API, error pages)."""
+    return redirect(static("gonghui/favicon.svg"), permanent=True)
 
 
 @require_GET

@@ -90,10 +90,15 @@ def status_badge(obj: Any, field: str = "status") -> str:
 
 
 @register.inclusion_tag("includes/history.html")
-def history_table(instance: Any) -> dict[str, Any]:
+def history_table(instance: Any, title: Any = None) -> dict[str, Any]:
+    """The change history of a record; ``title`` tells two panels on one page apart."""
     from gonghui.core.history import history_of
 
-    return {"entries": history_of(instance)}
+    return {
+        "entries": history_of(instance),
+        "title": title,
+        "anchor": f"history-{instance._meta.model_name}-{instance.pk}",
+    }
 
 
 @register.inclusion_tag("includes/decision_steps.html", takes_context=True)
