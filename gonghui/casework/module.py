@@ -66,6 +66,25 @@ module = Module(
             order=30,
             perm="edit_records",
         ),
+        HomeTile(
+            "cases_mine",
+            _("我经办的服务事项"),
+            "console:case_list",
+            selectors.mine_count,
+            query="queue=mine",
+            topic="cases",
+            order=31,
+            perm="edit_records",
+        ),
+        HomeTile(
+            "cases_overdue",
+            _("已超期的服务事项"),
+            "console:case_list",
+            selectors.overdue_count,
+            query="queue=overdue",  # not cached by topic: a case becomes overdue by time
+            order=32,
+            perm="edit_records",
+        ),
     ),
     portal_tiles=(
         PortalTile("ask_help", _("我要求助"), "portal:case_new", "bi-life-preserver", order=40),
@@ -105,7 +124,21 @@ module = Module(
         ),
     ),
     figures=(
-        Figure("cases.received", _("受理服务事项"), _("件"), selectors.cases_received_in, order=30),
-        Figure("cases.resolved", _("办结服务事项"), _("件"), selectors.cases_resolved_in, order=31),
+        Figure(
+            "cases.received",
+            _("受理服务事项"),
+            _("件"),
+            selectors.cases_received_in,
+            order=30,
+            dated_by="created_at",
+        ),
+        Figure(
+            "cases.resolved",
+            _("办结服务事项"),
+            _("件"),
+            selectors.cases_resolved_in,
+            order=31,
+            dated_by="resolved_at",
+        ),
     ),
 )

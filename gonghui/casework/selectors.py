@@ -419,6 +419,16 @@ def unaccepted_count(actor: Any) -> int:
     )
 
 
+def mine_count(actor: Any) -> int:
+    """Open cases assigned to the actor (home tile)."""
+    return case_list(actor=actor, queue=Queue.MINE).count()
+
+
+def overdue_count(actor: Any) -> int:
+    """Open cases past a deadline in the actor's subtree (home tile)."""
+    return case_list(actor=actor, queue=Queue.OVERDUE).count()
+
+
 # --- figures (the module registry's; the dashboard reads them) --------------------------------
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -39,6 +40,7 @@ def front_door(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
+    tiles = modules.home_tiles(request.user)
     return render(
         request,
         "console/home.html",
@@ -47,7 +49,32 @@ def console_home(request: HttpRequest) -> HttpResponse:
             # Only for those who keep the calendar: see console/_workcalendar_missing.html.
             "workcalendar_missing": views_calendar.missing_schedules(request.user),
             # What waits for this person, from every module's home tiles.
-            "home_tiles": modules.home_tiles(request.user),
+            "home_tiles": tiles,
+            "todo_total": sum(tile.count for tile in tiles),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def home_activity(request: HttpRequest) -> HttpResponse:
+    """HTMX: the subtree's figures on the staff home (this month against last, the year so
+    far, the twelve-month trend), loaded after the page so the to-do list shows at once."""
+    actor: Any = request.user
+    today = timezone.localdate()
+    activity = selectors.home_activity(actor=actor, today=today)
+    chart = {
+        "months": [label for label, _n in activity[0].months] if activity else [],
+        "series": [{"name": a.label, "values": [n for _m, n in a.months]} for a in activity],
+    }
+    return render(
+        request,
+        "console/_home_activity.html",
+        {
+            "activity": activity,
+            "stocks": selectors.home_stocks(actor=actor, year=today.year),
+            "chart": chart,
+            "year": today.year,
         },
     )
 

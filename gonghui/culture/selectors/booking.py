@@ -3,6 +3,7 @@ worker sees every session (the catalogue is public) and their own bookings."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -12,6 +13,7 @@ from gonghui.core.scoping import get_visible
 from gonghui.culture.models import (
     ACTIVE_STATES,
     Booking,
+    BookingMode,
     BookingState,
     ClassSession,
     SessionState,
@@ -19,6 +21,8 @@ from gonghui.culture.models import (
 
 __all__ = [
     "booking_get",
+    "draws_due_count",
+    "sessions_today_count",
     "my_booking_for",
     "my_bookings",
     "session_bookings",
@@ -48,6 +52,38 @@ def session_list(
     if q:
         qs = qs.filter(course__title__icontains=q)
     return qs.order_by("starts_at", "pk")
+
+
+def sessions_today_count(actor: Any) -> int:
+    """Sessions in the actor's scope that take place today (home tile: check-in to run)."""
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
+    return (
+        ClassSession.objects.visible_to(actor)
+        .filter(
+            state=SessionState.SCHEDULED,
+            starts_at__gte=start,
+            starts_at__lt=start + datetime.timedelta(days=1),
+        )
+        .count()
+    )
+
+
+def draws_due_count(actor: Any) -> int:
+    """Lotteries in the actor's scope whose window closed and that are not drawn yet (the
+    sweep draws them within minutes; a clerk may draw one by hand from its page)."""
+    now = timezone.now()
+    return (
+        ClassSession.objects.visible_to(actor)
+        .filter(
+            mode=BookingMode.LOTTERY,
+            state=SessionState.SCHEDULED,
+            drawn_at__isnull=True,
+            closes_at__lte=now,
+            starts_at__gt=now,
+        )
+        .count()
+    )
 
 
 def session_get(*, actor: Any, id: int) -> ClassSession:
