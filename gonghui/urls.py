@@ -21,3 +21,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# An uncaught exception anywhere (a middleware too) with a backing service down answers 503.
+handler500 = "gonghui.core.middleware.server_error"

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gonghui.core import selectors
 from gonghui.core.modules import (
+    BenchScenario,
     HomeTile,
     MenuEntry,
     MenuSection,
@@ -72,6 +73,15 @@ module = Module(
             selectors.imports_waiting_count,
             perm="edit_records",
             order=60,
+        ),
+    ),
+    bench=(
+        BenchScenario(
+            "pages",
+            "bench.pages.main",
+            help="every console, portal and enterprise page of the demo city, as each role",
+            arguments="bench.pages.add_arguments",
+            order=90,
         ),
     ),
     portal_tiles=(PortalTile("inbox", _("我的申请"), "portal:inbox", "bi-inbox", order=30),),
