@@ -3,6 +3,7 @@ access log."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -73,7 +74,7 @@ def home_activity(request: HttpRequest) -> HttpResponse:
         {
             "activity": activity,
             "stocks": selectors.home_stocks(actor=actor, year=today.year),
-            "chart": chart,
+            "chart": json.dumps(chart, ensure_ascii=False),
             "year": today.year,
         },
     )

@@ -66,7 +66,7 @@ def test_the_home_lists_what_waits_with_a_total_and_loads_the_figures(world, cli
     assert reverse("console:home_activity") in page
     activity = client.get(reverse("console:home_activity")).content.decode()
     assert 'data-figure="members.joined"' in activity and 'data-figure="cases.received"' in activity
-    assert 'id="home-trend-data"' in activity and "上月" in activity
+    assert 'id="home-trend"' in activity and "data-chart=" in activity and "上月" in activity
 
 
 def test_a_leader_sees_the_figures_but_no_to_do(world, client):
