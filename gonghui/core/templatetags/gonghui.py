@@ -73,6 +73,7 @@ STATUS_TONES = {
     "checked": "info",
     "refused": "danger",
     "failed": "danger",
+    "interrupted": "warning",
     "returned": "danger",
     "withdrawn": "secondary",
     "transferred": "secondary",
