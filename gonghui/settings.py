@@ -287,6 +287,8 @@ GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.core.sms.Lo
 if PRODUCTION and GONGHUI_SMS_BACKEND.endswith(".LogBackend"):
     # Sign-in codes in a log file would let whoever reads the log sign in as any worker.
     raise ImproperlyConfigured("Set GONGHUI_SMS_BACKEND to the SMS gateway's backend.")
+# The file ``gonghui.core.sms.FileBackend`` appends to (test rigs: the fault suite).
+GONGHUI_SMS_FILE = os.environ.get("GONGHUI_SMS_FILE", "")
 GONGHUI_SMS_SIGNATURE = os.environ.get("GONGHUI_SMS_SIGNATURE", "网上工会")
 GONGHUI_OTP_TTL_SECONDS = 300
 GONGHUI_OTP_RESEND_SECONDS = 60
