@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,12 +28,19 @@ class Request:
     body: bytes = b""
     bearer: str | None = None
     cookie: str | None = None
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
     # What the request stands for (the worker's user id, a page's name): read by the checks.
     tag: Any = None
 
     @classmethod
     def post_json(cls, path: str, data: Any = None, **kwargs: Any) -> Request:
         return cls("POST", path, json.dumps(data or {}).encode(), **kwargs)
+
+    @classmethod
+    def post_form(cls, path: str, data: dict[str, str], **kwargs: Any) -> Request:
+        body = urllib.parse.urlencode(data).encode()
+        return cls("POST", path, body, content_type="application/x-www-form-urlencoded", **kwargs)
 
     def raw(self, port: int) -> bytes:
         lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
@@ -41,8 +49,9 @@ class Request:
             lines.append(f"Authorization: Bearer {self.bearer}")
         if self.cookie is not None:
             lines.append(f"Cookie: {self.cookie}")
+        lines += [f"{name}: {value}" for name, value in self.headers]
         if self.method != "GET":
-            lines += ["Content-Type: application/json", f"Content-Length: {len(self.body)}"]
+            lines += [f"Content-Type: {self.content_type}", f"Content-Length: {len(self.body)}"]
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
 
 
@@ -50,7 +59,7 @@ class Request:
 class Response:
     request: Request
     status: int  # 0: no HTTP answer (refused, reset, timed out)
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
     started: float  # time.monotonic()
     ended: float
@@ -61,6 +70,16 @@ class Response:
             return json.loads(self.body)
         except ValueError:
             return None
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies the answer set (``_parse`` keeps every Set-Cookie, one a line)."""
+        found = {}
+        for line in self.headers.get("set-cookie", "").split("\n"):
+            name, _, value = line.partition(";")[0].partition("=")
+            if name:
+                found[name.strip()] = value.strip()
+        return found
 
     @property
     def is_json(self) -> bool:
@@ -78,10 +97,13 @@ def _parse(raw: bytes) -> tuple[int, dict[str, str], bytes]:
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    headers = {}
+    headers: dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+        name, value = name.strip().lower(), value.strip()
+        if name == "set-cookie" and name in headers:
+            value = f"{headers[name]}\n{value}"
+        headers[name] = value
     if headers.get("transfer-encoding", "").lower() == "chunked":
         chunks, rest = [], body
         while rest:

@@ -14,6 +14,7 @@ Each scenario returns one ``checks.Result`` per fault; the table is printed by `
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 import time
@@ -112,13 +113,18 @@ class LogWatch:
             return fh.read().decode(errors="replace")
 
     def first_traceback(self) -> str:
+        """Django's report of the first 500 ("Internal Server Error: <path>") and the
+        traceback after it, up to the next log record."""
         lines = self.new_text().splitlines()
         for i, line in enumerate(lines):
-            if line.startswith("Traceback"):
+            if "Internal Server Error" in line:
                 end = i + 1
-                while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end]):
+                # Up to the next record: Django's start with the date, gunicorn's with "[".
+                while end < len(lines) and not lines[end][:4].isdigit():
+                    if lines[end].startswith("["):
+                        break
                     end += 1
-                return "\n".join(lines[max(i - 1, 0) : end + 1])
+                return "\n".join(lines[i:end])
         return ""
 
 
@@ -299,21 +305,34 @@ def redis_down(run: Run) -> list[Result]:
     roomy = world.publish_session(city, name="Redis 停止·预约", seats=100, week=3)
     bookers = workers[3:8]
     job = _checked_import(run, "redis-down.csv")
-    mobile = run.roll.fresh_mobile()
+    mobile, page_mobile = run.roll.fresh_mobile(), run.roll.fresh_mobile()
+    code_form = _code_form(run)
 
     run.stack.redis.stop()
     down_at = time.monotonic()
     run.say("  Redis stopped")
 
-    # A sign-in code: the per-address limit lives in the cache, so no code without it.
+    # A sign-in code, asked for through the API and through the portal's sign-in page: the
+    # per-address limit lives in the cache, so no code is sent without it.
     answer = _api(run, Request.post_json(OTP_PATH, {"mobile": mobile}, tag="otp"))
-    checks.answers_checks(code, [answer], what="API")
+    form_answer = _api(run, code_form(page_mobile))
+    checks.answers_checks(code, [answer, form_answer], what="API and page")
     code.check(
-        "refused with 503 (JSON, Retry-After) while the guard is down",
+        "the API refuses with 503 (JSON, Retry-After) while the guard is down",
         answer.status == 503 and answer.is_json and "retry-after" in answer.headers,
         answer.describe(),
     )
-    code.figures.update(checks.count_answers([answer]))
+    code.check(
+        "the sign-in page refuses with the friendly 503 page while the guard is down",
+        form_answer.status == 503 and checks.FRIENDLY_PAGE in form_answer.text(2000),
+        form_answer.describe(),
+    )
+    code.figures.update(checks.count_answers([answer, form_answer]))
+
+    # A clerk's console page: its counts are only cached.
+    console = _api(run, Request("GET", CONSOLE_PAGE, cookie=city.clerk_cookie))
+    checks.answers_checks(book, [console], what="page")
+    book.check("the console page answers 200 without the cache", console.status == 200)
 
     # Bookings: the booking rule is read from the database without its cache.
     booked = [_api(run, booking(roomy.pk, w)) for w in bookers]
@@ -367,7 +386,9 @@ def redis_down(run: Run) -> list[Result]:
     code.check("with Redis back, a code is sent (200)", again.status == 200, again.describe())
     sent_codes = checks.sms_sent(run.sms_file, mobile=mobile, contains="验证码")
     code.check("exactly one code SMS, none while Redis was down", sent_codes == 1, f"{sent_codes}")
-    code.figures["sms"] = sent_codes
+    none_sent = checks.sms_sent(run.sms_file, mobile=page_mobile, contains="验证码")
+    code.check("no code SMS for the page's refused request", none_sent == 0, f"{none_sent}")
+    code.figures["sms"] = sent_codes + none_sent
 
     # The offer goes out through the periodic delivery, once.
     delivered = wait_until(
@@ -387,8 +408,32 @@ def redis_down(run: Run) -> list[Result]:
     )
     cancel.figures["sms"] = sent
     for result in (code, book, cancel):
-        _note_errors(result, [answer, *booked, cancelled], log)
+        _note_errors(result, [answer, form_answer, console, *booked, cancelled], log)
     return [code, book, cancel, commit]
+
+
+def _code_form(run: Run) -> Callable[[str], Request]:
+    """The portal sign-in page's "send me a code" request (HTMX, with the page's CSRF token
+    and cookie), for a mobile number."""
+    from django.urls import reverse
+
+    page = _api(run, Request("GET", reverse("portal:login")))
+    cookie = page.cookies.get("csrftoken", "")
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text(200_000))
+    if page.status != 200 or not cookie or not found:
+        raise RuntimeError(f"the portal's sign-in page gave no CSRF token: {page.describe()}")
+    token = found.group(1)
+
+    def request(mobile: str) -> Request:
+        return Request.post_form(
+            reverse("portal:send_code"),
+            {"csrfmiddlewaretoken": token, "otp-mobile": mobile},
+            cookie=f"csrftoken={cookie}",
+            headers=(("HX-Request", "true"),),
+            tag="otp-page",
+        )
+
+    return request
 
 
 def _notify_seconds(run: Run) -> float:
