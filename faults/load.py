@@ -105,15 +105,22 @@ def _parse(raw: bytes) -> tuple[int, dict[str, str], bytes]:
             value = f"{headers[name]}\n{value}"
         headers[name] = value
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks, rest = [], body
+        chunks, rest, complete = [], body, False
         while rest:
             size_line, _, rest = rest.partition(b"\r\n")
             size = int(size_line.split(b";")[0], 16)
             if size == 0:
+                complete = True
                 break
             chunks.append(rest[:size])
             rest = rest[size + 2 :]
+        if not complete:
+            raise ValueError("the chunked answer was cut off")
         body = b"".join(chunks)
+    elif len(body) < int(headers.get("content-length", len(body))):
+        # Cut off mid-answer (the worker was killed while writing it): no answer at all, as
+        # any HTTP client would report it.
+        raise ValueError(f"{len(body)} of {headers['content-length']} bytes")
     return status, headers, body
 
 
