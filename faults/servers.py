@@ -33,10 +33,31 @@ DATABASE = "faults"
 PG_MAX_CONNECTIONS = 100
 
 
+# The machine's shared PostgreSQL and Redis: never ours, whatever the system hands out.
+SHARED_PORTS = frozenset({5432, 6379})
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in SHARED_PORTS:
+            return port
+
+
+def _run(command: list[str]) -> None:
+    """Run a command to its end; its error output in the exception when it fails."""
+    done = subprocess.run(  # noqa: S603  (our own command lines)
+        command,
+        capture_output=True,
+        text=True,
+        # A postmaster started by pg_ctl outlives it: in a session of its own, a Ctrl-C in
+        # the terminal does not stop it before the suite does.
+        start_new_session=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr or done.stdout}")
 
 
 def _wait_for_port(port: int, *, seconds: float, alive: Process | None = None) -> None:
@@ -169,21 +190,13 @@ class Postgres:
         )
 
     def _pg_ctl(self, *args: str) -> None:
-        subprocess.run(  # noqa: S603  (our own command line)
-            [*self.as_owner, str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            # The postmaster outlives pg_ctl: in a session of its own a Ctrl-C does not stop
-            # it before the suite does.
-            start_new_session=True,
-        )
+        _run([*self.as_owner, str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args])
 
     def start(self) -> None:
         self.dir.mkdir()
         if self.as_owner:
             shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(  # noqa: S603  (our own command line)
+        _run(
             [
                 *self.as_owner,
                 str(PG_BIN / "initdb"),
@@ -195,9 +208,7 @@ class Postgres:
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
                 "--no-sync",
-            ],
-            check=True,
-            capture_output=True,
+            ]
         )
         self._pg_ctl("-l", str(self.log), "-w", "-t", "60", "-o", self._options(), "start")
         self.create_database(DATABASE)
@@ -219,7 +230,7 @@ class Postgres:
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            with contextlib.suppress(subprocess.CalledProcessError):
+            with contextlib.suppress(RuntimeError):
                 self._pg_ctl("-w", "-t", "30", "-m", "immediate", "stop")
 
 
