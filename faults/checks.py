@@ -214,7 +214,8 @@ class ImportState:
         return f"{self.status}, {self.memberships:,}/{self.total:,} rows"
 
 
-def import_state(job_id: int, media_root: Path) -> ImportState:
+def import_state(job_id: int, upload: str) -> ImportState:
+    """The job as the database and the disk have it; ``upload``: where its file was stored."""
     from django.db import connections
 
     from gonghui.core.models import ImportJob
@@ -222,10 +223,7 @@ def import_state(job_id: int, media_root: Path) -> ImportState:
 
     connections.close_all()
     job = ImportJob.unscoped.get(pk=job_id)
-    files: list[str] = []
-    if job.file:
-        stored = Path(job.file.path)
-        files = [str(p) for p in (stored, Path(f"{stored}.stage")) if p.exists()]
+    files = [str(p) for p in (Path(upload), Path(f"{upload}.stage"), Path(f"{upload}.lease"))]
     return ImportState(
         status=job.status,
         people=Person.unscoped.filter(source_import_id=job_id).count(),
@@ -233,7 +231,7 @@ def import_state(job_id: int, media_root: Path) -> ImportState:
         total=job.total_rows,
         message=job.message,
         has_file=bool(job.file),
-        files_left=files,
+        files_left=[path for path in files if Path(path).exists()],
     )
 
 
@@ -267,7 +265,7 @@ def import_checks(result: Result, state: ImportState, *, expect: set[str]) -> No
     )
     if state.status in {"done", "failed"}:
         result.check(
-            "a finished job's upload and stage are removed",
+            "a finished job's files (upload, stage, lease) are removed",
             not state.files_left,
             ", ".join(state.files_left),
         )

@@ -312,8 +312,9 @@ def app_environment(root: Path, *, database_url: str, redis_url: str) -> dict[st
             "GONGHUI_SMS_BACKEND": "gonghui.core.sms.FileBackend",
             "GONGHUI_SMS_FILE": str(root / "sms.jsonl"),
             # A running import renews a lease of this length; a killed one is settled once it
-            # lapsed (issue 11, point 1).
+            # lapsed (issue 11, point 1; docs/adr/0013), by the periodic job every few seconds.
             "GONGHUI_IMPORT_LEASE_SECONDS": "5",
+            "GONGHUI_IMPORT_SETTLE_SECONDS": "2",
             # The outbox's periodic delivery: every few seconds instead of every minute.
             "GONGHUI_NOTIFY_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",
