@@ -540,10 +540,15 @@ def _job_status(job_id: int) -> str:
 
 
 def _settle() -> None:
-    """Settle the jobs whose lease lapsed, as the periodic job does."""
+    """Settle the jobs whose lease lapsed, as the periodic job does; and remove the files no
+    job names any more as its housekeeping does an hour later (``ORPHAN_AFTER``): a process
+    killed after its commit leaves its files behind."""
+    from django.utils import timezone
+
     from gonghui.core import imports
 
     imports.import_jobs_settle()
+    imports.import_orphans_remove(now=timezone.now() + imports.ORPHAN_AFTER)
 
 
 @dataclass
