@@ -265,6 +265,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task still running when the worker loses the broker cannot be acknowledged any more, and
+# the broker hands it out again: cancel it rather than let two runs overlap (Celery 6's
+# default; the re-run finds its import settled by its lease and resumes it).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {
