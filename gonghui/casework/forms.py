@@ -140,6 +140,10 @@ class ConfirmForm(forms.Form):
         coerce=int,
         choices=[(i, "★" * i) for i in range(5, 0, -1)],
         widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请给出 1 到 5 星的评价。"),
+            "invalid_choice": _("请给出 1 到 5 星的评价。"),
+        },
     )
     comment = forms.CharField(label=_("评价"), max_length=300, required=False)
 

@@ -260,6 +260,10 @@ def _case_context(
         "events": selectors.case_timeline(case=case, public_only=False),
         "materials": case.materials.select_related("uploaded_by"),
         "handling": handling,
+        # The case is handled within the actor's subtree, but their role only reads.
+        "read_only": not handling
+        and bool(actor.scope_path)
+        and case.handler.path.startswith(actor.scope_path),
         "overdue": case.is_overdue(),
         "deadline_status": selectors.case_deadline_status(case=case),
         "actions": actions,

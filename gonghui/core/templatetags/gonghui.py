@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms, template
+from django.forms.widgets import DateTimeBaseInput
 from django.http import QueryDict
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -38,8 +39,8 @@ def query(context: Any, **changes: Any) -> str:
 # dates the locale's way ("2024/03/01" in zh-hans), which such an input discards, so an
 # edited record came up with its dates blank.
 _HTML_FORMATS = {"date": "%Y-%m-%d", "datetime-local": "%Y-%m-%dT%H:%M", "time": "%H:%M"}
-# Text of this length or more gets a character counter even on one line.
-COUNTER_FROM = 100
+# One-line text of this length or more gets a character counter too (not a user name).
+COUNTER_FROM = 200
 _DASHES = "---------"
 
 
@@ -87,11 +88,14 @@ def field(bound: forms.BoundField, **attrs: Any) -> dict[str, Any]:
     if bound.errors:
         css += " is-invalid"
     html_format = _HTML_FORMATS.get(getattr(widget, "input_type", ""))
-    if html_format and isinstance(widget, forms.DateTimeBaseInput):
+    if html_format and isinstance(widget, DateTimeBaseInput):
         widget.format = html_format
     widget.attrs = {k: v for k, v in widget.attrs.items() if k != "maxlength"}
     limit = getattr(bound.field, "max_length", None)
-    counted = bool(limit) and (isinstance(widget, forms.Textarea) or limit >= COUNTER_FROM)
+    counted = bool(limit) and (
+        isinstance(widget, forms.Textarea)
+        or (getattr(widget, "input_type", "") == "text" and limit >= COUNTER_FROM)
+    )
     widget_attrs: dict[str, Any] = {"class": css.strip(), **attrs}
     if counted:
         widget_attrs["data-maxlength"] = limit
