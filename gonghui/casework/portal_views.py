@@ -54,7 +54,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/portal/case_new.html", {"form": form})
 
 
-def _detail(request: HttpRequest, case: Case, *, status: int = 200, **bound: Any) -> HttpResponse:
+def _detail(request: HttpRequest, case: Case, **bound: Any) -> HttpResponse:
     """The worker's case page; ``bound``: a refused form, shown with its errors at its
     fields and what was typed."""
     context = {
@@ -68,7 +68,7 @@ def _detail(request: HttpRequest, case: Case, *, status: int = 200, **bound: Any
         "open": case.state in (CaseState.SUBMITTED, CaseState.ACCEPTED),
     }
     context.update(bound)
-    return render(request, "casework/portal/case_detail.html", context, status=status)
+    return render(request, "casework/portal/case_detail.html", context)
 
 
 @worker_required
@@ -92,7 +92,7 @@ def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已撤回。"))
             return redirect("portal:case_detail", case.pk)
-    return _detail(request, _my_case(request, case_id), status=422, withdraw_form=form)
+    return _detail(request, _my_case(request, case_id), withdraw_form=form)
 
 
 @worker_required
@@ -113,7 +113,7 @@ def case_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, _("感谢您的评价。"))
             return redirect("portal:case_detail", case.pk)
-    return _detail(request, _my_case(request, case_id), status=422, confirm_form=form)
+    return _detail(request, _my_case(request, case_id), confirm_form=form)
 
 
 @worker_required

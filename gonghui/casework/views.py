@@ -378,7 +378,7 @@ def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
         if not any(a["name"] == action for a in context["actions"]):
             messages.error(request, _why_not(actor, case, action))
             return redirect("console:case_detail", case.pk)
-        return render(request, "casework/case_detail.html", context, status=422)
+        return render(request, "casework/case_detail.html", context)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return redirect("console:case_detail", case.pk)
