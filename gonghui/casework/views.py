@@ -239,6 +239,8 @@ def _case_context(
     actions = []
     for index, name in enumerate(names):
         label, button = ACTION_LABELS[name]
+        if name == "lawyer" and legal_aid is not None:
+            label, button = _("更换援助律师"), _("更换律师")
         form = bound[1] if open_name == name and bound is not None else _action_form(name, case)
         actions.append(
             {
