@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -263,9 +264,19 @@ def use_platform_messages() -> None:
     (those of ``clean_text``, with the count now, so a person knows how much to cut). Set
     once at start-up (``CoreConfig.ready``); the class attribute is Django's documented
     default for each validator instance that is given no message of its own."""
-    MaxLengthValidator.message = gettext_lazy(  # type: ignore[assignment]
+    MaxLengthValidator.message = gettext_lazy(
         "不能超过 %(limit_value)d 个字，现有 %(show_value)d 个字，请删减。"
     )
+
+
+def form_validator(check: Callable[[str], object]) -> Callable[[Any], None]:
+    """One of the validators above as a form field's validator (which returns nothing): the
+    form then names the error in the same answer as its other fields' errors."""
+
+    def validate(value: Any) -> None:
+        check(value)
+
+    return validate
 
 
 def raise_errors(errors: dict[str, list[str]]) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms, template
 from django.forms.widgets import DateTimeBaseInput
@@ -56,7 +57,7 @@ def _with_placeholder(bound: forms.BoundField, widget: forms.Widget) -> None:
             field.empty_label = _placeholder(bound)
             widget.choices = field.choices  # type: ignore[attr-defined]
     elif isinstance(field, forms.ChoiceField):
-        choices = list(field.choices)
+        choices: list[Any] = list(cast(Iterable[Any], field.choices))
         if any(value == "" and label == _DASHES for value, label in choices):
             field.choices = [
                 (value, _placeholder(bound) if value == "" and label == _DASHES else label)
@@ -91,8 +92,8 @@ def field(bound: forms.BoundField, **attrs: Any) -> dict[str, Any]:
     if html_format and isinstance(widget, DateTimeBaseInput):
         widget.format = html_format
     widget.attrs = {k: v for k, v in widget.attrs.items() if k != "maxlength"}
-    limit = getattr(bound.field, "max_length", None)
-    counted = bool(limit) and (
+    limit: int | None = getattr(bound.field, "max_length", None)
+    counted = limit is not None and (
         isinstance(widget, forms.Textarea)
         or (getattr(widget, "input_type", "") == "text" and limit >= COUNTER_FROM)
     )
