@@ -76,10 +76,28 @@ class CounterCaseForm(IdempotentForm):
         self.fields["service_type"].queryset = _types()  # type: ignore[attr-defined]
 
 
+def _confirm(label: Any) -> forms.BooleanField:
+    """The box to tick before a step that cannot be undone: the server refuses the step
+    without it, so a stray click (or a script's dialog dismissed by habit) changes nothing."""
+    return forms.BooleanField(
+        label=label,
+        required=True,
+        error_messages={"required": _("此操作不能撤销，请勾选确认后再提交。")},
+    )
+
+
+class AcceptForm(forms.Form):
+    confirm = _confirm(_("确认受理（受理后不能撤销）"))
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("理由"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class RejectForm(ReasonForm):
+    confirm = _confirm(_("确认不予受理（事项将关闭，不能撤销）"))
 
 
 class ReferForm(ReasonForm):
@@ -90,6 +108,7 @@ class ResolveForm(forms.Form):
     resolution = forms.CharField(
         label=_("办理结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm = _confirm(_("确认办结（办结后不能撤销）"))
 
 
 class NoteForm(forms.Form):
@@ -121,6 +140,10 @@ class ConfirmForm(forms.Form):
         coerce=int,
         choices=[(i, "★" * i) for i in range(5, 0, -1)],
         widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请给出 1 到 5 星的评价。"),
+            "invalid_choice": _("请给出 1 到 5 星的评价。"),
+        },
     )
     comment = forms.CharField(label=_("评价"), max_length=300, required=False)
 
@@ -189,6 +212,7 @@ class MediationConcludeForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    confirm = _confirm(_("确认结案（结案后不能再登记调解）"))
 
 
 class CounsellorForm(forms.Form):

@@ -7,19 +7,37 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.models import AccessReason
+from gonghui.core.validators import (
+    check_plain_text,
+    form_validator,
+    normalize_id_number,
+    normalize_mobile,
+)
 from gonghui.members.models import Education, Household, LeaveReason, MembershipStatus, Sex
 from gonghui.organizations.forms import OrgChoiceField
 from gonghui.organizations.models import Enterprise, Organization
 
 
 class PersonFields(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=50)
+    """The person's fields. The ID number and mobile are checked here too, by the platform's
+    validators the service uses, so that a form with an empty required field names a wrong
+    number in the same answer instead of after the next submit."""
+
+    name = forms.CharField(
+        label=_("姓名"), max_length=50, validators=[form_validator(check_plain_text)]
+    )
     id_number = forms.CharField(
         label=_("身份证号"),
         max_length=30,
         help_text=_("18 位，最后一位可以是 X；出生日期和性别由身份证号自动得出。"),
+        validators=[form_validator(normalize_id_number)],
     )
-    mobile = forms.CharField(label=_("手机号"), max_length=20, required=False)
+    mobile = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        required=False,
+        validators=[form_validator(normalize_mobile)],
+    )
     household = forms.ChoiceField(
         label=_("户籍类型"), choices=[("", "—"), *Household.choices], required=False
     )
