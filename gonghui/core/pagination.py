@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -140,30 +141,33 @@ def seek_page(
     number = _page_number(request.GET.get("page"), num_pages)
     keys = [name for name, _ in _fields(order)]
     narrow = queryset.order_by().values_list("pk", *keys)
-    after = decode_cursor(request.GET.get("after", ""), len(keys))
-    before = decode_cursor(request.GET.get("before", ""), len(keys))
+    rows: list[Any] | None = None
     has_previous = has_next = False
-    if after is not None:
-        rows = list(
-            narrow.filter(seek_q(order, after, forward=True)).order_by(*order)[: per_page + 1]
-        )
-        has_next, rows = len(rows) > per_page, rows[:per_page]
-        has_previous = True
-    elif before is not None:
-        rows = list(
-            narrow.filter(seek_q(order, before, forward=False)).order_by(*_reversed(order))[
-                : per_page + 1
-            ]
-        )
-        has_previous, rows = len(rows) > per_page, rows[:per_page][::-1]
-        has_next = True
-    else:
+    for param, forward in (("after", True), ("before", False)):
+        values = decode_cursor(request.GET.get(param, ""), len(keys))
+        if values is None:
+            continue
+        direction = order if forward else _reversed(order)
+        try:
+            found = list(
+                narrow.filter(seek_q(order, values, forward=forward)).order_by(*direction)[
+                    : per_page + 1
+                ]
+            )
+        except (ValueError, TypeError, ValidationError):
+            continue  # a cursor whose values do not fit the columns: not one of ours
+        more, found = len(found) > per_page, found[:per_page]
+        if forward:
+            rows, has_next, has_previous = found, more, True
+        else:
+            rows, has_previous, has_next = found[::-1], more, True
+        break
+    if rows is None:
         start, stop = (number - 1) * per_page, min(number * per_page, total)
         if start <= total - stop:
             rows = list(narrow.order_by(*order)[start:stop])
         else:
-            tail = list(narrow.order_by(*_reversed(order))[total - stop : total - start])
-            rows = tail[::-1]
+            rows = list(narrow.order_by(*_reversed(order))[total - stop : total - start])[::-1]
         has_previous, has_next = number > 1, number < num_pages
     by_id = {obj.pk: obj for obj in queryset.filter(pk__in=[row[0] for row in rows]).order_by()}
     objects = [by_id[row[0]] for row in rows if row[0] in by_id]
