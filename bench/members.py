@@ -327,7 +327,10 @@ def measure_city_list(state: dict[str, Any], samples: int) -> None:
             f"/console/members/?{filtered}&sort=-joined&page={{page}}",
         ),
     ):
-        p50, p95 = measure(lambda i, u=url: get(u.format(1 + (i * 7919) % last)), samples)
+        p50, p95 = measure(
+            lambda i, u=url: get(u.format(1 + (i * 7919) % last)),  # type: ignore[misc]
+            samples,
+        )
         print(f"  {label:34} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
     p50, p95 = measure(lambda i: get(f"/console/members/?page={last - i % 5}"), samples)
     print(f"  {'the last pages, newest first:':34} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")

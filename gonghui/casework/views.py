@@ -73,7 +73,7 @@ def case_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.CaseFilterForm(request.GET, types=types)
     form.is_valid()
     filters = form.cleaned_data
-    criteria = {
+    criteria: dict[str, Any] = {
         "service_type": selectors.service_type_by_code(filters.get("type") or ""),
         "state": filters.get("state") or "",
         "q": filters.get("q") or "",

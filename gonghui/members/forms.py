@@ -99,7 +99,7 @@ class MemberFilterForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("joined_from"), data.get("joined_to")
         if start and end and start > end:
             self.add_error("joined_to", _("结束日期不能早于开始日期。"))

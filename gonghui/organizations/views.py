@@ -124,7 +124,9 @@ def org_pick(request: HttpRequest) -> HttpResponse:
         return render(request, "organizations/_picker_results.html", context)
     parent_id = request.GET.get("parent", "")
     if parent_id:
-        parent = selectors.picker_get(universe=universe, id=parent_id)
+        if not (parent_id.isascii() and parent_id.isdigit() and len(parent_id) < 12):
+            raise NotFound
+        parent = selectors.picker_get(universe=universe, id=int(parent_id))
     else:
         roots = selectors.picker_roots(universe=universe)
         if not roots:

@@ -41,7 +41,7 @@ def queue(world):
     legal = open_case(world, worker, "mediation", "欠薪甲")
     old = open_case(world, worker, "hardship", "旧事项甲")
     cases_services.case_accept(actor=clerk, case=legal)
-    received = timezone.make_aware(datetime.datetime(2024, 6, 3, 10, 0))
+    received = datetime.datetime(2024, 6, 3, 10, 0, tzinfo=timezone.get_current_timezone())
     Case.unscoped.filter(pk=old.pk).update(created_at=received)
     open_case(world, world.worker("union_b"), "hardship", "乙方事项")
     client = Client()
