@@ -324,7 +324,7 @@ def measure_city_list(state: dict[str, Any], samples: int) -> None:
         ("any page, by union:", "/console/members/?sort=union&page={}"),
         (
             "district + dates, by join date:",
-            f"/console/members/?{filtered}&sort=-joined&page={{page}}",
+            f"/console/members/?{filtered}&sort=-joined&page={{}}",
         ),
     ):
         p50, p95 = measure(

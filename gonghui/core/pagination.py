@@ -97,14 +97,17 @@ def _reversed(order: tuple[str, ...]) -> tuple[str, ...]:
 
 def seek_q(order: tuple[str, ...], values: list[Any], *, forward: bool) -> Q:
     """Rows after (``forward``) or before the row whose sort key is ``values``, in ``order``:
-    the row comparison ``(a, b, id) > (x, y, z)`` spelt out, column by column."""
+    the row comparison ``(a, b, id) > (x, y, z)`` spelt out column by column, and led by the
+    bound on the first column alone (``a >= x``), which an index on that column can seek to."""
+    fields = _fields(order)
     result = Q(pk__in=[])
     equal = Q()
-    for (name, descending), value in zip(_fields(order), values, strict=True):
+    for (name, descending), value in zip(fields, values, strict=True):
         lookup = "lt" if descending == forward else "gt"
         result |= equal & Q(**{f"{name}__{lookup}": value})
         equal &= Q(**{name: value})
-    return result
+    first, descending = fields[0]
+    return Q(**{f"{first}__{'lte' if descending == forward else 'gte'}": values[0]}) & result
 
 
 def _count_key(request: HttpRequest) -> tuple[Any, ...]:
