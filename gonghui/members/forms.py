@@ -122,8 +122,31 @@ class LeaveForm(forms.Form):
 
 
 class TransferForm(forms.Form):
+    """A worker's own transfer (the portal): the union's id from the portal's union search."""
+
     to_union = forms.IntegerField(label=_("转入工会"), widget=forms.HiddenInput)
     reason = forms.CharField(label=_("转接原因"), max_length=300)
+
+
+class StaffTransferForm(forms.Form):
+    """A transfer started by the member's union (the console): any grassroots union of the
+    city, found by name or through the tree (the picker's ``unions_citywide`` source; the view
+    sets the same queryset, which validates the posted id)."""
+
+    to_union = OrgChoiceField(
+        label=_("转入工会"),
+        source="unions_citywide",
+        placeholder=_("输入工会名称查找"),
+        error_messages={
+            "required": _("请选择转入的基层工会。"),
+            "invalid_choice": _("请选择转入的基层工会。"),
+        },
+    )
+    reason = forms.CharField(label=_("转接原因"), max_length=300)
+
+    def __init__(self, *args: Any, unions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_union"].queryset = unions  # type: ignore[attr-defined]
 
 
 class JoinForm(forms.Form):

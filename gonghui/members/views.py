@@ -37,7 +37,7 @@ from gonghui.members.forms import (
     MemberFilterForm,
     PersonEditForm,
     RevealForm,
-    TransferForm,
+    StaffTransferForm,
 )
 from gonghui.members.models import Membership, RequestStatus
 from gonghui.organizations import selectors as org_selectors
@@ -361,37 +361,23 @@ def member_transfer(request: HttpRequest, membership_id: int) -> HttpResponse:
     actor = _actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
     require(actor, Perm.DECIDE_MEMBERSHIP)
-    form = TransferForm(request.POST or None)
-    target = None
+    form = StaffTransferForm(
+        request.POST or None, unions=org_selectors.public_union_list(actor=actor)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            target = org_selectors.public_union_get(id=form.cleaned_data["to_union"])
             transfer = services.transfer_request(
                 actor=actor,
                 membership=membership,
-                to_union=target,
+                to_union=form.cleaned_data["to_union"],
                 reason=form.cleaned_data["reason"],
             )
-        except Http404:
-            form.add_error("to_union", _("请选择转入的基层工会。"))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("已提交转接申请，等待转入工会接收。"))
             return redirect("console:transfer_detail", transfer.pk)
-    return render(
-        request,
-        "members/transfer_form.html",
-        {"form": form, "membership": membership, "target": target},
-    )
-
-
-@staff_required
-@require_GET
-def union_search(request: HttpRequest) -> HttpResponse:
-    """HTMX: grassroots unions city-wide by name, for choosing where a member transfers to."""
-    unions = org_selectors.public_union_search(q=request.GET.get("q", ""))
-    return render(request, "members/_union_options.html", {"unions": unions})
+    return render(request, "members/transfer_form.html", {"form": form, "membership": membership})
 
 
 # --- join applications -----------------------------------------------------------------------

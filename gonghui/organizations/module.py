@@ -16,6 +16,11 @@ module = Module(
         OrgPickerSource("federations", "gonghui.organizations.selectors.federation_list"),
         # Active grassroots unions (a member's union, the union covering an enterprise).
         OrgPickerSource("grassroots", "gonghui.organizations.selectors.grassroots_list"),
+        # Any active grassroots union of the city: where a member transfers to (public by
+        # design, as the workers' union directory).
+        OrgPickerSource(
+            "unions_citywide", "gonghui.organizations.selectors.public_union_list", city_wide=True
+        ),
     ),
     sections=(MenuSection("organizations", _("组织"), 10),),
     menu=(

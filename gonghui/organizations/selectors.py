@@ -176,6 +176,14 @@ def public_union_search(*, q: str, limit: int = 20) -> list[Organization]:
     )
 
 
+def public_union_list(*, actor: Any) -> QuerySet[Organization]:
+    """The directory of ``public_union_search`` for staff choosing where a member transfers
+    to (any active grassroots union of the city; the transfer's receiver decides)."""
+    if not getattr(actor, "scope_path", None):
+        return Organization.unscoped.none()
+    return Organization.unscoped.filter(kind=OrgKind.GRASSROOTS, is_active=True)
+
+
 def public_union_get(*, id: int) -> Organization:
     return get_visible(Organization.unscoped.filter(kind=OrgKind.GRASSROOTS, is_active=True), pk=id)
 
