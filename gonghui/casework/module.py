@@ -12,6 +12,7 @@ from gonghui.core.modules import (
     MenuEntry,
     MenuSection,
     Module,
+    OrgPickerSource,
     PeriodicJob,
     PortalTile,
 )
@@ -24,6 +25,12 @@ module = Module(
         ("/me/cases", "gonghui.casework.api.worker_router"),
         ("/me/counselling", "gonghui.casework.api.counselling_router"),
         ("/", "gonghui.casework.api.router"),
+    ),
+    # Where a case may be referred (转办): any active federation of the city, whatever branch.
+    org_pickers=(
+        OrgPickerSource(
+            "referral", "gonghui.casework.selectors.referral_target_list", city_wide=True
+        ),
     ),
     sections=(MenuSection("services", _("职工服务"), 30),),
     menu=(

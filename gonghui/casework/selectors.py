@@ -51,7 +51,11 @@ def case_list(
     service_type: ServiceType | None = None,
     state: str = "",
     q: str = "",
+    received_from: datetime.date | None = None,
+    received_to: datetime.date | None = None,
 ) -> QuerySet[Case]:
+    """The cases of one queue (``Queue``), filtered by service type, state, the number or
+    words of the title (``q``) and the day received (local days, both ends included)."""
     if queue == Queue.ALL:
         qs = Case.objects.visible_to(actor)
     else:
@@ -74,8 +78,16 @@ def case_list(
         qs = qs.filter(state=state)
     if q:
         qs = qs.filter(Q(number=q.strip().upper()) | Q(title__contains=q.strip()))
+    if received_from is not None:
+        qs = qs.filter(created_at__gte=_day_start(received_from))
+    if received_to is not None:
+        qs = qs.filter(created_at__lt=_day_start(received_to + datetime.timedelta(days=1)))
     order = ("resolution_due", "id") if queue != Queue.ALL else ("-created_at", "-id")
     return qs.select_related("person", "service_type", "handler", "assignee").order_by(*order)
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_current_timezone())
 
 
 def _handled_within(actor: Any) -> QuerySet[Case]:
@@ -116,15 +128,13 @@ def service_place_open_get(*, id: int) -> ServicePlace | None:
     return service_places_open().filter(pk=id).first()
 
 
-def referral_targets(*, case: Case) -> QuerySet[Organization]:
-    """Where a case may be referred: any active federation of the city but its handler (a case
-    follows the worker's employer or a specialised service, whatever branch it is in)."""
-    return (
-        Organization.unscoped.filter(is_active=True)
-        .exclude(kind="grassroots")
-        .exclude(pk=case.handler_id)
-        .order_by("path")
-    )
+def referral_target_list(*, actor: Any) -> QuerySet[Organization]:
+    """What the 转办 picker offers staff: every active federation of the city (city-wide by
+    design: a case follows the worker's employer or a specialised service, whatever branch it is
+    in; ``case_refer`` refuses the case's own handler)."""
+    if not getattr(actor, "scope_path", None):
+        return Organization.unscoped.none()
+    return Organization.unscoped.filter(is_active=True).exclude(kind="grassroots")
 
 
 def referral_target_get(*, id: int) -> Organization | None:

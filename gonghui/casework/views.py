@@ -24,13 +24,13 @@ from gonghui.casework.services import counselling as counselling_services
 from gonghui.casework.services import legal_aid as legal_aid_services
 from gonghui.casework.services import materials as materials_services
 from gonghui.casework.services import mediation as mediation_services
+from gonghui.core import counts
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
 from gonghui.members import selectors as member_selectors
 from gonghui.organizations import selectors as org_selectors
-from gonghui.organizations.models import ServiceType
 
 CASE_COLUMNS = [
     Column("编号", lambda c: c.number, 18),
@@ -50,9 +50,16 @@ CASE_COLUMNS = [
 ]
 
 
-def _type_filter(request: HttpRequest) -> ServiceType | None:
-    code = request.GET.get("type", "")
-    return selectors.service_type_by_code(code)
+QUEUE_LABELS = (
+    (selectors.Queue.HANDLING, _lazy("本单位承办")),
+    (selectors.Queue.UNASSIGNED, _lazy("待分派")),
+    (selectors.Queue.MINE, _lazy("我经办的")),
+    (selectors.Queue.OVERDUE, _lazy("已超期")),
+    (selectors.Queue.ALL, _lazy("全部")),
+)
+# "mine" is per person and "overdue" changes with the clock: those are counted afresh; the
+# others are cached until a case changes (core.counts).
+FRESH_QUEUES = (selectors.Queue.MINE, selectors.Queue.OVERDUE)
 
 
 @staff_required
@@ -62,42 +69,51 @@ def case_list(request: HttpRequest) -> HttpResponseBase:
     queue = request.GET.get("queue", selectors.Queue.HANDLING)
     if queue not in selectors.QUEUES:
         queue = selectors.Queue.HANDLING
-    service_type = _type_filter(request)
-    qs = selectors.case_list(
-        actor=actor,
-        queue=queue,
-        service_type=service_type,
-        state=request.GET.get("state", ""),
-        q=request.GET.get("q", ""),
-    )
+    types = selectors.service_types_active()
+    form = forms.CaseFilterForm(request.GET, types=types)
+    form.is_valid()
+    filters = form.cleaned_data
+    criteria: dict[str, Any] = {
+        "service_type": selectors.service_type_by_code(filters.get("type") or ""),
+        "state": filters.get("state") or "",
+        "q": filters.get("q") or "",
+        "received_from": filters.get("received_from"),
+        "received_to": filters.get("received_to"),
+    }
+    qs = selectors.case_list(actor=actor, queue=queue, **criteria)
     if wants_export(request):
         require(actor, Perm.EXPORT)
         return export_list(request, "服务事项", CASE_COLUMNS, qs)
+    scope = (getattr(actor, "scope_path", ""), actor.organization_id, _filter_key(request))
+
+    def queue_count(value: str) -> int:
+        counted = selectors.case_list(actor=actor, queue=value, **criteria).order_by().count
+        if value in FRESH_QUEUES:
+            return counted()
+        return counts.cached_count("cases", ("queue", value, *scope), counted)
+
+    tabs = [(value, label, queue_count(value)) for value, label in QUEUE_LABELS]
+    filtered = any(criteria.values())
     return render(
         request,
         "casework/case_list.html",
         {
-            # "mine" is per person and "overdue" changes with the clock: count those afresh.
             "page_obj": paginate(
-                request,
-                qs,
-                count_topic=None
-                if queue in (selectors.Queue.MINE, selectors.Queue.OVERDUE)
-                else "cases",
+                request, qs, count_topic=None if queue in FRESH_QUEUES else "cases"
             ),
             "queue": queue,
-            "queues": [
-                (selectors.Queue.HANDLING, _("本单位承办")),
-                (selectors.Queue.UNASSIGNED, _("待分派")),
-                (selectors.Queue.MINE, _("我经办的")),
-                (selectors.Queue.OVERDUE, _("已超期")),
-                (selectors.Queue.ALL, _("全部")),
-            ],
-            "types": selectors.service_types_active(),
-            "type": service_type,
+            "queues": tabs,
+            "form": form,
+            "filtered": filtered,
             "staff": selectors.organization_staff(actor=actor),
             "now": timezone.now(),
         },
+    )
+
+
+def _filter_key(request: HttpRequest) -> str:
+    return "&".join(
+        f"{k}={v}" for k, v in sorted(request.GET.items()) if k not in {"page", "format", "queue"}
     )
 
 
@@ -270,7 +286,6 @@ def _case_context(
         "deadline_status": selectors.case_deadline_status(case=case),
         "actions": actions,
         "material_form": forms.MaterialForm(),
-        "referral_targets": selectors.referral_targets(case=case) if "refer" in names else [],
         "legal_aid": legal_aid,
         "mediation": mediation,
     }

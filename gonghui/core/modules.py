@@ -167,6 +167,20 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class OrgPickerSource:
+    """What an organisation picker (``organizations.picker``) offers under one name: ``pickable``
+    (dotted path of ``f(*, actor) -> QuerySet[Organization]``, already scoped) is what may be
+    chosen; the picker browses the actor's subtree down to it, or the whole city's tree with
+    ``city_wide`` (for choices that are public by design, such as where a case is referred).
+    A form's field names its source; its own queryset, from the same selector, re-validates
+    the chosen id on the server."""
+
+    key: str
+    pickable: str
+    city_wide: bool = False
+
+
+@dataclass(frozen=True)
 class Module:
     name: str
     label: StrOrPromise
@@ -186,6 +200,7 @@ class Module:
     demo: tuple[DemoStep, ...] = ()
     bench: tuple[BenchScenario, ...] = ()
     figures: tuple[Figure, ...] = ()
+    org_pickers: tuple[OrgPickerSource, ...] = ()
     order: int = field(default=0, compare=False)
 
 
@@ -447,6 +462,15 @@ def _ordered(steps: list[Step], what: str) -> list[Step]:
         done.append(ready[0])
         waiting.remove(ready[0])
     return done
+
+
+def org_picker(key: str) -> OrgPickerSource:
+    """The organisation picker source named ``key``; ``LookupError`` when none is."""
+    for module in modules():
+        for source in module.org_pickers:
+            if source.key == key:
+                return source
+    raise LookupError(key)
 
 
 def figures() -> list[Figure]:

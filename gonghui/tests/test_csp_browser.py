@@ -91,13 +91,19 @@ def test_console_pages_work_under_the_policy(page, city):
     expand.wait_for(state="detached")
     assert page.locator(f"li:has(> a[href='{detail_url}']) > .subtree li").count() > 0
 
-    # The union picker of a transfer (htmx search, then a click on a result).
+    # The organisation picker of a transfer: an htmx search, a click on a result; then the
+    # tree, walked down from the city (the directory of unions is city-wide).
     page.goto(f"{page.base}/console/members/{member.pk}/transfer/")
-    page.fill("[data-testid=union-q]", "B号")
-    page.click("#union-results button:has-text('B号机械有限公司工会')")
-    assert page.inner_text("#chosen-union") == "B号机械有限公司工会"
+    page.fill("[data-testid=org-picker-q-to_union]", "B号")
+    page.click("[data-org-pick]:has-text('B号机械有限公司工会')")
+    assert page.inner_text("[data-org-picker-chosen]") == "B号机械有限公司工会"
     assert page.input_value("#id_to_union") == str(city.union_b.pk)
-    assert page.locator("#union-results button").count() == 0
+    assert page.locator("#id_to_union_results [data-org-pick]").count() == 0
+    page.click("[data-testid=org-picker-browse-to_union]")
+    page.click(f"[hx-get$='parent={city.district_b.pk}']")
+    page.click(f"[hx-get$='parent={city.town_b.pk}']")
+    page.click(f"[data-org-pick='{city.union_b2.pk}']")
+    assert page.input_value("#id_to_union") == str(city.union_b2.pk)
 
     # The coverage chart (ECharts) with its tooltip, and the casework figures' charts.
     page.goto(page.base + "/console/coverage/")

@@ -10,7 +10,7 @@ from typing import Any, cast
 from django import forms, template
 from django.forms.widgets import DateTimeBaseInput
 from django.http import QueryDict
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
 from gonghui.core.permissions import Perm, has_perm
@@ -64,6 +64,18 @@ def _with_placeholder(bound: forms.BoundField, widget: forms.Widget) -> None:
                 for value, label in choices
             ]
             widget.choices = field.choices  # type: ignore[attr-defined]
+
+
+@register.simple_tag(takes_context=True)
+def query_inputs(context: Any, *dropped: str) -> str:
+    """Hidden inputs that carry the current query string into a GET form, without the keys
+    ``dropped`` (the form's own fields): ``{% query_inputs "page" %}``."""
+    params: QueryDict = context["request"].GET
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        ((key, value) for key, values in params.lists() if key not in dropped for value in values),
+    )
 
 
 @register.inclusion_tag("includes/field.html")
