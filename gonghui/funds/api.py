@@ -203,7 +203,7 @@ def create_fund(request: HttpRequest, payload: FundIn) -> Any:
         source_kind=kind,
         purpose=payload.purpose,
     )
-    return 201, selectors.fund_get(actor=actor, id=fund.pk)
+    return selectors.fund_get(actor=actor, id=fund.pk)
 
 
 @router.get("/{fund_id}", response=FundOut, summary="基金详情（余额、累计入账和支出）")
@@ -223,7 +223,7 @@ def list_ledger(request: HttpRequest, fund_id: Id) -> Any:
 def record_income(request: HttpRequest, fund_id: Id, payload: IncomeIn) -> Any:
     actor = staff_actor(request)
     fund = selectors.fund_get(actor=actor, id=fund_id)
-    return 201, services.income_record(actor=actor, fund=fund, **payload.dict())
+    return services.income_record(actor=actor, fund=fund, **payload.dict())
 
 
 # --- payable items and batches -----------------------------------------------------------------
@@ -258,7 +258,7 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Any:
     batch = services.batch_create(
         actor=actor, organization=organization, title=payload.title, items=items
     )
-    return 201, batch
+    return batch
 
 
 @payments_router.get("/batches/{batch_id}", response=BatchDetailOut, summary="批次详情")

@@ -74,7 +74,10 @@ class Fund(ScopedModel):
     # (``services.ledger``); never set by hand.
     balance = MoneyField(_("余额"), default=0, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("建立人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("建立人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("建立时间"), auto_now_add=True)
 
@@ -90,9 +93,7 @@ class Fund(ScopedModel):
         verbose_name_plural = _("基金")
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["organization", "name"], name="fund_name_unique"),
-            models.CheckConstraint(
-                condition=Q(balance__gte=0), name="fund_balance_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="fund_balance_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -129,7 +130,10 @@ class Income(ScopedModel):
     purpose = models.CharField(_("用途"), max_length=300, blank=True)
     receipt_number = models.CharField(_("收据编号"), max_length=40)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
@@ -191,7 +195,10 @@ class LedgerEntry(ScopedModel):
     note = models.CharField(_("摘要"), max_length=200, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     unscoped = models.Manager()
@@ -276,7 +283,10 @@ class PayableItem(ScopedModel):
         _("状态"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.PENDING
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     paid_at = models.DateTimeField(_("发放时间"), null=True, blank=True)
@@ -370,7 +380,9 @@ class PaymentLine(ScopedModel):
     item = models.ForeignKey(
         PayableItem, verbose_name=_("款项"), on_delete=models.PROTECT, related_name="lines"
     )
-    fund = models.ForeignKey(Fund, verbose_name=_("基金"), on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("基金"), on_delete=models.PROTECT, related_name="+"
+    )
     amount = MoneyField(_("金额"))
     status = models.CharField(
         _("状态"), max_length=20, choices=LineStatus.choices, default=LineStatus.WAITING

@@ -5,7 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from gonghui.core.scoping import get_visible
@@ -22,7 +32,7 @@ from gonghui.funds.models import (
     SourceKind,
 )
 
-_MONEY = DecimalField(max_digits=12, decimal_places=2)
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 
 
 def _entries_sum(kinds: list[str]) -> Any:
@@ -33,7 +43,9 @@ def _entries_sum(kinds: list[str]) -> Any:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Coalesce(Subquery(total, output_field=_MONEY), Value(Decimal("0.00")), output_field=_MONEY)
+    return Coalesce(
+        Subquery(total, output_field=_MONEY), Value(Decimal("0.00")), output_field=_MONEY
+    )
 
 
 def source_kind_list() -> QuerySet[SourceKind]:

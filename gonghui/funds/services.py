@@ -228,7 +228,9 @@ def income_record(
     _post(
         actor=actor,
         fund=locked,
-        postings=[Posting(EntryKind.INCOME, value, note=f"{donor} {receipt_number}", income=income)],
+        postings=[
+            Posting(EntryKind.INCOME, value, note=f"{donor} {receipt_number}", income=income)
+        ],
     )
     fund.balance = locked.balance
     return income
@@ -292,6 +294,7 @@ def payable_submit(
     if PayableItem.unscoped.filter(source_kind=source_kind, source_id=source_id).exists():
         errors.setdefault("source_id", []).append(once)
     raise_errors(errors)
+    assert value is not None  # noqa: S101 (checked above)
     item = PayableItem(
         organization=organization,
         fund=fund,
@@ -495,9 +498,7 @@ BATCH_FLOW = decisions.register(
 )
 
 
-def batch_decide(
-    *, actor: Any, batch: PaymentBatch, approve: bool, note: str = ""
-) -> PaymentBatch:
+def batch_decide(*, actor: Any, batch: PaymentBatch, approve: bool, note: str = "") -> PaymentBatch:
     """Approve (the money leaves the funds: reserved per line, to be paid by the bank) or
     refuse with a reason (the items return to the pending list). One transaction."""
     result: PaymentBatch = decisions.decide(
@@ -524,12 +525,12 @@ def batch_results_record(
     be paid in a later batch. The batch is done when every line has a result."""
     require_within(actor, batch.organization, Perm.EDIT_RECORDS)
     # The batch's lock serialises results for its lines: one line cannot be returned twice.
-    batch = lock_one(LockSpace.PAYMENT_BATCH, PaymentBatch.unscoped.select_related("organization"), batch.pk)
+    batch = lock_one(
+        LockSpace.PAYMENT_BATCH, PaymentBatch.unscoped.select_related("organization"), batch.pk
+    )
     errors: dict[str, list[str]] = {}
     if batch.status != BatchStatus.APPROVED:
-        errors.setdefault("results", []).append(
-            _("只有已审批、待回执的批次可以登记发放结果。")
-        )
+        errors.setdefault("results", []).append(_("只有已审批、待回执的批次可以登记发放结果。"))
     if not results:
         errors.setdefault("results", []).append(_("请选择要登记结果的明细。"))
     raise_errors(errors)
@@ -549,7 +550,9 @@ def batch_results_record(
                 % {"h": line.item.account_holder, "s": line.get_status_display()}
             )
         if not result.paid:
-            reasons[line_id] = clean_text(result.reason, "reason", errors, required=False, limit=200)
+            reasons[line_id] = clean_text(
+                result.reason, "reason", errors, required=False, limit=200
+            )
     if not all(reasons.values()):
         errors.setdefault("reason", []).append(_("发放失败须填写银行返回的原因。"))
     raise_errors(errors)
@@ -588,7 +591,11 @@ def batch_results_record(
         notify.Message(
             line.item.person_id,
             _("您的“%(l)s”款项 %(a)s 已发放到尾号 %(c)s 的银行卡，请注意查收。")
-            % {"l": line.item.label, "a": yuan(line.amount), "c": line.item.bank_card.masked()[-4:]},
+            % {
+                "l": line.item.label,
+                "a": yuan(line.amount),
+                "c": line.item.bank_card.masked()[-4:],
+            },
         )
         for line in paid
     ] + [

@@ -203,9 +203,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("console:batch_detail", batch.pk)
     total = sum((item.amount for item in items), Decimal("0"))
-    return render(
-        request, "funds/batch_form.html", {"form": form, "items": items, "total": total}
-    )
+    return render(request, "funds/batch_form.html", {"form": form, "items": items, "total": total})
 
 
 @staff_required

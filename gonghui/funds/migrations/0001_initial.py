@@ -2,296 +2,775 @@
 
 import django.db.models.deletion
 import django.db.models.manager
-import gonghui.core.fields
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import gonghui.core.fields
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('members', '0002_field_labels'),
-        ('organizations', '0005_field_labels'),
+        ("members", "0002_field_labels"),
+        ("organizations", "0005_field_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SourceKind',
+            name="SourceKind",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=30, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=50, unique=True, verbose_name='名称')),
-                ('order', models.PositiveSmallIntegerField(default=100, verbose_name='排序')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=30, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=50, unique=True, verbose_name="名称")),
+                ("order", models.PositiveSmallIntegerField(default=100, verbose_name="排序")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '资金来源类别',
-                'verbose_name_plural': '资金来源类别',
-                'ordering': ('order', 'id'),
+                "verbose_name": "资金来源类别",
+                "verbose_name_plural": "资金来源类别",
+                "ordering": ("order", "id"),
             },
         ),
         migrations.CreateModel(
-            name='Fund',
+            name="Fund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='基金名称')),
-                ('purpose', models.CharField(blank=True, max_length=300, verbose_name='用途')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('balance', models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=12, verbose_name='余额')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='建立时间')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='建立人')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='所属组织')),
-                ('source_kind', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='funds', to='funds.sourcekind', verbose_name='资金来源')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="基金名称")),
+                ("purpose", models.CharField(blank=True, max_length=300, verbose_name="用途")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "balance",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        editable=False,
+                        max_digits=12,
+                        verbose_name="余额",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="建立时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="建立人",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="所属组织",
+                    ),
+                ),
+                (
+                    "source_kind",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="funds",
+                        to="funds.sourcekind",
+                        verbose_name="资金来源",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '基金',
-                'verbose_name_plural': '基金',
-                'ordering': ('organization__path', 'name'),
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "基金",
+                "verbose_name_plural": "基金",
+                "ordering": ("organization__path", "name"),
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalPaymentBatch',
+            name="HistoricalPaymentBatch",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='申请时间')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='审批时间')),
-                ('decision_note', models.CharField(blank=True, max_length=300, verbose_name='审批意见')),
-                ('title', models.CharField(max_length=100, verbose_name='批次名称')),
-                ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已审批，待回执'), ('refused', '已退回'), ('done', '已完成')], default='pending', max_length=20, verbose_name='状态')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申请人')),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审批人')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organizations.organization', verbose_name='发放组织')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="申请时间"),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审批时间"),
+                ),
+                (
+                    "decision_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="审批意见"),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="批次名称")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待审批"),
+                            ("approved", "已审批，待回执"),
+                            ("refused", "已退回"),
+                            ("done", "已完成"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请人",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审批人",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="发放组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 发放批次',
-                'verbose_name_plural': 'historical 发放批次',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 发放批次",
+                "verbose_name_plural": "historical 发放批次",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Income',
+            name="Income",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('donation', '捐赠'), ('allocation', '拨款')], default='donation', max_length=20, verbose_name='类型')),
-                ('donor', models.CharField(max_length=100, verbose_name='捐赠方或拨款单位')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='金额')),
-                ('received_on', models.DateField(verbose_name='到账日期')),
-                ('purpose', models.CharField(blank=True, max_length=300, verbose_name='用途')),
-                ('receipt_number', models.CharField(max_length=40, verbose_name='收据编号')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('fund', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incomes', to='funds.fund', verbose_name='基金')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='所属组织')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("donation", "捐赠"), ("allocation", "拨款")],
+                        default="donation",
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("donor", models.CharField(max_length=100, verbose_name="捐赠方或拨款单位")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="金额"),
+                ),
+                ("received_on", models.DateField(verbose_name="到账日期")),
+                ("purpose", models.CharField(blank=True, max_length=300, verbose_name="用途")),
+                ("receipt_number", models.CharField(max_length=40, verbose_name="收据编号")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="登记时间")),
+                (
+                    "fund",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incomes",
+                        to="funds.fund",
+                        verbose_name="基金",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="所属组织",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登记人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '入账',
-                'verbose_name_plural': '入账',
-                'ordering': ('-received_on', '-id'),
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "入账",
+                "verbose_name_plural": "入账",
+                "ordering": ("-received_on", "-id"),
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='PayableItem',
+            name="PayableItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_holder', models.CharField(max_length=50, verbose_name='户名')),
-                ('bank_name', models.CharField(max_length=100, verbose_name='开户行')),
-                ('bank_card', gonghui.core.fields.SealedField(purpose='funds.bank_card', verbose_name='银行卡号')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='金额')),
-                ('source_kind', models.CharField(max_length=50, verbose_name='来源业务')),
-                ('source_id', models.PositiveBigIntegerField(verbose_name='来源记录')),
-                ('label', models.CharField(max_length=100, verbose_name='摘要')),
-                ('status', models.CharField(choices=[('pending', '待发放'), ('in_batch', '发放中'), ('paid', '已发放'), ('withdrawn', '已撤回')], default='pending', max_length=20, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='提交时间')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='发放时间')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
-                ('fund', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='funds.fund', verbose_name='支出基金')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='所属组织')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.person', verbose_name='收款人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("account_holder", models.CharField(max_length=50, verbose_name="户名")),
+                ("bank_name", models.CharField(max_length=100, verbose_name="开户行")),
+                (
+                    "bank_card",
+                    gonghui.core.fields.SealedField(
+                        purpose="funds.bank_card", verbose_name="银行卡号"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="金额"),
+                ),
+                ("source_kind", models.CharField(max_length=50, verbose_name="来源业务")),
+                ("source_id", models.PositiveBigIntegerField(verbose_name="来源记录")),
+                ("label", models.CharField(max_length=100, verbose_name="摘要")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待发放"),
+                            ("in_batch", "发放中"),
+                            ("paid", "已发放"),
+                            ("withdrawn", "已撤回"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="提交时间")),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="发放时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
+                (
+                    "fund",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="funds.fund",
+                        verbose_name="支出基金",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="所属组织",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="members.person",
+                        verbose_name="收款人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '待发放款项',
-                'verbose_name_plural': '待发放款项',
-                'ordering': ('-created_at', '-id'),
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "待发放款项",
+                "verbose_name_plural": "待发放款项",
+                "ordering": ("-created_at", "-id"),
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='PaymentBatch',
+            name="PaymentBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='申请时间')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='审批时间')),
-                ('decision_note', models.CharField(blank=True, max_length=300, verbose_name='审批意见')),
-                ('title', models.CharField(max_length=100, verbose_name='批次名称')),
-                ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已审批，待回执'), ('refused', '已退回'), ('done', '已完成')], default='pending', max_length=20, verbose_name='状态')),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='合计金额')),
-                ('line_count', models.PositiveIntegerField(default=0, verbose_name='笔数')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申请人')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审批人')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='发放组织')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="申请时间")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审批时间"),
+                ),
+                (
+                    "decision_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="审批意见"),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="批次名称")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待审批"),
+                            ("approved", "已审批，待回执"),
+                            ("refused", "已退回"),
+                            ("done", "已完成"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="合计金额"
+                    ),
+                ),
+                ("line_count", models.PositiveIntegerField(default=0, verbose_name="笔数")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请人",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审批人",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="发放组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '发放批次',
-                'verbose_name_plural': '发放批次',
-                'ordering': ('-created_at', '-id'),
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "发放批次",
+                "verbose_name_plural": "发放批次",
+                "ordering": ("-created_at", "-id"),
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='PaymentLine',
+            name="PaymentLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='金额')),
-                ('status', models.CharField(choices=[('waiting', '待审批'), ('reserved', '已出账，待回执'), ('paid', '已发放'), ('failed', '发放失败'), ('dropped', '批次退回')], default='waiting', max_length=20, verbose_name='状态')),
-                ('failure_reason', models.CharField(blank=True, max_length=200, verbose_name='失败原因')),
-                ('result_at', models.DateTimeField(blank=True, null=True, verbose_name='回执登记时间')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='funds.paymentbatch', verbose_name='批次')),
-                ('fund', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='funds.fund', verbose_name='基金')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='funds.payableitem', verbose_name='款项')),
-                ('result_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='回执登记人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="金额"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "待审批"),
+                            ("reserved", "已出账，待回执"),
+                            ("paid", "已发放"),
+                            ("failed", "发放失败"),
+                            ("dropped", "批次退回"),
+                        ],
+                        default="waiting",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "failure_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="失败原因"),
+                ),
+                (
+                    "result_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="回执登记时间"),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="funds.paymentbatch",
+                        verbose_name="批次",
+                    ),
+                ),
+                (
+                    "fund",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="funds.fund",
+                        verbose_name="基金",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="funds.payableitem",
+                        verbose_name="款项",
+                    ),
+                ),
+                (
+                    "result_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="回执登记人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '发放明细',
-                'verbose_name_plural': '发放明细',
-                'ordering': ('batch', 'id'),
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "发放明细",
+                "verbose_name_plural": "发放明细",
+                "ordering": ("batch", "id"),
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('income', '入账'), ('reserve', '支出（批次审批）'), ('return', '退回（发放失败）')], max_length=20, verbose_name='类型')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='金额')),
-                ('balance_after', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='变动后余额')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='摘要')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('fund', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='funds.fund', verbose_name='基金')),
-                ('income', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='funds.income', verbose_name='入账')),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='funds.paymentline', verbose_name='发放明细')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("income", "入账"),
+                            ("reserve", "支出（批次审批）"),
+                            ("return", "退回（发放失败）"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="金额"),
+                ),
+                (
+                    "balance_after",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="变动后余额"),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="摘要")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "fund",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="funds.fund",
+                        verbose_name="基金",
+                    ),
+                ),
+                (
+                    "income",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="funds.income",
+                        verbose_name="入账",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="funds.paymentline",
+                        verbose_name="发放明细",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '基金流水',
-                'verbose_name_plural': '基金流水',
-                'ordering': ('fund', 'id'),
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "基金流水",
+                "verbose_name_plural": "基金流水",
+                "ordering": ("fund", "id"),
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalFund',
+            name="HistoricalFund",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='基金名称')),
-                ('purpose', models.CharField(blank=True, max_length=300, verbose_name='用途')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='建立时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='建立人')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organizations.organization', verbose_name='所属组织')),
-                ('source_kind', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='funds.sourcekind', verbose_name='资金来源')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="基金名称")),
+                ("purpose", models.CharField(blank=True, max_length=300, verbose_name="用途")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="建立时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="建立人",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="所属组织",
+                    ),
+                ),
+                (
+                    "source_kind",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="funds.sourcekind",
+                        verbose_name="资金来源",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 基金',
-                'verbose_name_plural': 'historical 基金',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 基金",
+                "verbose_name_plural": "historical 基金",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='income',
-            constraint=models.UniqueConstraint(fields=('organization', 'receipt_number'), name='income_receipt_unique'),
+            model_name="income",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "receipt_number"), name="income_receipt_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='income',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='income_amount_positive'),
+            model_name="income",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="income_amount_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payableitem',
-            index=models.Index(fields=['status', 'fund'], name='funds_payab_status_2e23f8_idx'),
+            model_name="payableitem",
+            index=models.Index(fields=["status", "fund"], name="funds_payab_status_2e23f8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='payableitem',
-            constraint=models.UniqueConstraint(fields=('source_kind', 'source_id'), name='payable_item_once_per_source'),
+            model_name="payableitem",
+            constraint=models.UniqueConstraint(
+                fields=("source_kind", "source_id"), name="payable_item_once_per_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payableitem',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payable_item_positive'),
+            model_name="payableitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payable_item_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentline',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['waiting', 'reserved', 'paid'])), fields=('item',), name='payment_line_one_live_per_item'),
+            model_name="paymentline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["waiting", "reserved", "paid"])),
+                fields=("item",),
+                name="payment_line_one_live_per_item",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_line_positive'),
+            model_name="paymentline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payment_line_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('kind__in', ['income', 'return'])), models.Q(('amount__lt', 0), ('kind', 'reserve')), _connector='OR'), name='ledger_entry_sign_by_kind'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("amount__gt", 0), ("kind__in", ["income", "return"])),
+                    models.Q(("amount__lt", 0), ("kind", "reserve")),
+                    _connector="OR",
+                ),
+                name="ledger_entry_sign_by_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(('balance_after__gte', 0)), name='ledger_entry_balance_not_negative'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("balance_after__gte", 0)),
+                name="ledger_entry_balance_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('income__isnull', False)), fields=('income',), name='ledger_income_once'),
+            model_name="ledgerentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("income__isnull", False)),
+                fields=("income",),
+                name="ledger_income_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('line__isnull', False)), fields=('line', 'kind'), name='ledger_line_once_per_kind'),
+            model_name="ledgerentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("line__isnull", False)),
+                fields=("line", "kind"),
+                name="ledger_line_once_per_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fund',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='fund_name_unique'),
+            model_name="fund",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="fund_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fund',
-            constraint=models.CheckConstraint(condition=models.Q(('balance__gte', 0)), name='fund_balance_not_negative'),
+            model_name="fund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("balance__gte", 0)), name="fund_balance_not_negative"
+            ),
         ),
     ]

@@ -108,9 +108,7 @@ def test_one_batch_approved_from_five_places_at_once_is_paid_once():
     fund = h.fund(world, balance="5000")
     batch = h.batch(world, [h.item(world, fund, "1000"), h.item(world, fund, "2000")])
     admin = world.staff("district_b", "admin")
-    outcomes = fire(
-        [lambda: services.batch_decide(actor=admin, batch=batch, approve=True)] * 5
-    )
+    outcomes = fire([lambda: services.batch_decide(actor=admin, batch=batch, approve=True)] * 5)
     assert outcomes.count("ok") == 1, outcomes
     assert LedgerEntry.unscoped.filter(kind=EntryKind.RESERVE).count() == 2
     assert_ledger_exact(fund)

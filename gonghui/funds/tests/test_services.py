@@ -306,7 +306,9 @@ def test_a_failed_line_returns_its_money_and_the_item_is_paid_in_a_later_batch(w
     assert_balanced(fund)
     # A result is recorded once.
     with pytest.raises(ValidationError) as caught:
-        services.batch_results_record(actor=clerk, batch=again, results=[LineResult(line.pk, False, "x")])
+        services.batch_results_record(
+            actor=clerk, batch=again, results=[LineResult(line.pk, False, "x")]
+        )
     assert "results" in caught.value.message_dict
 
 
@@ -316,7 +318,9 @@ def test_a_failure_needs_the_banks_reason(world):
     (line,) = PaymentLine.unscoped.filter(batch=made)
     with pytest.raises(ValidationError) as caught:
         services.batch_results_record(
-            actor=world.staff("district_b", "clerk"), batch=made, results=[LineResult(line.pk, False)]
+            actor=world.staff("district_b", "clerk"),
+            batch=made,
+            results=[LineResult(line.pk, False)],
         )
     assert caught.value.message_dict["reason"] == ["发放失败须填写银行返回的原因。"]
     line.refresh_from_db()
@@ -444,4 +448,8 @@ def test_the_bank_file_is_masked_unless_revealed_with_a_logged_reason(world):
     (row,) = services.batch_bank_file(actor=reviewer, batch=made, reveal=True, reason="other")
     assert row.bank_card == "6228480328123456789"
     (log,) = PersonalDataAccess.objects.visible_to(world.staff("city"))
-    assert (log.subject_type, log.field, log.channel) == ("funds.payableitem", "bank_card", "export")
+    assert (log.subject_type, log.field, log.channel) == (
+        "funds.payableitem",
+        "bank_card",
+        "export",
+    )
