@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 
 from gonghui.core.api import Date, Id, Money, OneOf, Pages, Search, Text, staff_actor
 from gonghui.core.models import AccessReason, Decided
+from gonghui.core.money import CENT
 from gonghui.core.web import client_ip
 from gonghui.funds import selectors, services
 from gonghui.funds.models import (
@@ -49,11 +50,11 @@ class FundOut(Schema):
 
     @staticmethod
     def resolve_raised(obj: Any) -> Decimal:
-        return Decimal(getattr(obj, "raised", 0) or 0)
+        return Decimal(getattr(obj, "raised", 0) or 0).quantize(CENT)
 
     @staticmethod
     def resolve_paid_out(obj: Any) -> Decimal:
-        return Decimal(getattr(obj, "paid_out", 0) or 0)
+        return Decimal(getattr(obj, "paid_out", 0) or 0).quantize(CENT)
 
 
 class FundIn(Schema):

@@ -23,6 +23,7 @@ from gonghui.core.web import (
     client_ip,
     decided,
     error_text,
+    non_field_error,
     paginate,
     staff_required,
 )
@@ -194,7 +195,12 @@ def batch_create(request: HttpRequest) -> HttpResponse:
                 items=items,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            # The items are hidden inputs: their problems are shown at the top of the form.
+            problems = exc.message_dict
+            for message in problems.pop("items", []):
+                non_field_error(form, message)
+            if problems:
+                apply_errors(form, ValidationError(problems))
         else:
             messages.success(
                 request,
