@@ -157,7 +157,7 @@ def test_a_reviewer_batches_items_another_approves_and_the_results_are_recorded(
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE
     fund.refresh_from_db()
-    assert fund.balance == Decimal("3500")
+    assert fund.balance == Decimal("4000")
     assert PayableItem.unscoped.get(pk=second.pk).status == ItemStatus.PENDING
     page = checker.get(detail).content.decode()
     assert "账户已销户" in page and "已发放" in page
