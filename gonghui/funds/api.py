@@ -64,7 +64,7 @@ class FundIn(Schema):
     purpose: Annotated[str, Text.of(Fund, "purpose")] = ""
 
 
-class IncomeIn(Schema):
+class FundIncomeIn(Schema):
     kind: Annotated[str, OneOf(IncomeKind)] = IncomeKind.DONATION
     donor: Annotated[str, Text.of(Income, "donor")]
     amount: Money
@@ -73,7 +73,7 @@ class IncomeIn(Schema):
     purpose: Annotated[str, Text.of(Income, "purpose")] = ""
 
 
-class IncomeOut(Schema):
+class FundIncomeOut(Schema):
     id: int
     fund_id: int
     kind: str
@@ -85,7 +85,7 @@ class IncomeOut(Schema):
     recorded_by_id: int
 
 
-class EntryOut(Schema):
+class LedgerEntryOut(Schema):
     id: int
     kind: str
     amount: Decimal
@@ -96,7 +96,7 @@ class EntryOut(Schema):
     line_id: int | None
 
 
-class ItemOut(Schema):
+class PayableItemOut(Schema):
     id: int
     organization_id: int
     fund_id: int
@@ -115,7 +115,7 @@ class ItemOut(Schema):
         return obj.bank_card.masked()
 
 
-class LineOut(Schema):
+class PaymentLineOut(Schema):
     id: int
     item_id: int
     fund_id: int
@@ -124,7 +124,7 @@ class LineOut(Schema):
     failure_reason: str
 
 
-class BatchOut(Schema):
+class PaymentBatchOut(Schema):
     id: int
     organization_id: int
     title: str
@@ -136,33 +136,35 @@ class BatchOut(Schema):
     decision_note: str
 
 
-class BatchDetailOut(BatchOut):
-    lines: list[LineOut]
+class PaymentBatchDetailOut(PaymentBatchOut):
+    lines: list[PaymentLineOut]
 
     @staticmethod
     def resolve_lines(obj: Any) -> list[Any]:
         return list(PaymentLine.unscoped.filter(batch=obj).order_by("pk")[:1000])
 
 
-class BatchIn(Schema):
+class PaymentBatchIn(Schema):
     organization_id: Id
     title: Annotated[str, Text.of(PaymentBatch, "title")]
     item_ids: Annotated[list[Id], Field(min_length=1, max_length=services.MAX_BATCH_LINES)]
 
 
-class DecisionIn(Schema):
+class PaymentBatchDecisionIn(Schema):
     approve: bool
     note: Annotated[str, Text.of(Decided, "decision_note")] = ""
 
 
-class ResultIn(Schema):
+class PaymentResultIn(Schema):
     line_id: Id
     paid: bool
     reason: Annotated[str, Text.of(PaymentLine, "failure_reason")] = ""
 
 
-class ResultsIn(Schema):
-    results: Annotated[list[ResultIn], Field(min_length=1, max_length=services.MAX_BATCH_LINES)]
+class PaymentResultsIn(Schema):
+    results: Annotated[
+        list[PaymentResultIn], Field(min_length=1, max_length=services.MAX_BATCH_LINES)
+    ]
 
 
 class BankFileIn(Schema):
@@ -171,7 +173,7 @@ class BankFileIn(Schema):
     reason_note: Annotated[str, Text(200)] = ""
 
 
-class BankRowOut(Schema):
+class BankFileRowOut(Schema):
     index: int
     account_holder: str
     bank_card: str
@@ -212,7 +214,7 @@ def get_fund(request: HttpRequest, fund_id: Id) -> Any:
     return selectors.fund_get(actor=staff_actor(request), id=fund_id)
 
 
-@router.get("/{fund_id}/ledger", response=list[EntryOut], summary="基金流水")
+@router.get("/{fund_id}/ledger", response=list[LedgerEntryOut], summary="基金流水")
 @paginate(Pages, page_size=100)
 def list_ledger(request: HttpRequest, fund_id: Id) -> Any:
     actor = staff_actor(request)
@@ -220,8 +222,8 @@ def list_ledger(request: HttpRequest, fund_id: Id) -> Any:
     return selectors.ledger_list(actor=actor, fund=fund)
 
 
-@router.post("/{fund_id}/incomes", response={201: IncomeOut}, summary="登记入账（捐赠、拨款）")
-def record_income(request: HttpRequest, fund_id: Id, payload: IncomeIn) -> Any:
+@router.post("/{fund_id}/incomes", response={201: FundIncomeOut}, summary="登记入账（捐赠、拨款）")
+def record_income(request: HttpRequest, fund_id: Id, payload: FundIncomeIn) -> Any:
     actor = staff_actor(request)
     fund = selectors.fund_get(actor=actor, id=fund_id)
     return services.income_record(actor=actor, fund=fund, **payload.dict())
@@ -230,7 +232,7 @@ def record_income(request: HttpRequest, fund_id: Id, payload: IncomeIn) -> Any:
 # --- payable items and batches -----------------------------------------------------------------
 
 
-@payments_router.get("/items", response=list[ItemOut], summary="待发放款项")
+@payments_router.get("/items", response=list[PayableItemOut], summary="待发放款项")
 @paginate(Pages, page_size=100)
 def list_items(
     request: HttpRequest, status: Annotated[str, OneOf(ItemStatus, blank=True)] = "pending"
@@ -238,12 +240,12 @@ def list_items(
     return selectors.payable_list(actor=staff_actor(request), status=status)
 
 
-@payments_router.get("/items/{item_id}", response=ItemOut, summary="款项详情")
+@payments_router.get("/items/{item_id}", response=PayableItemOut, summary="款项详情")
 def get_item(request: HttpRequest, item_id: Id) -> Any:
     return selectors.payable_get(actor=staff_actor(request), id=item_id)
 
 
-@payments_router.get("/batches", response=list[BatchOut], summary="发放批次")
+@payments_router.get("/batches", response=list[PaymentBatchOut], summary="发放批次")
 @paginate(Pages, page_size=50)
 def list_batches(
     request: HttpRequest, status: Annotated[str, OneOf(BatchStatus, blank=True)] = ""
@@ -251,8 +253,8 @@ def list_batches(
     return selectors.batch_list(actor=staff_actor(request), status=status)
 
 
-@payments_router.post("/batches", response={201: BatchDetailOut}, summary="生成发放批次")
-def create_batch(request: HttpRequest, payload: BatchIn) -> Any:
+@payments_router.post("/batches", response={201: PaymentBatchDetailOut}, summary="生成发放批次")
+def create_batch(request: HttpRequest, payload: PaymentBatchIn) -> Any:
     actor = staff_actor(request)
     organization = org_selectors.organization_get(actor=actor, id=payload.organization_id)
     items = selectors.payable_items_get(actor=actor, ids=list(payload.item_ids))
@@ -262,15 +264,17 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Any:
     return batch
 
 
-@payments_router.get("/batches/{batch_id}", response=BatchDetailOut, summary="批次详情")
+@payments_router.get("/batches/{batch_id}", response=PaymentBatchDetailOut, summary="批次详情")
 def get_batch(request: HttpRequest, batch_id: Id) -> Any:
     return selectors.batch_get(actor=staff_actor(request), id=batch_id)
 
 
 @payments_router.post(
-    "/batches/{batch_id}/decision", response=BatchDetailOut, summary="审批发放批次（非制单人）"
+    "/batches/{batch_id}/decision",
+    response=PaymentBatchDetailOut,
+    summary="审批发放批次（非制单人）",
 )
-def decide_batch(request: HttpRequest, batch_id: Id, payload: DecisionIn) -> Any:
+def decide_batch(request: HttpRequest, batch_id: Id, payload: PaymentBatchDecisionIn) -> Any:
     actor = staff_actor(request)
     batch = selectors.batch_get(actor=actor, id=batch_id)
     return services.batch_decide(
@@ -279,9 +283,9 @@ def decide_batch(request: HttpRequest, batch_id: Id, payload: DecisionIn) -> Any
 
 
 @payments_router.post(
-    "/batches/{batch_id}/results", response=BatchDetailOut, summary="登记银行发放结果"
+    "/batches/{batch_id}/results", response=PaymentBatchDetailOut, summary="登记银行发放结果"
 )
-def record_results(request: HttpRequest, batch_id: Id, payload: ResultsIn) -> Any:
+def record_results(request: HttpRequest, batch_id: Id, payload: PaymentResultsIn) -> Any:
     actor = staff_actor(request)
     batch = selectors.batch_get(actor=actor, id=batch_id)
     results = [services.LineResult(r.line_id, r.paid, r.reason) for r in payload.results]
@@ -290,7 +294,7 @@ def record_results(request: HttpRequest, batch_id: Id, payload: ResultsIn) -> An
 
 @payments_router.post(
     "/batches/{batch_id}/bank-file",
-    response=list[BankRowOut],
+    response=list[BankFileRowOut],
     summary="银行代发明细（卡号默认脱敏；完整卡号须说明原因并记录）",
 )
 def bank_file(request: HttpRequest, batch_id: Id, payload: BankFileIn) -> Any:

@@ -104,7 +104,10 @@ def _post(*, actor: Any, fund: Fund, postings: Sequence[Posting]) -> Fund:
             )
         )
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    Fund.unscoped.filter(pk=fund.pk).update(balance=balance)
+    # Conditional on the balance read under the lock: should a caller ever skip the lock, a
+    # concurrent change makes this fail loudly instead of losing the other's movement.
+    if not Fund.unscoped.filter(pk=fund.pk, balance=fund.balance).update(balance=balance):
+        raise RuntimeError(f"fund {fund.pk} changed under its lock: was it locked?")
     fund.balance = balance
     return fund
 
