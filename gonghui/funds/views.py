@@ -45,6 +45,27 @@ FUND_COLUMNS = [
     Column("累计支出", lambda f: f.paid_out, 14),
     Column("余额", lambda f: f.balance, 14),
 ]
+ITEM_COLUMNS = [
+    Column("收款人", lambda i: i.account_holder, 12),
+    Column("银行卡号", lambda i: i.bank_card, 24),
+    Column("开户行", lambda i: i.bank_name, 24),
+    Column("金额", lambda i: i.amount, 14),
+    Column("摘要", lambda i: i.label, 24),
+    Column("支出基金", lambda i: i.fund.name, 24),
+    Column("所属组织", lambda i: i.organization.name, 24),
+    Column("提交时间", lambda i: i.created_at, 18),
+    Column("状态", lambda i: i.get_status_display(), 10),
+]
+BATCH_COLUMNS = [
+    Column("批次名称", lambda b: b.title, 30),
+    Column("发放组织", lambda b: b.organization.name, 24),
+    Column("笔数", lambda b: b.line_count, 8),
+    Column("合计金额", lambda b: b.total, 14),
+    Column("制单人", lambda b: str(b.created_by), 12),
+    Column("制单时间", lambda b: b.created_at, 18),
+    Column("审批人", lambda b: str(b.decided_by or ""), 12),
+    Column("状态", lambda b: b.get_status_display(), 12),
+]
 LEDGER_COLUMNS = [
     Column("时间", lambda e: e.at, 18),
     Column("类型", lambda e: e.get_kind_display(), 16),
@@ -147,12 +168,14 @@ def income_create(request: HttpRequest, fund_id: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def payable_list(request: HttpRequest) -> HttpResponse:
+def payable_list(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
     status = request.GET.get("status", ItemStatus.PENDING)
     if status not in ItemStatus.values:
         status = ""
     qs = selectors.payable_list(actor=actor, status=status)
+    if wants_export(request):
+        return export_list(request, "待发放款项", ITEM_COLUMNS, qs)
     return render(
         request,
         "funds/payable_list.html",
@@ -214,11 +237,13 @@ def batch_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: HttpRequest) -> HttpResponseBase:
     status = request.GET.get("status", "")
     if status not in BatchStatus.values:
         status = ""
     qs = selectors.batch_list(actor=_actor(request), status=status)
+    if wants_export(request):
+        return export_list(request, "发放批次", BATCH_COLUMNS, qs)
     return render(
         request,
         "funds/batch_list.html",
