@@ -245,7 +245,6 @@ class ItemStatus(models.TextChoices):
     PENDING = "pending", _("待发放")
     IN_BATCH = "in_batch", _("发放中")
     PAID = "paid", _("已发放")
-    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class PayableItem(ScopedModel):

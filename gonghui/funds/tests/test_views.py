@@ -67,7 +67,7 @@ def test_a_clerk_creates_a_fund_and_records_a_donation_on_the_pages(world):
     done = client.post(reverse("console:income_create", args=[fund.pk]), income_data())
     assert done.status_code == 302
     page = client.get(reverse("console:fund_detail", args=[fund.pk])).content.decode()
-    assert "¥12000.00" in page and "CS-2017-001" in page and "嘉兴市慈善总会" in page
+    assert "¥12,000.00" in page and "CS-2017-001" in page and "嘉兴市慈善总会" in page
     listing = client.get(reverse("console:fund_list")).content.decode()
     assert "金秋助学基金" in listing and "慈善总会" in listing
 
@@ -123,7 +123,7 @@ def test_a_reviewer_batches_items_another_approves_and_the_results_are_recorded(
     listing = maker.get(reverse("console:payable_list")).content.decode()
     assert 'data-testid="make-batch"' in listing and first.account_holder in listing
     form = maker.get(reverse("console:batch_create"), {"item": [first.pk, second.pk]})
-    assert "合计 ¥2500.00" in form.content.decode()
+    assert "合计 ¥2,500.00" in form.content.decode()
     made = maker.post(
         reverse("console:batch_create"),
         {"organization": world.district_b.pk, "title": "第一批", "items": [first.pk, second.pk]},
