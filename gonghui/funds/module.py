@@ -24,8 +24,6 @@ module = Module(
             "console:payable_list",
             "bi-cash-coin",
             20,
-            badge=selectors.items_waiting,
-            badge_topic="funds",
         ),
         MenuEntry(
             "batches",
