@@ -39,6 +39,7 @@ from gonghui.culture.models import (
     MenuOrder,
     Venue,
 )
+from gonghui.funds.models import Fund, PaymentBatch
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
 from gonghui.organizations.models import Enterprise, Organization, ServicePlace
 from gonghui.tests.test_scope_matrix import CONSOLE, PORTAL, POST_ONLY
@@ -160,6 +161,8 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
         slot_id="pk",
     ),
     "booking_id": _one(Booking, "booking_id"),
+    "fund_id": _one(Fund, "fund_id"),
+    "batch_id": _one(PaymentBatch, "batch_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
