@@ -131,8 +131,12 @@ def send_code(request: HttpRequest) -> HttpResponse:
     try:
         services.otp_send(mobile=mobile, ip_address=client_ip(request) or "")
     except ValidationError as exc:
-        return render(request, "accounts/_code_status.html", {"error": error_text(exc)}, status=200)
-    return render(request, "accounts/_code_status.html", {"sent": True})
+        # A number asked for again too soon: the button counts down what is left.
+        wait = services.otp_resend_wait(mobile=mobile)
+        context = {"error": error_text(exc), "wait": wait}
+        return render(request, "accounts/_code_status.html", context, status=200)
+    wait = settings.GONGHUI_OTP_RESEND_SECONDS
+    return render(request, "accounts/_code_status.html", {"sent": True, "wait": wait})
 
 
 @require_POST

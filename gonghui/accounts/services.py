@@ -54,6 +54,24 @@ def _code_hash(mobile_hash_value: str, code: str) -> str:
     return blind_index(f"{mobile_hash_value}:{code}", purpose=OTP_PURPOSE)
 
 
+def _resend_wait(digest: str, now: datetime.datetime) -> int:
+    recent = OneTimeCode.objects.filter(mobile_hash=digest).order_by("-created_at").first()
+    if recent is None:
+        return 0
+    left = settings.GONGHUI_OTP_RESEND_SECONDS - (now - recent.created_at).total_seconds()
+    return max(0, math.ceil(left))
+
+
+def otp_resend_wait(*, mobile: str) -> int:
+    """Seconds before another code may be sent to ``mobile`` (0: now). The sign-in page's
+    countdown on its button starts from this."""
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError:
+        return 0
+    return _resend_wait(mobile_hash(number), timezone.now())
+
+
 @transaction.atomic
 def otp_send(*, mobile: str, ip_address: str = "") -> None:
     """Send a six-digit sign-in code. The same answer whether or not the number is known,
@@ -64,9 +82,8 @@ def otp_send(*, mobile: str, ip_address: str = "") -> None:
         raise ValidationError({"mobile": exc.messages}) from None
     digest = mobile_hash(number)
     now = timezone.now()
-    recent = OneTimeCode.objects.filter(mobile_hash=digest).order_by("-created_at").first()
-    wait = settings.GONGHUI_OTP_RESEND_SECONDS
-    if recent is not None and (now - recent.created_at).total_seconds() < wait:
+    wait = _resend_wait(digest, now)
+    if wait:
         raise ValidationError(
             {"mobile": [_("验证码已发送，请 %(s)s 秒后再试。") % {"s": wait}]}, code="throttled"
         )

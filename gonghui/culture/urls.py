@@ -52,6 +52,7 @@ console_urlpatterns = [
 
 portal_urlpatterns = [
     path("culture/", portal.session_list, name="culture_sessions"),
+    path("culture/bookings/", portal.my_bookings, name="culture_bookings"),
     path("culture/draw.py", portal.draw_script, name="culture_draw_script"),
     path("culture/sessions/<int:session_id>/", portal.session_detail, name="culture_session"),
     path("culture/sessions/<int:session_id>/book/", portal.book, name="culture_book"),
