@@ -137,3 +137,21 @@ def test_the_worker_api_is_closed_after_withdrawal_until_consent_is_given_again(
     ).json()
     assert body["consented"] is True and body["consent"]["channel"] == "api"
     assert client.get("/api/me", **auth).status_code == 200
+
+
+def test_the_code_button_is_told_how_long_to_count_down(client, world, settings):
+    # given a number that has not asked for a code
+    from gonghui.testing.factories import new_mobile
+
+    mobile = new_mobile()
+    url = reverse("portal:send_code")
+    # when it asks, the answer carries the full resend wait
+    first = client.post(url, {"otp-mobile": mobile}).content.decode()
+    assert f'data-wait="{settings.GONGHUI_OTP_RESEND_SECONDS}"' in first
+    # and asking again at once is refused with what is left of it
+    again = client.post(url, {"otp-mobile": mobile}).content.decode()
+    assert "秒后再试" in again
+    left = int(again.split('data-wait="')[1].split('"')[0])
+    assert 0 < left <= settings.GONGHUI_OTP_RESEND_SECONDS
+    # a malformed number gets its error and no countdown
+    assert "data-wait" not in client.post(url, {"otp-mobile": "12"}).content.decode()
