@@ -62,6 +62,9 @@ portal_urlpatterns = [
         portal.booking_act,
         name="culture_booking_act",
     ),
+    path(
+        "culture/bookings/<int:booking_id>/rate/", portal.booking_rate, name="culture_booking_rate"
+    ),
     path("culture/bookings/<int:booking_id>/qr.svg", portal.booking_qr, name="culture_booking_qr"),
     path("culture/calendar/", calendar.portal_month, name="culture_calendar"),
     # No sign-in: calendar apps fetch it; the token is the key (see views.calendar.ical).

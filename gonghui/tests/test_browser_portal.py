@@ -1,7 +1,8 @@
 """The worker portal on a phone (390 x 844), in headless Chromium: the first sign-in asks for
 consent to the privacy notice, the code button counts down, the home shows notices, open
 requests and what may be booked; a class is booked from the filtered list, its QR code shown
-in 我的预约, a resolved request rated with tappable stars, the nearest station called.
+in 我的预约 and the class rated there with tappable stars, as is a resolved request; the
+nearest station called.
 
 Browser and sign-in are those of ``gonghui/tests/test_browser.py``; skipped with a visible
 notice when Chromium is not installed. ``GONGHUI_SCREENSHOTS=<dir>`` saves a screenshot of
@@ -199,6 +200,22 @@ def test_a_worker_on_a_phone_consents_books_a_class_sees_its_qr_and_rates(phone,
     qr.wait_for()
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", qr.element_handle())
     shot(page, "05-my-bookings")
+
+    # Checked in at the door (the staff's scanner is another test's), the class is rated with
+    # the stars in 我的预约: a tap on the fifth.
+    Booking.unscoped.filter(pk=booking.pk).update(
+        state=BookingState.ATTENDED, checked_in_at=timezone.now()
+    )
+    page.reload()
+    rate = page.locator(f"[data-testid=rate-{booking.pk}]")
+    rate.locator("[data-testid=star-5]").tap()
+    assert rate.locator("input[name=rating][value='5']").is_checked()
+    rate.locator("[name=comment]").fill("老师讲得很细。")
+    shot(page, "05b-rate-class")
+    rate.locator("[data-testid=rate-submit]").click()
+    page.wait_for_selector("text=感谢您的评价。")
+    booking.refresh_from_db()
+    assert (booking.rating, booking.rating_comment) == (5, "老师讲得很细。")
 
     # The resolved request is rated with the stars: a tap on the fourth.
     page.goto(page.base + f"/m/cases/{case.pk}/")

@@ -671,7 +671,7 @@ PORTAL_IDS = {
     "booking_id": "booking_id",
     "op": "op",
 }
-PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act")
+PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate")
 
 
 @pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])

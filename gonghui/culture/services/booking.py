@@ -31,6 +31,7 @@ from gonghui.core.locks import (
     lock_one,
 )
 from gonghui.core.scoping import NotFound
+from gonghui.core.validators import clean_text
 from gonghui.culture import notifications
 from gonghui.culture.models import (
     ACTIVE_STATES,
@@ -406,6 +407,26 @@ def _lock_own(actor: Any, booking: Booking) -> Booking:
         booking.pk,
         of=("self", "session"),
     )
+
+
+@transaction.atomic
+def booking_rate(*, actor: Any, booking: Booking, rating: int, comment: str = "") -> Booking:
+    """The worker rates a class they attended, once: 1 to 5 stars and a comment."""
+    booking = _lock_own(actor, booking)
+    errors: dict[str, list[str]] = {}
+    if booking.state != BookingState.ATTENDED:
+        errors.setdefault("rating", []).append(_("签到参加课程后才能评价。"))
+    elif booking.rating is not None:
+        errors.setdefault("rating", []).append(_("您已评价过本节课程。"))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        errors.setdefault("rating", []).append(_("请给出 1 到 5 星的评价。"))
+    comment = clean_text(comment, "rating_comment", errors, required=False, limit=300)
+    if errors:
+        raise ValidationError(errors)
+    booking.rating, booking.rating_comment = rating, comment
+    booking.rated_at = booking.updated_at = timezone.now()
+    booking.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    return booking
 
 
 @transaction.atomic

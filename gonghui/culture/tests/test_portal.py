@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from gonghui.culture.models import BookingMode, BookingRules, Series
+from gonghui.core.scoping import NotFound
+from gonghui.culture.models import Booking, BookingMode, BookingRules, BookingState, Series
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.services import catalogue as catalogue_services
 from gonghui.culture.tests.test_booking import HOUR, publish, refusal
@@ -159,3 +160,47 @@ def test_the_detail_page_says_why_not_instead_of_offering_the_button(client, wor
     client.force_login(worker)
     page = client.get(reverse("portal:culture_session", args=[session.pk])).content.decode()
     assert 'data-testid="why-not"' in page and 'data-testid="book"' not in page
+
+
+def attended(world, worker) -> Booking:
+    session = publish(world)
+    booking = booking_services.booking_create(actor=worker, session=session)
+    Booking.unscoped.filter(pk=booking.pk).update(state=BookingState.ATTENDED)  # checked in
+    booking.refresh_from_db()
+    return booking
+
+
+def test_a_class_attended_is_rated_once_with_the_stars(client, world):
+    worker = world.worker("union_b")
+    booking = attended(world, worker)
+    client.force_login(worker)
+    page = client.get(reverse("portal:culture_bookings")).content.decode()
+    assert f'data-testid="rate-{booking.pk}"' in page and 'data-testid="star-5"' in page
+    url = reverse("portal:culture_booking_rate", args=[booking.pk])
+    client.post(url, {"rating": "4", "comment": "老师讲得很细。"})
+    booking.refresh_from_db()
+    assert (booking.rating, booking.rating_comment) == (4, "老师讲得很细。")
+    assert booking.rated_at is not None
+    page = client.get(reverse("portal:culture_bookings")).content.decode()
+    assert f'data-testid="rate-{booking.pk}"' not in page and 'aria-label="4 星"' in page
+    # once only
+    assert "已评价过" in refusal(
+        lambda: booking_services.booking_rate(actor=worker, booking=booking, rating=5)
+    )
+
+
+def test_only_an_attended_class_of_one_s_own_is_rated_with_one_to_five_stars(world):
+    worker = world.worker("union_b")
+    booked = booking_services.booking_create(actor=worker, session=publish(world))
+    assert "签到参加课程后才能评价" in refusal(
+        lambda: booking_services.booking_rate(actor=worker, booking=booked, rating=5)
+    )
+    booking = attended(world, worker)
+    for wrong in (0, 6, True):
+        assert "1 到 5 星" in refusal(
+            lambda w=wrong: booking_services.booking_rate(actor=worker, booking=booking, rating=w)
+        )
+    with pytest.raises(NotFound):
+        booking_services.booking_rate(actor=world.worker("union_b"), booking=booking, rating=5)
+    booking.refresh_from_db()
+    assert booking.rating is None

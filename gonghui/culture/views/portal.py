@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import error_text, worker_required
 from gonghui.culture import draw
+from gonghui.culture.forms import RatingForm
 from gonghui.culture.models import BookingRules, BookingState
 from gonghui.culture.selectors import booking as booking_selectors
 from gonghui.culture.selectors import catalogue as catalogue_selectors
@@ -93,17 +94,23 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_bookings(request: HttpRequest) -> HttpResponse:
     """我的预约: the worker's current bookings, each held seat with its check-in QR code, and
-    the past ones below."""
-    current = list(booking_selectors.my_bookings(actor=request.user, current=True))
+    the past ones below (a class attended and not yet rated offers its stars)."""
+    # A class attended is history (to rate), even before it ends.
+    current = [
+        b
+        for b in booking_selectors.my_bookings(actor=request.user, current=True)
+        if b.state != BookingState.ATTENDED
+    ]
     current.sort(key=lambda b: b.session.starts_at)
     past = booking_selectors.my_bookings(actor=request.user).exclude(pk__in=[b.pk for b in current])
+    page = Paginator(past, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for booking in page.object_list:
+        if booking.state == BookingState.ATTENDED and booking.rating is None:
+            # Ids of its own, so each class's stars are labels of its own radios.
+            booking.rating_form = RatingForm(auto_id=f"id_rate{booking.pk}_%s")  # type: ignore[attr-defined]
     return render(
-        request,
-        "culture/portal/my_bookings.html",
-        {
-            "current": current,
-            "page_obj": Paginator(past, PAGE_SIZE).get_page(request.GET.get("page")),
-        },
+        request, "culture/portal/my_bookings.html", {"current": current, "page_obj": page}
     )
 
 
@@ -170,6 +177,28 @@ def booking_act(request: HttpRequest, booking_id: int, op: str) -> HttpResponse:
     else:
         messages.success(request, text)
     return redirect("portal:culture_session", booking.session_id)
+
+
+@worker_required
+@require_POST
+def booking_rate(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = booking_selectors.booking_get(actor=request.user, id=booking_id)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请给出 1 到 5 星的评价。"))
+        return redirect("portal:culture_bookings")
+    try:
+        booking_services.booking_rate(
+            actor=request.user,
+            booking=booking,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("感谢您的评价。"))
+    return redirect("portal:culture_bookings")
 
 
 @worker_required
