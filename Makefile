@@ -2,6 +2,7 @@
 #   make run    virtual environment, install, migrate, demo city, server on http://127.0.0.1:$(PORT)
 #   make test   the whole suite: lint, format, types, migrations check, tests (browser tests included)
 #   make bench  the scale benchmarks on PostgreSQL (DATABASE_URL, default the local "test" database)
+#   make faults the fault suite, on a PostgreSQL and a Redis of its own (never the shared ones)
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
@@ -11,7 +12,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_WORKERS ?= 2
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint bench assets messages compile-messages clean
+.PHONY: run test lint bench faults assets messages compile-messages clean
 .DEFAULT_GOAL := run
 
 $(VENV)/bin/python:
@@ -55,7 +56,7 @@ run: $(VENV)/.run-deps assets compile-messages
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gonghui bench
+	$(BIN)/mypy gonghui bench faults
 
 test: $(VENV)/.dev-deps assets compile-messages lint
 	$(MANAGE) makemigrations --check --dry-run -v 1
@@ -64,6 +65,10 @@ test: $(VENV)/.dev-deps assets compile-messages lint
 
 bench: $(VENV)/.dev-deps assets
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench $(BENCH_ARGS)
+
+# Starts its own PostgreSQL 15 (/usr/lib/postgresql/15/bin) and Redis on free ports; see faults/.
+faults: $(VENV)/.dev-deps assets
+	$(BIN)/python -m faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -266,6 +266,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task still running when the worker loses the broker cannot be acknowledged any more, and
+# the broker hands it out again: cancel it rather than let two runs overlap (Celery 6's
+# default; the re-run finds its import settled by its lease and resumes it).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {
@@ -288,6 +292,8 @@ GONGHUI_SMS_BACKEND = os.environ.get("GONGHUI_SMS_BACKEND", "gonghui.core.sms.Lo
 if PRODUCTION and GONGHUI_SMS_BACKEND.endswith(".LogBackend"):
     # Sign-in codes in a log file would let whoever reads the log sign in as any worker.
     raise ImproperlyConfigured("Set GONGHUI_SMS_BACKEND to the SMS gateway's backend.")
+# The file ``gonghui.core.sms.FileBackend`` appends to (test rigs: the fault suite).
+GONGHUI_SMS_FILE = os.environ.get("GONGHUI_SMS_FILE", "")
 GONGHUI_SMS_SIGNATURE = os.environ.get("GONGHUI_SMS_SIGNATURE", "网上工会")
 GONGHUI_OTP_TTL_SECONDS = 300
 GONGHUI_OTP_RESEND_SECONDS = 60

@@ -13,6 +13,7 @@ from gonghui.core import views as core_views
 
 urlpatterns = [
     path("", core_views.front_door, name="front_door"),
+    path("favicon.ico", core_views.favicon),
     path("accounts/", include(account_urls)),
     path("console/", include((modules.urlpatterns("console"), "console"))),
     path("m/", include((modules.urlpatterns("portal"), "portal"))),
@@ -20,3 +21,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# An uncaught exception anywhere (a middleware too) with a backing service down answers 503.
+handler500 = "gonghui.core.middleware.server_error"

@@ -10,8 +10,7 @@ from gonghui.accounts import services
 from gonghui.accounts.models import SignInChannel
 from gonghui.core.permissions import Role
 from gonghui.core.web import client_ip
-from gonghui.organizations.forms import OrgChoiceField
-from gonghui.organizations.models import Organization
+from gonghui.organizations.picker import OrgChoiceField
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -74,7 +73,7 @@ class SetPasswordForm(forms.Form):
 
 
 class StaffForm(forms.Form):
-    organization = OrgChoiceField(label=_("所属组织"), queryset=Organization.unscoped.none())
+    organization = OrgChoiceField(label=_("所属组织"), source="subtree")
     username = forms.CharField(label=_("登录名"), max_length=40)
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     roles = forms.MultipleChoiceField(

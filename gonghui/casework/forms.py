@@ -8,13 +8,44 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.casework.models import Channel, LegalAidOutcome, MediationOutcome
+from gonghui.casework.models import CaseState, Channel, LegalAidOutcome, MediationOutcome
 from gonghui.core.money import MoneyFormField
 from gonghui.organizations.models import ServiceType
+from gonghui.organizations.picker import OrgChoiceField, OrgPicker
 
 
 def _types() -> Any:
     return ServiceType.objects.filter(is_active=True)
+
+
+class CaseFilterForm(forms.Form):
+    """The case queue's filters (in the query string, shared by every tab and the export)."""
+
+    type = forms.ChoiceField(label=_("服务类型"), required=False, choices=())
+    state = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部状态")), *CaseState.choices]
+    )
+    q = forms.CharField(label=_("编号或事项"), required=False, max_length=50)
+    received_from = forms.DateField(
+        label=_("提交日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, types: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [  # type: ignore[attr-defined]
+            ("", _("全部类型")),
+            *((t.code, t.name) for t in types),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", _("结束日期不能早于开始日期。"))
+        return data
 
 
 class IdempotentForm(forms.Form):
@@ -76,20 +107,44 @@ class CounterCaseForm(IdempotentForm):
         self.fields["service_type"].queryset = _types()  # type: ignore[attr-defined]
 
 
+def _confirm(label: Any) -> forms.BooleanField:
+    """The box to tick before a step that cannot be undone: the server refuses the step
+    without it, so a stray click (or a script's dialog dismissed by habit) changes nothing."""
+    return forms.BooleanField(
+        label=label,
+        required=True,
+        error_messages={"required": _("此操作不能撤销，请勾选确认后再提交。")},
+    )
+
+
+class AcceptForm(forms.Form):
+    confirm = _confirm(_("确认受理（受理后不能撤销）"))
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("理由"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
+class RejectForm(ReasonForm):
+    confirm = _confirm(_("确认不予受理（事项将关闭，不能撤销）"))
+
+
 class ReferForm(ReasonForm):
-    to_org = forms.IntegerField(label=_("转办单位"), widget=forms.Select)
+    # The picker offers the city's federations by name and by tree (``referral`` source);
+    # the view looks the posted id up again and ``case_refer`` decides whether it may take it.
+    to_org = forms.IntegerField(
+        label=_("转办单位"),
+        widget=OrgPicker(source="referral", placeholder=_("输入单位名称查找，如“区总工会”")),
+    )
 
 
 class ResolveForm(forms.Form):
     resolution = forms.CharField(
         label=_("办理结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm = _confirm(_("确认办结（办结后不能撤销）"))
 
 
 class NoteForm(forms.Form):
@@ -121,6 +176,10 @@ class ConfirmForm(forms.Form):
         coerce=int,
         choices=[(i, "★" * i) for i in range(5, 0, -1)],
         widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请给出 1 到 5 星的评价。"),
+            "invalid_choice": _("请给出 1 到 5 星的评价。"),
+        },
     )
     comment = forms.CharField(label=_("评价"), max_length=300, required=False)
 
@@ -130,9 +189,7 @@ class WithdrawForm(forms.Form):
 
 
 class LawyerForm(forms.Form):
-    organization: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("所属组织"), queryset=None
-    )
+    organization = OrgChoiceField(label=_("所属组织"), source="federations")
     name = forms.CharField(label=_("姓名"), max_length=50)
     firm = forms.CharField(label=_("律师事务所"), max_length=100)
     licence_number = forms.CharField(label=_("执业证号"), max_length=17)
@@ -189,6 +246,7 @@ class MediationConcludeForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    confirm = _confirm(_("确认结案（结案后不能再登记调解）"))
 
 
 class CounsellorForm(forms.Form):

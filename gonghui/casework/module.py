@@ -12,6 +12,7 @@ from gonghui.core.modules import (
     MenuEntry,
     MenuSection,
     Module,
+    OrgPickerSource,
     PeriodicJob,
     PortalTile,
 )
@@ -24,6 +25,12 @@ module = Module(
         ("/me/cases", "gonghui.casework.api.worker_router"),
         ("/me/counselling", "gonghui.casework.api.counselling_router"),
         ("/", "gonghui.casework.api.router"),
+    ),
+    # Where a case may be referred (转办): any active federation of the city, whatever branch.
+    org_pickers=(
+        OrgPickerSource(
+            "referral", "gonghui.casework.selectors.referral_target_list", city_wide=True
+        ),
     ),
     sections=(MenuSection("services", _("职工服务"), 30),),
     menu=(
@@ -66,6 +73,25 @@ module = Module(
             order=30,
             perm="edit_records",
         ),
+        HomeTile(
+            "cases_mine",
+            _("我经办的服务事项"),
+            "console:case_list",
+            selectors.mine_count,
+            query="queue=mine",
+            topic="cases",
+            order=31,
+            perm="edit_records",
+        ),
+        HomeTile(
+            "cases_overdue",
+            _("已超期的服务事项"),
+            "console:case_list",
+            selectors.overdue_count,
+            query="queue=overdue",  # not cached by topic: a case becomes overdue by time
+            order=32,
+            perm="edit_records",
+        ),
     ),
     portal_tiles=(
         PortalTile("ask_help", _("我要求助"), "portal:case_new", "bi-life-preserver", order=40),
@@ -106,7 +132,21 @@ module = Module(
         ),
     ),
     figures=(
-        Figure("cases.received", _("受理服务事项"), _("件"), selectors.cases_received_in, order=30),
-        Figure("cases.resolved", _("办结服务事项"), _("件"), selectors.cases_resolved_in, order=31),
+        Figure(
+            "cases.received",
+            _("受理服务事项"),
+            _("件"),
+            selectors.cases_received_in,
+            order=30,
+            dated_by="created_at",
+        ),
+        Figure(
+            "cases.resolved",
+            _("办结服务事项"),
+            _("件"),
+            selectors.cases_resolved_in,
+            order=31,
+            dated_by="resolved_at",
+        ),
     ),
 )

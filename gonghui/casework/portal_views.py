@@ -55,24 +55,27 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/portal/case_new.html", {"form": form})
 
 
+def _detail(request: HttpRequest, case: Case, **bound: Any) -> HttpResponse:
+    """The worker's case page; ``bound``: a refused form, shown with its errors at its
+    fields and what was typed."""
+    context = {
+        "case": case,
+        "events": selectors.case_timeline(case=case, public_only=True),
+        "deadline_status": selectors.case_deadline_status(case=case),
+        "materials": case.materials.select_related("uploaded_by"),
+        "material_form": forms.MaterialForm(),
+        "confirm_form": forms.ConfirmForm(),
+        "withdraw_form": forms.WithdrawForm(),
+        "open": case.state in (CaseState.SUBMITTED, CaseState.ACCEPTED),
+    }
+    context.update(bound)
+    return render(request, "casework/portal/case_detail.html", context)
+
+
 @worker_required
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _my_case(request, case_id)
-    return render(
-        request,
-        "casework/portal/case_detail.html",
-        {
-            "case": case,
-            "events": selectors.case_timeline(case=case, public_only=True),
-            "deadline_status": selectors.case_deadline_status(case=case),
-            "materials": case.materials.all(),
-            "material_form": forms.MaterialForm(),
-            "confirm_form": forms.ConfirmForm(),
-            "withdraw_form": forms.WithdrawForm(),
-            "open": case.state in (CaseState.SUBMITTED, CaseState.ACCEPTED),
-        },
-    )
+    return _detail(request, _my_case(request, case_id))
 
 
 @worker_required
@@ -80,15 +83,17 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _my_case(request, case_id)
     form = forms.WithdrawForm(request.POST)
-    try:
-        cases_services.case_withdraw(
-            actor=request.user, case=case, reason=form.data.get("reason", "")
-        )
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("已撤回。"))
-    return redirect("portal:case_detail", case.pk)
+    if form.is_valid():
+        try:
+            cases_services.case_withdraw(
+                actor=request.user, case=case, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已撤回。"))
+            return redirect("portal:case_detail", case.pk)
+    return _detail(request, _my_case(request, case_id), withdraw_form=form)
 
 
 @worker_required
@@ -96,21 +101,20 @@ def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _my_case(request, case_id)
     form = forms.ConfirmForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请给出 1 到 5 星的评价。"))
-        return redirect("portal:case_detail", case.pk)
-    try:
-        cases_services.case_confirm(
-            actor=request.user,
-            case=case,
-            rating=form.cleaned_data["rating"],
-            comment=form.cleaned_data["comment"],
-        )
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("感谢您的评价。"))
-    return redirect("portal:case_detail", case.pk)
+    if form.is_valid():
+        try:
+            cases_services.case_confirm(
+                actor=request.user,
+                case=case,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("感谢您的评价。"))
+            return redirect("portal:case_detail", case.pk)
+    return _detail(request, _my_case(request, case_id), confirm_form=form)
 
 
 @worker_required

@@ -22,10 +22,12 @@ from gonghui.casework.models import (
     CounsellingSlot,
     Counsellor,
     Lawyer,
+    LegalAidOutcome,
     Mediation,
     MediationOutcome,
     overdue_q,
 )
+from gonghui.core.permissions import Perm, roles_granting
 from gonghui.core.scoping import NotFound, get_visible, subtree_q
 from gonghui.core.workdays import years_without_schedule
 from gonghui.organizations.models import (
@@ -56,7 +58,11 @@ def case_list(
     service_type: ServiceType | None = None,
     state: str = "",
     q: str = "",
+    received_from: datetime.date | None = None,
+    received_to: datetime.date | None = None,
 ) -> QuerySet[Case]:
+    """The cases of one queue (``Queue``), filtered by service type, state, the number or
+    words of the title (``q``) and the day received (local days, both ends included)."""
     if queue == Queue.ALL:
         qs = Case.objects.visible_to(actor)
     else:
@@ -79,8 +85,16 @@ def case_list(
         qs = qs.filter(state=state)
     if q:
         qs = qs.filter(Q(number=q.strip().upper()) | Q(title__contains=q.strip()))
+    if received_from is not None:
+        qs = qs.filter(created_at__gte=_day_start(received_from))
+    if received_to is not None:
+        qs = qs.filter(created_at__lt=_day_start(received_to + datetime.timedelta(days=1)))
     order = ("resolution_due", "id") if queue != Queue.ALL else ("-created_at", "-id")
     return qs.select_related("person", "service_type", "handler", "assignee").order_by(*order)
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_current_timezone())
 
 
 def _handled_within(actor: Any) -> QuerySet[Case]:
@@ -205,15 +219,13 @@ def stations_near(
     return stations
 
 
-def referral_targets(*, case: Case) -> QuerySet[Organization]:
-    """Where a case may be referred: any active federation of the city but its handler (a case
-    follows the worker's employer or a specialised service, whatever branch it is in)."""
-    return (
-        Organization.unscoped.filter(is_active=True)
-        .exclude(kind="grassroots")
-        .exclude(pk=case.handler_id)
-        .order_by("path")
-    )
+def referral_target_list(*, actor: Any) -> QuerySet[Organization]:
+    """What the 转办 picker offers staff: every active federation of the city (city-wide by
+    design: a case follows the worker's employer or a specialised service, whatever branch it is
+    in; ``case_refer`` refuses the case's own handler)."""
+    if not getattr(actor, "scope_path", None):
+        return Organization.unscoped.none()
+    return Organization.unscoped.filter(is_active=True).exclude(kind="grassroots")
 
 
 def referral_target_get(*, id: int) -> Organization | None:
@@ -285,6 +297,63 @@ def case_deadline_status(*, case: Case) -> DeadlineStatus:
     )
 
 
+def case_actions(
+    *,
+    actor: Any,
+    case: Case,
+    mediation: Mediation | None = None,
+    legal_aid: Any = None,
+) -> list[str]:
+    """The actions (names of ``views.case_act``) ``actor`` may take on ``case`` now, the
+    likely next step first: nothing for those who only follow the case (another branch, a
+    read-only role). The rules are the services': who handles (``cases.may_handle``), from
+    which state (``cases.ACTION_STATES``), whether there is anyone above to escalate to, anyone
+    else to assign to. ``mediation`` and ``legal_aid`` are the case's records, if any."""
+    from gonghui.casework.services.cases import ACTION_STATES, may_handle
+    from gonghui.casework.services.routing import upper_of
+
+    if not may_handle(actor, case):
+        return []
+
+    def allowed(name: str) -> bool:
+        return case.state in ACTION_STATES[name]
+
+    offered: list[str] = []
+    if allowed("accept"):
+        offered.append("accept")
+    code = case.service_type.code
+    if code == "legal_aid" and allowed("lawyer"):
+        pending = legal_aid is not None and legal_aid.outcome == LegalAidOutcome.PENDING
+        if pending:
+            offered.append("legal_outcome")
+        if legal_aid is None or pending:
+            offered.append("lawyer")
+    if code == "mediation":
+        if mediation is None:
+            offered.append("mediation")
+        elif mediation.outcome == MediationOutcome.PENDING:
+            offered.append("mediation_session")
+            if any(True for _s in mediation.sessions.all()):
+                offered.append("mediation_conclude")
+    if allowed("resolve"):
+        offered.append("resolve")
+    if case.is_open:
+        offered.append("note")
+    others = handler_staff(case=case).exclude(pk=case.assignee_id or 0)
+    if allowed("assign") and others.exists():
+        # Waiting cases are usually assigned before anything else is done with them.
+        offered.insert(1 if case.state == CaseState.SUBMITTED else len(offered), "assign")
+    if case.is_open:
+        offered.append("visit")
+    if allowed("refer"):
+        offered.append("refer")
+    if allowed("escalate") and upper_of(case.handler, case.service_type) is not None:
+        offered.append("escalate")
+    if allowed("reject"):
+        offered.append("reject")
+    return offered
+
+
 def case_material_get(*, case: Case, id: int) -> CaseMaterial:
     return get_visible(CaseMaterial.objects.filter(case=case), pk=id)
 
@@ -293,20 +362,30 @@ def person_cases(*, person_id: int) -> QuerySet[Case]:
     return Case.unscoped.filter(person_id=person_id).select_related("service_type", "handler")
 
 
+def _assignable(users: QuerySet[Any]) -> QuerySet[Any]:
+    """Of ``users``, those who may act on a case: a role that grants recording (a read-only
+    leader or a reviewer is never offered as an assignee). Roles are a JSON list, which
+    SQLite cannot search portably; the staff of one organisation are a handful of rows."""
+    editing = roles_granting(Perm.EDIT_RECORDS)
+    ids = [pk for pk, roles in users.values_list("pk", "roles") if editing & set(roles or ())]
+    return users.filter(pk__in=ids)
+
+
 def handler_staff(*, case: Case) -> QuerySet[Any]:
-    """Who a case of this handler may be assigned to."""
+    """Who a case of this handler may be assigned to (``case_assign`` checks the same)."""
     from gonghui.accounts.models import User
 
-    return User.objects.filter(
-        organization_id=case.handler_id, kind="staff", is_active=True
+    return _assignable(
+        User.objects.filter(organization_id=case.handler_id, kind="staff", is_active=True)
     ).order_by("username")
 
 
 def organization_staff(*, actor: Any) -> QuerySet[Any]:
+    """Who the actor's organisation's cases may be assigned to (the queue's bulk assign)."""
     from gonghui.accounts.models import User
 
-    return User.objects.filter(
-        organization_id=actor.organization_id, kind="staff", is_active=True
+    return _assignable(
+        User.objects.filter(organization_id=actor.organization_id, kind="staff", is_active=True)
     ).order_by("username")
 
 
@@ -508,6 +587,16 @@ def unaccepted_count(actor: Any) -> int:
         .filter(handler_id=actor.organization_id, state=CaseState.SUBMITTED)
         .count()
     )
+
+
+def mine_count(actor: Any) -> int:
+    """Open cases assigned to the actor (home tile)."""
+    return case_list(actor=actor, queue=Queue.MINE).count()
+
+
+def overdue_count(actor: Any) -> int:
+    """Open cases past a deadline in the actor's subtree (home tile)."""
+    return case_list(actor=actor, queue=Queue.OVERDUE).count()
 
 
 # --- figures (the module registry's; the dashboard reads them) --------------------------------

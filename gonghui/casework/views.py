@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.casework import documents, forms, selectors
@@ -23,13 +24,13 @@ from gonghui.casework.services import counselling as counselling_services
 from gonghui.casework.services import legal_aid as legal_aid_services
 from gonghui.casework.services import materials as materials_services
 from gonghui.casework.services import mediation as mediation_services
+from gonghui.core import counts
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, client_ip, error_text, paginate, staff_required
 from gonghui.members import selectors as member_selectors
 from gonghui.organizations import selectors as org_selectors
-from gonghui.organizations.models import ServiceType
 
 CASE_COLUMNS = [
     Column("编号", lambda c: c.number, 18),
@@ -49,9 +50,16 @@ CASE_COLUMNS = [
 ]
 
 
-def _type_filter(request: HttpRequest) -> ServiceType | None:
-    code = request.GET.get("type", "")
-    return selectors.service_type_by_code(code)
+QUEUE_LABELS = (
+    (selectors.Queue.HANDLING, _lazy("本单位承办")),
+    (selectors.Queue.UNASSIGNED, _lazy("待分派")),
+    (selectors.Queue.MINE, _lazy("我经办的")),
+    (selectors.Queue.OVERDUE, _lazy("已超期")),
+    (selectors.Queue.ALL, _lazy("全部")),
+)
+# "mine" is per person and "overdue" changes with the clock: those are counted afresh; the
+# others are cached until a case changes (core.counts).
+FRESH_QUEUES = (selectors.Queue.MINE, selectors.Queue.OVERDUE)
 
 
 @staff_required
@@ -61,42 +69,51 @@ def case_list(request: HttpRequest) -> HttpResponseBase:
     queue = request.GET.get("queue", selectors.Queue.HANDLING)
     if queue not in selectors.QUEUES:
         queue = selectors.Queue.HANDLING
-    service_type = _type_filter(request)
-    qs = selectors.case_list(
-        actor=actor,
-        queue=queue,
-        service_type=service_type,
-        state=request.GET.get("state", ""),
-        q=request.GET.get("q", ""),
-    )
+    types = selectors.service_types_active()
+    form = forms.CaseFilterForm(request.GET, types=types)
+    form.is_valid()
+    filters = form.cleaned_data
+    criteria: dict[str, Any] = {
+        "service_type": selectors.service_type_by_code(filters.get("type") or ""),
+        "state": filters.get("state") or "",
+        "q": filters.get("q") or "",
+        "received_from": filters.get("received_from"),
+        "received_to": filters.get("received_to"),
+    }
+    qs = selectors.case_list(actor=actor, queue=queue, **criteria)
     if wants_export(request):
         require(actor, Perm.EXPORT)
         return export_list(request, "服务事项", CASE_COLUMNS, qs)
+    scope = (getattr(actor, "scope_path", ""), actor.organization_id, _filter_key(request))
+
+    def queue_count(value: str) -> int:
+        counted = selectors.case_list(actor=actor, queue=value, **criteria).order_by().count
+        if value in FRESH_QUEUES:
+            return counted()
+        return counts.cached_count("cases", ("queue", value, *scope), counted)
+
+    tabs = [(value, label, queue_count(value)) for value, label in QUEUE_LABELS]
+    filtered = any(criteria.values())
     return render(
         request,
         "casework/case_list.html",
         {
-            # "mine" is per person and "overdue" changes with the clock: count those afresh.
             "page_obj": paginate(
-                request,
-                qs,
-                count_topic=None
-                if queue in (selectors.Queue.MINE, selectors.Queue.OVERDUE)
-                else "cases",
+                request, qs, count_topic=None if queue in FRESH_QUEUES else "cases"
             ),
             "queue": queue,
-            "queues": [
-                (selectors.Queue.HANDLING, _("本单位承办")),
-                (selectors.Queue.UNASSIGNED, _("待分派")),
-                (selectors.Queue.MINE, _("我经办的")),
-                (selectors.Queue.OVERDUE, _("已超期")),
-                (selectors.Queue.ALL, _("全部")),
-            ],
-            "types": selectors.service_types_active(),
-            "type": service_type,
+            "queues": tabs,
+            "form": form,
+            "filtered": filtered,
             "staff": selectors.organization_staff(actor=actor),
             "now": timezone.now(),
         },
+    )
+
+
+def _filter_key(request: HttpRequest) -> str:
+    return "&".join(
+        f"{k}={v}" for k, v in sorted(request.GET.items()) if k not in {"page", "format", "queue"}
     )
 
 
@@ -163,42 +180,115 @@ def case_open(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/case_open.html", {"form": form})
 
 
-def _case_context(request: HttpRequest, case: Case, **forms_: Any) -> dict[str, Any]:
+# The case page's actions: label, the button's words, the form, and for a step that cannot be
+# undone what the clerk confirms. Which of them a person is offered, and in what order, is
+# ``selectors.case_actions``'s answer, never the template's.
+ACTION_LABELS: dict[str, Any] = {
+    "accept": (_lazy("受理"), _lazy("受理")),
+    "assign": (_lazy("分派经办人"), _lazy("分派")),
+    "note": (_lazy("办理记录"), _lazy("记录")),
+    "visit": (_lazy("职工到场"), _lazy("记录到场一次")),
+    "refer": (_lazy("转办"), _lazy("转办")),
+    "escalate": (_lazy("上报上级"), _lazy("上报")),
+    "reject": (_lazy("不予受理（不属于工会职责）"), _lazy("不予受理")),
+    "resolve": (_lazy("办结"), _lazy("办结")),
+    "lawyer": (_lazy("指派援助律师"), _lazy("指派律师")),
+    "legal_outcome": (_lazy("记录援助结果"), _lazy("记录结果")),
+    "mediation": (_lazy("建立调解记录"), _lazy("建立调解记录")),
+    "mediation_session": (_lazy("登记调解"), _lazy("登记调解")),
+    "mediation_conclude": (_lazy("调解结案"), _lazy("结案")),
+}
+ACTION_HINTS: dict[str, Any] = {
+    "accept": _lazy("受理后将通知职工，事项进入办理，期限按办结期限计算。"),
+    "reject": _lazy("仅用于不属于工会职责的事项。事项将关闭，理由会告知职工。"),
+    "resolve": _lazy("办结后职工将收到通知，请其确认结果并评价。"),
+    "mediation_conclude": _lazy("结案后不能再登记调解；调解成功的，请填写协议内容。"),
+    "refer": _lazy("转给更适合办理的单位（如用人单位所在地工会），并说明理由。"),
+    "escalate": _lazy("本级无法办理时上报上一级工会，事项将由上级重新受理。"),
+}
+IRREVERSIBLE = frozenset({"accept", "reject", "resolve", "mediation_conclude"})
+
+
+def _action_form(name: str, case: Case, data: Any = None) -> Any:
+    """The form of one case action, bound to ``data`` when given."""
+    if name == "accept":
+        return forms.AcceptForm(data)
+    if name == "assign":
+        return forms.AssignForm(data, staff=selectors.handler_staff(case=case))
+    if name == "note":
+        return forms.NoteForm(data)
+    if name == "visit":
+        return forms.VisitForm(data, auto_id="visit_%s")
+    if name == "refer":
+        return forms.ReferForm(data, auto_id="refer_%s")
+    if name == "escalate":
+        # Forms with one field name on a page: distinct ids keep each label on its field.
+        return forms.ReasonForm(data, auto_id="escalate_%s")
+    if name == "reject":
+        return forms.RejectForm(data, auto_id="reject_%s")
+    if name == "resolve":
+        return forms.ResolveForm(data)
+    if name == "lawyer":
+        return forms.LawyerAssignForm(data, lawyers=selectors.lawyers_for_case(case=case))
+    if name == "legal_outcome":
+        return forms.LegalOutcomeForm(data, auto_id="legal_%s")
+    if name == "mediation":
+        return forms.MediationForm(data, initial={"applicant": case.applicant_name})
+    if name == "mediation_session":
+        return forms.MediationSessionForm(data, auto_id="session_%s")
+    if name == "mediation_conclude":
+        return forms.MediationConcludeForm(data, auto_id="conclude_%s")
+    raise NotFound
+
+
+def _case_context(
+    request: HttpRequest, case: Case, *, bound: tuple[str, Any] | None = None
+) -> dict[str, Any]:
+    """The case page. ``bound``: the action whose posted form was refused, with that form,
+    shown open with its errors at its fields and what was typed."""
     actor: Any = request.user
-    handling = bool(actor.scope_path) and case.handler.path.startswith(actor.scope_path)
-    lawyers = selectors.lawyers_for_case(case=case)
+    handling = cases_services.may_handle(actor, case)
     mediation = selectors.mediation_of(case=case)
-    context = {
+    legal_aid = getattr(case, "legal_aid", None) if case.service_type.code == "legal_aid" else None
+    names = selectors.case_actions(actor=actor, case=case, mediation=mediation, legal_aid=legal_aid)
+    open_name = bound[0] if bound is not None and bound[0] in names else None
+    actions = []
+    for index, name in enumerate(names):
+        label, button = ACTION_LABELS[name]
+        if name == "lawyer" and legal_aid is not None:
+            label, button = _("更换援助律师"), _("更换律师")
+        form = bound[1] if open_name == name and bound is not None else _action_form(name, case)
+        actions.append(
+            {
+                "name": name,
+                "label": label,
+                "button": button,
+                "hint": ACTION_HINTS.get(name, ""),
+                "form": form,
+                "irreversible": name in IRREVERSIBLE,
+                "likely": index == 0,
+                "open": name == open_name if open_name else index == 0,
+                "danger": name == "reject",
+            }
+        )
+    return {
         "case": case,
         # The registered mobile (masked) only to those who may see the person's record.
         "person_visible": member_selectors.person_known(actor=actor, person=case.person),
         "events": selectors.case_timeline(case=case, public_only=False),
-        "materials": case.materials.all(),
+        "materials": case.materials.select_related("uploaded_by"),
         "handling": handling,
+        # The case is handled within the actor's subtree, but their role only reads.
+        "read_only": not handling
+        and bool(actor.scope_path)
+        and case.handler.path.startswith(actor.scope_path),
         "overdue": case.is_overdue(),
         "deadline_status": selectors.case_deadline_status(case=case),
-        "assign_form": forms.AssignForm(staff=selectors.handler_staff(case=case)),
-        "note_form": forms.NoteForm(),
-        "visit_form": forms.VisitForm(),
-        "refer_form": forms.ReferForm(),
-        # Two forms with one field name on a page: distinct ids keep each label on its field.
-        "escalate_form": forms.ReasonForm(auto_id="escalate_%s"),
-        "reject_form": forms.ReasonForm(auto_id="reject_%s"),
-        "resolve_form": forms.ResolveForm(),
+        "actions": actions,
         "material_form": forms.MaterialForm(),
-        "referral_targets": selectors.referral_targets(case=case),
-        "legal_aid": getattr(case, "legal_aid", None)
-        if case.service_type.code == "legal_aid"
-        else None,
-        "lawyer_form": forms.LawyerAssignForm(lawyers=lawyers),
-        "legal_outcome_form": forms.LegalOutcomeForm(),
+        "legal_aid": legal_aid,
         "mediation": mediation,
-        "mediation_form": forms.MediationForm(initial={"applicant": case.applicant_name}),
-        "session_form": forms.MediationSessionForm(),
-        "conclude_form": forms.MediationConcludeForm(),
     }
-    context.update(forms_)
-    return context
 
 
 @staff_required
@@ -208,58 +298,61 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "casework/case_detail.html", _case_context(request, case))
 
 
+class _Refused(Exception):  # noqa: N818 (a signal within this module, not an error type)
+    """A posted action form that did not validate; carries the bound form."""
+
+    def __init__(self, form: Any) -> None:
+        super().__init__()
+        self.form = form
+
+
 def _act(actor: Any, case: Case, action: str, post: Any) -> str:
-    """Run one action on the case; returns the success message, or raises ValidationError
-    with the bound form attached as ``exc.form``."""
+    """Run one action on the case; returns the success message. Raises ``_Refused`` when the
+    form does not validate, ``ValidationError`` when the service refuses."""
+    form = _action_form(action, case, post)
+    if not form.is_valid():
+        raise _Refused(form)
+    data = dict(form.cleaned_data)
+    data.pop("confirm", None)  # checked by the form: the services need no confirmation
+    try:
+        return _run(actor, case, action, data)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        raise _Refused(form) from exc
 
-    def bound(form: Any) -> Any:
-        if not form.is_valid():
-            exc = ValidationError(form.errors.get_json_data() and _("请检查填写的内容。"))
-            exc.form = form  # type: ignore[attr-defined]
-            raise exc
-        return form.cleaned_data
 
+def _run(actor: Any, case: Case, action: str, data: dict[str, Any]) -> str:
     if action == "accept":
         cases_services.case_accept(actor=actor, case=case)
         return _("已受理。")
     if action == "assign":
-        data = bound(forms.AssignForm(post, staff=selectors.handler_staff(case=case)))
         cases_services.case_assign(actor=actor, cases=[case], assignee=data["assignee"])
         return _("已分派经办人。")
     if action == "note":
-        data = bound(forms.NoteForm(post))
         cases_services.case_note(actor=actor, case=case, note=data["note"], public=data["public"])
         return _("已记录。")
     if action == "visit":
-        data = bound(forms.VisitForm(post))
         cases_services.case_visit_record(actor=actor, case=case, note=data["note"])
         return _("已记录职工到场一次。")
     if action == "refer":
-        data = bound(forms.ReferForm(post))
         to_org = selectors.referral_target_get(id=data["to_org"])
         if to_org is None:
             raise ValidationError({"to_org": [_("请选择转办单位。")]})
         cases_services.case_refer(actor=actor, case=case, to_org=to_org, reason=data["reason"])
         return _("已转办。")
     if action == "escalate":
-        data = bound(forms.ReasonForm(post))
         cases_services.case_escalate(actor=actor, case=case, reason=data["reason"])
         return _("已上报上级。")
     if action == "reject":
-        data = bound(forms.ReasonForm(post))
         cases_services.case_reject(actor=actor, case=case, reason=data["reason"])
         return _("已作不予受理处理，理由已告知职工。")
     if action == "resolve":
-        data = bound(forms.ResolveForm(post))
         cases_services.case_resolve(actor=actor, case=case, resolution=data["resolution"])
         return _("已办结，等待职工确认评价。")
     if action == "lawyer":
-        form = forms.LawyerAssignForm(post, lawyers=selectors.lawyers_for_case(case=case))
-        data = bound(form)
         legal_aid_services.legal_aid_assign(actor=actor, case=case, lawyer=data["lawyer"])
         return _("已指派援助律师。")
     if action == "legal_outcome":
-        data = bound(forms.LegalOutcomeForm(post))
         legal_aid_services.legal_aid_record_outcome(
             actor=actor,
             case=case,
@@ -269,60 +362,69 @@ def _act(actor: Any, case: Case, action: str, post: Any) -> str:
         )
         return _("已记录援助结果。")
     if action == "mediation":
-        data = bound(forms.MediationForm(post))
         mediation_services.mediation_open(actor=actor, case=case, **data)
         return _("已建立调解记录。")
-    if action in {"mediation_session", "mediation_conclude"}:
-        mediation = selectors.mediation_of(case=case)
-        if mediation is None:
-            raise ValidationError({"mediation": [_("请先建立调解记录。")]})
-        if action == "mediation_session":
-            data = bound(forms.MediationSessionForm(post))
-            mediation_services.mediation_session_add(actor=actor, mediation=mediation, **data)
-            return _("已登记调解。")
-        data = bound(forms.MediationConcludeForm(post))
-        mediation_services.mediation_conclude(actor=actor, mediation=mediation, **data)
-        return _("已记录调解结果。")
-    raise NotFound
-
-
-ACTIONS = {
-    "accept",
-    "assign",
-    "note",
-    "visit",
-    "refer",
-    "escalate",
-    "reject",
-    "resolve",
-    "lawyer",
-    "legal_outcome",
-    "mediation",
-    "mediation_session",
-    "mediation_conclude",
-}
+    mediation = selectors.mediation_of(case=case)
+    if mediation is None:
+        raise ValidationError({"mediation": [_("请先建立调解记录。")]})
+    if action == "mediation_session":
+        mediation_services.mediation_session_add(actor=actor, mediation=mediation, **data)
+        return _("已登记调解。")
+    mediation_services.mediation_conclude(actor=actor, mediation=mediation, **data)
+    return _("已记录调解结果。")
 
 
 @staff_required
 @require_POST
 def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    """One action from the case page. A refused form comes back on the page, open, with
+    every error at its field and what was typed; an action the page no longer offers (the
+    case moved on meanwhile) is refused with a message at the top."""
     actor: Any = request.user
     case = selectors.case_get(actor=actor, id=case_id)
-    if action not in ACTIONS:
+    if action not in ACTION_LABELS:
         raise NotFound
+    if action not in _offered(actor, case):
+        messages.error(request, _why_not(actor, case, action))
+        return redirect("console:case_detail", case.pk)
     try:
         message = _act(actor, case, action, request.POST)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        form = getattr(exc, "form", None)
-        if form is not None:
-            messages.error(request, " ".join(str(m) for msgs in form.errors.values() for m in msgs))
-        return redirect("console:case_detail", case.pk)
+    except _Refused as refused:
+        case = selectors.case_get(actor=actor, id=case_id)  # as it is now
+        context = _case_context(request, case, bound=(action, refused.form))
+        if not any(a["name"] == action for a in context["actions"]):
+            messages.error(request, _why_not(actor, case, action))
+            return redirect("console:case_detail", case.pk)
+        return render(request, "casework/case_detail.html", context)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return redirect("console:case_detail", case.pk)
     messages.success(request, message)
     return redirect("console:case_detail", case.pk)
+
+
+def _offered(actor: Any, case: Case) -> list[str]:
+    return selectors.case_actions(
+        actor=actor,
+        case=case,
+        mediation=selectors.mediation_of(case=case),
+        legal_aid=getattr(case, "legal_aid", None),
+    )
+
+
+def _why_not(actor: Any, case: Case, action: str) -> str:
+    """Why the page no longer offers ``action`` (another tab, a colleague, the sweep moved
+    the case on): the services' own refusal, else a general word."""
+    try:
+        cases_services.require_handling(actor, case)
+        states = cases_services.ACTION_STATES.get(action)
+        if states:
+            cases_services.require_state(case, *states)
+    except PermissionDenied as exc:
+        return str(exc)
+    except ValidationError as exc:
+        return error_text(exc)
+    return _("该事项现在不能执行此操作，请查看最新进度。")
 
 
 @staff_required

@@ -10,8 +10,10 @@ class CoreConfig(AppConfig):
         from gonghui.celery import app
         from gonghui.core import modules
         from gonghui.core.history import connect_imported_models
+        from gonghui.core.validators import use_platform_messages
 
         connect_imported_models()
+        use_platform_messages()
         # Every installed app's ``module.py``: menus, tiles, inbox kinds, periodic jobs, demo
         # steps, bench scenarios, figures. Models are all loaded by now, which is all the
         # declarations need.

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -615,13 +616,14 @@ def import_job_settle(job: ImportJob) -> ImportJob:
 
 def import_jobs_settle() -> dict[str, int]:
     """Every minute: settle the jobs whose run died, and delete the files of jobs left waiting
-    for more than a day (housekeeping across scopes: it shows nothing to anyone)."""
+    for more than a day and those no job names (housekeeping across scopes: it shows nothing to
+    anyone)."""
     now = timezone.now()
     lapsed = ImportJob.unscoped.filter(status__in=RUNNING).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     )
     settled = sum(1 for job in lapsed if import_job_settle(job).status == ImportStatus.INTERRUPTED)
-    return {"settled": settled, "expired": expire_stale_uploads()}
+    return {"settled": settled, "expired": expire_stale_uploads() + import_orphans_remove()}
 
 
 def _files_of(job: ImportJob) -> list[Path]:
@@ -663,6 +665,38 @@ def expire_stale_uploads() -> int:
                 expected=(ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.INTERRUPTED),
             )
     return count
+
+
+# A finished job no longer names its files, which go after its commit: a process that died
+# between the two (or a removal that failed) leaves them behind, named by no job. Younger than
+# this, a file may be an upload whose job is still being created.
+ORPHAN_AFTER = datetime.timedelta(hours=1)
+
+
+def import_orphans_remove(*, now: datetime.datetime | None = None) -> int:
+    """Delete the files under the imports' directory (uploads with their stage and lease)
+    that no job names and that are older than ``ORPHAN_AFTER``; returns how many. Every minute,
+    with the settling (housekeeping across scopes)."""
+    root = Path(default_storage.path("imports"))
+    if not root.is_dir():
+        return 0
+    held = {
+        Path(default_storage.path(name))
+        for name in ImportJob.unscoped.exclude(file="").values_list("file", flat=True)
+    }
+    cutoff = ((now or timezone.now()) - ORPHAN_AFTER).timestamp()
+    removed = 0
+    for path in root.rglob("*"):
+        upload = path.with_name(path.name.removesuffix(".stage").removesuffix(".lease"))
+        if upload in held or not path.is_file():
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # removed meanwhile (its job's own clean-up)
+            continue
+    return removed
 
 
 def require_uploader(actor: Any, job: ImportJob) -> None:

@@ -84,14 +84,45 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.template.loader import render_to_string
+        return unavailable_response(request, exception)
 
-        from gonghui.core import availability
 
-        if not isinstance(exception, availability.unavailable_errors()):
-            return None
-        message = getattr(exception, "message", availability.MESSAGE)
-        html = render_to_string("503.html", {"message": message})
-        response = HttpResponse(html, status=503)
-        response["Retry-After"] = str(availability.RETRY_AFTER_SECONDS)
-        return response
+def unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse | None:
+    """503 with ``Retry-After`` for an exception that means "try again shortly" (JSON on
+    ``/api/``, the friendly page elsewhere); None for any other."""
+    import json
+
+    from django.template.loader import render_to_string
+
+    from gonghui.core import availability
+
+    if not isinstance(exception, availability.unavailable_errors()):
+        return None
+    message = getattr(exception, "message", availability.MESSAGE)
+    if request.path.startswith("/api/"):
+        response = HttpResponse(
+            json.dumps({"detail": str(message)}, ensure_ascii=False),
+            status=503,
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    response["Retry-After"] = str(availability.RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: what an uncaught exception anywhere answers, in a view or in a
+    middleware (the session or the user read while the database restarts, which no
+    ``process_exception`` sees). A backing service that is down gets the 503 answer; anything
+    else the 500 page."""
+    import sys
+
+    from django.template.loader import render_to_string
+
+    error = sys.exc_info()[1]
+    if error is not None:
+        unavailable = unavailable_response(request, error)
+        if unavailable is not None:
+            return unavailable
+    return HttpResponse(render_to_string("500.html"), status=500)

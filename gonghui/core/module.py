@@ -3,7 +3,16 @@ working-day calendar, the personal-data access log, the API docs) and the worker
 
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.modules import MenuEntry, MenuSection, Module, PeriodicJob, PortalTile
+from gonghui.core import selectors
+from gonghui.core.modules import (
+    BenchScenario,
+    HomeTile,
+    MenuEntry,
+    MenuSection,
+    Module,
+    PeriodicJob,
+    PortalTile,
+)
 
 module = Module(
     name="core",
@@ -54,6 +63,25 @@ module = Module(
             "gonghui.core.tasks.settle_imports",
             60,
             env="GONGHUI_IMPORT_SETTLE_SECONDS",
+        ),
+    ),
+    home_tiles=(
+        HomeTile(
+            "imports",
+            _("待确认或已中断的导入"),
+            "console:import_list",
+            selectors.imports_waiting_count,
+            perm="edit_records",
+            order=60,
+        ),
+    ),
+    bench=(
+        BenchScenario(
+            "pages",
+            "bench.pages.main",
+            help="every console, portal and enterprise page of the demo city, as each role",
+            arguments="bench.pages.add_arguments",
+            order=90,
         ),
     ),
     portal_tiles=(PortalTile("inbox", _("我的申请"), "portal:inbox", "bi-inbox", order=30),),

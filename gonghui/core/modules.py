@@ -17,7 +17,9 @@ Core cannot import domain apps; it finds their declarations when Django is ready
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib
+import operator
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -170,6 +172,24 @@ class Figure:
     records: Callable[[Actor, Any, int], Any]
     value: Callable[[Actor, Any, int], Number] | None = None
     order: int = 100
+    # For a flow (what happened in the year, not a stock at its end): the date or datetime
+    # field, on the records, that puts a record in its year ("joined_on", "created_at",
+    # "session__starts_at"). The staff home counts it month by month (``figure_months``).
+    dated_by: str = ""
+
+
+@dataclass(frozen=True)
+class OrgPickerSource:
+    """What an organisation picker (``organizations.picker``) offers under one name: ``pickable``
+    (dotted path of ``f(*, actor) -> QuerySet[Organization]``, already scoped) is what may be
+    chosen; the picker browses the actor's subtree down to it, or the whole city's tree with
+    ``city_wide`` (for choices that are public by design, such as where a case is referred).
+    A form's field names its source; its own queryset, from the same selector, re-validates
+    the chosen id on the server."""
+
+    key: str
+    pickable: str
+    city_wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,6 +213,7 @@ class Module:
     demo: tuple[DemoStep, ...] = ()
     bench: tuple[BenchScenario, ...] = ()
     figures: tuple[Figure, ...] = ()
+    org_pickers: tuple[OrgPickerSource, ...] = ()
     order: int = field(default=0, compare=False)
 
 
@@ -477,6 +498,15 @@ def _ordered(steps: list[Step], what: str) -> list[Step]:
     return done
 
 
+def org_picker(key: str) -> OrgPickerSource:
+    """The organisation picker source named ``key``; ``LookupError`` when none is."""
+    for module in modules():
+        for source in module.org_pickers:
+            if source.key == key:
+                return source
+    raise LookupError(key)
+
+
 def figures() -> list[Figure]:
     found = [(f.order, i, f) for i, f in enumerate(f for m in modules() for f in m.figures)]
     return [f for _, _, f in sorted(found, key=lambda x: (x[0], x[1]))]
@@ -502,6 +532,62 @@ def figure_value(key: str, *, actor: Actor, org: Any, year: int) -> Number:
 def figure_records(key: str, *, actor: Actor, org: Any, year: int) -> Any:
     _check_scope(actor, org)
     return figure(key).records(actor, org, year)
+
+
+def figure_months(
+    key: str, *, actor: Actor, org: Any, months: int = 12, today: datetime.date | None = None
+) -> list[tuple[str, int]]:
+    """A flow figure of ``org``'s subtree month by month, the last ``months`` months up to
+    this one, oldest first: ``[("2026-01", 12), ...]``. One grouped query over the figure's
+    own records, so each month is exactly the count its records give."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    _check_scope(actor, org)
+    found = figure(key)
+    if not found.dated_by:
+        raise LookupError(f"{key} is not a flow (no dated_by)")
+    today = today or timezone.localdate()
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    first = datetime.date(index // 12, index % 12 + 1, 1)
+    records = functools.reduce(
+        operator.or_,
+        (found.records(actor, org, year) for year in range(first.year, today.year + 1)),
+    )
+    since: Any = first
+    if _is_datetime(records.model, found.dated_by):
+        since = timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
+    rows = (
+        records.filter(**{f"{found.dated_by}__gte": since})
+        .annotate(month=TruncMonth(found.dated_by))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[str, int] = {}
+    for row in rows:
+        moment = row["month"]
+        if isinstance(moment, datetime.datetime):
+            moment = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+        label = f"{moment.year}-{moment.month:02d}"
+        counts[label] = counts.get(label, 0) + int(row["n"])
+    labels = []
+    for step in range(months):
+        at = index + step
+        labels.append(f"{at // 12}-{at % 12 + 1:02d}")
+    return [(label, counts.get(label, 0)) for label in labels]
+
+
+def _is_datetime(model: Any, path: str) -> bool:
+    from django.db import models as db_models
+
+    field: Any = None
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.is_relation:
+            model = field.related_model
+    return isinstance(field, db_models.DateTimeField)
 
 
 def _check_scope(actor: Actor, org: Any) -> None:

@@ -54,6 +54,12 @@ PERM_LABELS: dict[Perm, Any] = {
 }
 
 
+def roles_granting(perm: Perm) -> frozenset[str]:
+    """The roles that grant ``perm``: for choosing, say, who a case may be assigned to
+    without offering a read-only leader."""
+    return frozenset(str(role) for role, perms in ROLE_PERMS.items() if perm in perms)
+
+
 def perms_of(actor: Any) -> frozenset[Perm]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return frozenset()

@@ -5,14 +5,16 @@ calendar is city-wide reference data every staff account may read."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
-from gonghui.core import decisions
+from gonghui.core import decisions, modules
 from gonghui.core.models import (
     DecisionStep,
     ImportJob,
+    ImportStatus,
     Notification,
     NotificationSettings,
     PersonalDataAccess,
@@ -34,6 +36,16 @@ def access_log(*, actor: Any, subject: str = "") -> QuerySet[PersonalDataAccess]
 
 def import_job_list(*, actor: Any) -> QuerySet[ImportJob]:
     return ImportJob.objects.visible_to(actor).select_related("created_by")
+
+
+def imports_waiting_count(actor: Any) -> int:
+    """The actor's own imports waiting for them: checked and not confirmed, or interrupted
+    (home tile)."""
+    return (
+        ImportJob.objects.visible_to(actor)
+        .filter(created_by=actor, status__in=[ImportStatus.CHECKED, ImportStatus.INTERRUPTED])
+        .count()
+    )
 
 
 def import_job_get(*, actor: Any, id: int) -> ImportJob:
@@ -82,3 +94,63 @@ def notification_settings_get(*, actor: Any) -> NotificationSettings:
         raise NotFound
     found = NotificationSettings.objects.filter(person_id=person_id).first()
     return found or NotificationSettings(person_id=person_id)
+
+
+# --- the staff home -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A flow figure of the actor's subtree: this month against last, the year so far, and
+    its last twelve months for the trend chart."""
+
+    key: str
+    label: str
+    unit: str
+    months: list[tuple[str, int]]
+
+    @property
+    def this_month(self) -> int:
+        return self.months[-1][1]
+
+    @property
+    def last_month(self) -> int:
+        return self.months[-2][1]
+
+    @property
+    def change(self) -> int:
+        return self.this_month - self.last_month
+
+    @property
+    def year_to_date(self) -> int:
+        year = self.months[-1][0][:4]
+        return sum(n for label, n in self.months if label.startswith(year))
+
+
+def home_activity(*, actor: Any, today: datetime.date | None = None) -> list[Activity]:
+    """Every module's flow figures (``Figure.dated_by``) for the actor's own subtree."""
+    org = actor.organization
+    return [
+        Activity(
+            figure.key,
+            str(figure.label),
+            str(figure.unit),
+            modules.figure_months(figure.key, actor=actor, org=org, months=12, today=today),
+        )
+        for figure in modules.figures()
+        if figure.dated_by
+    ]
+
+
+def home_stocks(*, actor: Any, year: int) -> list[tuple[str, str, int]]:
+    """The subtree's figures that are stocks (members in force): label, unit, value."""
+    org = actor.organization
+    return [
+        (
+            str(f.label),
+            str(f.unit),
+            int(modules.figure_value(f.key, actor=actor, org=org, year=year)),
+        )
+        for f in modules.figures()
+        if not f.dated_by
+    ]

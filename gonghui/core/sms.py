@@ -6,11 +6,14 @@ which is how a developer reads a sign-in code; a federation plugs in its SMS gat
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from gonghui.core.crypto import mask_mobile
@@ -25,6 +28,30 @@ class SmsBackend(Protocol):
 class LogBackend:
     def send(self, mobile: str, text: str) -> None:
         logger.info("SMS to %s: %s", mask_mobile(mobile), text)
+
+
+class FileBackend:
+    """Appends each message as one JSON line (time, masked number, text) to the file
+    ``GONGHUI_SMS_FILE`` names: for test rigs whose messages are sent by several processes
+    (the fault suite counts what gunicorn and the Celery workers sent). Like the log backend
+    it keeps sign-in codes in clear, so it is no gateway for a federation."""
+
+    def __init__(self) -> None:
+        path = settings.GONGHUI_SMS_FILE
+        if not path:
+            raise ImproperlyConfigured("Set GONGHUI_SMS_FILE to the file the FileBackend writes.")
+        self.path = path
+
+    def send(self, mobile: str, text: str) -> None:
+        line = {"at": timezone.now().isoformat(), "to": mask_mobile(mobile), "text": text}
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        # One write to a descriptor opened for appending: lines written at once by several
+        # processes never interleave.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
 
 
 class MemoryBackend:

@@ -4,6 +4,7 @@ from gonghui.core import views, views_calendar, views_imports
 
 console_urlpatterns = [
     path("", views.console_home, name="home"),
+    path("home/activity/", views.home_activity, name="home_activity"),
     path("access-log/", views.access_log, name="access_log"),
     path("calendar/", views_calendar.workcalendar, name="workcalendar"),
     path("imports/", views_imports.import_list, name="import_list"),

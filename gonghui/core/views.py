@@ -3,13 +3,16 @@ access log."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,6 +22,12 @@ from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.forms import NotificationSettingsForm
 from gonghui.core.permissions import Perm, require
 from gonghui.core.web import apply_errors, paginate, staff_required, worker_required
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (the API, error pages)."""
+    return redirect(static("gonghui/favicon.svg"), permanent=True)
 
 
 @require_GET
@@ -34,6 +43,7 @@ def front_door(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
+    tiles = modules.home_tiles(request.user)
     return render(
         request,
         "console/home.html",
@@ -42,7 +52,32 @@ def console_home(request: HttpRequest) -> HttpResponse:
             # Only for those who keep the calendar: see console/_workcalendar_missing.html.
             "workcalendar_missing": views_calendar.missing_schedules(request.user),
             # What waits for this person, from every module's home tiles.
-            "home_tiles": modules.home_tiles(request.user),
+            "home_tiles": tiles,
+            "todo_total": sum(tile.count for tile in tiles),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def home_activity(request: HttpRequest) -> HttpResponse:
+    """HTMX: the subtree's figures on the staff home (this month against last, the year so
+    far, the twelve-month trend), loaded after the page so the to-do list shows at once."""
+    actor: Any = request.user
+    today = timezone.localdate()
+    activity = selectors.home_activity(actor=actor, today=today)
+    chart = {
+        "months": [label for label, _n in activity[0].months] if activity else [],
+        "series": [{"name": a.label, "values": [n for _m, n in a.months]} for a in activity],
+    }
+    return render(
+        request,
+        "console/_home_activity.html",
+        {
+            "activity": activity,
+            "stocks": selectors.home_stocks(actor=actor, year=today.year),
+            "chart": json.dumps(chart, ensure_ascii=False),
+            "year": today.year,
         },
     )
 

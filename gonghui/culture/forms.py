@@ -20,6 +20,7 @@ from gonghui.culture.models import (
     MenuItemKind,
     VenueKind,
 )
+from gonghui.organizations.picker import OrgChoiceField
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -42,9 +43,9 @@ class SessionForm(forms.Form):
     place = forms.CharField(
         label=_("上课地点"), max_length=200, required=False, help_text=_("未选场地时必填。")
     )
-    audience: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+    audience = OrgChoiceField(
         label=_("面向会员范围"),
-        queryset=None,
+        source="subtree",
         required=False,
         help_text=_("不选则所有实名登记的职工均可预约。"),
     )
@@ -83,9 +84,7 @@ class OwnedForm(forms.Form):
     ``organizations=None`` drops the field: an existing record stays with its organisation
     (the services keep it there)."""
 
-    organization: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("所属组织"), queryset=None
-    )
+    organization = OrgChoiceField(label=_("所属组织"), source="federations")
 
     def __init__(self, *args: Any, organizations: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,11 +92,6 @@ class OwnedForm(forms.Form):
             del self.fields["organization"]
         else:
             self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
-            self.fields["organization"].label_from_instance = _indented  # type: ignore[attr-defined]
-
-
-def _indented(org: Any) -> str:
-    return f"{'　' * org.depth}{org.name}"
 
 
 class MentorForm(OwnedForm):

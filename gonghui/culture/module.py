@@ -16,6 +16,7 @@ from gonghui.core.modules import (
     PortalTile,
 )
 from gonghui.culture import notifications
+from gonghui.culture.selectors import booking as booking_selectors
 from gonghui.culture.selectors import figures
 from gonghui.culture.selectors import menu as menu_selectors
 
@@ -76,6 +77,22 @@ module = Module(
             perm="approve",
             order=40,
         ),
+        HomeTile(
+            "sessions_today",
+            _("今日开课（签到）"),
+            "console:culture_sessions",
+            booking_selectors.sessions_today_count,
+            perm="edit_records",
+            order=45,
+        ),
+        HomeTile(
+            "draws_due",
+            _("待开奖的抽签课程"),
+            "console:culture_sessions",
+            booking_selectors.draws_due_count,
+            perm="edit_records",
+            order=46,
+        ),
     ),
     portal_tiles=(
         PortalTile(
@@ -124,7 +141,21 @@ module = Module(
         ),
     ),
     figures=(
-        Figure("culture.sessions", _("开课场次"), _("场"), figures.sessions_held_in, order=40),
-        Figure("culture.attendances", _("参与人次"), _("人次"), figures.attendances_in, order=41),
+        Figure(
+            "culture.sessions",
+            _("开课场次"),
+            _("场"),
+            figures.sessions_held_in,
+            order=40,
+            dated_by="starts_at",
+        ),
+        Figure(
+            "culture.attendances",
+            _("参与人次"),
+            _("人次"),
+            figures.attendances_in,
+            order=41,
+            dated_by="session__starts_at",
+        ),
     ),
 )

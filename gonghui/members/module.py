@@ -89,6 +89,13 @@ module = Module(
             selectors.members_at_year_end,
             order=10,
         ),
-        Figure("members.joined", _("新入会会员"), _("人"), selectors.members_joined_in, order=20),
+        Figure(
+            "members.joined",
+            _("新入会会员"),
+            _("人"),
+            selectors.members_joined_in,
+            order=20,
+            dated_by="joined_on",
+        ),
     ),
 )

@@ -91,6 +91,28 @@ def people_by_hashes(
     return people, mobiles, active
 
 
+# The member list's sortable columns (a whitelist: a sort key never reaches ``order_by``
+# unchecked). Each order ends with the id, so rows with equal keys keep one order, which keyset
+# pagination needs (``core.pagination``). "-" in front of a key sorts descending.
+MEMBER_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("person__name", "id"),
+    "union": ("union__name", "id"),
+    "joined": ("joined_on", "id"),
+    "status": ("status", "id"),
+}
+MEMBER_DEFAULT_ORDER = ("-id",)
+
+
+def member_order(sort: str) -> tuple[str, ...]:
+    """The ``order_by`` of a whitelisted sort key (``"name"``, ``"-joined"``); the newest
+    registrations first for anything else."""
+    descending = sort.startswith("-")
+    fields = MEMBER_SORTS.get(sort.removeprefix("-"))
+    if fields is None:
+        return MEMBER_DEFAULT_ORDER
+    return tuple(f"-{f}" for f in fields) if descending else fields
+
+
 def member_list(
     *,
     actor: Any,
@@ -100,10 +122,17 @@ def member_list(
     sex: str = "",
     household: str = "",
     key: str = "",
+    joined_from: datetime.date | None = None,
+    joined_to: datetime.date | None = None,
+    employer: Any = None,
+    sort: str = "",
 ) -> QuerySet[Membership]:
-    """Members (one row per membership), newest first. ``q`` matches names (any part).
-    ``key`` is an exact ID number, mobile or card number; callers take it from a request body,
-    never from a URL, so the number stays out of logs and browser history."""
+    """Members (one row per membership), in the order of ``sort`` (``member_order``). ``q``
+    matches names (any part). ``within``: unions in that organisation's subtree (which the
+    caller fetched through the actor's scope); ``joined_from`` / ``joined_to``: the joining
+    day, both ends included. ``key`` is an exact ID number, mobile or card number; callers
+    take it from a request body, never from a URL, so the number stays out of logs and
+    browser history."""
     qs = Membership.objects.visible_to(actor).select_related("person", "union")
     if within is not None:
         qs = qs.filter(union__path__startswith=within.path)
@@ -113,6 +142,12 @@ def member_list(
         qs = qs.filter(person__sex=sex)
     if household:
         qs = qs.filter(person__household=household)
+    if joined_from is not None:
+        qs = qs.filter(joined_on__gte=joined_from)
+    if joined_to is not None:
+        qs = qs.filter(joined_on__lte=joined_to)
+    if employer is not None:
+        qs = qs.filter(person__employer=employer)
     if q.strip():
         qs = qs.filter(person__name__contains=q.strip())
     if key:
@@ -121,7 +156,7 @@ def member_list(
             return qs.none()
         field = {"id_number": "person__id_number_hash", "mobile": "person__mobile_hash"}
         qs = qs.filter(**{field.get(exact[0], "card_number"): exact[1]})
-    return qs.order_by("-id")
+    return qs.order_by(*member_order(sort))
 
 
 def membership_get(*, actor: Any, id: int) -> Membership:

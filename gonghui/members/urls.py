@@ -6,7 +6,6 @@ console_urlpatterns = [
     path("members/", views.member_list, name="member_list"),
     path("members/new/", views.member_create, name="member_create"),
     path("members/lookup/", views.member_lookup, name="member_lookup"),
-    path("members/unions/", views.union_search, name="union_search"),
     path("members/<int:membership_id>/", views.member_detail, name="member_detail"),
     path("members/<int:membership_id>/edit/", views.member_edit, name="member_edit"),
     path("members/<int:membership_id>/leave/", views.member_leave, name="member_leave"),

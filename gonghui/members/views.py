@@ -18,6 +18,7 @@ from gonghui.core import decisions
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.forms import DecisionForm
 from gonghui.core.models import AccessReason
+from gonghui.core.pagination import seek_page
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound
 from gonghui.core.services import Subject, personal_data_log, personal_data_reveal
@@ -36,7 +37,7 @@ from gonghui.members.forms import (
     MemberFilterForm,
     PersonEditForm,
     RevealForm,
-    TransferForm,
+    StaffTransferForm,
 )
 from gonghui.members.models import Membership, RequestStatus
 from gonghui.organizations import selectors as org_selectors
@@ -73,35 +74,72 @@ def _member_columns(reveal: bool) -> list[Column]:
 @require_GET
 def member_list(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
-    form = MemberFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {"status": "active"}
-    within = None
-    if filters.get("org"):
-        within = org_selectors.organization_get(actor=actor, id=filters["org"])
+    form = MemberFilterForm(
+        request.GET,
+        orgs=org_selectors.organization_list(actor=actor),
+        sorts=selectors.MEMBER_SORTS,
+    )
+    form.is_valid()
+    if "org" in form.errors:
+        raise NotFound  # a union outside the actor's scope, like one that does not exist
+    filters = form.cleaned_data
+    employer = None
+    if filters.get("employer"):
+        employer = org_selectors.enterprise_get(actor=actor, id=filters["employer"])
+    # No status in the query means the active members; an empty one means every state.
+    status = str(filters.get("status") or "") if "status" in request.GET else "active"
+    sort = filters.get("sort") or ""
     qs = selectors.member_list(
         actor=actor,
         q=filters.get("q") or "",
-        within=within,
-        status=str(filters.get("status") or "") if request.GET else "active",
+        within=filters.get("org"),
+        status=status,
         sex=filters.get("sex") or "",
         household=filters.get("household") or "",
+        joined_from=filters.get("joined_from"),
+        joined_to=filters.get("joined_to"),
+        employer=employer,
+        sort=sort,
     )
-    if filters.get("employer"):
-        employer = org_selectors.enterprise_get(actor=actor, id=filters["employer"])
-        qs = qs.filter(person__employer=employer)
     if request.GET.get("format") == "xlsx":
         return _member_export(request, qs)
+    filtered = any(
+        filters.get(name) for name in ("q", "org", "employer", "sex", "household")
+    ) or any(filters.get(name) for name in ("joined_from", "joined_to"))
     return render(
         request,
         "members/member_list.html",
         {
             "form": form,
-            "within": within,
-            "page_obj": paginate(request, qs, count_topic="members"),
+            "within": filters.get("org"),
+            "status": status,
+            "sort": sort,
+            "columns": _sort_columns(sort),
+            "filtered": filtered or status != "active",
+            "page_obj": seek_page(
+                request, qs, order=selectors.member_order(sort), count_topic="members"
+            ),
             "detail_base": reverse("console:member_list"),
             "reasons": AccessReason.choices,
         },
     )
+
+
+SORT_COLUMNS = ("name", "union", "joined", "status")
+
+
+def _sort_columns(sort: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the sort its header link asks for (ascending first, then the
+    other way) and the arrow it shows now."""
+    columns = {}
+    for key in SORT_COLUMNS:
+        if sort == key:
+            columns[key] = {"next": f"-{key}", "arrow": "bi-sort-up", "aria": "ascending"}
+        elif sort == f"-{key}":
+            columns[key] = {"next": key, "arrow": "bi-sort-down", "aria": "descending"}
+        else:
+            columns[key] = {"next": key, "arrow": "", "aria": "none"}
+    return columns
 
 
 def _member_export(request: HttpRequest, qs: Any) -> HttpResponseBase:
@@ -152,7 +190,11 @@ def member_lookup(request: HttpRequest) -> HttpResponse:
         request,
         "members/member_list.html",
         {
-            "form": MemberFilterForm(),
+            "form": MemberFilterForm(
+                orgs=org_selectors.organization_list(actor=actor), sorts=selectors.MEMBER_SORTS
+            ),
+            "status": "active",
+            "columns": _sort_columns(""),
             "page_obj": paginate(request, qs),
             "reasons": AccessReason.choices,
             "lookup": True,
@@ -319,37 +361,23 @@ def member_transfer(request: HttpRequest, membership_id: int) -> HttpResponse:
     actor = _actor(request)
     membership = selectors.membership_get(actor=actor, id=membership_id)
     require(actor, Perm.DECIDE_MEMBERSHIP)
-    form = TransferForm(request.POST or None)
-    target = None
+    form = StaffTransferForm(
+        request.POST or None, unions=org_selectors.public_union_list(actor=actor)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            target = org_selectors.public_union_get(id=form.cleaned_data["to_union"])
             transfer = services.transfer_request(
                 actor=actor,
                 membership=membership,
-                to_union=target,
+                to_union=form.cleaned_data["to_union"],
                 reason=form.cleaned_data["reason"],
             )
-        except Http404:
-            form.add_error("to_union", _("请选择转入的基层工会。"))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("已提交转接申请，等待转入工会接收。"))
             return redirect("console:transfer_detail", transfer.pk)
-    return render(
-        request,
-        "members/transfer_form.html",
-        {"form": form, "membership": membership, "target": target},
-    )
-
-
-@staff_required
-@require_GET
-def union_search(request: HttpRequest) -> HttpResponse:
-    """HTMX: grassroots unions city-wide by name, for choosing where a member transfers to."""
-    unions = org_selectors.public_union_search(q=request.GET.get("q", ""))
-    return render(request, "members/_union_options.html", {"unions": unions})
+    return render(request, "members/transfer_form.html", {"form": form, "membership": membership})
 
 
 # --- join applications -----------------------------------------------------------------------

@@ -15,11 +15,7 @@ from gonghui.organizations.models import (
     TimeUnit,
     Weekday,
 )
-
-
-class OrgChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organization) -> str:
-        return f"{'　' * obj.depth}{obj.name}"
+from gonghui.organizations.picker import OrgChoiceField
 
 
 class OrganizationForm(forms.Form):
@@ -62,7 +58,7 @@ class OrganizationEditForm(OrganizationForm):
 
 
 class OrganizationMoveForm(forms.Form):
-    new_parent = OrgChoiceField(label=_("移到以下组织之下"), queryset=Organization.unscoped.none())
+    new_parent = OrgChoiceField(label=_("移到以下组织之下"), source="federations")
     reason = forms.CharField(label=_("调整原因"), max_length=200)
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
@@ -76,10 +72,10 @@ class EnterpriseForm(forms.Form):
     industry = forms.ChoiceField(label=_("行业"), choices=Industry.choices)
     employee_count = forms.IntegerField(label=_("职工人数"), min_value=0)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
-    area = OrgChoiceField(label=_("所在镇（街道）"), queryset=Organization.unscoped.none())
+    area = OrgChoiceField(label=_("所在镇（街道）"), source="federations")
     union = OrgChoiceField(
         label=_("覆盖的基层工会"),
-        queryset=Organization.unscoped.none(),
+        source="grassroots",
         required=False,
         help_text=_("尚未建会的企业留空。"),
     )
@@ -103,7 +99,7 @@ class EnterpriseFilterForm(forms.Form):
 
 
 class ServicePlaceForm(forms.Form):
-    organization = OrgChoiceField(label=_("所属组织"), queryset=Organization.unscoped.none())
+    organization = OrgChoiceField(label=_("所属组织"), source="subtree")
     tier = forms.ChoiceField(label=_("类别"), choices=ServiceTier.choices)
     name = forms.CharField(label=_("名称"), max_length=100)
     address = forms.CharField(label=_("地址"), max_length=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -65,6 +66,102 @@ def grassroots_list(*, actor: Any, q: str = "") -> QuerySet[Organization]:
     return organization_list(actor=actor, q=q, kind=OrgKind.GRASSROOTS).filter(is_active=True)
 
 
+def federation_list(*, actor: Any) -> QuerySet[Organization]:
+    """The actor's subtree above the grassroots unions (a city has thousands of those), and
+    the actor's own organisation when it is one: who may own a record, a lawyer, a place."""
+    depth = actor.organization.depth if getattr(actor, "organization", None) else 0
+    return organization_list(actor=actor).exclude(kind=OrgKind.GRASSROOTS, depth__gt=depth)
+
+
+# --- the organisation picker (organizations.picker) --------------------------------------------
+
+PICKER_LIMIT = 30
+PICKER_BROWSE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class PickerNode:
+    org: Organization
+    pickable: bool
+    expandable: bool
+    trail: tuple[str, ...] = ()  # names of the ancestors shown with a search result
+
+
+def picker_universe(*, actor: Any, city_wide: bool) -> QuerySet[Organization]:
+    """The tree a picker browses: the actor's subtree, or the whole city for sources whose
+    choices are public by design (``OrgPickerSource.city_wide``)."""
+    if city_wide:
+        if not getattr(actor, "scope_path", None):
+            return Organization.unscoped.none()
+        return Organization.unscoped.all()
+    return Organization.objects.visible_to(actor)
+
+
+def picker_search(
+    *, universe: QuerySet[Organization], pickable: QuerySet[Organization], q: str
+) -> list[PickerNode]:
+    """Pickable organisations whose name, short name or code matches ``q``, the shallowest
+    first, each with the names of its ancestors in the universe (two queries)."""
+    q = q.strip()
+    if not q:
+        return []
+    found = list(
+        pickable.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__iexact=q))
+        .annotate(child_count=Count("children"))
+        .order_by("depth", "name", "id")[:PICKER_LIMIT]
+    )
+    ancestor_ids = {i for org in found for i in org.ancestor_ids()}
+    names = dict(universe.filter(pk__in=ancestor_ids).values_list("pk", "name"))
+    return [
+        PickerNode(
+            org=org,
+            pickable=True,
+            expandable=bool(org.child_count) and not org.is_grassroots,
+            trail=tuple(names[i] for i in org.ancestor_ids() if i in names),
+        )
+        for org in found
+    ]
+
+
+def picker_roots(*, universe: QuerySet[Organization]) -> list[Organization]:
+    """Where browsing starts: the top of the universe (the actor's own organisation)."""
+    top = universe.order_by("depth").values_list("depth", flat=True).first()
+    if top is None:
+        return []
+    return list(universe.filter(depth=top).order_by("name"))
+
+
+def picker_get(*, universe: QuerySet[Organization], id: int) -> Organization:
+    return get_visible(universe, pk=id)
+
+
+def picker_children(
+    *, universe: QuerySet[Organization], pickable: QuerySet[Organization], parent: Organization
+) -> list[PickerNode]:
+    """The children of ``parent`` a picker shows: those that may be chosen, and those above
+    the grassroots that have children (something to choose may lie below them)."""
+    children = list(
+        universe.filter(parent=parent)
+        .annotate(child_count=Count("children"))
+        .order_by("kind", "name", "id")
+    )
+    chosen = set(pickable.filter(parent=parent).values_list("pk", flat=True))
+    return [
+        PickerNode(
+            org=child,
+            pickable=child.pk in chosen,
+            expandable=bool(child.child_count) and not child.is_grassroots,
+        )
+        for child in children
+        if child.pk in chosen or (child.child_count and not child.is_grassroots)
+    ]
+
+
+def picker_trail(*, universe: QuerySet[Organization], org: Organization) -> list[Organization]:
+    """``org`` and its ancestors within the universe, from the top down (a breadcrumb)."""
+    return list(universe.filter(pk__in=[*org.ancestor_ids(), org.pk]).order_by("depth"))
+
+
 def public_union_search(*, q: str, limit: int = 20) -> list[Organization]:
     """Grassroots unions a worker may apply to join: names and codes are public, so this
     directory is deliberately not scoped."""
@@ -77,6 +174,14 @@ def public_union_search(*, q: str, limit: int = 20) -> list[Organization]:
         .select_related("parent")
         .order_by("name")[:limit]
     )
+
+
+def public_union_list(*, actor: Any) -> QuerySet[Organization]:
+    """The directory of ``public_union_search`` for staff choosing where a member transfers
+    to (any active grassroots union of the city; the transfer's receiver decides)."""
+    if not getattr(actor, "scope_path", None):
+        return Organization.unscoped.none()
+    return Organization.unscoped.filter(kind=OrgKind.GRASSROOTS, is_active=True)
 
 
 def public_union_get(*, id: int) -> Organization:

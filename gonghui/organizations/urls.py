@@ -4,6 +4,7 @@ from gonghui.organizations import enterprise_views, views
 
 console_urlpatterns = [
     path("orgs/", views.org_tree, name="org_tree"),
+    path("orgs/pick/", views.org_pick, name="org_pick"),
     path("orgs/<int:org_id>/", views.org_detail, name="org_detail"),
     path("orgs/<int:org_id>/children/", views.org_children, name="org_children"),
     path("orgs/<int:org_id>/new/", views.org_create, name="org_create"),

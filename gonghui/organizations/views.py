@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gonghui.accounts import selectors as account_selectors
+from gonghui.core import modules
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound
@@ -93,6 +95,52 @@ def org_children(request: HttpRequest, org_id: int) -> HttpResponse:
     org = selectors.organization_get(actor=actor, id=org_id)
     children = selectors.organization_children(actor=actor, org=org)
     return render(request, "organizations/_tree_children.html", {"children": children})
+
+
+@staff_required
+@require_GET
+def org_pick(request: HttpRequest) -> HttpResponse:
+    """HTMX, for the organisation picker (``organizations.picker``): the organisations of a
+    source whose name matches ``q``, or the children of ``parent`` (the top of the tree the
+    actor may browse when there is none). Only what the source offers this actor can be
+    chosen; a parent outside the tree is "not found"."""
+    actor = _actor(request)
+    try:
+        source = modules.org_picker(request.GET.get("source") or "subtree")
+    except LookupError:
+        raise NotFound from None
+    pickable = import_string(source.pickable)(actor=actor)
+    universe = selectors.picker_universe(actor=actor, city_wide=source.city_wide)
+    q = request.GET.get("q", "").strip()[:50]
+    context: dict[str, Any] = {
+        "url": request.path,
+        "source": source.key,
+        "q": q,
+        "mode": "search" if q else "browse",
+    }
+    if q:
+        nodes = selectors.picker_search(universe=universe, pickable=pickable, q=q)
+        context.update(nodes=nodes, capped=len(nodes) >= selectors.PICKER_LIMIT)
+        return render(request, "organizations/_picker_results.html", context)
+    parent_id = request.GET.get("parent", "")
+    if parent_id:
+        if not (parent_id.isascii() and parent_id.isdigit() and len(parent_id) < 12):
+            raise NotFound
+        parent = selectors.picker_get(universe=universe, id=int(parent_id))
+    else:
+        roots = selectors.picker_roots(universe=universe)
+        if not roots:
+            raise NotFound
+        parent = roots[0]
+    nodes = selectors.picker_children(universe=universe, pickable=pickable, parent=parent)
+    context.update(
+        parent=parent,
+        parent_pickable=pickable.filter(pk=parent.pk).exists(),
+        trail=selectors.picker_trail(universe=universe, org=parent),
+        nodes=nodes[: selectors.PICKER_BROWSE_LIMIT],
+        more=len(nodes) > selectors.PICKER_BROWSE_LIMIT,
+    )
+    return render(request, "organizations/_picker_results.html", context)
 
 
 @staff_required

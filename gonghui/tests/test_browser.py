@@ -100,8 +100,8 @@ def test_staff_sign_in_search_member_and_transfer(page, city):
     page.click("[data-testid=start-transfer]")
     # The search box works once htmx has loaded (deferred); typing earlier sends nothing.
     page.wait_for_load_state("load")
-    page.fill("[data-testid=union-q]", "B号")
-    page.click("#union-results button:has-text('B号机械有限公司工会')")
+    page.fill("[data-testid=org-picker-q-to_union]", "B号")
+    page.click("[data-org-pick]:has-text('B号机械有限公司工会')")
     page.fill("#id_reason", "工作调动到B号机械有限公司")
     page.click("[data-testid=submit-transfer]")
     page.wait_for_selector("text=待审批")

@@ -91,13 +91,19 @@ def test_console_pages_work_under_the_policy(page, city):
     expand.wait_for(state="detached")
     assert page.locator(f"li:has(> a[href='{detail_url}']) > .subtree li").count() > 0
 
-    # The union picker of a transfer (htmx search, then a click on a result).
+    # The organisation picker of a transfer: an htmx search, a click on a result; then the
+    # tree, walked down from the city (the directory of unions is city-wide).
     page.goto(f"{page.base}/console/members/{member.pk}/transfer/")
-    page.fill("[data-testid=union-q]", "B号")
-    page.click("#union-results button:has-text('B号机械有限公司工会')")
-    assert page.inner_text("#chosen-union") == "B号机械有限公司工会"
+    page.fill("[data-testid=org-picker-q-to_union]", "B号")
+    page.click("[data-org-pick]:has-text('B号机械有限公司工会')")
+    assert page.inner_text("[data-org-picker-chosen]") == "B号机械有限公司工会"
     assert page.input_value("#id_to_union") == str(city.union_b.pk)
-    assert page.locator("#union-results button").count() == 0
+    assert page.locator("#id_to_union_results [data-org-pick]").count() == 0
+    page.click("[data-testid=org-picker-browse-to_union]")
+    page.click(f"[hx-get$='parent={city.district_b.pk}']")
+    page.click(f"[hx-get$='parent={city.town_b.pk}']")
+    page.click(f"[data-org-pick='{city.union_b2.pk}']")
+    assert page.input_value("#id_to_union") == str(city.union_b2.pk)
 
     # The coverage chart (ECharts) with its tooltip, and the casework figures' charts.
     page.goto(page.base + "/console/coverage/")
@@ -244,3 +250,37 @@ def test_the_check_in_scanner_reads_a_booking_from_the_camera(browser, live_serv
         chromium.close()
     assert Booking.unscoped.get(pk=booking.pk).state == BookingState.ATTENDED
     assert problems == [], "\n".join(problems)
+
+
+def test_the_staff_home_shows_the_to_do_and_draws_the_trend_under_the_policy(page, city):
+    """Issue 12, point 1: the to-do with its total, this month against last, the chart."""
+    problems = watch(page)
+    clerk = city.staff("town_a", "clerk")
+    city.worker("union_a")  # a member who joined: the figures have something to show
+    staff_sign_in(page, clerk.username)
+    page.wait_for_selector("[data-testid=todo] [data-tile=joins]")
+    page.wait_for_selector("[data-testid=home-activity] [data-figure='members.joined']")
+    page.wait_for_selector("#home-trend canvas")
+    assert page.locator("[data-testid=home-activity] [data-testid=this-month]").count() >= 7
+    # On a phone the side menu is a drawer the button in the bar opens.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not page.locator("#console-menu").is_visible()
+    page.click("[data-testid=menu-toggle]")
+    page.wait_for_selector("#console-menu [data-menu=members]", state="visible")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_calendar_month_title_keeps_to_one_line_on_a_phone(page, city):
+    """Issue 12, point 6."""
+    worker = city.worker()
+    page.set_viewport_size({"width": 360, "height": 740})
+    worker_sign_in(page, worker.test_mobile)
+    page.wait_for_url("**/m/")
+    page.goto(page.base + "/m/culture/calendar/")
+    title = page.locator("[data-testid=month-title]")
+    height = title.bounding_box()["height"]
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('[data-testid=month-title]'))"
+        ".lineHeight)"
+    )
+    assert height < 1.5 * line, (height, line)

@@ -55,7 +55,6 @@ SENTINELS = (
 PUBLIC_BY_DESIGN = {
     # The directory of grassroots unions a worker may apply to join or transfer into: names
     # and codes of unions are public information, needed across branches.
-    "console:union_search": "union directory for transfers",
     "portal:union_search": "union directory for joining",
     # A member card's QR code is checked by whoever scans it; the signed token is the key.
     "portal:card_verify": "signed card token",

@@ -6,12 +6,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.organizations.forms import OrgChoiceField
-from gonghui.organizations.models import Enterprise, GrassrootsKind, Organization
+from gonghui.organizations.models import Enterprise, GrassrootsKind
+from gonghui.organizations.picker import OrgChoiceField
 
 
 class FoundingForm(forms.Form):
-    parent = OrgChoiceField(label=_("上级工会"), queryset=Organization.unscoped.none())
+    parent = OrgChoiceField(label=_("上级工会"), source="federations")
     proposed_name = forms.CharField(label=_("拟成立工会名称"), max_length=100)
     grassroots_kind = forms.ChoiceField(label=_("工会类型"), choices=GrassrootsKind.choices)
     enterprises = forms.ModelMultipleChoiceField(
@@ -89,7 +89,7 @@ class HomeAssessmentForm(forms.Form):
 
 
 class BrandForm(forms.Form):
-    organization = OrgChoiceField(label=_("申报组织"), queryset=Organization.unscoped.none())
+    organization = OrgChoiceField(label=_("申报组织"), source="federations")
     year = forms.IntegerField(label=_("年度"))
     title = forms.CharField(label=_("品牌项目"), max_length=100)
     description = forms.CharField(

@@ -40,7 +40,21 @@ module = Module(
         ),
     ),
     figures=(
-        Figure("unions.founded", _("新建工会"), _("个"), selectors.unions_founded_in, order=50),
-        Figure("homes.approved", _("认定职工之家"), _("个"), selectors.homes_approved_in, order=51),
+        Figure(
+            "unions.founded",
+            _("新建工会"),
+            _("个"),
+            selectors.unions_founded_in,
+            order=50,
+            dated_by="decided_at",
+        ),
+        Figure(
+            "homes.approved",
+            _("认定职工之家"),
+            _("个"),
+            selectors.homes_approved_in,
+            order=51,
+            dated_by="decided_at",
+        ),
     ),
 )

@@ -28,7 +28,7 @@ from gonghui.casework.models import (
 from gonghui.casework.services.routing import case_route, route_from, tier_of, upper_of
 from gonghui.core import notify
 from gonghui.core.locks import LockSpace, lock_one
-from gonghui.core.permissions import Perm, require
+from gonghui.core.permissions import Perm, require, roles_granting
 from gonghui.core.scoping import NotFound
 from gonghui.core.services import counter_take
 from gonghui.core.validators import (
@@ -75,6 +75,29 @@ def require_handling(actor: Any, case: Case) -> None:
             _("该事项现由%(org)s承办，您可以查看进度，但不能办理。") % {"org": case.handler.name}
         )
     require(actor, Perm.EDIT_RECORDS)
+
+
+def may_handle(actor: Any, case: Case) -> bool:
+    """Whether ``require_handling`` lets ``actor`` act on ``case`` now (no lock, no raise):
+    the case page offers actions only to those the services would let act."""
+    try:
+        require_handling(actor, case)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+# From which states each staff transition may start. The services check it on the locked
+# row; the case page offers an action only from these states (``selectors.case_actions``).
+ACTION_STATES: dict[str, tuple[str, ...]] = {
+    "accept": (CaseState.SUBMITTED,),
+    "resolve": (CaseState.ACCEPTED,),
+    "reject": OPEN_STATES,
+    "refer": OPEN_STATES,
+    "escalate": OPEN_STATES,
+    "assign": OPEN_STATES,
+    "lawyer": (CaseState.ACCEPTED,),
+}
 
 
 def case_lock(case: Case) -> Case:
@@ -327,7 +350,7 @@ def case_open(
 @transaction.atomic
 def case_accept(*, actor: Any, case: Case, at: datetime.datetime | None = None) -> Case:
     case = case_lock_handling(actor, case)
-    require_state(case, CaseState.SUBMITTED)
+    require_state(case, *ACTION_STATES["accept"])
     now = at or timezone.now()
     case.state = CaseState.ACCEPTED
     case.responded_at = now
@@ -349,6 +372,14 @@ def _check_assignee(case: Case, assignee: Any) -> None:
         raise ValidationError(
             {"assignee": [_("经办人必须是承办单位%(h)s的工作人员。") % {"h": case.handler.name}]}
         )
+    if not roles_granting(Perm.EDIT_RECORDS) & set(assignee.roles or ()):
+        raise ValidationError(
+            {
+                "assignee": [
+                    _("%(u)s的角色只能查看，不能作为经办人，请选择经办人员。") % {"u": assignee}
+                ]
+            }
+        )
 
 
 @transaction.atomic
@@ -357,7 +388,7 @@ def case_assign(*, actor: Any, cases: Iterable[Case], assignee: Any) -> int:
     locked: list[Case] = []
     for case in sorted(cases, key=lambda c: c.pk):  # key order: two bulk assigns cannot deadlock
         row = case_lock_handling(actor, case)
-        if row.state not in OPEN_STATES:
+        if row.state not in ACTION_STATES["assign"]:
             raise ValidationError(
                 {"cases": [_("事项%(n)s已不在办理中，不能分派。") % {"n": row.number}]}
             )
@@ -432,7 +463,7 @@ def case_refer(
     """Refer the case to another organisation (where the employer is, or a specialised
     centre), with a reason. Any organisation in the city may receive a referral."""
     case = case_lock_handling(actor, case)
-    require_state(case, *OPEN_STATES)
+    require_state(case, *ACTION_STATES["refer"])
     errors: dict[str, list[str]] = {}
     reason = clean_text(reason, "reason", errors, required=True, limit=300, multiline=True)
     if to_org.pk == case.handler_id:
@@ -452,7 +483,7 @@ def case_refer(
 @transaction.atomic
 def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
     case = case_lock_handling(actor, case)
-    require_state(case, *OPEN_STATES)
+    require_state(case, *ACTION_STATES["escalate"])
     errors: dict[str, list[str]] = {}
     reason = clean_text(reason, "reason", errors, required=True, limit=300, multiline=True)
     upper = upper_of(case.handler, case.service_type)
@@ -468,7 +499,7 @@ def case_escalate(*, actor: Any, case: Case, reason: str, at: Any = None) -> Cas
 @transaction.atomic
 def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> Case:
     case = case_lock_handling(actor, case)
-    require_state(case, CaseState.ACCEPTED)
+    require_state(case, *ACTION_STATES["resolve"])
     errors: dict[str, list[str]] = {}
     resolution = clean_text(
         resolution, "resolution", errors, required=True, limit=2000, multiline=True
@@ -491,7 +522,7 @@ def case_resolve(*, actor: Any, case: Case, resolution: str, at: Any = None) -> 
 def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
     """Outside the union's remit: closed with a reason the worker sees."""
     case = case_lock_handling(actor, case)
-    require_state(case, *OPEN_STATES)
+    require_state(case, *ACTION_STATES["reject"])
     errors: dict[str, list[str]] = {}
     reason = clean_text(reason, "reason", errors, required=True, limit=300, multiline=True)
     raise_errors(errors)

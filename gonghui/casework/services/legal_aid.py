@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 
 from gonghui.casework.models import (
     Case,
-    CaseState,
     EventKind,
     Lawyer,
     LegalAid,
     LegalAidOutcome,
 )
 from gonghui.casework.services.cases import (
+    ACTION_STATES,
     case_event,
     case_lock_handling,
     case_notify,
@@ -81,7 +81,7 @@ def lawyer_save(
 def legal_aid_assign(*, actor: Any, case: Case, lawyer: Lawyer) -> LegalAid:
     require_special(case, "legal_aid")
     case = case_lock_handling(actor, case)
-    require_state(case, CaseState.ACCEPTED)
+    require_state(case, *ACTION_STATES["lawyer"])
     if not lawyer.is_active or not case.handler.path.startswith(lawyer.organization.path):
         raise ValidationError({"lawyer": [_("请从承办单位或其上级的律师名册中选择在册律师。")]})
     aid = LegalAid.objects.filter(case=case).first()

@@ -20,6 +20,7 @@ import pytest
 
 from gonghui.casework.models import Case
 from gonghui.casework.services import cases as cases_services
+from gonghui.organizations.models import ServiceType
 from gonghui.tests import test_browser as shared
 from gonghui.tests.test_browser import CHROMIUM, staff_sign_in, worker_sign_in
 
@@ -75,6 +76,24 @@ def ask_for_legal_aid(page: Any, title: str) -> None:
     page.fill("#id_description", "公司拖欠三个月工资共 18000 元，多次催讨未果，想申请法律援助。")
 
 
+def show_action(console: Any, name: str) -> Any:
+    """Open one action of the case page (its button reveals its form) and return the form."""
+    details = console.locator(f"details[data-action={name}]")
+    if details.get_attribute("open") is None:
+        console.click(f"[data-testid=action-{name}]")
+    return details.locator("form")
+
+
+def take_action(console: Any, name: str, fields: dict[str, str] | None = None) -> None:
+    """Fill one action's form, tick its confirmation if it has one, and submit it."""
+    form = show_action(console, name)
+    for field, value in (fields or {}).items():
+        form.locator(f"[name={field}]").fill(value)
+    if form.locator("input[name=confirm]").count():
+        form.locator("input[name=confirm]").check()
+    form.locator(f"[data-testid=case-{name}]").click()
+
+
 def wait_until(condition: Any, page: Any, message: str, seconds: float = 10) -> None:
     """Poll a condition about the server's side while the browser keeps running."""
     deadline = time.monotonic() + seconds
@@ -103,11 +122,9 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
     with staff_page(page, "town_b-clerk") as console:
         open_from_queue(console, title)
         assert console.inner_text("[data-testid=case-state]") == "待受理"
-        console.click("[data-testid=case-accept]")
+        take_action(console, "accept")
         console.wait_for_selector("[data-testid=case-state]:text-is('办理中')")
-        escalate = console.locator("form:has([data-testid=case-escalate])")
-        escalate.locator("textarea[name=reason]").fill("涉及仲裁代理，需区职工服务中心指派律师。")
-        escalate.locator("[data-testid=case-escalate]").click()
+        take_action(console, "escalate", {"reason": "涉及仲裁代理，需区职工服务中心指派律师。"})
         console.wait_for_selector("text=已上报上级。")
         assert console.inner_text("[data-testid=case-state]") == "待受理"
         assert console.inner_text("[data-testid=case-handler]").startswith("B区总工会")
@@ -117,13 +134,9 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
     with staff_page(page, "district_b-clerk") as console:
         open_from_queue(console, title)
         assert console.inner_text("[data-testid=case-handler]").startswith("B区总工会")
-        console.click("[data-testid=case-accept]")
+        take_action(console, "accept")
         console.wait_for_selector("[data-testid=case-state]:text-is('办理中')")
-        resolve = console.locator("form:has([data-testid=case-resolve])")
-        resolve.locator("textarea[name=resolution]").fill(
-            "经律师代理劳动仲裁，公司已补发全部工资。"
-        )
-        resolve.locator("[data-testid=case-resolve]").click()
+        take_action(console, "resolve", {"resolution": "经律师代理劳动仲裁，公司已补发全部工资。"})
         console.wait_for_selector("text=已办结，等待职工确认评价。")
         assert console.inner_text("[data-testid=case-state]") == "已办结，待评价"
 
@@ -154,6 +167,64 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
         "职工确认评价",
     ]
     assert "涉及仲裁代理，需区职工服务中心指派律师。" in page.inner_text("[data-testid=timeline]")
+
+
+def test_clerk_accepts_with_the_confirmation_then_resolves_with_the_counter(page, city):
+    """The case page as a clerk meets it: one action open at a time, 受理 first, a
+    confirmation the server insists on, a counter on the long text that never lets the
+    browser cut it."""
+    worker = city.worker("union_b")
+    case = cases_services.case_open(
+        actor=worker,
+        person=worker.person,
+        service_type=ServiceType.objects.get(code="petition"),
+        title="申请调离噪声岗位",
+        description="车间噪声超过 90 分贝，耳鸣三个月，申请调岗。",
+    )
+    with staff_page(page, "union_b-clerk") as console:
+        # Given the grassroots union's clerk on the waiting case,
+        console.goto(console.base + f"/console/cases/{case.pk}/")
+        # the worker's own words are on the page, and 受理 is the one form open.
+        assert "耳鸣三个月" in console.inner_text("[data-testid=case-own-words]")
+        open_forms = console.locator("details[name=case-action][open]")
+        assert open_forms.count() == 1
+        assert open_forms.get_attribute("data-action") == "accept"
+        assert console.locator("details[data-action=reject] form").is_hidden()
+
+        # When they press 受理 without ticking the confirmation, nothing is done;
+        console.click("[data-testid=case-accept]")
+        console.wait_for_selector("text=此操作不能撤销，请勾选确认后再提交。")
+        assert console.inner_text("[data-testid=case-state]") == "待受理"
+        # with it ticked, the case is accepted.
+        take_action(console, "accept")
+        console.wait_for_selector("text=已受理。")
+        assert console.inner_text("[data-testid=case-state]") == "办理中"
+
+        # Now 办结 comes first. Its text area counts as the clerk types, line breaks as sent,
+        resolve = show_action(console, "resolve")
+        assert console.locator("details[name=case-action][open]").count() == 1
+        box = resolve.locator("textarea[name=resolution]")
+        counter = resolve.locator("[data-testid=char-count]")
+        assert counter.inner_text() == "0 / 2000 字"
+        box.press_sequentially("已调岗\n")
+        assert counter.inner_text() == "5 / 2000 字"
+        # and text past the limit is kept whole, the counter turns red, and the server
+        # says how much to cut at the field, with the text still there.
+        box.fill("调" * 2010)
+        assert counter.inner_text() == "2010 / 2000 字"
+        assert "text-danger" in (counter.get_attribute("class") or "")
+        assert len(box.input_value()) == 2010
+        resolve.locator("input[name=confirm]").check()
+        resolve.locator("[data-testid=case-resolve]").click()
+        console.wait_for_selector("text=不能超过 2000 个字，现有 2010 个字，请删减。")
+        resolve = console.locator("details[data-action=resolve] form")
+        assert len(resolve.locator("textarea[name=resolution]").input_value()) == 2010
+        assert console.inner_text("[data-testid=case-state]") == "办理中"
+
+        take_action(console, "resolve", {"resolution": "已协调调至装配车间，噪声低于 70 分贝。"})
+        console.wait_for_selector("text=已办结，等待职工确认评价。")
+        assert console.inner_text("[data-testid=case-state]") == "已办结，待评价"
+        assert console.locator("[data-testid=case-actions]").count() == 0
 
 
 def test_impatient_second_click_on_submit_opens_one_case(page, city, monkeypatch):

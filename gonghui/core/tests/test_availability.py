@@ -63,3 +63,40 @@ def view_error(view, request):
     except Exception as exc:  # noqa: BLE001
         return exc
     raise AssertionError("the view did not fail")
+
+
+@pytest.mark.parametrize(
+    ("path", "json_body"), [("/console/", False), ("/api/me/bookings", True), ("/m/", False)]
+)
+def test_a_database_restart_met_in_a_middleware_answers_503_not_500(db, settings, path, json_body):
+    """The session or the user is read by a middleware before any view runs, where no
+    ``process_exception`` sees the error: the 500 handler tells a restarting database apart."""
+    from unittest import mock
+
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "x" * 32
+    with mock.patch(
+        "django.contrib.sessions.backends.db.SessionStore.load",
+        side_effect=OperationalError("the database system is shutting down"),
+    ):
+        response = client.get(path)
+    assert response.status_code == 503, response.content[:200]
+    assert response["Retry-After"] == "10"
+    if json_body:
+        assert "暂时不可用" in response.json()["detail"]
+    else:
+        assert "服务暂时不可用" in response.content.decode()
+
+
+def test_a_bug_still_answers_the_500_page(db, settings):
+    from unittest import mock
+
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "x" * 32
+    with mock.patch(
+        "django.contrib.sessions.backends.db.SessionStore.load", side_effect=ValueError("bug")
+    ):
+        response = client.get("/console/")
+    assert response.status_code == 500 and "系统出错了" in response.content.decode()

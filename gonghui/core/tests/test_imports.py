@@ -296,3 +296,31 @@ def test_the_template_examples_pass_the_platforms_own_checks(world, client, kind
     assert checked  # the template does show such an example
     for header in checked:
         assert checks[header](examples[header]) == examples[header]
+
+
+def test_files_no_job_names_are_removed_once_an_hour_old(world, settings, tmp_path):
+    """A process that finished its job and died before removing its files (the job no longer
+    names them) leaves personal data, sealed, that nothing would ever delete."""
+    import os
+    import time
+    from pathlib import Path
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # given the upload of a job under way, and beside it the upload, stage and lease a dead
+    # process left behind, and an upload whose job is being created
+    job = _create(world, csv_upload([["张三", "330402199001011234", "", "UNION_a"]]))
+    held = Path(job.file.path)
+    left = [held.with_name(f"gone.csv.sealed{suffix}") for suffix in ("", ".stage", ".lease")]
+    arriving = held.with_name("arriving.csv.sealed")
+    for path in [*left, arriving]:
+        path.write_bytes(b"sealed")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in [held, *left]:
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    # when the housekeeping runs
+    removed = imports.import_orphans_remove()
+    # then what no job names is gone once an hour old; the job's own file and the young one stay
+    assert removed == 3
+    assert not any(path.exists() for path in left)
+    assert held.exists() and arriving.exists()
+    assert imports.import_orphans_remove() == 0

@@ -158,7 +158,13 @@ def test_the_trial_module_runs_its_demo_step_after_the_one_it_names(db, trial):
 def test_the_trial_module_adds_a_bench_scenario_with_its_options(trial, monkeypatch):
     from bench.__main__ import main
 
-    assert [s.key for s in modules.bench_scenarios()] == ["members", "cases", "flash", "trial"]
+    assert [s.key for s in modules.bench_scenarios()] == [
+        "members",
+        "cases",
+        "flash",
+        "pages",
+        "trial",
+    ]
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nothing")
     monkeypatch.setattr(sys, "argv", ["bench", "--only", "trial", "--trial-size", "5"])
     trial_module.ran.clear()

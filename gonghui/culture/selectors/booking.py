@@ -13,6 +13,7 @@ from gonghui.core.scoping import get_visible
 from gonghui.culture.models import (
     ACTIVE_STATES,
     Booking,
+    BookingMode,
     BookingState,
     ClassSession,
     SessionState,
@@ -21,6 +22,8 @@ from gonghui.culture.models import (
 
 __all__ = [
     "booking_get",
+    "draws_due_count",
+    "sessions_today_count",
     "my_booking_for",
     "my_bookings",
     "session_bookings",
@@ -63,6 +66,38 @@ def session_list(
 def venues_of(sessions: QuerySet[ClassSession]) -> QuerySet[Venue]:
     """The venues where ``sessions`` take place (the list's place filter offers these)."""
     return Venue.unscoped.filter(pk__in=sessions.values("venue_id")).order_by("name")
+
+
+def sessions_today_count(actor: Any) -> int:
+    """Sessions in the actor's scope that take place today (home tile: check-in to run)."""
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
+    return (
+        ClassSession.objects.visible_to(actor)
+        .filter(
+            state=SessionState.SCHEDULED,
+            starts_at__gte=start,
+            starts_at__lt=start + datetime.timedelta(days=1),
+        )
+        .count()
+    )
+
+
+def draws_due_count(actor: Any) -> int:
+    """Lotteries in the actor's scope whose window closed and that are not drawn yet (the
+    sweep draws them within minutes; a clerk may draw one by hand from its page)."""
+    now = timezone.now()
+    return (
+        ClassSession.objects.visible_to(actor)
+        .filter(
+            mode=BookingMode.LOTTERY,
+            state=SessionState.SCHEDULED,
+            drawn_at__isnull=True,
+            closes_at__lte=now,
+            starts_at__gt=now,
+        )
+        .count()
+    )
 
 
 def session_get(*, actor: Any, id: int) -> ClassSession:

@@ -1,5 +1,5 @@
-// Choosing a union from the search results (members/_union_options.html and
-// members/portal/_union_options.html): the results list names the hidden input that takes
+// Choosing a union from the portal's search results (members/portal/_union_options.html,
+// where a worker applies to join; the console uses the organisation picker): the results list names the hidden input that takes
 // the union's id (data-union-input) and the element that shows the chosen name
 // (data-union-chosen); each result carries data-union-id and data-union-name.
 (function () {
