@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gonghui.unionbuilding",
     "gonghui.casework",
     "gonghui.culture",
+    "gonghui.funds",
     "gonghui.demo",
     # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win
     # over the static-files one it extends: the first app listed provides a command.

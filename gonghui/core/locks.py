@@ -27,7 +27,7 @@ write lock from ``BEGIN`` to the end (see ``settings.DATABASES``), which seriali
 more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
 
 Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
-building 5, organisations 6, accounts 7; a new module takes the next), so a module adds its
+building 5, organisations 6, accounts 7, funds 8; a new module takes the next), so a module adds its
 spaces without renumbering others, as long as the blocks' order stays the lock order. For an
 advisory space the key is what PostgreSQL sees (``pg_advisory_xact_lock(space, key)``);
 changing it would let old and new processes run side by side unserialised during a deploy.
@@ -209,6 +209,29 @@ class LockSpace(enum.Enum):
         "A worker agrees on two devices at once (or agrees while withdrawing): both find no "
         "consent in force and both add one, or the withdrawal ends a row the other just ended. "
         "The worker's account row is locked; the partial unique index is the backstop.",
+    )
+
+    # --- funds -------------------------------------------------------------------------------
+    PAYMENT_BATCH = (
+        8_101,
+        "funds.PaymentBatch",
+        "Two approvals of the same batch (a double click, or maker and checker at once) both "
+        "take its money out of the funds; or two results for the same line at once both give "
+        "a failed line's money back. Taken before FUND.",
+    )
+    FUND = (
+        8_201,
+        "funds.Fund",
+        "Two payments (batch approvals) or a payment and an income read the same balance and "
+        "both pass the 'enough money' check, so the fund goes negative, or interleave their "
+        "ledger rows so the running balance is wrong. Several funds are taken in key order.",
+    )
+    PAYABLE_ITEM = (
+        8_301,
+        "funds.PayableItem",
+        "Two batches assembled at once both take the same pending item (the database's "
+        "one-live-line constraint would refuse the second with an error instead of a message). "
+        "Taken in key order, after FUND.",
     )
 
     def __init__(self, key: int, model: str | None, race: str) -> None:

@@ -42,6 +42,7 @@ SENTINEL_MEMBER = "乙方会员甲"
 SENTINEL_CASE = "乙方求助事项"
 SENTINEL_COURSE = "乙方古筝课"
 SENTINEL_MENU_ITEM = "乙方送戏下乡"
+SENTINEL_FUND = "乙方金秋助学基金"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -49,6 +50,7 @@ SENTINELS = (
     SENTINEL_CASE,
     SENTINEL_COURSE,
     SENTINEL_MENU_ITEM,
+    SENTINEL_FUND,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -81,6 +83,7 @@ POST_ONLY = {
     "console:menu_publish",
     "console:menu_order_act",
     "console:enterprise_contact_deactivate",
+    "console:batch_results",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -103,6 +106,7 @@ POST_DATA: dict[str, Any] = {
         "case": [ids["district_case_id"]],
         "assignee": ids["district_b_clerk"],
     },
+    "console:batch_results": lambda ids: {"outcome": "paid", "lines": [ids["line_id"]]},
 }
 # Routes without URL parameters whose posted body names another branch's records.
 CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign"}
@@ -227,6 +231,7 @@ def _build() -> Matrix:
     cases = _casework(w, worker_b)
     culture = _culture(w, worker_b)
     menu = _menu(w)
+    funds = _funds(w)
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -263,6 +268,7 @@ def _build() -> Matrix:
         **cases,
         **culture,
         **menu,
+        **funds,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -476,6 +482,65 @@ def _menu(w: World) -> dict[str, Any]:
     }
 
 
+def _funds(w: World) -> dict[str, Any]:
+    """district_b's fund with money in it; union_b's items: one pending (``free_item_id``),
+    one in a batch waiting for approval (``pending_batch_id``) and one in an approved batch
+    (``batch_id``, its line ``line_id`` waiting for the bank's result)."""
+    from gonghui.funds import services as funds_services
+    from gonghui.funds.models import SourceKind
+
+    clerk, reviewer = w.staff("district_b", "clerk"), w.staff("district_b", "reviewer")
+    fund = funds_services.fund_create(
+        actor=clerk,
+        organization=w.district_b,
+        name=SENTINEL_FUND,
+        source_kind=SourceKind.objects.get(code="charity"),
+    )
+    funds_services.income_record(
+        actor=clerk,
+        fund=fund,
+        donor="嘉兴市慈善总会",
+        amount="10000",
+        received_on=datetime.date(2017, 9, 1),
+        receipt_number="B-0001",
+    )
+
+    def item(source_id: int) -> Any:
+        person = w.member("union_b").person
+        return funds_services.payable_submit(
+            actor=w.staff("town_b", "reviewer"),
+            organization=w.union_b,
+            fund=fund,
+            person=person,
+            account_holder=person.name,
+            bank_name="农业银行",
+            bank_card="6228480328123456789",
+            amount="1000",
+            source_kind="matrix.test",
+            source_id=source_id,
+            label="金秋助学",
+        )
+
+    free, waiting, approved = item(1), item(2), item(3)
+
+    def batch(items: list[Any]) -> Any:
+        return funds_services.batch_create(
+            actor=reviewer, organization=w.district_b, title="B区第一批", items=items
+        )
+
+    pending_batch = batch([waiting])
+    approved_batch = funds_services.batch_decide(
+        actor=w.staff("district_b", "admin"), batch=batch([approved]), approve=True
+    )
+    return {
+        "fund_id": fund.pk,
+        "free_item_id": free.pk,
+        "pending_batch_id": pending_batch.pk,
+        "batch_id": approved_batch.pk,
+        "line_id": approved_batch.lines.get().pk,
+    }
+
+
 def _enterprise_order(contact: Any, item_id: int, wanted_on: str) -> int:
     """An order placed by enterprise_b's contact on district_b's menu."""
     from gonghui.culture.models import MenuItem
@@ -576,6 +641,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:case_figures", {"org": "org_id"}),
         ("console:culture_calendar", {"organization": "org_id"}),
         ("console:menu_order_new", {"item": "item_id"}),
+        ("console:batch_create", {"item": "free_item_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -855,6 +921,27 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
         ("POST", "/api/enterprises/{enterprise_id}/contacts/{contact_id}/deactivate"): {},
         ("POST", "/api/culture/menu/orders/{order_id}/cancel"): {},
         ("POST", "/api/culture/menu/orders/{order_id}/decide"): {"approve": True},
+        ("POST", "/api/funds"): {
+            "organization_id": world.district_b.pk,
+            "name": "B区新基金",
+            "source_kind": "enterprise",
+        },
+        ("POST", "/api/funds/{fund_id}/incomes"): {
+            "donor": "B区某企业",
+            "amount": "2000.50",
+            "received_on": "2017-10-01",
+            "receipt_number": "B-0002",
+        },
+        ("POST", "/api/payments/batches"): {
+            "organization_id": world.district_b.pk,
+            "title": "B区第二批",
+            "item_ids": [ids["free_item_id"]],
+        },
+        ("POST", "/api/payments/batches/{batch_id}/decision"): {"approve": True},
+        ("POST", "/api/payments/batches/{batch_id}/results"): {
+            "results": [{"line_id": ids["line_id"], "paid": True}]
+        },
+        ("POST", "/api/payments/batches/{batch_id}/bank-file"): {},
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
             "audience": 30,
@@ -912,6 +999,8 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/enterprises"),
     ("POST", "/api/foundings"),
     ("POST", "/api/members"),
+    ("POST", "/api/funds"),
+    ("POST", "/api/payments/batches"),
 }
 
 
@@ -933,6 +1022,10 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
             params["order_id"] = ids["own_order_id"]
         if path.endswith("/deliver"):
             params["order_id"] = ids["approved_order_id"]
+    if path == "/api/payments/batches/{batch_id}/decision":
+        params["batch_id"] = ids["pending_batch_id"]  # a batch waiting for its approval
+    if path == "/api/payments/items/{item_id}":
+        params["item_id"] = ids["free_item_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     unknown = set(names) - set(params)
     assert not unknown, f"{path}: teach the scope matrix the parameters {unknown}"

@@ -257,7 +257,7 @@ def test_selects_say_what_to_choose(world):
     assert "---------" not in html
     assert "请选择经办人…" in html
     assert "请选择援助律师…" in html
-    assert "请选择转办单位…" in html
+    assert "输入单位名称查找" in html  # the transfer target is chosen with the organisation picker
 
 
 # --- the worker's own words and files ----------------------------------------------------------
