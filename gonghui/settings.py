@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "gonghui.core.middleware.ServiceUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "gonghui.accounts.middleware.PrivacyConsentMiddleware",
 ]
 
 ROOT_URLCONF = "gonghui.urls"
@@ -300,6 +301,10 @@ GONGHUI_OTP_RESEND_SECONDS = 60
 GONGHUI_OTP_MAX_ATTEMPTS = 5
 GONGHUI_OTP_DAILY_LIMIT = 10
 GONGHUI_API_TOKEN_DAYS = 30
+# The privacy notice workers agree to before using the portal or the worker API. Its text is
+# the template ``accounts/privacy/notice-<version>.html``; a new version is a new template and a
+# new value here, and every worker is asked again (``accounts.selectors.consent_in_force``).
+GONGHUI_PRIVACY_NOTICE_VERSION = "2026-12"
 # Password sign-in throttle (console, portal and API; ``accounts.services.password_sign_in``).
 # From the Nth wrong password on, an account (or an address) is locked for LOCK seconds,
 # doubling with each further failure up to LOCK_MAX: a person who mistypes waits a minute, a

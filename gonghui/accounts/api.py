@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -20,6 +21,7 @@ from gonghui.organizations import selectors as org_selectors
 
 router = Router(tags=["登录"])
 contacts_router = Router(tags=["企业联系人"])
+privacy_router = Router(tags=["个人信息保护"])
 
 
 class OtpIn(Schema):
@@ -139,6 +141,84 @@ def logout(request: HttpRequest) -> dict[str, str]:
     if header.lower().startswith("bearer "):
         services.api_token_revoke(user=request.auth, key=header[7:].strip())  # type: ignore[attr-defined]
     return {"detail": _("已注销。")}
+
+
+# --- the privacy notice (workers) ------------------------------------------------------------
+
+
+class ConsentOut(Schema):
+    version: str
+    channel: str
+    given_at: str
+    ended_at: str | None = None
+    end_reason: str = ""
+
+
+class PrivacyOut(Schema):
+    version: str  # the current notice's
+    notice_url: str
+    consented: bool  # to the current version, not withdrawn
+    consent: ConsentOut | None
+
+
+class ConsentIn(Schema):
+    version: Annotated[str, Text(20)]  # the version the worker was shown and agreed to
+
+
+def _consent(row: Any) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "version": row.version,
+        "channel": row.channel,
+        "given_at": row.given_at.isoformat(),
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "end_reason": row.end_reason,
+    }
+
+
+def _privacy(request: HttpRequest, user: Any) -> dict[str, Any]:
+    consent = selectors.consent_in_force(user=user)
+    return {
+        "version": selectors.privacy_notice_version(),
+        "notice_url": request.build_absolute_uri(reverse("portal:privacy")),
+        "consented": consent is not None,
+        "consent": _consent(consent),
+    }
+
+
+@privacy_router.get(
+    "",
+    response=PrivacyOut,
+    summary="个人信息保护告知书与我的同意状态",
+    description="职工首次使用（以及告知书更新后）须先同意当前版本，否则其他职工接口返回 403。",
+)
+def privacy_get(request: HttpRequest) -> dict[str, Any]:
+    return _privacy(request, worker_actor(request, registered=False, consent=False))
+
+
+@privacy_router.post(
+    "",
+    response=PrivacyOut,
+    summary="同意个人信息保护告知书",
+    description="`version` 须为当前版本（GET 返回的 `version`），否则返回 400，请重新展示新版。",
+)
+def privacy_give(request: HttpRequest, payload: ConsentIn) -> dict[str, Any]:
+    user = worker_actor(request, registered=False, consent=False)
+    services.privacy_consent_give(actor=user, version=payload.version, channel=SignInChannel.API)
+    return _privacy(request, user)
+
+
+@privacy_router.post(
+    "/withdraw",
+    response=PrivacyOut,
+    summary="撤回同意",
+    description="撤回后其他职工接口返回 403，直到再次同意；记录保留。",
+)
+def privacy_withdraw(request: HttpRequest) -> dict[str, Any]:
+    user = worker_actor(request, registered=False, consent=False)
+    services.privacy_consent_withdraw(actor=user, channel=SignInChannel.API)
+    return _privacy(request, user)
 
 
 # --- enterprise contacts (staff) ---------------------------------------------------------------

@@ -218,3 +218,45 @@ class SignInFailure(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in failure {self.address} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ConsentEnd(models.TextChoices):
+    WITHDRAWN = "withdrawn", _("本人撤回")
+    SUPERSEDED = "superseded", _("已同意新版告知书")
+
+
+class PrivacyConsent(models.Model):
+    """A worker's explicit consent to one version of the privacy notice (Personal Information
+    Protection Law, arts. 14, 15 and 29: ID numbers and health data are sensitive personal
+    information, processed only with separate, explicit consent that can be withdrawn).
+
+    One row per consent given: who, which version, when, through which channel. Withdrawing it,
+    or agreeing to a newer version, ends the row (``ended_at``, ``end_reason``, ``ended_channel``)
+    and never deletes it, so what was agreed to and for how long stays provable. At most one
+    row of a user is in force (not ended)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="privacy_consents")
+    version = models.CharField(_("告知书版本"), max_length=20)
+    channel = models.CharField(_("同意渠道"), max_length=10, choices=SignInChannel.choices)
+    given_at = models.DateTimeField(_("同意时间"))
+    ended_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("终止原因"), max_length=12, choices=ConsentEnd.choices, blank=True
+    )
+    ended_channel = models.CharField(
+        _("撤回渠道"), max_length=10, choices=SignInChannel.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("个人信息处理同意记录")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="privacy_consent_one_in_force",
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["user", "given_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} v{self.version} {self.given_at:%Y-%m-%d %H:%M}"

@@ -12,6 +12,7 @@ module = Module(
     api_routers=(
         ("/auth", "gonghui.accounts.api.router"),
         ("/", "gonghui.accounts.api.contacts_router"),
+        ("/me/privacy", "gonghui.accounts.api.privacy_router"),
     ),
     demo=(
         DemoStep(

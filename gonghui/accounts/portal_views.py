@@ -17,10 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gonghui.accounts import services
+from gonghui.accounts import selectors, services
 from gonghui.accounts.forms import OtpLoginForm, PasswordLoginForm, SetPasswordForm
 from gonghui.accounts.models import SignInChannel
-from gonghui.core.web import apply_errors, client_ip, error_text
+from gonghui.core.web import apply_errors, client_ip, error_text, worker_required
 from gonghui.members.forms import RegisterForm
 
 VERIFIED_MOBILE = "portal_verified_mobile"
@@ -131,8 +131,12 @@ def send_code(request: HttpRequest) -> HttpResponse:
     try:
         services.otp_send(mobile=mobile, ip_address=client_ip(request) or "")
     except ValidationError as exc:
-        return render(request, "accounts/_code_status.html", {"error": error_text(exc)}, status=200)
-    return render(request, "accounts/_code_status.html", {"sent": True})
+        # A number asked for again too soon: the button counts down what is left.
+        wait = services.otp_resend_wait(mobile=mobile)
+        context = {"error": error_text(exc), "wait": wait}
+        return render(request, "accounts/_code_status.html", context, status=200)
+    wait = settings.GONGHUI_OTP_RESEND_SECONDS
+    return render(request, "accounts/_code_status.html", {"sent": True, "wait": wait})
 
 
 @require_POST
@@ -183,3 +187,53 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("密码已设置，下次可以用手机号和密码登录。"))
             return redirect("portal:profile")
     return render(request, "accounts/portal_profile.html", {"form": form, "person": user.person})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice. Anyone may read it; a signed-in worker agrees to it here (the
+    portal sends them here until they do: ``accounts.middleware``), sees what they agreed to
+    and when, and may withdraw it."""
+    user: Any = request.user
+    worker = user.is_authenticated and getattr(user, "is_worker_account", False)
+    if request.method == "POST" and worker and request.POST.get("agree") != "1":
+        messages.error(request, _("请先勾选“我已阅读并同意”。"))
+        return redirect(request.get_full_path())
+    if request.method == "POST" and worker:
+        try:
+            services.privacy_consent_give(
+                actor=user, version=request.POST.get("version", ""), channel=SignInChannel.PORTAL
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+            return redirect(request.get_full_path())
+        messages.success(request, _("感谢您的同意，欢迎使用网上工会。"))
+        if user.person_id is None:
+            return redirect("portal:register")
+        return redirect(_next_url(request))
+    version = selectors.privacy_notice_version()
+    return render(
+        request,
+        "accounts/portal_privacy.html",
+        {
+            "worker": worker,
+            "version": version,
+            "notice_template": selectors.privacy_notice_template(version),
+            "consent": selectors.consent_in_force(user=user) if worker else None,
+            "history": list(selectors.consent_history(user=user)[:10]) if worker else [],
+            "next": _next_url(request),
+        },
+    )
+
+
+@worker_required
+@require_POST
+def privacy_withdraw(request: HttpRequest) -> HttpResponse:
+    """Withdrawing consent signs the worker out: the portal cannot show or take their data
+    without it. Signing in again shows the notice again."""
+    services.privacy_consent_withdraw(actor=request.user, channel=SignInChannel.PORTAL)  # type: ignore[arg-type]
+    logout(request)
+    messages.info(
+        request,
+        _("您已撤回对个人信息处理的同意，并已退出登录。再次登录时需要重新阅读并同意告知书。"),
+    )
+    return redirect("portal:login")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
-from gonghui.accounts.models import AccountKind, User
+from gonghui.accounts.models import AccountKind, PrivacyConsent, User
 from gonghui.core.scoping import get_visible
 from gonghui.organizations.models import Enterprise, Organization
 
@@ -52,3 +53,32 @@ def enterprise_contact_get(*, actor: Any, enterprise: Enterprise, id: int) -> Us
         .select_related("enterprise", "enterprise__union", "enterprise__area"),
         pk=id,
     )
+
+
+# --- the privacy notice --------------------------------------------------------------------
+
+
+def privacy_notice_version() -> str:
+    return str(settings.GONGHUI_PRIVACY_NOTICE_VERSION)
+
+
+def privacy_notice_template(version: str | None = None) -> str:
+    """The template holding the text of a version of the notice (the current one by default)."""
+    return f"accounts/privacy/notice-{version or privacy_notice_version()}.html"
+
+
+def consent_in_force(*, user: Any) -> PrivacyConsent | None:
+    """The user's consent to the current notice, or None: never given, withdrawn, or given to
+    an older version (a new version asks again)."""
+    return (
+        PrivacyConsent.objects.filter(
+            user_id=user.pk, ended_at__isnull=True, version=privacy_notice_version()
+        )
+        .order_by("-given_at")
+        .first()
+    )
+
+
+def consent_history(*, user: Any) -> QuerySet[PrivacyConsent]:
+    """The user's own consents, newest first (their settings page and the API show them)."""
+    return PrivacyConsent.objects.filter(user_id=user.pk).order_by("-given_at", "-pk")

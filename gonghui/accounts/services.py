@@ -17,7 +17,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -28,7 +28,9 @@ from gonghui.accounts.models import (
     CONTACT_MOBILE_PURPOSE,
     AccountKind,
     ApiToken,
+    ConsentEnd,
     OneTimeCode,
+    PrivacyConsent,
     SignInFailure,
     User,
 )
@@ -52,6 +54,24 @@ def _code_hash(mobile_hash_value: str, code: str) -> str:
     return blind_index(f"{mobile_hash_value}:{code}", purpose=OTP_PURPOSE)
 
 
+def _resend_wait(digest: str, now: datetime.datetime) -> int:
+    recent = OneTimeCode.objects.filter(mobile_hash=digest).order_by("-created_at").first()
+    if recent is None:
+        return 0
+    left = settings.GONGHUI_OTP_RESEND_SECONDS - (now - recent.created_at).total_seconds()
+    return max(0, math.ceil(left))
+
+
+def otp_resend_wait(*, mobile: str) -> int:
+    """Seconds before another code may be sent to ``mobile`` (0: now). The sign-in page's
+    countdown on its button starts from this."""
+    try:
+        number = normalize_mobile(mobile)
+    except ValidationError:
+        return 0
+    return _resend_wait(mobile_hash(number), timezone.now())
+
+
 @transaction.atomic
 def otp_send(*, mobile: str, ip_address: str = "") -> None:
     """Send a six-digit sign-in code. The same answer whether or not the number is known,
@@ -62,9 +82,8 @@ def otp_send(*, mobile: str, ip_address: str = "") -> None:
         raise ValidationError({"mobile": exc.messages}) from None
     digest = mobile_hash(number)
     now = timezone.now()
-    recent = OneTimeCode.objects.filter(mobile_hash=digest).order_by("-created_at").first()
-    wait = settings.GONGHUI_OTP_RESEND_SECONDS
-    if recent is not None and (now - recent.created_at).total_seconds() < wait:
+    wait = _resend_wait(digest, now)
+    if wait:
         raise ValidationError(
             {"mobile": [_("验证码已发送，请 %(s)s 秒后再试。") % {"s": wait}]}, code="throttled"
         )
@@ -434,6 +453,57 @@ def worker_set_password(*, actor: User, password: str) -> None:
         raise ValidationError({"password": exc.messages}) from None
     actor.set_password(password)
     actor.save(update_fields=["password"])
+
+
+# --- the privacy notice ------------------------------------------------------------------------
+
+
+def _require_worker(actor: User) -> None:
+    if not actor.is_worker_account:
+        raise PermissionDenied(_("仅限职工本人使用。"))
+
+
+@transaction.atomic
+def privacy_consent_give(*, actor: User, version: str, channel: str) -> PrivacyConsent:
+    """The worker agrees to the privacy notice of ``version`` (the one they were shown),
+    through ``channel``. It must be the current version: a notice replaced while they read it
+    is shown again. Agreeing again to the version in force changes nothing; agreeing to a new
+    version ends the consent to the old one (superseded)."""
+    _require_worker(actor)
+    current = str(settings.GONGHUI_PRIVACY_NOTICE_VERSION)
+    if version != current:
+        raise ValidationError(
+            {"version": [_("个人信息保护告知书已更新，请阅读新版后再同意。")]}, code="stale"
+        )
+    lock_one(LockSpace.PRIVACY_CONSENT, User, actor.pk)
+    now = timezone.now()
+    in_force = PrivacyConsent.objects.filter(user=actor, ended_at__isnull=True).first()
+    if in_force is not None and in_force.version == current:
+        return in_force
+    if in_force is not None:
+        in_force.ended_at = now
+        in_force.end_reason = ConsentEnd.SUPERSEDED
+        in_force.ended_channel = channel
+        in_force.save(update_fields=["ended_at", "end_reason", "ended_channel"])
+    return PrivacyConsent.objects.create(user=actor, version=current, channel=channel, given_at=now)
+
+
+@transaction.atomic
+def privacy_consent_withdraw(*, actor: User, channel: str) -> PrivacyConsent | None:
+    """The worker withdraws their consent (PIPL art. 15): the consent in force is ended and
+    kept as the record; None when there was none. What the union must keep under other law
+    (the member roll, open cases) is not deleted by this; the portal and the worker API are
+    closed to the worker until they agree again."""
+    _require_worker(actor)
+    lock_one(LockSpace.PRIVACY_CONSENT, User, actor.pk)
+    in_force = PrivacyConsent.objects.filter(user=actor, ended_at__isnull=True).first()
+    if in_force is None:
+        return None
+    in_force.ended_at = timezone.now()
+    in_force.end_reason = ConsentEnd.WITHDRAWN
+    in_force.ended_channel = channel
+    in_force.save(update_fields=["ended_at", "end_reason", "ended_channel"])
+    return in_force
 
 
 # --- API tokens -------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ portal_urlpatterns = [
     path("logout/", portal_views.logout_view, name="logout"),
     path("register/", portal_views.register, name="register"),
     path("me/", portal_views.profile, name="profile"),
+    path("privacy/", portal_views.privacy, name="privacy"),
+    path("privacy/withdraw/", portal_views.privacy_withdraw, name="privacy_withdraw"),
 ]
 
 enterprise_urlpatterns = [

@@ -41,4 +41,6 @@ def case_items(person_id: int) -> Iterable[inbox.InboxItem]:
             deadline=case.next_deadline,
             url=reverse("portal:case_detail", args=[case.pk]),
             extra={"number": case.number},
+            # Resolved waits for the worker's confirmation and rating.
+            open=case.state in (CaseState.SUBMITTED, CaseState.ACCEPTED, CaseState.RESOLVED),
         )

@@ -106,6 +106,7 @@ module = Module(
         PortalTile(
             "counselling", _("心理咨询预约"), "portal:counselling", "bi-chat-heart", order=60
         ),
+        PortalTile("stations", _("就近服务站"), "portal:stations", "bi-geo-alt", order=65),
     ),
     notifications=(notifications.DECISION_KIND, notifications.PROGRESS_KIND),
     inbox=(InboxKind("case", _("服务事项"), "gonghui.casework.inbox.case_items"),),

@@ -18,6 +18,7 @@ from gonghui.casework.services import cases as cases_services
 from gonghui.casework.services import counselling as counselling_services
 from gonghui.casework.services import materials as materials_services
 from gonghui.core.web import apply_errors, error_text, worker_required
+from gonghui.members import selectors as member_selectors
 
 
 def _my_case(request: HttpRequest, case_id: int) -> Case:
@@ -192,3 +193,34 @@ def slot_cancel(request: HttpRequest, slot_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已取消预约。"))
     return redirect("portal:counselling")
+
+
+@worker_required
+@require_GET
+def stations(request: HttpRequest) -> HttpResponse:
+    """The nearest service station: by district and town (the worker's own union's, until
+    they choose), with opening hours and a one-tap call."""
+    user: Any = request.user
+    districts, towns = selectors.station_areas()
+    district = next((d for d in districts if str(d.pk) == request.GET.get("district")), None)
+    town = next((t for t in towns if str(t.pk) == request.GET.get("town")), None)
+    if "district" not in request.GET:
+        home = member_selectors.active_membership(person=user.person)
+        path = home.union.path if home is not None else ""
+        district = next((d for d in districts if path.startswith(d.path)), None)
+        town = next((t for t in towns if path.startswith(t.path)), None)
+    if district is not None and town is not None and not town.path.startswith(district.path):
+        town = None
+    return render(
+        request,
+        "casework/portal/stations.html",
+        {
+            "districts": districts,
+            "towns": [
+                t for t in towns if district is not None and t.path.startswith(district.path)
+            ],
+            "district": district,
+            "town": town,
+            "stations": selectors.stations_near(district=district, town=town),
+        },
+    )

@@ -30,7 +30,14 @@ from gonghui.casework.models import (
 from gonghui.core.permissions import Perm, roles_granting
 from gonghui.core.scoping import NotFound, get_visible, subtree_q
 from gonghui.core.workdays import years_without_schedule
-from gonghui.organizations.models import Organization, ServicePlace, ServiceTier, ServiceType
+from gonghui.organizations.models import (
+    Organization,
+    OrgKind,
+    ServicePlace,
+    ServiceTier,
+    ServiceType,
+    Weekday,
+)
 
 
 class Queue:
@@ -126,6 +133,90 @@ def service_places_open() -> QuerySet[ServicePlace]:
 
 def service_place_open_get(*, id: int) -> ServicePlace | None:
     return service_places_open().filter(pk=id).first()
+
+
+@dataclass(frozen=True)
+class Station:
+    """A service place as a worker looking for the nearest one sees it: its weekly hours,
+    today's, and whether it is open now."""
+
+    place: ServicePlace
+    district: Organization | None
+    town: Organization | None
+    hours: list[tuple[str, str]]  # (weekday label, "08:30–12:00、13:30–17:00"), Monday first
+    today: str  # today's hours, "" when closed all day
+    open_now: bool
+
+
+def station_areas() -> tuple[list[Organization], list[Organization]]:
+    """The districts and towns that have an open service place in their subtree, for the
+    worker's "nearest station" pickers (public: stations are for everyone)."""
+    paths = list(service_places_open().values_list("organization__path", flat=True))
+    areas = Organization.unscoped.filter(
+        kind__in=(OrgKind.DISTRICT, OrgKind.TOWN), is_active=True
+    ).order_by("path")
+    found = [a for a in areas if any(p.startswith(a.path) for p in paths)]
+    districts = [a for a in found if a.kind == OrgKind.DISTRICT]
+    towns = [a for a in found if a.kind == OrgKind.TOWN]
+    return districts, towns
+
+
+def stations_near(
+    *,
+    district: Organization | None,
+    town: Organization | None,
+    now: datetime.datetime | None = None,
+) -> list[Station]:
+    """The open service places of ``town`` (its stations and points) and then its district's
+    centre; with only ``district``, every place of the district; with neither, the district
+    centres. Each with its weekly hours, today's, and whether it is open now."""
+    now = timezone.localtime(now or timezone.now())
+    qs = service_places_open().prefetch_related("opening")
+    if town is not None:
+        # The town's own stations and points, and its district's centre.
+        qs = qs.filter(
+            Q(organization__path__startswith=town.path)
+            | Q(tier=ServiceTier.CENTRE, organization__path__startswith=district.path)
+            if district is not None
+            else Q(organization__path__startswith=town.path)
+        )
+    elif district is not None:
+        qs = qs.filter(organization__path__startswith=district.path)
+    else:
+        qs = qs.filter(tier=ServiceTier.CENTRE)
+    places = list(qs)
+    districts, towns = station_areas()
+
+    def area(place: ServicePlace, among: list[Organization]) -> Organization | None:
+        return next((a for a in among if place.organization.path.startswith(a.path)), None)
+
+    def rank(place: ServicePlace) -> tuple[int, int, str]:
+        in_town = town is not None and place.organization.path.startswith(town.path)
+        tiers = {ServiceTier.STATION: 0, ServiceTier.CENTRE: 1, ServiceTier.POINT: 2}
+        return (0 if in_town else 1, tiers.get(ServiceTier(place.tier), 3), place.name)
+
+    labels = dict(Weekday.choices)
+    stations = []
+    for place in sorted(places, key=rank):
+        by_day: dict[int, list[str]] = {}
+        open_now = False
+        for period in place.opening.all():
+            by_day.setdefault(period.weekday, []).append(
+                f"{period.opens:%H:%M}–{period.closes:%H:%M}"
+            )
+            if period.weekday == now.isoweekday() and period.opens <= now.time() < period.closes:
+                open_now = True
+        stations.append(
+            Station(
+                place=place,
+                district=area(place, districts),
+                town=area(place, towns),
+                hours=[(str(labels[d]), "、".join(by_day[d])) for d in sorted(by_day)],
+                today="、".join(by_day.get(now.isoweekday(), [])),
+                open_now=open_now,
+            )
+        )
+    return stations
 
 
 def referral_target_list(*, actor: Any) -> QuerySet[Organization]:

@@ -25,6 +25,7 @@ console_urlpatterns = [
 ]
 
 portal_urlpatterns = [
+    path("stations/", portal_views.stations, name="stations"),
     path("cases/new/", portal_views.case_new, name="case_new"),
     path("cases/<int:case_id>/", portal_views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/withdraw/", portal_views.case_withdraw, name="case_withdraw"),

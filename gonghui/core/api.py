@@ -438,11 +438,21 @@ def staff_actor(request: HttpRequest) -> Any:
     return user
 
 
-def worker_actor(request: HttpRequest, *, registered: bool = True) -> Any:
-    """The authenticated worker account (registered, unless said otherwise), or 403."""
+def worker_actor(request: HttpRequest, *, registered: bool = True, consent: bool = True) -> Any:
+    """The authenticated worker account (registered, unless said otherwise), or 403. A worker
+    who has not agreed to the current privacy notice gets 403 too (``consent=False`` only for
+    the endpoints that read and give the consent): the mini-program processes the same
+    personal information as the portal, so the same consent gates it."""
     user: Any = request.auth  # type: ignore[attr-defined]
     if not getattr(user, "is_worker_account", False):
         raise PermissionDenied(_("仅限职工本人使用。"))
+    if consent:
+        from gonghui.accounts.selectors import consent_in_force
+
+        if consent_in_force(user=user) is None:
+            raise PermissionDenied(
+                _("请先阅读并同意个人信息保护告知书（GET /api/me/privacy，POST /api/me/privacy）。")
+            )
     if registered and user.person_id is None:
         raise PermissionDenied(_("请先完成实名登记。"))
     return user

@@ -32,6 +32,8 @@ class InboxItem:
     deadline: datetime.datetime | None = None
     url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Still under way (waiting for someone, or for the worker): the portal home lists these.
+    open: bool = False
 
 
 Provider = Callable[[int], Iterable[InboxItem]]
@@ -62,6 +64,11 @@ def inbox_for(person_id: int, *, kind: str | None = None) -> list[InboxItem]:
         if kind is None or request_kind.key == kind:
             items.extend(request_kind.provider(person_id))
     return sorted(items, key=lambda i: i.updated_at, reverse=True)
+
+
+def open_for(person_id: int) -> list[InboxItem]:
+    """The person's requests still under way, newest change first."""
+    return [item for item in inbox_for(person_id) if item.open]
 
 
 def unregister(key: str) -> None:

@@ -203,6 +203,13 @@ class LockSpace(enum.Enum):
         "An enterprise contact is invited again (reactivated) while being deactivated. (Two "
         "first invitations of one new number have no row to lock: a unique index refuses one.)",
     )
+    PRIVACY_CONSENT = (
+        7_301,
+        "accounts.User",
+        "A worker agrees on two devices at once (or agrees while withdrawing): both find no "
+        "consent in force and both add one, or the withdrawal ends a row the other just ended. "
+        "The worker's account row is locked; the partial unique index is the backstop.",
+    )
 
     # --- funds -------------------------------------------------------------------------------
     PAYMENT_BATCH = (

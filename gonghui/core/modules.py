@@ -96,6 +96,18 @@ class PortalTile:
 
 
 @dataclass(frozen=True)
+class PortalCard:
+    """A card on the worker portal's home (below the tiles): ``template`` is rendered with
+    what ``context(user)`` (dotted path) returns; a card whose context is None is not shown
+    (nothing for this worker). Culture's "可以预约的课程" is one."""
+
+    key: str
+    template: str
+    context: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class InboxKind:
     """A request kind in the worker's "my requests" inbox (see ``core.inbox``)."""
 
@@ -192,6 +204,7 @@ class Module:
     menu: tuple[MenuEntry, ...] = ()
     home_tiles: tuple[HomeTile, ...] = ()
     portal_tiles: tuple[PortalTile, ...] = ()
+    portal_cards: tuple[PortalCard, ...] = ()
     # The enterprise area's links (header and home) for enterprise contacts.
     enterprise_tiles: tuple[PortalTile, ...] = ()
     inbox: tuple[InboxKind, ...] = ()
@@ -394,6 +407,27 @@ class ShownPortalTile:
 
 def portal_tiles(user: Any) -> list[ShownPortalTile]:
     return _tiles(user, [t for m in modules() for t in m.portal_tiles])
+
+
+@dataclass(frozen=True)
+class ShownPortalCard:
+    key: str
+    template: str
+    context: dict[str, Any]
+
+
+def portal_cards(user: Any) -> list[ShownPortalCard]:
+    """The portal home's cards from every module, in order, those with something to show."""
+    declared = sorted(
+        ((c.order, i, c) for i, c in enumerate(c for m in modules() for c in m.portal_cards)),
+        key=lambda x: (x[0], x[1]),
+    )
+    shown = []
+    for _, _, card in declared:
+        context = import_string(card.context)(user)
+        if context is not None:
+            shown.append(ShownPortalCard(card.key, card.template, context))
+    return shown
 
 
 def enterprise_tiles(user: Any) -> list[ShownPortalTile]:

@@ -19,5 +19,6 @@ console_urlpatterns = [
 portal_urlpatterns = [
     path("inbox/", views.portal_inbox, name="inbox"),
     path("messages/", views.portal_messages, name="messages"),
+    path("messages/read/", views.portal_messages_read, name="messages_read"),
     path("messages/settings/", views.portal_message_settings, name="message_settings"),
 ]

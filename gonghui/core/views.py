@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core import inbox, modules, notification_kinds, selectors, services, views_calendar
 from gonghui.core.exports import Column, export_list, wants_export
@@ -127,6 +129,18 @@ def portal_messages(request: HttpRequest) -> HttpResponse:
     unread = {n.pk for n in page.object_list if n.read_at is None}
     services.notifications_mark_read(actor=request.user, ids=unread)
     return render(request, "portal/messages.html", {"page_obj": page, "unread": unread})
+
+
+@worker_required
+@require_POST
+def portal_messages_read(request: HttpRequest) -> HttpResponse:
+    """全部标为已读: every unread message of the worker."""
+    unread = selectors.notification_list(actor=request.user).filter(read_at__isnull=True)
+    services.notifications_mark_read(actor=request.user, ids=unread.values_list("pk", flat=True))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = reverse("portal:messages")
+    return redirect(target)
 
 
 @worker_required

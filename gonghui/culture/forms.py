@@ -302,3 +302,16 @@ class DeliverForm(_OwnIds):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class RatingForm(forms.Form):
+    """A class rated by the worker who attended it: five tappable stars and a comment."""
+
+    rating = forms.TypedChoiceField(
+        label=_("满意度"),
+        coerce=int,
+        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请给出 1 到 5 星的评价。")},
+    )
+    comment = forms.CharField(label=_("评价"), max_length=300, required=False)

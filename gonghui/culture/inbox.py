@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gonghui.core import inbox
-from gonghui.culture.models import Booking, BookingState
+from gonghui.culture.models import ACTIVE_STATES, Booking, BookingState
 from gonghui.culture.services.booking import waiting_place
 
 TONES = {
@@ -67,4 +67,5 @@ def booking_items(person_id: int) -> Iterable[inbox.InboxItem]:
             deadline=booking.offered_until if booking.state == BookingState.OFFERED else None,
             url=reverse("portal:culture_session", args=[session.pk]),
             extra={"code": booking.code, "session": session.pk},
+            open=booking.state in ACTIVE_STATES and session.ends_at > timezone.now(),
         )

@@ -320,6 +320,11 @@ class Booking(ScopedModel):
     )
     created_at = models.DateTimeField(_("预约时间"), default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The worker's rating of the class they attended (once).
+    rating = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    # A database default: the booking rush inserts bookings in plain SQL (services.booking).
+    rating_comment = models.CharField(_("评价"), max_length=300, blank=True, db_default="")
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
 
     unscoped = models.Manager()
     objects = ScopedManager["Booking"]()
@@ -335,7 +340,11 @@ class Booking(ScopedModel):
                 fields=["session", "person"],
                 condition=Q(state__in=ACTIVE_STATES),
                 name="booking_one_per_worker",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="booking_rating_1_to_5",
+            ),
         ]
         indexes: ClassVar = [
             models.Index(fields=["session", "state", "rank"], name="booking_line_idx"),

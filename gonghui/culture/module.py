@@ -12,6 +12,7 @@ from gonghui.core.modules import (
     MenuSection,
     Module,
     PeriodicJob,
+    PortalCard,
     PortalTile,
 )
 from gonghui.culture import notifications
@@ -103,6 +104,14 @@ module = Module(
             "portal:culture_calendar",
             "bi-calendar-event",
             order=80,
+        ),
+    ),
+    portal_cards=(
+        PortalCard(
+            "culture",
+            "culture/portal/_home_card.html",
+            "gonghui.culture.views.portal.home_card",
+            order=70,
         ),
     ),
     enterprise_tiles=(

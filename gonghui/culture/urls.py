@@ -52,6 +52,7 @@ console_urlpatterns = [
 
 portal_urlpatterns = [
     path("culture/", portal.session_list, name="culture_sessions"),
+    path("culture/bookings/", portal.my_bookings, name="culture_bookings"),
     path("culture/draw.py", portal.draw_script, name="culture_draw_script"),
     path("culture/sessions/<int:session_id>/", portal.session_detail, name="culture_session"),
     path("culture/sessions/<int:session_id>/book/", portal.book, name="culture_book"),
@@ -60,6 +61,9 @@ portal_urlpatterns = [
         "culture/bookings/<int:booking_id>/do/<str:op>/",
         portal.booking_act,
         name="culture_booking_act",
+    ),
+    path(
+        "culture/bookings/<int:booking_id>/rate/", portal.booking_rate, name="culture_booking_rate"
     ),
     path("culture/bookings/<int:booking_id>/qr.svg", portal.booking_qr, name="culture_booking_qr"),
     path("culture/calendar/", calendar.portal_month, name="culture_calendar"),

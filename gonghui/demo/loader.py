@@ -417,6 +417,9 @@ class DemoBuilder:
         weekdays = [(day, datetime.time(8, 30), datetime.time(17, 0)) for day in range(1, 6)]
         saturday = [(6, datetime.time(9, 0), datetime.time(12, 0))]
         admin = self.staff[f"{self.data['city']['slug']}-admin"]
+        # Every station and point has a number to call (the city's area code, made-up lines).
+        area_code = self.data["city"]["phone"].split("-")[0]
+        lines = iter(range(83_100_001, 83_200_000))
         for d in self.data["districts"]:
             district = Organization.unscoped.get(code=d["division_code"])
             org_services.service_place_save(
@@ -439,6 +442,7 @@ class DemoBuilder:
                 tier=ServiceTier.STATION,
                 name=f"{town_name}职工服务站",
                 address=f"{town_name}便民服务中心二楼",
+                phone=f"{area_code}-{next(lines)}",
                 service_types=self.rng.sample(types, self.rng.randint(4, 6)),
                 staff=[self.staff[f"{town.slug}-clerk"]],
                 opening=weekdays,
@@ -452,6 +456,7 @@ class DemoBuilder:
                 tier=ServiceTier.POINT,
                 name=f"{item['name'].removesuffix('有限公司')}职工服务点",
                 address=item["address"],
+                phone=f"{area_code}-{next(lines)}",
                 service_types=self.rng.sample(types, 3),
                 staff=[self.staff[f"{item['slug']}-clerk"]],
                 opening=weekdays,

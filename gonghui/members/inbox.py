@@ -33,6 +33,7 @@ def join_items(person_id: int) -> Iterable[inbox.InboxItem]:
             detail=app.decision_note,
             handler=app.union.name,
             url=reverse("portal:join_detail", args=[app.pk]),
+            open=app.status == RequestStatus.PENDING,
         )
 
 
@@ -54,4 +55,5 @@ def transfer_items(person_id: int) -> Iterable[inbox.InboxItem]:
             detail=t.decision_note,
             handler=t.to_union.name,
             url=reverse("portal:transfer_detail", args=[t.pk]),
+            open=t.status == RequestStatus.PENDING,
         )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core import inbox, modules
+from gonghui.core import selectors as core_selectors
 from gonghui.core.crypto import mask_name
 from gonghui.core.web import apply_errors, error_text, worker_required
 from gonghui.members import card, selectors, services
@@ -32,9 +33,16 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "person": person,
             "membership": selectors.active_membership(person=person),
-            "items": inbox.inbox_for(person.pk)[:5],
-            # What the worker may do, from every module's portal tiles.
+            # Requests still under way (waiting for the union, or for the worker).
+            "open_items": inbox.open_for(person.pk)[:5],
+            # What the worker may do, from every module's portal tiles, and the modules'
+            # cards (what they may book now...).
             "portal_tiles": modules.portal_tiles(user),
+            "portal_cards": modules.portal_cards(user),
+            # Notices: the newest unread messages.
+            "unread": list(
+                core_selectors.notification_list(actor=user).filter(read_at__isnull=True)[:3]
+            ),
         },
     )
 

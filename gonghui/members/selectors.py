@@ -316,6 +316,17 @@ def membership_by_card(*, id: int, card_number: str) -> Membership | None:
     )
 
 
+def active_union_paths(*, person_id: int) -> list[str]:
+    """The tree paths of the unions the person is an active member of: a member "within" a
+    subtree is one whose union's path starts with the subtree root's (the same rule as
+    ``active_member_within_sql``, for callers that check many subtrees at once)."""
+    return list(
+        Membership.unscoped.filter(person_id=person_id, status=MembershipStatus.ACTIVE).values_list(
+            "union__path", flat=True
+        )
+    )
+
+
 def active_member_within_sql(*, person: str, path: str) -> str:
     """An SQL condition, for callers that read in plain SQL on a hot path (a booking rush):
     the person (the SQL expression ``person``) holds an active membership in the subtree

@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from gonghui.accounts import services as account_services
@@ -54,8 +55,9 @@ class World:
             joined_on=datetime.date(2020, 5, 1),
         )
 
-    def worker(self, union: str | None = None) -> User:
-        """A signed-up worker account, a member of ``union`` when given."""
+    def worker(self, union: str | None = None, *, consent: bool = True) -> User:
+        """A signed-up worker account, a member of ``union`` when given, who has agreed to the
+        privacy notice (``consent=False``: who has not)."""
         mobile = new_mobile()
         if union is not None:
             self.member(union, mobile=mobile)
@@ -68,6 +70,10 @@ class World:
                 id_number=person_input().id_number,
             )
             user.refresh_from_db()
+        if consent:
+            account_services.privacy_consent_give(
+                actor=user, version=settings.GONGHUI_PRIVACY_NOTICE_VERSION, channel="portal"
+            )
         user.test_mobile = mobile  # type: ignore[attr-defined]
         return user
 

@@ -52,6 +52,15 @@ def test_worker_signs_in_with_a_code_registers_and_applies(
     )
     assert response.status_code == 200 and body["registered"] is False
     token = body["token"]
+    # Nothing of the worker's before they agree to the privacy notice (registering included:
+    # it takes the ID number).
+    response, body = api(client, "get", "/me", token)
+    assert response.status_code == 403 and "个人信息保护告知书" in body["detail"]
+    response, body = api(client, "get", "/me/privacy", token)
+    assert body["consented"] is False and body["consent"] is None
+    response, body = api(client, "post", "/me/privacy", token, {"version": body["version"]})
+    assert response.status_code == 200 and body["consented"] is True
+    assert body["consent"]["channel"] == "api"
     response, body = api(client, "get", "/me", token)
     assert response.status_code == 403 and "实名登记" in body["detail"]
     response, body = api(

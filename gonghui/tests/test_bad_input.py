@@ -102,6 +102,7 @@ WORKER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/me/counselling/slots/{slot_id}/book"): {"topic": "工作压力"},
     ("POST", "/api/me/transfer-requests"): {"to_union_id": None, "reason": "换工作"},
     ("POST", "/api/me/join-applications"): {"union_id": None, "employer_name": "B2号公司"},
+    ("POST", "/api/me/privacy"): {"version": "2026-12"},
 }
 
 

@@ -73,13 +73,20 @@ def staff_sign_in(page, username: str) -> None:
     page.wait_for_url("**/console/")
 
 
-def worker_sign_in(page, mobile: str) -> None:
+def worker_sign_in(page, mobile: str, *, consent: bool = True) -> None:
+    """Sign in with a code. A worker who has not agreed to the privacy notice yet is shown it
+    first; with ``consent`` they tick the box and agree (and go on to the page they asked for)."""
     page.goto(page.base + "/m/login/")
     page.fill("#id_otp-mobile", mobile)
     page.click("[data-testid=send-code]")
     page.wait_for_selector("[data-testid=code-status]:has-text('验证码已发送')")
     page.fill("#id_otp-code", sms_code(MemoryBackend.outbox))
     page.click("[data-testid=otp-login]")
+    page.wait_for_load_state()
+    if consent and "/m/privacy/" in page.url:
+        page.check("#consent-check")
+        page.click("[data-testid=consent-agree]")
+        page.wait_for_load_state()
 
 
 def test_staff_sign_in_search_member_and_transfer(page, city):

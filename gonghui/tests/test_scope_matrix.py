@@ -736,7 +736,7 @@ PORTAL_IDS = {
     "booking_id": "booking_id",
     "op": "op",
 }
-PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act")
+PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate")
 
 
 @pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])
@@ -756,8 +756,15 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
 
 
-# Portal pages anyone may open, signed in or not (the lottery's checking script is published).
-PORTAL_OPEN = {"portal:login", "portal:send_code", "portal:logout", "portal:culture_draw_script"}
+# Portal pages anyone may open, signed in or not (the lottery's checking script and the
+# privacy notice are published).
+PORTAL_OPEN = {
+    "portal:login",
+    "portal:send_code",
+    "portal:logout",
+    "portal:culture_draw_script",
+    "portal:privacy",  # the privacy notice: anyone may read it
+}
 
 
 @pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])

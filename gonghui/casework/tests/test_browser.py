@@ -146,7 +146,8 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
     assert page.inner_text("[data-testid=case-handler]") == "B区总工会"
     assert "公司已补发全部工资" in page.inner_text("body")
     confirm = page.locator("[data-testid=confirm-form]")
-    confirm.locator("input[name=rating][value='4']").check()
+    confirm.locator("[data-testid=star-4]").click()  # the fourth of five tappable stars
+    assert confirm.locator("input[name=rating][value='4']").is_checked()
     confirm.locator("[name=comment]").fill("律师很专业，感谢工会。")
     confirm.locator("[data-testid=case-confirm]").click()
     page.wait_for_selector("text=感谢您的评价。")
@@ -154,7 +155,8 @@ def test_legal_aid_case_from_portal_through_town_and_district_to_rating(page, ci
     # Then the case is closed, and the timeline tells the whole story in order.
     assert page.inner_text("[data-testid=case-state]") == "已关闭"
     assert page.locator("[data-testid=confirm-form]").count() == 0
-    assert "4★ 律师很专业，感谢工会。" in page.inner_text("body")
+    assert page.locator("[aria-label='4 星']").count() == 1
+    assert "律师很专业，感谢工会。" in page.inner_text("body")
     steps = page.locator("[data-testid=timeline] > li .fw-semibold").all_inner_texts()
     assert steps == [
         "提交：B镇总工会",

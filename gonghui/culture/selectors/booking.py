@@ -17,6 +17,7 @@ from gonghui.culture.models import (
     BookingState,
     ClassSession,
     SessionState,
+    Venue,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "session_counts",
     "session_get",
     "session_list",
+    "venues_of",
 ]
 
 
@@ -39,6 +41,8 @@ def session_list(
     organization: int | None = None,
     upcoming: bool = True,
     q: str = "",
+    venue: int | None = None,
+    day: datetime.date | None = None,
 ) -> QuerySet[ClassSession]:
     qs = ClassSession.objects.visible_to(actor).select_related(
         "course", "course__series", "course__mentor", "organization", "venue", "audience"
@@ -51,7 +55,17 @@ def session_list(
         qs = qs.filter(organization_id=organization)
     if q:
         qs = qs.filter(course__title__icontains=q)
+    if venue:
+        qs = qs.filter(venue_id=venue)
+    if day is not None:
+        start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        qs = qs.filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1))
     return qs.order_by("starts_at", "pk")
+
+
+def venues_of(sessions: QuerySet[ClassSession]) -> QuerySet[Venue]:
+    """The venues where ``sessions`` take place (the list's place filter offers these)."""
+    return Venue.unscoped.filter(pk__in=sessions.values("venue_id")).order_by("name")
 
 
 def sessions_today_count(actor: Any) -> int:

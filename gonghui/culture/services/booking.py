@@ -31,6 +31,7 @@ from gonghui.core.locks import (
     lock_one,
 )
 from gonghui.core.scoping import NotFound
+from gonghui.core.validators import clean_text
 from gonghui.culture import notifications
 from gonghui.culture.models import (
     ACTIVE_STATES,
@@ -170,6 +171,132 @@ class _Target:
     audience_path: str | None
 
 
+# --- who may book: one set of rules, for the booking and for the list shown before it --------
+
+
+def _window_refusal(session: _Target, now: datetime.datetime) -> str:
+    """Why nobody can book ``session`` now ("" when its window is open)."""
+    if session.state == SessionState.CANCELLED:
+        return _("该课程已取消，不能预约。")
+    if now < session.opens_at:
+        return _("预约尚未开始，%(t)s开放。") % {"t": local_time(session.opens_at)}
+    if now >= session.closes_at:
+        return _("预约已截止（%(t)s）。") % {"t": local_time(session.closes_at)}
+    return ""
+
+
+def _worker_refusal(
+    session: _Target,
+    *,
+    rules: Any,
+    already: bool,
+    this_week: int,
+    member: bool,
+    standing: Any,
+) -> str:
+    """Why this worker may not book ``session`` ("" when they may), from the facts about
+    them: a booking of it already, their bookings in its week, whether they are a member of
+    its audience, their standing under the no-show rule."""
+    if already:
+        return _("您已预约本节课程，不能重复预约。")
+    if not member:
+        return _("本节课程仅面向%(o)s的会员，您不在预约范围内。") % {"o": session.audience_name}
+    if this_week >= rules.weekly_limit:
+        return _("每周最多预约或报名 %(n)s 节课程，本周已满。") % {"n": rules.weekly_limit}
+    if session.mode != BookingMode.LOTTERY and standing.penalised:
+        return _("%(d)s天内缺席 %(n)s 次，%(t)s前暂停先到先得预约（抽签课程仍可报名）。") % {
+            "d": rules.no_show_window_days,
+            "n": standing.no_shows,
+            "t": local_time(standing.penalised_until),
+        }
+    return ""
+
+
+@dataclass(frozen=True)
+class Bookable:
+    """Whether a worker may book a session now: ``reason`` is "" when they may; ``later`` when
+    the only reason is that its window opens later (they may book it then)."""
+
+    reason: str
+    later: bool = False
+
+    @property
+    def now(self) -> bool:
+        return not self.reason
+
+
+def bookable_for(
+    *, actor: Any, sessions: Iterable[ClassSession], at: datetime.datetime | None = None
+) -> dict[int, Bookable]:
+    """For each of ``sessions``: may this worker book it, and if not, why (the very rules and
+    words ``booking_create`` applies, read for many sessions in a few queries), so the list
+    can say why not before the click. The booking itself decides again under its lock."""
+    _worker(actor)
+    now = at or timezone.now()
+    sessions = list(sessions)
+    if not sessions:
+        return {}
+    person_id = actor.person_id
+    rules = rules_current()
+    ids = [s.pk for s in sessions]
+    already = set(
+        Booking.unscoped.filter(
+            person_id=person_id, session_id__in=ids, state__in=ACTIVE_STATES
+        ).values_list("session_id", flat=True)
+    )
+    weeks = {s.pk: week_of(s.starts_at) for s in sessions}
+    first = min(w[0] for w in weeks.values())
+    last = max(w[1] for w in weeks.values())
+    starts = list(
+        Booking.unscoped.filter(
+            person_id=person_id,
+            state__in=WEEK_STATES,
+            session__starts_at__gte=first,
+            session__starts_at__lt=last,
+        ).values_list("session__starts_at", flat=True)
+    )
+    no_shows = Booking.unscoped.filter(
+        person_id=person_id,
+        state=BookingState.NO_SHOW,
+        session__starts_at__gte=now - lookback_of(rules),
+    ).count()
+    standing = standing_from(rules, person_id, no_shows, now)
+    member_of = member_selectors.active_union_paths(person_id=person_id)
+    found: dict[int, Bookable] = {}
+    for s in sessions:
+        audience = s.audience if s.audience_id else None
+        audience_path = audience.path if audience is not None else None
+        target = _Target(
+            s.state,
+            s.mode,
+            s.opens_at,
+            s.closes_at,
+            s.starts_at,
+            s.organization_id,
+            s.audience_id,
+            audience.name if audience is not None else None,
+            audience_path,
+        )
+        week_start, week_end = weeks[s.pk]
+        worker = _worker_refusal(
+            target,
+            rules=rules,
+            already=s.pk in already,
+            this_week=sum(1 for t in starts if week_start <= t < week_end),
+            member=audience_path is None or any(p.startswith(audience_path) for p in member_of),
+            standing=standing,
+        )
+        window = _window_refusal(target, now)
+        if worker:
+            found[s.pk] = Bookable(worker)
+        elif window:
+            later = s.state != SessionState.CANCELLED and now < s.opens_at
+            found[s.pk] = Bookable(window, later=later)
+        else:
+            found[s.pk] = Bookable("")
+    return found
+
+
 # --- booking -------------------------------------------------------------------------------
 
 
@@ -206,15 +333,9 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
         raise NotFound
     session = _Target(*row[:2], *(_aware(v) for v in row[2:5]), *row[5:])
     rules = rules_current()
-    errors: list[str] = []
-    if session.state == SessionState.CANCELLED:
-        errors.append(_("该课程已取消，不能预约。"))
-    elif now < session.opens_at:
-        errors.append(_("预约尚未开始，%(t)s开放。") % {"t": local_time(session.opens_at)})
-    elif now >= session.closes_at:
-        errors.append(_("预约已截止（%(t)s）。") % {"t": local_time(session.closes_at)})
-    if errors:
-        raise ValidationError({"session": errors})
+    refused = _window_refusal(session, now)
+    if refused:
+        raise ValidationError({"session": [refused]})
     week_start, week_end = week_of(session.starts_at)
     already, this_week, no_shows, member = _fetch(
         _FACTS_SQL,
@@ -227,26 +348,17 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
             "audience": session.audience_path,
         },
     )
-    if already:
-        raise ValidationError({"session": [_("您已预约本节课程，不能重复预约。")]})
-    if not member:
-        raise ValidationError(
-            {
-                "session": [
-                    _("本节课程仅面向%(o)s的会员，您不在预约范围内。")
-                    % {"o": session.audience_name}
-                ]
-            }
-        )
-    if this_week >= rules.weekly_limit:
-        raise ValidationError(
-            {
-                "session": [
-                    _("每周最多预约或报名 %(n)s 节课程，本周已满。") % {"n": rules.weekly_limit}
-                ]
-            }
-        )
     standing = standing_from(rules, person_id, no_shows, now)
+    refused = _worker_refusal(
+        session,
+        rules=rules,
+        already=bool(already),
+        this_week=this_week,
+        member=bool(member),
+        standing=standing,
+    )
+    if refused:
+        raise ValidationError({"session": [refused]})
     values = {
         "session": session_id,
         "person": person_id,
@@ -258,19 +370,6 @@ def _booking_create(actor: Any, session_id: int, now: datetime.datetime) -> Book
         values |= {"state": str(BookingState.ENTERED), "divisor": standing.weight_divisor}
         found = _fetch(_INSERT_SQL, values)
     else:
-        if standing.penalised:
-            raise ValidationError(
-                {
-                    "session": [
-                        _("%(d)s天内缺席 %(n)s 次，%(t)s前暂停先到先得预约（抽签课程仍可报名）。")
-                        % {
-                            "d": rules.no_show_window_days,
-                            "n": standing.no_shows,
-                            "t": local_time(standing.penalised_until),  # type: ignore[arg-type]
-                        }
-                    ]
-                }
-            )
         # The one statement that takes a seat: it cannot take one that is not there.
         if postgres:
             found = _fetch(_SEAT_AND_INSERT_SQL, values)
@@ -308,6 +407,26 @@ def _lock_own(actor: Any, booking: Booking) -> Booking:
         booking.pk,
         of=("self", "session"),
     )
+
+
+@transaction.atomic
+def booking_rate(*, actor: Any, booking: Booking, rating: int, comment: str = "") -> Booking:
+    """The worker rates a class they attended, once: 1 to 5 stars and a comment."""
+    booking = _lock_own(actor, booking)
+    errors: dict[str, list[str]] = {}
+    if booking.state != BookingState.ATTENDED:
+        errors.setdefault("rating", []).append(_("签到参加课程后才能评价。"))
+    elif booking.rating is not None:
+        errors.setdefault("rating", []).append(_("您已评价过本节课程。"))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        errors.setdefault("rating", []).append(_("请给出 1 到 5 星的评价。"))
+    comment = clean_text(comment, "rating_comment", errors, required=False, limit=300)
+    if errors:
+        raise ValidationError(errors)
+    booking.rating, booking.rating_comment = rating, comment
+    booking.rated_at = booking.updated_at = timezone.now()
+    booking.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    return booking
 
 
 @transaction.atomic

@@ -98,6 +98,10 @@ def test_lottery_sign_up_draw_and_the_published_seed(page, city):
     page.click("[data-testid=culture]")
     page.click(f"[data-testid=session-{session.pk}]")
     page.wait_for_url(url)
+    # The lottery is told in plain words; the commitment is folded under "如何核验".
+    assert "怎么抽签" in page.inner_text("[data-testid=lottery]")
+    assert not page.is_visible("[data-testid=commitment]")
+    page.click("[data-testid=how-to-verify] > summary")
     assert page.inner_text("[data-testid=commitment]") == session.commitment
     assert "每人每周最多预约或报名" in page.inner_text("[data-testid=rule]")
     page.click("[data-testid=book]")
@@ -118,6 +122,7 @@ def test_lottery_sign_up_draw_and_the_published_seed(page, city):
     # Then the worker sees their result and the seed, which hashes to the commitment shown
     # before the draw, and the published record re-runs to the same result.
     page.reload()
+    page.click("[data-testid=how-to-verify] > summary")
     assert page.inner_text("[data-testid=seed]") == seed
     assert draw.commitment(seed) == session.commitment
     mine = Booking.unscoped.get(session=session, person_id=worker.person_id)

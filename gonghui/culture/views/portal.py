@@ -4,20 +4,24 @@ cancelling, confirming an offered seat, and the booking's QR code for the door."
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core.scoping import NotFound
 from gonghui.core.web import error_text, worker_required
 from gonghui.culture import draw
+from gonghui.culture.forms import RatingForm
 from gonghui.culture.models import BookingRules, BookingState
 from gonghui.culture.selectors import booking as booking_selectors
 from gonghui.culture.selectors import catalogue as catalogue_selectors
@@ -31,24 +35,82 @@ def _int(text: str | None) -> int | None:
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
+# How many upcoming sessions the list weighs at once (who may book each is decided in a few
+# queries for all of them; the filters narrow it to far fewer).
+LIST_LIMIT = 500
+PAGE_SIZE = 10
+
+
+def _day(text: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 @worker_required
 @require_GET
 def session_list(request: HttpRequest) -> HttpResponse:
+    """The classes: by default only those the worker may book (now, or when their window
+    opens); with "全部" the others too, each saying why not before the click. Filtered by
+    day, venue and series, ten to a page."""
     series = _int(request.GET.get("series"))
-    sessions = booking_selectors.session_list(actor=request.user, series=series)
-    mine = {
-        b.session_id: b for b in booking_selectors.my_bookings(actor=request.user, current=True)
-    }
+    venue = _int(request.GET.get("venue"))
+    day = _day(request.GET.get("date"))
+    show_all = request.GET.get("all") == "1"
+    upcoming = booking_selectors.session_list(actor=request.user)
+    sessions = list(
+        booking_selectors.session_list(actor=request.user, series=series, venue=venue, day=day)[
+            :LIST_LIMIT
+        ]
+    )
+    bookable = booking_services.bookable_for(actor=request.user, sessions=sessions)
+    shown = (
+        sessions
+        if show_all
+        else [s for s in sessions if bookable[s.pk].now or bookable[s.pk].later]
+    )
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "culture/portal/session_list.html",
         {
-            "sessions": sessions[:100],
+            "page_obj": page,
+            "bookable": bookable,
+            "hidden": len(sessions) - len(shown),
+            "show_all": show_all,
             "series": catalogue_selectors.series_list(),
+            "venues": booking_selectors.venues_of(upcoming),
             "series_id": series,
-            "mine": mine,
-            "bookings": list(mine.values()),
+            "venue_id": venue,
+            "day": day,
+            "today": timezone.localdate(),
+            "my_count": booking_selectors.my_bookings(actor=request.user, current=True).count(),
         },
+    )
+
+
+@worker_required
+@require_GET
+def my_bookings(request: HttpRequest) -> HttpResponse:
+    """我的预约: the worker's current bookings, each held seat with its check-in QR code, and
+    the past ones below (a class attended and not yet rated offers its stars)."""
+    # A class attended is history (to rate), even before it ends.
+    current = [
+        b
+        for b in booking_selectors.my_bookings(actor=request.user, current=True)
+        if b.state != BookingState.ATTENDED
+    ]
+    current.sort(key=lambda b: b.session.starts_at)
+    past = booking_selectors.my_bookings(actor=request.user).exclude(pk__in=[b.pk for b in current])
+    page = Paginator(past, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for booking in page.object_list:
+        if booking.state == BookingState.ATTENDED and booking.rating is None:
+            # Ids of its own, so each class's stars are labels of its own radios.
+            booking.rating_form = RatingForm(auto_id=f"id_rate{booking.pk}_%s")  # type: ignore[attr-defined]
+    return render(
+        request, "culture/portal/my_bookings.html", {"current": current, "page_obj": page}
     )
 
 
@@ -70,6 +132,8 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "record": lottery_services.draw_record(session),
             "window": session.window_state(),
             "counts": booking_selectors.session_counts(session) if session.is_lottery else None,
+            # Why not, before the click (the booking decides again).
+            "bookable": booking_services.bookable_for(actor=user, sessions=[session])[session.pk],
             "algorithm": draw.ALGORITHM_TEXT,
             "states": BookingState,
         },
@@ -116,6 +180,28 @@ def booking_act(request: HttpRequest, booking_id: int, op: str) -> HttpResponse:
 
 
 @worker_required
+@require_POST
+def booking_rate(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = booking_selectors.booking_get(actor=request.user, id=booking_id)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请给出 1 到 5 星的评价。"))
+        return redirect("portal:culture_bookings")
+    try:
+        booking_services.booking_rate(
+            actor=request.user,
+            booking=booking,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("感谢您的评价。"))
+    return redirect("portal:culture_bookings")
+
+
+@worker_required
 @require_GET
 def booking_qr(request: HttpRequest, booking_id: int) -> HttpResponse:
     """The door pass: the booking's secret token as a QR code, only while it holds a seat."""
@@ -145,3 +231,15 @@ def draw_script(request: HttpRequest) -> FileResponse:
     return FileResponse(
         path.open("rb"), as_attachment=True, filename="draw.py", content_type="text/x-python"
     )
+
+
+def home_card(user: Any) -> dict[str, Any] | None:
+    """The portal home's card (``module.portal_cards``): the next classes this worker may book
+    now, and how many bookings they hold; None when there is neither."""
+    upcoming = list(booking_selectors.session_list(actor=user)[:50])
+    bookable = booking_services.bookable_for(actor=user, sessions=upcoming)
+    sessions = [s for s in upcoming if bookable[s.pk].now][:3]
+    held = booking_selectors.my_bookings(actor=user, current=True).count()
+    if not sessions and not held:
+        return None
+    return {"sessions": sessions, "held": held}

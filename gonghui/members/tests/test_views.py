@@ -216,6 +216,10 @@ def test_worker_signs_in_with_a_code_and_sees_the_card(
         reverse("portal:login"), {"mode": "otp", "otp-mobile": mobile, "otp-code": sms_code(outbox)}
     )
     assert response["Location"] == "/m/"
+    # The first sign-in asks for consent to the privacy notice before any page.
+    response = client.get(reverse("portal:card"))
+    assert response["Location"].startswith(reverse("portal:privacy"))
+    client.post(response["Location"], {"version": "2026-12", "agree": "1"})
     page = client.get(reverse("portal:card")).content.decode()
     assert membership.card_number in page and "<svg" in page
     token = card.card_token(membership)
