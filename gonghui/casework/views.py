@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.casework import documents, forms, selectors
@@ -51,11 +51,11 @@ CASE_COLUMNS = [
 
 
 QUEUE_LABELS = (
-    (selectors.Queue.HANDLING, _lazy("本单位承办")),
-    (selectors.Queue.UNASSIGNED, _lazy("待分派")),
-    (selectors.Queue.MINE, _lazy("我经办的")),
-    (selectors.Queue.OVERDUE, _lazy("已超期")),
-    (selectors.Queue.ALL, _lazy("全部")),
+    (selectors.Queue.HANDLING, gettext_lazy("本单位承办")),
+    (selectors.Queue.UNASSIGNED, gettext_lazy("待分派")),
+    (selectors.Queue.MINE, gettext_lazy("我经办的")),
+    (selectors.Queue.OVERDUE, gettext_lazy("已超期")),
+    (selectors.Queue.ALL, gettext_lazy("全部")),
 )
 # "mine" is per person and "overdue" changes with the clock: those are counted afresh; the
 # others are cached until a case changes (core.counts).
@@ -184,27 +184,27 @@ def case_open(request: HttpRequest) -> HttpResponse:
 # undone what the clerk confirms. Which of them a person is offered, and in what order, is
 # ``selectors.case_actions``'s answer, never the template's.
 ACTION_LABELS: dict[str, Any] = {
-    "accept": (_lazy("受理"), _lazy("受理")),
-    "assign": (_lazy("分派经办人"), _lazy("分派")),
-    "note": (_lazy("办理记录"), _lazy("记录")),
-    "visit": (_lazy("职工到场"), _lazy("记录到场一次")),
-    "refer": (_lazy("转办"), _lazy("转办")),
-    "escalate": (_lazy("上报上级"), _lazy("上报")),
-    "reject": (_lazy("不予受理（不属于工会职责）"), _lazy("不予受理")),
-    "resolve": (_lazy("办结"), _lazy("办结")),
-    "lawyer": (_lazy("指派援助律师"), _lazy("指派律师")),
-    "legal_outcome": (_lazy("记录援助结果"), _lazy("记录结果")),
-    "mediation": (_lazy("建立调解记录"), _lazy("建立调解记录")),
-    "mediation_session": (_lazy("登记调解"), _lazy("登记调解")),
-    "mediation_conclude": (_lazy("调解结案"), _lazy("结案")),
+    "accept": (gettext_lazy("受理"), gettext_lazy("受理")),
+    "assign": (gettext_lazy("分派经办人"), gettext_lazy("分派")),
+    "note": (gettext_lazy("办理记录"), gettext_lazy("记录")),
+    "visit": (gettext_lazy("职工到场"), gettext_lazy("记录到场一次")),
+    "refer": (gettext_lazy("转办"), gettext_lazy("转办")),
+    "escalate": (gettext_lazy("上报上级"), gettext_lazy("上报")),
+    "reject": (gettext_lazy("不予受理（不属于工会职责）"), gettext_lazy("不予受理")),
+    "resolve": (gettext_lazy("办结"), gettext_lazy("办结")),
+    "lawyer": (gettext_lazy("指派援助律师"), gettext_lazy("指派律师")),
+    "legal_outcome": (gettext_lazy("记录援助结果"), gettext_lazy("记录结果")),
+    "mediation": (gettext_lazy("建立调解记录"), gettext_lazy("建立调解记录")),
+    "mediation_session": (gettext_lazy("登记调解"), gettext_lazy("登记调解")),
+    "mediation_conclude": (gettext_lazy("调解结案"), gettext_lazy("结案")),
 }
 ACTION_HINTS: dict[str, Any] = {
-    "accept": _lazy("受理后将通知职工，事项进入办理，期限按办结期限计算。"),
-    "reject": _lazy("仅用于不属于工会职责的事项。事项将关闭，理由会告知职工。"),
-    "resolve": _lazy("办结后职工将收到通知，请其确认结果并评价。"),
-    "mediation_conclude": _lazy("结案后不能再登记调解；调解成功的，请填写协议内容。"),
-    "refer": _lazy("转给更适合办理的单位（如用人单位所在地工会），并说明理由。"),
-    "escalate": _lazy("本级无法办理时上报上一级工会，事项将由上级重新受理。"),
+    "accept": gettext_lazy("受理后将通知职工，事项进入办理，期限按办结期限计算。"),
+    "reject": gettext_lazy("仅用于不属于工会职责的事项。事项将关闭，理由会告知职工。"),
+    "resolve": gettext_lazy("办结后职工将收到通知，请其确认结果并评价。"),
+    "mediation_conclude": gettext_lazy("结案后不能再登记调解；调解成功的，请填写协议内容。"),
+    "refer": gettext_lazy("转给更适合办理的单位（如用人单位所在地工会），并说明理由。"),
+    "escalate": gettext_lazy("本级无法办理时上报上一级工会，事项将由上级重新受理。"),
 }
 IRREVERSIBLE = frozenset({"accept", "reject", "resolve", "mediation_conclude"})
 
