@@ -75,6 +75,7 @@ def _database(keep: bool) -> None:
         call_command("load_demo", verbosity=0)
         print(f"  demo city loaded into {name} in {time.perf_counter() - started:.0f} s")
     else:
+        call_command("migrate", verbosity=0)  # a kept city follows the code's migrations
         print(f"  reusing the demo city in {name}")
 
 
@@ -110,6 +111,16 @@ def _roles() -> dict[str, Any]:
         digest = blind_index(worker["mobile"], purpose=MOBILE_PURPOSE)
         user = User.objects.filter(kind=AccountKind.WORKER, person__mobile_hash=digest).first()
         if user is not None:
+            # The worker has read the privacy notice and agreed, as at their first sign-in.
+            from django.conf import settings
+
+            from gonghui.accounts.models import PrivacyConsent
+            from gonghui.accounts.services import privacy_consent_give
+
+            if not PrivacyConsent.objects.filter(user=user, ended_at__isnull=True).exists():
+                privacy_consent_give(
+                    actor=user, version=settings.GONGHUI_PRIVACY_NOTICE_VERSION, channel="portal"
+                )
             roles["职工"] = user
     for contact in demo_contacts()[:1]:
         user = User.objects.filter(kind=AccountKind.ENTERPRISE).order_by("pk").first()
