@@ -31,10 +31,8 @@ def test_the_package_licence_is_an_spdx_string_as_setuptools_asks():
 def test_the_two_change_histories_of_a_member_are_told_apart(world, client):
     from gonghui.members.models import Membership
 
-    membership = Membership.unscoped.filter(union=world.union_b).select_related("person").first()
-    if membership is None:
-        worker = world.worker("union_b")
-        membership = Membership.unscoped.get(person=worker.person)
+    worker = world.worker("union_b")
+    membership = Membership.unscoped.get(person=worker.person, status="active")
     client.force_login(world.staff("union_b", "admin"))
     page = client.get(reverse("console:member_detail", args=[membership.person_id])).content
     text = page.decode()
