@@ -34,7 +34,9 @@ def test_the_two_change_histories_of_a_member_are_told_apart(world, client):
     worker = world.worker("union_b")
     membership = Membership.unscoped.get(person=worker.person, status="active")
     client.force_login(world.staff("union_b", "admin"))
-    page = client.get(reverse("console:member_detail", args=[membership.person_id])).content
+    response = client.get(reverse("console:member_detail", args=[membership.pk]))
+    assert response.status_code == 200
+    page = response.content
     text = page.decode()
     assert "个人信息变更记录" in text and "会籍变更记录" in text
     assert f'id="history-person-{membership.person_id}"' in text
