@@ -192,11 +192,18 @@ def build(root: Path, *, workers: int) -> tuple[City, Roll]:
 def _worker_accounts(job_id: int) -> list[Worker]:
     """A worker account with a fresh API token for every person the import ``job_id``
     registered (bulk, hashed as ``accounts.services.api_token_issue`` hashes them)."""
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
 
-    from gonghui.accounts.models import AccountKind, ApiToken, User
+    from gonghui.accounts.models import (
+        AccountKind,
+        ApiToken,
+        PrivacyConsent,
+        SignInChannel,
+        User,
+    )
     from gonghui.accounts.services import _token_hash
     from gonghui.members.models import Person
 
@@ -232,6 +239,20 @@ def _worker_accounts(job_id: int) -> list[Worker]:
                     last_used_at=now,
                 )
                 for user, key in zip(users, keys, strict=True)
+            ],
+            batch_size=1000,
+        )
+        # Each worker has read the privacy notice and agreed, as at a first sign-in (the
+        # worker API refuses everything else until then).
+        PrivacyConsent.objects.bulk_create(
+            [
+                PrivacyConsent(
+                    user_id=user.pk,
+                    version=settings.GONGHUI_PRIVACY_NOTICE_VERSION,
+                    channel=SignInChannel.API,
+                    given_at=now,
+                )
+                for user in users
             ],
             batch_size=1000,
         )
