@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gonghui.casework",
     "gonghui.culture",
     "gonghui.funds",
+    "gonghui.hardship",
     "gonghui.demo",
     # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win
     # over the static-files one it extends: the first app listed provides a command.
