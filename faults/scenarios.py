@@ -400,12 +400,20 @@ def redis_down(run: Run) -> list[Result]:
     cancel.check(
         "after Redis returns the offer SMS is delivered exactly once",
         delivered and row.get("attempts") == 1 and sent == 1,
-        f"outbox: {row.get('sms_state')}, {row.get('attempts')} attempt(s); SMS file: {sent}",
+        f"outbox: {row.get('sms_state')}, {row.get('attempts')} attempt(s); SMS file: {sent}"
+        + _worker_tail(run, delivered),
     )
     cancel.figures["sms"] = sent
     for result in (code, book, cancel):
         _note_errors(result, [answer, form_answer, console, *booked, cancelled], log)
     return [code, book, cancel, commit]
+
+
+def _worker_tail(run: Run, fine: bool) -> str:
+    """The Celery worker's last log lines, to tell a failure that needs the worker why."""
+    if fine or run.stack.worker is None:
+        return ""
+    return "\n  the Celery worker's log ends:\n" + run.worker.process.log_tail(25)
 
 
 def _code_form(run: Run) -> Callable[[str], Request]:
@@ -674,7 +682,7 @@ def celery_kill(run: Run) -> list[Result]:
     result.check(
         "the task was re-delivered after its child died",
         received >= 2,
-        f"received {received} time(s)",
+        f"received {received} time(s)" + _worker_tail(run, received >= 2),
     )
     result.check("the job ends by itself", ended, f"still '{_job_status(job.pk)}'")
     checks.import_checks(

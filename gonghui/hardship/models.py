@@ -171,6 +171,9 @@ class Household(Decided, ScopedModel):
     above_line = models.BooleanField(_("高于困难标准"), default=False)
     filed_on = models.DateField(_("建档日期"), null=True, blank=True)
     reviewed_on = models.DateField(_("最近核查日期"), null=True, blank=True)
+    # The last day a programme paid this household (set by the paying module through
+    # ``services.mark_helped``); empty for a household never helped (建档未帮扶).
+    helped_on = models.DateField(_("最近帮扶日期"), null=True, blank=True)
     left_on = models.DateField(_("退出日期"), null=True, blank=True)
     left_reason = models.CharField(_("退出原因"), max_length=300, blank=True)
 
