@@ -124,8 +124,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 elif _flag("GONGHUI_PG_PREPARED_STATEMENTS", True):
     # Server-side parameters and prepared statements: a query run a few times on a connection
-    # is planned once. Turn off behind a pooler that cannot keep prepared statements.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # is parsed once. Turn off behind a pooler that cannot keep prepared statements.
+    # Each execution is still planned for its own parameters (``force_custom_plan``): the
+    # same scoped query is a few rows for a grassroots union and most of the table for a
+    # district, and the generic plan PostgreSQL switches to after five executions fits
+    # neither (a district's staff home took 0.4-1.0 s instead of 20-40 ms; bench pages).
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c plan_cache_mode=force_custom_plan",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from gonghui.localenv import GENERATED_KEYS
 
@@ -127,3 +128,13 @@ def test_a_task_whose_worker_died_is_queued_again():
 
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+def test_postgresql_plans_each_execution_for_its_own_parameters():
+    # A scoped query's selectivity depends on the actor's subtree; a generic plan made the
+    # district staff home 20 times slower after a few executions (bench pages).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"
