@@ -26,6 +26,14 @@ def test_a_worker_who_has_not_agreed_is_shown_the_notice_before_any_portal_page(
         assert response["Location"].startswith(reverse("portal:privacy") + "?next=")
     page = client.get(reverse("portal:privacy")).content.decode()
     assert "敏感个人信息" in page and "身份证号" in page and 'data-testid="consent-form"' in page
+    # The portal's tabs would only lead back here: they come with the consent.
+    assert 'data-testid="nav-home"' not in page
+
+
+def test_the_notice_keeps_the_portal_tabs_for_a_worker_who_has_agreed(client, world):
+    client.force_login(world.worker("union_a"))
+    page = client.get(reverse("portal:privacy")).content.decode()
+    assert 'data-testid="nav-home"' in page and "consent-form" not in page
 
 
 def test_agreeing_records_who_which_version_when_and_the_channel(client, world):

@@ -43,6 +43,8 @@ _HTML_FORMATS = {"date": "%Y-%m-%d", "datetime-local": "%Y-%m-%dT%H:%M", "time":
 # One-line text of this length or more gets a character counter too (not a user name).
 COUNTER_FROM = 200
 _DASHES = "---------"
+# Blank choices that say nothing: Django's dashes and a bare dash some forms declare.
+_SILENT = (_DASHES, "—")
 
 
 def _placeholder(bound: forms.BoundField) -> str:
@@ -58,9 +60,9 @@ def _with_placeholder(bound: forms.BoundField, widget: forms.Widget) -> None:
             widget.choices = field.choices  # type: ignore[attr-defined]
     elif isinstance(field, forms.ChoiceField):
         choices: list[Any] = list(cast(Iterable[Any], field.choices))
-        if any(value == "" and label == _DASHES for value, label in choices):
+        if any(value == "" and label in _SILENT for value, label in choices):
             field.choices = [
-                (value, _placeholder(bound) if value == "" and label == _DASHES else label)
+                (value, _placeholder(bound) if value == "" and label in _SILENT else label)
                 for value, label in choices
             ]
             widget.choices = field.choices  # type: ignore[attr-defined]
