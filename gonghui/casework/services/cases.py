@@ -539,7 +539,10 @@ def case_reject(*, actor: Any, case: Case, reason: str, at: Any = None) -> Case:
 
 @transaction.atomic
 def case_note(*, actor: Any, case: Case, note: str, public: bool = False) -> Case:
+    """A handling note, on an open case (as the case page offers it): a finished case's record
+    is what the worker confirmed or was told, and stays so."""
     case = case_lock_handling(actor, case)
+    require_state(case, *OPEN_STATES)
     errors: dict[str, list[str]] = {}
     note = clean_text(note, "note", errors, required=True, limit=2000, multiline=True)
     raise_errors(errors)

@@ -370,6 +370,20 @@ def test_sweep_closes_resolved_cases_after_the_type_days(world):
     assert case.state == CaseState.CLOSED and case.auto_closed
 
 
+def test_a_note_goes_on_an_open_case_only(world):
+    worker = world.worker("union_b")
+    clerk = world.staff("union_b", "clerk")
+    case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
+    cases_services.case_accept(actor=clerk, case=case, at=at(2026, 11, 2, 11))
+    cases_services.case_note(actor=clerk, case=case, note="已电话联系")
+    cases_services.case_resolve(actor=clerk, case=case, resolution="已发放", at=at(2026, 11, 3))
+    notes = CaseEvent.objects.filter(case=case, kind=EventKind.NOTE).count()
+    with pytest.raises(ValidationError) as refused:
+        cases_services.case_note(actor=clerk, case=case, note="结案后补记")
+    assert "不能执行此操作" in str(refused.value.message_dict["state"])
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.NOTE).count() == notes
+
+
 def test_late_acceptance_is_recorded_as_late(world):
     worker = world.worker("union_b")
     case = open_case(world, worker, "hardship", at=at(2026, 11, 2))
