@@ -44,7 +44,13 @@ def test_the_same_person_entered_twice_at_once_gets_one_application(monkeypatch)
 
     def by(actor: Any) -> Callable[[], Any]:
         return lambda: services.application_create(
-            actor=actor, round=round_, person=user.person, declared=h.child()
+            actor=actor,
+            round=round_,
+            person=user.person,
+            declared=h.child(),
+            account_holder="王",
+            bank_name="农业银行",
+            bank_card=h.CARD,
         )
 
     clerks = [world.staff("union_b", "clerk"), world.staff("town_b", "clerk")]
