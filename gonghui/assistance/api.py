@@ -25,7 +25,7 @@ from gonghui.assistance.models import (
     Round,
 )
 from gonghui.core import modules
-from gonghui.core.api import Id, OneOf, Pages, Text, Year, staff_actor, worker_actor
+from gonghui.core.api import Date, Id, OneOf, Pages, Text, Year, staff_actor, worker_actor
 from gonghui.core.models import Decided
 from gonghui.funds import selectors as funds_selectors
 from gonghui.organizations import selectors as org_selectors
@@ -76,8 +76,8 @@ class RoundOut(Schema):
 class RoundIn(Schema):
     name: Annotated[str, Text.of(Round, "name")]
     year: Year
-    opens_on: datetime.date
-    closes_on: datetime.date
+    opens_on: Date
+    closes_on: Date
     tiers: Annotated[list[Annotated[str, OneOf(TIER_KINDS)]], Field(min_length=1, max_length=4)]
     fund_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
     rules: dict[str, Any] = Field(default_factory=dict)
