@@ -46,7 +46,7 @@ from gonghui.assistance.models import (
     Round,
 )
 from gonghui.core import decisions, notify
-from gonghui.core.crypto import seal, seal_bytes
+from gonghui.core.crypto import seal, seal_bytes, unseal
 from gonghui.core.locks import LockSpace, lock_one
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
@@ -891,3 +891,36 @@ def applications_from_proposals(
         ],
     )
     return len(created)
+
+
+@transaction.atomic
+def snapshot_reveal(
+    *,
+    actor: Any,
+    application: Application,
+    index: int,
+    reason: str,
+    ip_address: str | None = None,
+) -> dict[str, Any]:
+    """The sealed part of a decision step's snapshot (incomes, per-capita income, health as
+    the decider saw them), for a role that may see personal data, the view logged in the
+    same transaction. ``NotFound`` for a step that does not exist or holds none."""
+    from gonghui.core.models import AccessReason
+    from gonghui.core.services import Subject, personal_data_log
+
+    require(actor, Perm.REVEAL_PERSONAL)
+    if reason not in AccessReason.values:
+        raise ValidationError({"reason": [_("请选择查看原因。")]})
+    step = next((s for s in decisions.steps_of(application) if s.index == index), None)
+    token = step.snapshot.get("sealed") if step is not None else None
+    if step is None or not token:
+        raise NotFound
+    personal_data_log(
+        actor=actor,
+        subjects=[Subject.of(application.person)],
+        fields=[f"assistance_snapshot:{step.pk}"],
+        reason=reason,
+        ip_address=ip_address,
+    )
+    secret: dict[str, Any] = json.loads(unseal(base64.b64decode(token), purpose=SNAPSHOT_PURPOSE))
+    return secret

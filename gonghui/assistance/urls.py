@@ -38,6 +38,11 @@ console_urlpatterns = [
         name="assistance_application",
     ),
     path(
+        "assistance/applications/<int:application_id>/snapshot/",
+        views.snapshot_reveal,
+        name="assistance_snapshot",
+    ),
+    path(
         "assistance/applications/<int:application_id>/documents/<int:document_id>/",
         views.document_download,
         name="assistance_document",

@@ -343,6 +343,11 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
             and application.status == ApplicationStatus.PENDING,
             "documents": selectors.documents_of(application),
             "payment": payment,
+            "can_reveal": has_perm(actor, Perm.REVEAL_PERSONAL),
+            "snapshot_steps": [
+                s for s in decisions.steps_of(application) if s.snapshot.get("sealed")
+            ],
+            "reasons": AccessReason.choices,
             "facts": [
                 (str(rules.FACTS[k].label), rules.choice_label(k, v))
                 for k, v in application.facts.items()
@@ -469,4 +474,37 @@ def proposals(request: HttpRequest, round_id: int) -> HttpResponseBase:
             "complete": sum(1 for p in found if p.complete),
             "can_edit": has_perm(actor, Perm.EDIT_RECORDS) and round.is_open(),
         },
+    )
+
+
+@staff_required
+@require_POST
+def snapshot_reveal(request: HttpRequest, application_id: int) -> HttpResponse:
+    """The incomes and health a decision relied on, in full: logged, for a role that may."""
+    actor = _actor(request)
+    application = selectors.application_get(actor=actor, id=application_id)
+    raw = request.POST.get("step", "")
+    index = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1
+    from gonghui.core.scoping import NotFound
+
+    try:
+        secret = services.snapshot_reveal(
+            actor=actor,
+            application=application,
+            index=index,
+            reason=request.POST.get("reason", ""),
+            ip_address=client_ip(request),
+        )
+    except (ValidationError, NotFound) as exc:
+        messages.error(
+            request,
+            error_text(exc)
+            if isinstance(exc, ValidationError)
+            else _("该步骤没有可查看的收入记录。"),
+        )
+        return redirect("console:assistance_application", application.pk)
+    return render(
+        request,
+        "assistance/snapshot.html",
+        {"application": application, "index": index, "secret": secret},
     )

@@ -90,6 +90,7 @@ POST_ONLY = {
     "console:enterprise_contact_deactivate",
     "console:batch_results",
     "console:assistance_bulk_approve",
+    "console:assistance_snapshot",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -114,6 +115,7 @@ POST_DATA: dict[str, Any] = {
     },
     "console:batch_results": lambda ids: {"outcome": "paid", "lines": [ids["line_id"]]},
     "console:assistance_bulk_approve": lambda ids: {"applications": [ids["application_id"]]},
+    "console:assistance_snapshot": {"step": "0", "reason": "verify"},
 }
 # Routes without URL parameters whose posted body names another branch's records.
 CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign", "console:assistance_bulk_approve"}

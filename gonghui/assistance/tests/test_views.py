@@ -333,3 +333,23 @@ def test_a_decision_takes_the_application_lock_only(world, applicant, helped):
         )
     assert [t.space for t in taken] == [LockSpace.ASSISTANCE_APPLICATION]
     assert locks.in_table_order(taken)
+
+
+def test_the_incomes_a_decision_relied_on_are_revealed_with_a_log(world, applicant):
+    application = h.approve_all(world, h.apply(world, h.round_(world), applicant), ("union_b",))
+    from gonghui.hardship.models import HouseholdMember
+
+    HouseholdMember.unscoped.filter(household=applicant.household).update(name="后来改的")
+    reviewer = world.staff("town_b", "reviewer")
+    url = reverse("console:assistance_snapshot", args=[application.pk])
+    page = login(reviewer).post(url, {"step": "0", "reason": "verify"})
+    text = page.content.decode()
+    assert page.status_code == 200 and "16000.00" in text and "尿毒症" in text
+    assert "后来改的" not in text
+    assert (
+        PersonalDataAccess.objects.visible_to(reviewer)
+        .filter(field__startswith="assistance_snapshot:")
+        .exists()
+    )
+    leader = login(world.staff("town_b", "leader")).post(url, {"step": "0", "reason": "verify"})
+    assert leader.status_code == 403
