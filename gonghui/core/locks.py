@@ -27,10 +27,11 @@ write lock from ``BEGIN`` to the end (see ``settings.DATABASES``), which seriali
 more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
 
 Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
-building 5, organisations 6, accounts 7, funds 8; a new module takes the next), so a module adds its
-spaces without renumbering others, as long as the blocks' order stays the lock order. For an
-advisory space the key is what PostgreSQL sees (``pg_advisory_xact_lock(space, key)``);
-changing it would let old and new processes run side by side unserialised during a deploy.
+building 5, organisations 6, accounts 7, funds 8, assistance 10; a new module takes the
+next), so a module adds its spaces without renumbering others, as long as the blocks' order
+stays the lock order. For an advisory space the key is what PostgreSQL sees
+(``pg_advisory_xact_lock(space, key)``); changing it would let old and new processes run
+side by side unserialised during a deploy.
 """
 
 from __future__ import annotations
@@ -232,6 +233,16 @@ class LockSpace(enum.Enum):
         "Two batches assembled at once both take the same pending item (the database's "
         "one-live-line constraint would refuse the second with an error instead of a message). "
         "Taken in key order, after FUND.",
+    )
+
+    # --- assistance (五助) ----------------------------------------------------------------------
+    ASSISTANCE_APPLICATION = (
+        10_101,
+        "assistance.Application",
+        "Two reviewers (or a double click, or a reviewer's bulk approval and another's single "
+        "one) decide the same step of an application at once, so it is handed to the funds "
+        "twice or a level decides before the one below it. Taken before anything the final "
+        "approval writes (the payable item, the hardship file's last day of help).",
     )
 
     def __init__(self, key: int, model: str | None, race: str) -> None:

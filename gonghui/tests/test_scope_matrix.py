@@ -43,6 +43,7 @@ SENTINEL_CASE = "乙方求助事项"
 SENTINEL_COURSE = "乙方古筝课"
 SENTINEL_MENU_ITEM = "乙方送戏下乡"
 SENTINEL_FUND = "乙方金秋助学基金"
+SENTINEL_ROUND = "乙方金秋助学批次"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -51,6 +52,7 @@ SENTINELS = (
     SENTINEL_COURSE,
     SENTINEL_MENU_ITEM,
     SENTINEL_FUND,
+    SENTINEL_ROUND,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -69,6 +71,9 @@ PUBLIC_BY_DESIGN = {
     "portal:culture_draw_json": "published lottery record",
     # A calendar feed's secret address is its key (calendar apps cannot sign in).
     "portal:culture_ical": "secret feed address",
+    # A round's public transparency page: counts and sums per district, no personal data,
+    # for donors to see where the money went.
+    "portal:assistance_transparency": "public figures of a round",
 }
 POST_ONLY = {
     "console:member_reveal",
@@ -84,6 +89,8 @@ POST_ONLY = {
     "console:menu_order_act",
     "console:enterprise_contact_deactivate",
     "console:batch_results",
+    "console:assistance_bulk_approve",
+    "console:assistance_snapshot",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -107,9 +114,11 @@ POST_DATA: dict[str, Any] = {
         "assignee": ids["district_b_clerk"],
     },
     "console:batch_results": lambda ids: {"outcome": "paid", "lines": [ids["line_id"]]},
+    "console:assistance_bulk_approve": lambda ids: {"applications": [ids["application_id"]]},
+    "console:assistance_snapshot": {"step": "0", "reason": "verify"},
 }
 # Routes without URL parameters whose posted body names another branch's records.
-CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign"}
+CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign", "console:assistance_bulk_approve"}
 
 
 AREAS = {"console", "portal", "enterprise"}
@@ -232,6 +241,7 @@ def _build() -> Matrix:
     culture = _culture(w, worker_b)
     menu = _menu(w)
     funds = _funds(w)
+    assistance = _assistance(w, worker_b)
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -269,6 +279,7 @@ def _build() -> Matrix:
         **culture,
         **menu,
         **funds,
+        **assistance,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -541,6 +552,95 @@ def _funds(w: World) -> dict[str, Any]:
     }
 
 
+def _assistance(w: World, worker: Any) -> dict[str, Any]:
+    """district_b's programme with two open rounds (no conditions, 1,000 yuan each, reviewed
+    by union → town → district): the worker's application with a document in the first
+    (``application_id``), another worker's waiting for the district's decision
+    (``district_application_id``), and a household on the roll not yet applied (a proposal,
+    ``household_id``). ``open_round_id``: a round the worker has not applied to."""
+    from django.utils import timezone
+
+    from gonghui.assistance import services as assistance_services
+    from gonghui.funds import services as funds_services
+    from gonghui.funds.models import SourceKind
+    from gonghui.hardship.models import Household, HouseholdStatus
+
+    clerk = w.staff("district_b", "clerk")
+    fund = funds_services.fund_create(
+        actor=clerk,
+        organization=w.district_b,
+        name="乙方帮扶基金",
+        source_kind=SourceKind.objects.get(code="charity"),
+    )
+    funds_services.income_record(
+        actor=clerk,
+        fund=fund,
+        donor="嘉兴市慈善总会",
+        amount="10000",
+        received_on=datetime.date(2017, 9, 1),
+        receipt_number="B-A-0001",
+    )
+    programme = assistance_services.programme_create(
+        actor=clerk, organization=w.district_b, kind="study", name="乙方金秋助学"
+    )
+    today = timezone.localdate()
+
+    def round_(name: str) -> Any:
+        return assistance_services.round_save(
+            actor=clerk,
+            programme=programme,
+            name=name,
+            year=today.year,
+            opens_on=today - datetime.timedelta(days=1),
+            closes_on=today + datetime.timedelta(days=30),
+            tiers=["grassroots", "town", "district"],
+            rules_data={},
+            amounts={"fixed": "1000.00"},
+            funds=[fund],
+        )
+
+    first, second = round_(SENTINEL_ROUND), round_("乙方春节送温暖")
+
+    def apply(user: Any) -> Any:
+        return assistance_services.application_create(
+            actor=user,
+            round=first,
+            person=user.person,
+            declared=assistance_services.Declared(beneficiary_name=user.person.name),
+            account_holder=user.person.name,
+            bank_name="农业银行",
+            bank_card="6228480328123456789",
+            documents=[
+                SimpleUploadedFile("证明.pdf", b"%PDF-1.4 z", content_type="application/pdf")
+            ],
+        )
+
+    own = apply(worker)
+    other = apply(w.worker("union_b"))
+    for org in ("union_b", "town_b"):
+        other = assistance_services.application_decide(
+            actor=w.staff(org, "reviewer"), application=other, approve=True
+        )
+    person = w.member("union_b").person
+    household = Household.unscoped.create(
+        union=w.union_b,
+        person=person,
+        status=HouseholdStatus.ACTIVE,
+        member_count=1,
+        created_by=w.staff("union_b", "clerk"),
+    )
+    return {
+        "programme_id": programme.pk,
+        "round_id": first.pk,
+        "open_round_id": second.pk,
+        "application_id": own.pk,
+        "worker_application_id": own.pk,
+        "document_id": own.documents.get().pk,
+        "district_application_id": other.pk,
+        "household_id": household.pk,
+    }
+
+
 def _enterprise_order(contact: Any, item_id: int, wanted_on: str) -> int:
     """An order placed by enterprise_b's contact on district_b's menu."""
     from gonghui.culture.models import MenuItem
@@ -735,6 +835,8 @@ PORTAL_IDS = {
     "slot_id": "slot_id",
     "booking_id": "booking_id",
     "op": "op",
+    "application_id": "worker_application_id",
+    "round_id": "round_id",
 }
 PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate")
 
@@ -751,7 +853,7 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     other = _client(matrix.worker_a)
     method = "post" if name.endswith(PORTAL_POST) else "get"
     assert getattr(other, method)(url).status_code == 404
-    owns = ("transfer", "case", "slot", "culture")
+    owns = ("transfer", "case", "slot", "culture", "assistance")
     owner_user = matrix.worker_b if any(o in name for o in owns) else matrix.worker_b.lonely
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
 
@@ -764,6 +866,7 @@ PORTAL_OPEN = {
     "portal:logout",
     "portal:culture_draw_script",
     "portal:privacy",  # the privacy notice: anyone may read it
+    "portal:assistance_transparency",  # a round's public figures
 }
 
 
@@ -942,6 +1045,26 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "results": [{"line_id": ids["line_id"], "paid": True}]
         },
         ("POST", "/api/payments/batches/{batch_id}/bank-file"): {},
+        ("POST", "/api/assistance/programmes"): {
+            "organization_id": world.district_b.pk,
+            "kind": "medical",
+            "name": "乙方爱心透析",
+        },
+        ("POST", "/api/assistance/programmes/{programme_id}/rounds"): _round_body(ids, "新批次"),
+        ("PUT", "/api/assistance/rounds/{round_id}"): _round_body(ids, SENTINEL_ROUND),
+        ("POST", "/api/assistance/applications"): {
+            "round_id": ids["round_id"],
+            "id_number": ids["member_id_number"],
+            "beneficiary_name": SENTINEL_MEMBER,
+        },
+        ("POST", "/api/assistance/applications/{application_id}/decision"): {"approve": True},
+        ("POST", "/api/assistance/applications/bulk-approve"): {
+            "application_ids": [ids["application_id"]]
+        },
+        ("POST", "/api/assistance/rounds/{round_id}/proposals"): {
+            "organization_id": world.town_b.pk,
+            "household_ids": [ids["household_id"]],
+        },
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
             "audience": 30,
@@ -952,6 +1075,19 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
     key = (method, path)
     assert key in bodies, f"{method} {path}: give the scope matrix a valid body"
     return bodies[key]
+
+
+def _round_body(ids: dict[str, Any], name: str) -> dict[str, Any]:
+    today = datetime.date.today()  # noqa: DTZ011
+    return {
+        "name": name,
+        "year": today.year,
+        "opens_on": (today - datetime.timedelta(days=1)).isoformat(),
+        "closes_on": (today + datetime.timedelta(days=30)).isoformat(),
+        "tiers": ["grassroots", "town", "district"],
+        "fund_ids": [ids["fund_id"]],
+        "amounts": {"fixed": "800.00"},
+    }
 
 
 def _session_body(ids: dict[str, Any]) -> dict[str, Any]:
@@ -1001,6 +1137,9 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/members"),
     ("POST", "/api/funds"),
     ("POST", "/api/payments/batches"),
+    ("POST", "/api/assistance/programmes"),
+    ("POST", "/api/assistance/applications"),
+    ("POST", "/api/assistance/applications/bulk-approve"),
 }
 
 
@@ -1024,6 +1163,8 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
             params["order_id"] = ids["approved_order_id"]
     if path == "/api/payments/batches/{batch_id}/decision":
         params["batch_id"] = ids["pending_batch_id"]  # a batch waiting for its approval
+    if path == "/api/assistance/applications/{application_id}/decision":
+        params["application_id"] = ids["district_application_id"]  # the district's step
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
@@ -1109,7 +1250,15 @@ def test_api_worker_operation_refuses_an_enterprise_contact(db, matrix, method, 
 WORKERS_ONLY = {("POST", "/api/culture/sessions/{session_id}/bookings")}
 # A worker may book any free slot of the public counselling timetable.
 WORKER_PUBLIC = {("POST", "/api/me/counselling/slots/{slot_id}/book")}
-WORKER_BODIES = {("POST", "/api/me/cases/{case_id}/confirm"): {"rating": 5}}
+WORKER_BODIES = {
+    ("POST", "/api/me/cases/{case_id}/confirm"): {"rating": 5},
+    ("POST", "/api/me/assistance/rounds/{round_id}/applications"): {
+        "beneficiary_name": "乙方职工",
+        "account_holder": "乙方职工",
+        "bank_name": "农业银行",
+        "bank_card": "6228480328123456789",
+    },
+}
 
 
 @pytest.mark.parametrize(
@@ -1125,6 +1274,9 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         "case_id": matrix.ids["case_id"],
         "slot_id": matrix.ids["slot_id"],
         "booking_id": matrix.ids["booking_id"],
+        # The worker's application, and a round they have not applied to yet.
+        "application_id": matrix.ids["worker_application_id"],
+        "round_id": matrix.ids["open_round_id"],
     }
     if path.endswith("/confirm"):
         ids["case_id"] = matrix.ids["resolved_case_id"]
@@ -1141,7 +1293,7 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         return _api(Client(), method, url, key, body)
 
     assert call(matrix.worker_a).status_code == 404
-    owns = ("transfer", "case", "counselling", "bookings")
+    owns = ("transfer", "case", "counselling", "bookings", "assistance")
     owner = matrix.worker_b if any(o in path for o in owns) else matrix.worker_b.lonely
     response = call(owner)
     assert response.status_code in {200, 201}, f"{path}: {response.content[:300]}"
