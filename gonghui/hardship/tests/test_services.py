@@ -552,3 +552,56 @@ def test_the_home_tile_counts_what_waits_for_this_person(world):
     assert selectors.filings_waiting(world.staff("town_b", "reviewer")) == 1
     assert selectors.filings_waiting(world.staff("district_b", "reviewer")) == 0
     assert selectors.filings_waiting(world.staff("town_b", "clerk")) == 0
+
+
+def test_a_large_city_is_recomputed_by_a_task_after_commit(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from gonghui.hardship import tasks
+
+    h.lines(world)
+    household = h.approved(world)
+    monkeypatch.setattr(services, "INLINE_RECOMPUTE_LIMIT", 0)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        h.lines(world, deep="5000", relative="5500", year=2018)
+    household.refresh_from_db()
+    assert not household.above_line  # not yet: the task runs after commit
+    for callback in callbacks:
+        callback()
+    household.refresh_from_db()
+    assert household.above_line
+    # a retry of the task changes nothing more
+    assert tasks.income_lines_recompute_task.delay(world.city.pk).get() == 0
+
+
+def test_the_figures_count_the_roll_and_the_files_approved_in_a_year(world):
+    from gonghui.core import modules
+
+    h.lines(world)
+    filing = h.submitted(world)
+    services.household_decide(
+        actor=world.staff("town_b", "reviewer"),
+        filing=filing,
+        approve=True,
+        on=datetime.date(2017, 6, 1),
+    )
+    h.file(world)  # a draft counts in neither
+    actor = world.staff("district_b", "admin")
+    value = modules.figure_value
+    assert value("hardship.households", actor=actor, org=world.district_b, year=2017) == 1
+    assert value("hardship.filed", actor=actor, org=world.district_b, year=2017) == 1
+    assert value("hardship.filed", actor=actor, org=world.district_b, year=2018) == 0
+    with pytest.raises(NotFound):
+        value("hardship.households", actor=actor, org=world.district_a, year=2017)
+
+
+def test_a_filing_date_after_today_is_refused(world):
+    h.lines(world)
+    filing = h.submitted(world)
+    with pytest.raises(ValidationError):
+        services.household_decide(
+            actor=world.staff("town_b", "reviewer"),
+            filing=filing,
+            approve=True,
+            on=datetime.date.today() + datetime.timedelta(days=1),  # noqa: DTZ011
+        )

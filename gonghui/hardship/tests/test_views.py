@@ -281,3 +281,18 @@ def test_the_city_administrator_sets_an_income_line(world):
         .status_code
         == 403
     )
+
+
+def test_the_roll_page_costs_the_same_for_more_households(world, django_assert_max_num_queries):
+    h.lines(world)
+    for _ in range(3):
+        h.file(world)
+    client = client_for(world.staff("district_b", "admin"))
+    url = reverse("console:household_list")
+    client.get(url)  # warm the caches (menu, counts)
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    for _ in range(5):
+        h.file(world)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
