@@ -27,9 +27,9 @@ write lock from ``BEGIN`` to the end (see ``settings.DATABASES``), which seriali
 more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
 
 Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
-building 5, organisations 6, accounts 7, funds 8, assistance 10; a new module takes the
-next), so a module adds its spaces without renumbering others, as long as the blocks' order
-stays the lock order. For an advisory space the key is what PostgreSQL sees
+building 5, organisations 6, accounts 7, funds 8, hardship 9, assistance 10; a new module
+takes the next), so a module adds its spaces without renumbering others, as long as the
+blocks' order stays the lock order. For an advisory space the key is what PostgreSQL sees
 (``pg_advisory_xact_lock(space, key)``); changing it would let old and new processes run
 side by side unserialised during a deploy.
 """
@@ -243,6 +243,19 @@ class LockSpace(enum.Enum):
         "one) decide the same step of an application at once, so it is handed to the funds "
         "twice or a level decides before the one below it. Taken before anything the final "
         "approval writes (the payable item, the hardship file's last day of help).",
+    # --- hardship ----------------------------------------------------------------------------
+    HOUSEHOLD = (
+        9_101,
+        "hardship.Household",
+        "Two clerks change the members of one household at once and each stores a per-capita "
+        "income computed without the other's change; or a file is edited, left or re-entered "
+        "while it is being decided. Taken before HOUSEHOLD_FILING.",
+    )
+    HOUSEHOLD_FILING = (
+        9_201,
+        "hardship.HouseholdFiling",
+        "Two approvals of the same submission (a double click, two reviewers) both record a "
+        "step and both put the household on the roll.",
     )
 
     def __init__(self, key: int, model: str | None, race: str) -> None:

@@ -281,3 +281,168 @@ class HouseholdMember(ScopedModel):
         if self.yearly_income is None:
             return Decimal("0.00")
         return Decimal(self.yearly_income.reveal())
+
+
+PHOTO_PURPOSE = "hardship.photo"
+
+
+class FilingKind(models.TextChoices):
+    FILE = "file", _("建档")
+    REENTER = "reenter", _("重新纳入")
+
+
+class FilingStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已通过")
+    REFUSED = "refused", _("未通过")
+
+
+class HouseholdFiling(Decided, ScopedModel):
+    """One submission of a household's file for approval (建档, or 重新纳入 after it left):
+    the request ``core.decisions`` decides, one level above the filing union. A household
+    keeps every submission, each with its own decision steps and snapshot."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("household__union",)
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("档案"), on_delete=models.CASCADE, related_name="filings"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=FilingKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=FilingStatus.choices, default=FilingStatus.PENDING
+    )
+
+    history = HistoricalRecords()
+    unscoped = models.Manager()
+    objects = ScopedManager["HouseholdFiling"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("-id",)
+        verbose_name = _("建档审批")
+        verbose_name_plural = _("建档审批")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(status="pending"),
+                name="household_one_pending_filing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_kind_display()}"
+
+
+class HomeVisit(ScopedModel):
+    """A home visit 入户核查: who visited, when, what they found, with photos."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("household__union",)
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("档案"), on_delete=models.CASCADE, related_name="visits"
+    )
+    visited_on = models.DateField(_("核查日期"))
+    visitors = models.CharField(_("核查人员"), max_length=100)
+    findings = models.TextField(_("核查情况"), max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    unscoped = models.Manager()
+    objects = ScopedManager["HomeVisit"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("-visited_on", "-id")
+        verbose_name = _("入户核查")
+        verbose_name_plural = _("入户核查")
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.visitors}"
+
+
+class VisitPhoto(ScopedModel):
+    """A photo taken on a visit: checked by content, stored sealed like case materials
+    (``core.crypto.seal_bytes``), each full view by staff logged."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("visit__household__union",)
+
+    visit = models.ForeignKey(
+        HomeVisit, verbose_name=_("入户核查"), on_delete=models.CASCADE, related_name="photos"
+    )
+    name = models.CharField(_("文件名"), max_length=120)
+    content_type = models.CharField(_("类型"), max_length=60)
+    size = models.PositiveIntegerField(_("大小"))
+    file = models.FileField(_("文件"), upload_to="hardship/%Y/%m/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager["VisitPhoto"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("id",)
+        verbose_name = _("核查照片")
+        verbose_name_plural = _("核查照片")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("录入档案")
+    SUBMITTED = "submitted", _("提交审批")
+    APPROVED = "approved", _("审批通过")
+    REFUSED = "refused", _("审批未通过")
+    VISITED = "visited", _("入户核查")
+    REVIEWED = "reviewed", _("年度核查")
+    LEFT = "left", _("退出")
+    REENTERED = "reentered", _("申请重新纳入")
+    LINE = "line", _("困难标准调整")
+
+
+class HouseholdEvent(ScopedModel):
+    """What happened to a file, in the words of the roll (the field-level changes are in
+    the records' history)."""
+
+    scope_fields: ClassVar[tuple[str, ...]] = ("household__union",)
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("档案"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("事项"), max_length=12, choices=EventKind.choices)
+    on = models.DateField(_("日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager["HouseholdEvent"]()
+
+    class Meta:
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"
+        ordering = ("-at", "-id")
+        verbose_name = _("档案记录")
+        verbose_name_plural = _("档案记录")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.get_kind_display()}"

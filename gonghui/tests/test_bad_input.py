@@ -24,6 +24,8 @@ from gonghui.accounts.services import api_token_issue
 from gonghui.api import api
 from gonghui.testing.database import changed_tables, row_counts
 from gonghui.tests.test_scope_matrix import (
+    API_OWNERS,
+    OWNER,
     WORKERS_ONLY,
     _payload,
     matrix,  # noqa: F401 (the fixture, built once for this module)
@@ -247,7 +249,7 @@ def _probe(method: str, path: str, url: str, key: str, body: dict[str, Any]) -> 
 )
 def test_staff_write_survives_the_corpus(matrix, method, path):  # noqa: F811
     url, _names = staff_api_url(matrix, path)
-    user = matrix.world.staff("district_b", "admin")
+    user = matrix.world.staff(*API_OWNERS.get((method, path), OWNER))
     if (method, path) in WORKERS_ONLY:
         user = matrix.worker_b
     key, _token = api_token_issue(user=user)

@@ -44,6 +44,7 @@ SENTINEL_COURSE = "乙方古筝课"
 SENTINEL_MENU_ITEM = "乙方送戏下乡"
 SENTINEL_FUND = "乙方金秋助学基金"
 SENTINEL_ROUND = "乙方金秋助学批次"
+SENTINEL_HOUSEHOLD = "乙方困难职工"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -53,6 +54,7 @@ SENTINELS = (
     SENTINEL_MENU_ITEM,
     SENTINEL_FUND,
     SENTINEL_ROUND,
+    SENTINEL_HOUSEHOLD,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -91,6 +93,10 @@ POST_ONLY = {
     "console:batch_results",
     "console:assistance_bulk_approve",
     "console:assistance_snapshot",
+    "console:household_submit",
+    "console:household_reveal",
+    "console:hardship_member_reveal",
+    "console:hardship_member_remove",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -116,6 +122,10 @@ POST_DATA: dict[str, Any] = {
     "console:batch_results": lambda ids: {"outcome": "paid", "lines": [ids["line_id"]]},
     "console:assistance_bulk_approve": lambda ids: {"applications": [ids["application_id"]]},
     "console:assistance_snapshot": {"step": "0", "reason": "verify"},
+    "console:household_submit": {},
+    "console:household_reveal": {"reason": "verify"},
+    "console:hardship_member_reveal": {"reason": "verify"},
+    "console:hardship_member_remove": {},
 }
 # Routes without URL parameters whose posted body names another branch's records.
 CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign", "console:assistance_bulk_approve"}
@@ -242,6 +252,7 @@ def _build() -> Matrix:
     menu = _menu(w)
     funds = _funds(w)
     assistance = _assistance(w, worker_b)
+    hardship = _hardship(w)
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -280,6 +291,7 @@ def _build() -> Matrix:
         **menu,
         **funds,
         **assistance,
+        **hardship,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -638,6 +650,86 @@ def _assistance(w: World, worker: Any) -> dict[str, Any]:
         "document_id": own.documents.get().pk,
         "district_application_id": other.pk,
         "household_id": household.pk,
+def _hardship(w: World) -> dict[str, Any]:
+    """Branch B's hardship roll: the city's income lines; at union_b a household on the roll
+    (``household_id``, with a child ``member_id``, a visit ``visit_id`` with a photo
+    ``photo_id``), a draft (``draft_household_id``) and one that left
+    (``left_household_id``); at town_b a submission waiting for district_b
+    (``filing_id``)."""
+    from django.utils import timezone
+
+    from gonghui.hardship import services as hardship_services
+    from gonghui.hardship.models import HardshipLevel
+    from gonghui.hardship.tests.helpers import PNG
+
+    today = timezone.localdate()
+    for code, line in (("deep", "8000"), ("relative", "15000")):
+        hardship_services.income_line_set(
+            actor=w.staff("city", "admin"),
+            organization=w.city,
+            year=today.year,
+            level=HardshipLevel.objects.get(code=code),
+            line=line,
+        )
+
+    def filed(union: str, name: str = "乙方困难家庭") -> Any:
+        return hardship_services.household_file(
+            actor=w.staff(union, "clerk"),
+            union=w.orgs[union],
+            name=name,
+            id_number=new_id_number(),
+            address="B镇",
+            causes=["illness"],
+            yearly_income="5000",
+        )
+
+    def visited(household: Any, union: str) -> Any:
+        return hardship_services.visit_record(
+            actor=w.staff(union, "clerk"),
+            household=household,
+            data=hardship_services.VisitInput(
+                today,
+                "B镇工会",
+                "属实",
+                [SimpleUploadedFile("门口.png", PNG, content_type="image/png")],
+            ),
+        )
+
+    def on_roll(name: str) -> Any:
+        household = filed("union_b", name)
+        visit = visited(household, "union_b")
+        filing = hardship_services.household_submit(
+            actor=w.staff("union_b", "clerk"), household=household
+        )
+        hardship_services.household_decide(
+            actor=w.staff("town_b", "reviewer"), filing=filing, approve=True
+        )
+        return household, visit
+
+    household, visit = on_roll(SENTINEL_HOUSEHOLD)
+    child = hardship_services.member_add(
+        actor=w.staff("union_b", "clerk"),
+        household=household,
+        data=hardship_services.MemberInput(
+            name="乙方子女", relation="child", id_number=new_id_number(), yearly_income="0"
+        ),
+    )
+    left, _visit = on_roll("乙方脱困职工")
+    hardship_services.household_leave(
+        actor=w.staff("union_b", "clerk"), household=left, left_on=today, reason="已就业"
+    )
+    waiting = filed("town_b", "乙方镇直职工")
+    visited(waiting, "town_b")
+    filing = hardship_services.household_submit(actor=w.staff("town_b", "clerk"), household=waiting)
+    return {
+        "household_id": household.pk,
+        "member_id": child.pk,
+        "visit_id": visit.pk,
+        "photo_id": visit.photos.get().pk,
+        "draft_household_id": filed("union_b", "乙方填报中职工").pk,
+        "left_household_id": left.pk,
+        "filing_id": filing.pk,
+        "sealed": "address",
     }
 
 
@@ -1064,6 +1156,57 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
         ("POST", "/api/assistance/rounds/{round_id}/proposals"): {
             "organization_id": world.town_b.pk,
             "household_ids": [ids["household_id"]],
+        ("POST", "/api/hardship/households"): {
+            "union_id": world.union_b.pk,
+            "name": "乙方新建档职工",
+            "id_number": COUNTER_ID_NUMBER,
+            "address": "B镇",
+            "causes": ["illness"],
+            "yearly_income": "5000.00",
+        },
+        ("PUT", "/api/hardship/households/{household_id}"): {
+            "causes": ["illness", "education"],
+            "cause_note": "子女上学",
+        },
+        ("POST", "/api/hardship/households/{household_id}/members"): {
+            "name": "乙方配偶",
+            "relation": "spouse",
+            "id_number": new_id_number(),
+            "yearly_income": "1200.00",
+            "health": "良好",
+        },
+        ("PUT", "/api/hardship/households/{household_id}/members/{member_id}"): {
+            "name": "乙方子女",
+            "relation": "child",
+            "in_school": "大学",
+        },
+        ("DELETE", "/api/hardship/households/{household_id}/members/{member_id}"): {},
+        ("POST", "/api/hardship/households/{household_id}/visits"): {
+            "visited_on": datetime.date.today().isoformat(),  # noqa: DTZ011
+            "visitors": "B镇工会",
+            "findings": "属实",
+        },
+        ("POST", "/api/hardship/households/{household_id}/visits/{visit_id}/photos"): {},
+        ("POST", "/api/hardship/households/{household_id}/submit"): {},
+        ("POST", "/api/hardship/filings/{filing_id}/decision"): {"approve": True},
+        ("POST", "/api/hardship/households/{household_id}/review"): {
+            "reviewed_on": datetime.date.today().isoformat(),  # noqa: DTZ011
+            "note": "无变化",
+        },
+        ("POST", "/api/hardship/households/{household_id}/leave"): {
+            "left_on": datetime.date.today().isoformat(),  # noqa: DTZ011
+            "reason": "已就业",
+        },
+        ("POST", "/api/hardship/households/{household_id}/reenter"): {"note": "再次失业"},
+        ("POST", "/api/hardship/households/{household_id}/reveal"): {
+            "field": "address",
+            "reason": "verify",
+        },
+        ("POST", "/api/hardship/income-lines"): {
+            "organization_id": world.city.pk,
+            "year": datetime.date.today().year,  # noqa: DTZ011
+            "level": "relative",
+            "line": "15500.00",
         },
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
@@ -1119,6 +1262,17 @@ def _api(client: Client, method: str, url: str, token: str, body: dict[str, Any]
     )
 
 
+OWNER = ("district_b", "admin")
+
+
+def _upload(url: str, key: str) -> Any:
+    """A multipart upload of one photo (the operations that take a file)."""
+    from gonghui.hardship.tests.helpers import PNG
+
+    photo = SimpleUploadedFile("门口.png", PNG, content_type="image/png")
+    return Client().post(url, {"file": photo}, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
 def _is_worker_path(path: str) -> bool:
     return path == "/api/me" or path.startswith("/api/me/")
 
@@ -1140,7 +1294,12 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/assistance/programmes"),
     ("POST", "/api/assistance/applications"),
     ("POST", "/api/assistance/applications/bulk-approve"),
+    ("POST", "/api/hardship/households"),
+    ("POST", "/api/hardship/income-lines"),
 }
+# Who succeeds in scope, where it is not district_b's administrator: a city's income lines
+# are set by the city federation's administrator.
+API_OWNERS = {("POST", "/api/hardship/income-lines"): ("city", "admin")}
 
 
 def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
@@ -1167,6 +1326,10 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
         params["application_id"] = ids["district_application_id"]  # the district's step
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
+    if path == "/api/hardship/households/{household_id}/submit":
+        params["household_id"] = ids["draft_household_id"]  # a draft, ready to submit
+    if path == "/api/hardship/households/{household_id}/reenter":
+        params["household_id"] = ids["left_household_id"]  # one that left the roll
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     unknown = set(names) - set(params)
     assert not unknown, f"{path}: teach the scope matrix the parameters {unknown}"
@@ -1181,7 +1344,10 @@ def test_api_operation_is_scoped(db, matrix, method, path):
     url, names = staff_api_url(matrix, path)
     body = _payload(method, path, ids, world)
     sibling_key, _ = api_token_issue(user=world.staff("district_a", "admin"))
-    response = _api(Client(), method, url, sibling_key, body)
+    if path.endswith("/photos"):
+        response = _upload(url, sibling_key)
+    else:
+        response = _api(Client(), method, url, sibling_key, body)
     if names or (method, path) in BODY_NAMES_ANOTHER_BRANCH:
         assert response.status_code == 404, (
             f"{method} {path}: {response.status_code} {response.content[:200]}"
@@ -1191,8 +1357,11 @@ def test_api_operation_is_scoped(db, matrix, method, path):
         text = response.content.decode()
         if response.status_code < 300:
             assert not [s for s in SENTINELS if s in text], f"{method} {path} leaks"
-    owner_key, _ = api_token_issue(user=world.staff("district_b", "admin"))
-    response = _api(Client(), method, url, owner_key, _payload(method, path, ids, world))
+    owner_key, _ = api_token_issue(user=world.staff(*API_OWNERS.get((method, path), OWNER)))
+    if path.endswith("/photos"):
+        response = _upload(url, owner_key)
+    else:
+        response = _api(Client(), method, url, owner_key, _payload(method, path, ids, world))
     if (method, path) in WORKERS_ONLY:
         assert response.status_code == 403, f"{method} {path}: {response.status_code}"
         return
@@ -1227,7 +1396,10 @@ def test_api_staff_operation_is_not_found_for_an_enterprise_contact(db, matrix, 
     url, _names = staff_api_url(matrix, path)
     key, _ = api_token_issue(user=matrix.contact_b)
     body = _payload(method, path, matrix.ids, matrix.world)
-    response = _api(Client(), method, url, key, body)
+    if path.endswith("/photos"):
+        response = _upload(url, key)
+    else:
+        response = _api(Client(), method, url, key, body)
     assert response.status_code == 404, f"{method} {path}: {response.status_code}"
 
 

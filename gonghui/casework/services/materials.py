@@ -28,6 +28,7 @@ from gonghui.casework.services.cases import (
     case_notify,
     is_owner,
 )
+from gonghui.core import uploads
 from gonghui.core.crypto import seal_bytes
 from gonghui.core.models import AccessReason
 from gonghui.core.permissions import Perm, require
@@ -38,30 +39,20 @@ from gonghui.core.validators import (
 
 MATERIAL_MAX_BYTES = 10 * 1024 * 1024
 MATERIAL_MAX_FILES = 20
-# Extension → (content type, the file's first bytes): the name and the contents must agree.
-MATERIAL_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    ".pdf": ("application/pdf", (b"%PDF-",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-}
+MATERIAL_TYPES = {**uploads.PDF, **uploads.IMAGES}
 # --- materials --------------------------------------------------------------------------------
 
 
 def _check_upload(upload: UploadedFile) -> tuple[str, bytes]:
-    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in MATERIAL_TYPES:
-        raise ValidationError({"file": [_("只能上传 PDF、JPG 或 PNG 文件。")]})
-    if (upload.size or 0) > MATERIAL_MAX_BYTES:
-        raise ValidationError({"file": [_("文件不能超过 10 MB。")]})
-    data = upload.read(MATERIAL_MAX_BYTES + 1)
-    if len(data) > MATERIAL_MAX_BYTES:
-        raise ValidationError({"file": [_("文件不能超过 10 MB。")]})
-    content_type, magics = MATERIAL_TYPES[extension]
-    if not data.startswith(magics):
-        raise ValidationError({"file": [_("文件内容与扩展名不符，请上传真实的 PDF 或图片。")]})
-    return content_type, data
+    return uploads.check_upload(
+        upload,
+        types=MATERIAL_TYPES,
+        max_bytes=MATERIAL_MAX_BYTES,
+        field="file",
+        type_message=_("只能上传 PDF、JPG 或 PNG 文件。"),
+        size_message=_("文件不能超过 10 MB。"),
+        content_message=_("文件内容与扩展名不符，请上传真实的 PDF 或图片。"),
+    )
 
 
 @transaction.atomic

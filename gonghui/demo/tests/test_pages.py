@@ -42,6 +42,7 @@ from gonghui.culture.models import (
     Venue,
 )
 from gonghui.funds.models import Fund, PaymentBatch
+from gonghui.hardship.models import Household, HouseholdMember, VisitPhoto
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
 from gonghui.organizations.models import Enterprise, Organization, ServicePlace
 from gonghui.tests.test_scope_matrix import CONSOLE, PORTAL, POST_ONLY
@@ -165,6 +166,7 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "booking_id": _one(Booking, "booking_id"),
     "fund_id": _one(Fund, "fund_id"),
     "batch_id": _one(PaymentBatch, "batch_id"),
+    "household_id": _one(Household, "household_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -191,10 +193,23 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     ),
     "console:mechanism_evidence": lambda actor: _mechanism(actor, evidence=True),
     "console:home_create": _grassroots,
+    "console:hardship_member_edit": lambda actor: _ids(
+        HouseholdMember.objects.visible_to(actor).order_by("pk").first(),
+        household_id="household_id",
+        member_id="pk",
+    ),
+    "console:visit_photo": lambda actor: _visit_photo(actor),
     "console:menu_item_edit": _menu_item,
     "portal:card_verify": lambda actor: _card_token(actor),
     "portal:culture_ical": lambda actor: _feed_token(actor),
 }
+
+
+def _visit_photo(actor: Any) -> dict[str, Any] | None:
+    photo = VisitPhoto.objects.visible_to(actor).select_related("visit").order_by("pk").first()
+    if photo is None:
+        return None
+    return {"household_id": photo.visit.household_id, "photo_id": photo.pk}
 
 
 def _card_token(actor: Any) -> dict[str, Any] | None:
