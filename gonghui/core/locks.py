@@ -234,6 +234,27 @@ class LockSpace(enum.Enum):
         "Taken in key order, after FUND.",
     )
 
+    # --- employment (work and training) ------------------------------------------------------
+    TRAINING_COURSE = (
+        12_101,
+        "employment.Course",
+        "Two enrolments at once (a clerk and a worker in the portal, or two workers) both see "
+        "one seat left and both take it, so a course has more people than seats; or a course "
+        "is closed (completion worked out) while someone enrols or attendance is recorded.",
+    )
+    JOB_FAIR = (
+        12_201,
+        "employment.JobFair",
+        "A named person is registered at a fair while its number served is lowered, so the "
+        "fair ends with fewer served than named people.",
+    )
+    PLACEMENT = (
+        12_301,
+        "employment.Placement",
+        "Two follow-ups of the same placement at once both find it not followed up and the "
+        "second silently overwrites the first.",
+    )
+
     def __init__(self, key: int, model: str | None, race: str) -> None:
         self.key = key
         self.model = model
