@@ -311,8 +311,8 @@ def _training(builder: Any, skills_done_already: int) -> None:
     districts = _districts(builder)
     pools = {d.pk: Pool(d, rng) for d in districts}
     remaining = SKILLS_TRAINED - skills_done_already
-    count = max(1, round(remaining / 45))
-    sizes = _split(remaining, count, rng, 35, 55)
+    count = max(1, round(remaining / 60))
+    sizes = _split(remaining, count, rng, 50, 70)
     for index, done in enumerate(sizes):
         district = districts[index % len(districts)]
         pool = pools[district.pk]
@@ -328,14 +328,14 @@ def _training(builder: Any, skills_done_already: int) -> None:
             code=code,
             title=f"{YEAR}年{_short(district)}职工转岗技能培训班（第{index // 7 + 1}期）",
             starts_on=datetime.date(YEAR, month, 1 + rng.randint(0, 20)),
-            sessions=rng.randint(3, 5),
+            sessions=rng.randint(3, 4),
             people=people,
             completers=done,
             place=f"{district.short_name or district.name}职工学校",
         )
     city = builder.city
     city_pool = Pool(city, rng)
-    for index, done in enumerate(_split(ENTREPRENEURSHIP_TRAINED, 6, rng, 40, 48)):
+    for index, done in enumerate(_split(ENTREPRENEURSHIP_TRAINED, 5, rng, 48, 56)):
         people = _people(city_pool.take(done + 2))
         _course(
             builder,
@@ -343,7 +343,7 @@ def _training(builder: Any, skills_done_already: int) -> None:
             code="entrepreneurship",
             title=f"{YEAR}年嘉兴市职工创业培训班（SYB 第{index + 1}期）",
             starts_on=datetime.date(YEAR, 4 + index, 10),
-            sessions=5,
+            sessions=4,
             people=people,
             completers=done,
             place="嘉兴市职工服务中心",
@@ -377,11 +377,11 @@ def _fairs(builder: Any) -> None:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        chosen = rng.sample(nearby, min(len(nearby), rng.randint(6, 12)))
+        chosen = rng.sample(nearby, min(len(nearby), rng.randint(4, 8)))
         enterprises = list(Enterprise.unscoped.filter(pk__in=chosen).order_by("pk"))
         for enterprise in enterprises:
             employer = services.fair_employer_add(actor=clerk, fair=fair, enterprise=enterprise)
-            for title, low, high in rng.sample(POSTS, rng.randint(1, 3)):
+            for title, low, high in rng.sample(POSTS, rng.randint(1, 2)):
                 services.fair_post_add(
                     actor=clerk,
                     employer=employer,

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from gonghui.core import notify
 from gonghui.core.locks import LockSpace, lock_one
@@ -48,6 +48,8 @@ Errors = dict[str, list[str]]
 EARLIEST = datetime.date(2000, 1, 1)
 MAX_CAPACITY = 10_000
 MAX_COUNT = 100_000
+# Outcomes of a course closed within this long are told to its people.
+RECENT = datetime.timedelta(days=30)
 
 
 def _add(errors: Errors, field: str, message: str) -> None:
@@ -293,7 +295,9 @@ def _enrol(
             )
     except IntegrityError:
         raise ValidationError({"person": [_("该人员刚刚已报名该培训班。")]}) from None
-    if by_staff:
+    # Enrolling someone on a course already under way or over is record-keeping (a course
+    # entered after the fact): there is nothing to tell them.
+    if by_staff and locked.starts_on > today:
         text = _("您已报名%(o)s举办的“%(t)s”，%(d)s 开班，地点：%(p)s。") % {
             "o": locked.organization.name,
             "t": locked.title,
@@ -427,24 +431,28 @@ def course_close(*, actor: Any, course: Course, on: datetime.date | None = None)
         )
     )
     done = [e for e in open_ if e.attended * 100 >= locked.pass_percent * sessions]
-    failed = [e for e in open_ if e not in done]
-    for enrolment, status in [(e, EnrolmentStatus.COMPLETED) for e in done] + [
-        (e, EnrolmentStatus.NOT_COMPLETED) for e in failed
-    ]:
-        enrolment.status = status
-        enrolment.completed_on = day
-        enrolment.completed_by = actor
-        _history(enrolment, actor)
+    failed = [e for e in open_ if e.attended * 100 < locked.pass_percent * sessions]
+    for rows, status in (
+        (done, EnrolmentStatus.COMPLETED),
+        (failed, EnrolmentStatus.NOT_COMPLETED),
+    ):
+        for enrolment in rows:
+            enrolment.status, enrolment.completed_on, enrolment.completed_by = status, day, actor
     if open_:
+        for rows, status in (
+            (done, EnrolmentStatus.COMPLETED),
+            (failed, EnrolmentStatus.NOT_COMPLETED),
+        ):
+            Enrolment.unscoped.filter(pk__in=[e.pk for e in rows]).update(
+                status=status, completed_on=day, completed_by=actor
+            )
         # One history row per enrolment, as a save would write.
-        bulk_update_with_history(
-            open_,
-            Enrolment,
-            ["status", "completed_on", "completed_by"],
-            default_user=actor if getattr(actor, "pk", None) else None,
-            manager=Enrolment.unscoped,
+        Enrolment.history.bulk_history_create(
+            open_, update=True, default_user=actor if getattr(actor, "pk", None) else None
         )
-        _tell_outcome(locked, done, failed)
+        if day >= timezone.localdate() - RECENT:
+            # A course closed long after the fact (records entered later) tells nobody.
+            _tell_outcome(locked, done, failed)
     return {"completed": len(done), "not_completed": len(failed)}
 
 
