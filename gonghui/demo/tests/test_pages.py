@@ -41,6 +41,9 @@ from gonghui.culture.models import (
     MenuOrder,
     Venue,
 )
+from gonghui.employment.models import Course as TrainingCourse
+from gonghui.employment.models import CourseSession as TrainingSession
+from gonghui.employment.models import Enrolment, JobFair, Placement
 from gonghui.funds.models import Fund, PaymentBatch
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
 from gonghui.organizations.models import Enterprise, Organization, ServicePlace
@@ -165,6 +168,10 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "booking_id": _one(Booking, "booking_id"),
     "fund_id": _one(Fund, "fund_id"),
     "batch_id": _one(PaymentBatch, "batch_id"),
+    "training_id": _one(TrainingCourse, "training_id"),
+    "enrolment_id": _one(Enrolment, "enrolment_id"),
+    "fair_id": _one(JobFair, "fair_id"),
+    "placement_id": _one(Placement, "placement_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -191,6 +198,9 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     ),
     "console:mechanism_evidence": lambda actor: _mechanism(actor, evidence=True),
     "console:home_create": _grassroots,
+    "console:training_attendance": lambda actor: _ids(
+        _first(TrainingSession, actor), training_id="course_id", training_session_id="pk"
+    ),
     "console:menu_item_edit": _menu_item,
     "portal:card_verify": lambda actor: _card_token(actor),
     "portal:culture_ical": lambda actor: _feed_token(actor),

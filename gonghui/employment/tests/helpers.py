@@ -12,9 +12,15 @@ from gonghui.employment.models import Course, CourseType, JobFair, Placement
 START = datetime.date(2017, 3, 6)
 
 
+def course_type(code: str, name: str) -> CourseType:
+    """A seeded course type (seeded again where a transactional test's flush emptied it)."""
+    found, _ = CourseType.objects.get_or_create(code=code, defaults={"name": name})
+    return found
+
+
 def course(world: Any, org: str = "town_b", **overrides: Any) -> Course:
     data: dict[str, Any] = {
-        "course_type": CourseType.objects.get(code="forklift"),
+        "course_type": course_type("forklift", "叉车"),
         "title": "2017年转产转业培训（叉车）",
         "place": "B镇成人学校",
         "capacity": 3,
