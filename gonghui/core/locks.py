@@ -235,14 +235,6 @@ class LockSpace(enum.Enum):
         "Taken in key order, after FUND.",
     )
 
-    # --- assistance (五助) ----------------------------------------------------------------------
-    ASSISTANCE_APPLICATION = (
-        10_101,
-        "assistance.Application",
-        "Two reviewers (or a double click, or a reviewer's bulk approval and another's single "
-        "one) decide the same step of an application at once, so it is handed to the funds "
-        "twice or a level decides before the one below it. Taken before anything the final "
-        "approval writes (the payable item, the hardship file's last day of help).",
     # --- hardship ----------------------------------------------------------------------------
     HOUSEHOLD = (
         9_101,
@@ -256,6 +248,37 @@ class LockSpace(enum.Enum):
         "hardship.HouseholdFiling",
         "Two approvals of the same submission (a double click, two reviewers) both record a "
         "step and both put the household on the roll.",
+    )
+
+    # --- assistance (五助) ----------------------------------------------------------------------
+    ASSISTANCE_APPLICATION = (
+        10_101,
+        "assistance.Application",
+        "Two reviewers (or a double click, or a reviewer's bulk approval and another's single "
+        "one) decide the same step of an application at once, so it is handed to the funds "
+        "twice or a level decides before the one below it. Taken before anything the final "
+        "approval writes (the payable item, the hardship file's last day of help).",
+    )
+
+    # --- employment (work and training) ------------------------------------------------------
+    TRAINING_COURSE = (
+        12_101,
+        "employment.Course",
+        "Two enrolments at once (a clerk and a worker in the portal, or two workers) both see "
+        "one seat left and both take it, so a course has more people than seats; or a course "
+        "is closed (completion worked out) while someone enrols or attendance is recorded.",
+    )
+    JOB_FAIR = (
+        12_201,
+        "employment.JobFair",
+        "A named person is registered at a fair while its number served is lowered, so the "
+        "fair ends with fewer served than named people.",
+    )
+    PLACEMENT = (
+        12_301,
+        "employment.Placement",
+        "Two follow-ups of the same placement at once both find it not followed up and the "
+        "second silently overwrites the first.",
     )
 
     def __init__(self, key: int, model: str | None, race: str) -> None:

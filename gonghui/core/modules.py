@@ -193,6 +193,24 @@ class OrgPickerSource:
 
 
 @dataclass(frozen=True)
+class PersonPanel:
+    """A card on the staff pages about a person (the member page, a hardship file …) that
+    another module fills: ``{% person_panels person %}`` renders every module's panels.
+    ``records`` (dotted path of ``f(actor, person_ids) -> Sequence``, scoped to the actor)
+    returns what to show for those people (one person, or a household's members); a panel
+    with nothing to show is left out. ``template`` is rendered with ``panel``, ``items``
+    (what ``records`` returned) and ``people`` (the ids asked about); the default one lists
+    each item as text."""
+
+    key: str
+    label: StrOrPromise
+    records: str
+    # The default lists each item's text in a card headed by the label.
+    template: str = "includes/person_panel.html"
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Module:
     name: str
     label: StrOrPromise
@@ -214,6 +232,7 @@ class Module:
     bench: tuple[BenchScenario, ...] = ()
     figures: tuple[Figure, ...] = ()
     org_pickers: tuple[OrgPickerSource, ...] = ()
+    person_panels: tuple[PersonPanel, ...] = ()
     order: int = field(default=0, compare=False)
 
 
@@ -427,6 +446,28 @@ def portal_cards(user: Any) -> list[ShownPortalCard]:
         context = import_string(card.context)(user)
         if context is not None:
             shown.append(ShownPortalCard(card.key, card.template, context))
+    return shown
+
+
+@dataclass(frozen=True)
+class ShownPersonPanel:
+    key: str
+    label: StrOrPromise
+    template: str
+    items: list[Any]
+
+
+def person_panels(actor: Any, person_ids: list[int]) -> list[ShownPersonPanel]:
+    """Every module's panels about these people that have something to show, in order."""
+    declared = sorted(
+        ((p.order, i, p) for i, p in enumerate(p for m in modules() for p in m.person_panels)),
+        key=lambda x: (x[0], x[1]),
+    )
+    shown = []
+    for _, _, panel in declared:
+        items = list(import_string(panel.records)(actor, person_ids))
+        if items:
+            shown.append(ShownPersonPanel(panel.key, panel.label, panel.template, items))
     return shown
 
 

@@ -45,6 +45,8 @@ SENTINEL_MENU_ITEM = "乙方送戏下乡"
 SENTINEL_FUND = "乙方金秋助学基金"
 SENTINEL_ROUND = "乙方金秋助学批次"
 SENTINEL_HOUSEHOLD = "乙方困难职工"
+SENTINEL_TRAINING = "乙方叉车培训班"
+SENTINEL_FAIR = "乙方春风行动招聘会"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -55,6 +57,8 @@ SENTINELS = (
     SENTINEL_FUND,
     SENTINEL_ROUND,
     SENTINEL_HOUSEHOLD,
+    SENTINEL_TRAINING,
+    SENTINEL_FAIR,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -97,6 +101,7 @@ POST_ONLY = {
     "console:household_reveal",
     "console:hardship_member_reveal",
     "console:hardship_member_remove",
+    "console:training_close",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -253,6 +258,7 @@ def _build() -> Matrix:
     funds = _funds(w)
     assistance = _assistance(w, worker_b)
     hardship = _hardship(w)
+    employment = _employment(w, worker_b, membership.person)
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -292,6 +298,7 @@ def _build() -> Matrix:
         **funds,
         **assistance,
         **hardship,
+        **employment,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -569,7 +576,7 @@ def _assistance(w: World, worker: Any) -> dict[str, Any]:
     by union → town → district): the worker's application with a document in the first
     (``application_id``), another worker's waiting for the district's decision
     (``district_application_id``), and a household on the roll not yet applied (a proposal,
-    ``household_id``). ``open_round_id``: a round the worker has not applied to."""
+    ``proposal_household_id``). ``open_round_id``: a round the worker has not applied to."""
     from django.utils import timezone
 
     from gonghui.assistance import services as assistance_services
@@ -649,7 +656,10 @@ def _assistance(w: World, worker: Any) -> dict[str, Any]:
         "worker_application_id": own.pk,
         "document_id": own.documents.get().pk,
         "district_application_id": other.pk,
-        "household_id": household.pk,
+        "proposal_household_id": household.pk,
+    }
+
+
 def _hardship(w: World) -> dict[str, Any]:
     """Branch B's hardship roll: the city's income lines; at union_b a household on the roll
     (``household_id``, with a child ``member_id``, a visit ``visit_id`` with a photo
@@ -730,6 +740,89 @@ def _hardship(w: World) -> dict[str, Any]:
         "left_household_id": left.pk,
         "filing_id": filing.pk,
         "sealed": "address",
+    }
+
+
+def _employment(w: World, worker: Any, sentinel_person: Any) -> dict[str, Any]:
+    """Branch B's work and training: town_b's 2017 course with a session and an enrolment
+    (``training_id``), a course open for enrolment now (``open_training_id``) and another
+    the worker is on (``worker_enrolment_id``); district_b's fair with an employer and a
+    post; a placement of the sentinel member waiting for its follow-up; and a member on no
+    course (``free_person_id``)."""
+    from django.utils import timezone
+
+    from gonghui.employment import services as employment_services
+    from gonghui.employment.models import CourseType
+
+    clerk, district_clerk = w.staff("town_b", "clerk"), w.staff("district_b", "clerk")
+    forklift = CourseType.objects.get(code="forklift")
+    start = datetime.date(2017, 3, 6)
+
+    def course(title: str, starts_on: datetime.date, enrol_until: datetime.date) -> Any:
+        return employment_services.course_create(
+            actor=clerk,
+            organization=w.town_b,
+            course_type=forklift,
+            title=title,
+            place="B镇成人学校",
+            capacity=10,
+            starts_on=starts_on,
+            ends_on=starts_on + datetime.timedelta(days=10),
+            enrol_until=enrol_until,
+        )
+
+    past = course(SENTINEL_TRAINING, start, start)
+    session = employment_services.session_add(
+        actor=clerk, course=past, held_on=start, topic="叉车理论"
+    )
+    enrolment = employment_services.enrolment_create(
+        actor=clerk, course=past, person=sentinel_person
+    )
+    soon = timezone.localdate() + datetime.timedelta(days=20)
+    open_course = course("B镇电商培训班", soon, soon - datetime.timedelta(days=5))
+    worker_course = course("B镇育婴师培训班", soon, soon - datetime.timedelta(days=5))
+    mine = employment_services.enrolment_create(
+        actor=worker, course=worker_course, person=worker.person
+    )
+    fair = employment_services.fair_create(
+        actor=district_clerk,
+        organization=w.district_b,
+        title=SENTINEL_FAIR,
+        campaign="春风行动",
+        held_on=datetime.date(2017, 2, 10),
+        place="B区人力资源市场",
+        served_count=300,
+    )
+    employer = employment_services.fair_employer_add(
+        actor=district_clerk, fair=fair, enterprise=w.enterprises["enterprise_b"]
+    )
+    employment_services.fair_post_add(
+        actor=district_clerk,
+        employer=employer,
+        title="叉车工",
+        count=5,
+        wage_min=4000,
+        wage_max=5500,
+    )
+    placement = employment_services.placement_create(
+        actor=clerk,
+        organization=w.town_b,
+        person=sentinel_person,
+        employer_name=SENTINEL_TRAINING + "合作企业",
+        post="叉车工",
+        monthly_wage="4200.00",
+        starts_on=datetime.date(2017, 5, 2),
+    )
+    return {
+        "training_id": past.pk,
+        "training_session_id": session.pk,
+        "enrolment_id": enrolment.pk,
+        "open_training_id": open_course.pk,
+        "worker_enrolment_id": mine.pk,
+        "fair_id": fair.pk,
+        "fair_employer_id": employer.pk,
+        "placement_id": placement.pk,
+        "free_person_id": w.member("union_b").person_id,
     }
 
 
@@ -863,6 +956,9 @@ HOLD_A_SENTINEL = {
     "console:culture_sessions",
     "console:menu_detail",
     "console:menu_order_list",
+    "console:training_list",
+    "console:fair_list",
+    "console:placement_list",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -929,6 +1025,8 @@ PORTAL_IDS = {
     "op": "op",
     "application_id": "worker_application_id",
     "round_id": "round_id",
+    "training_id": "open_training_id",
+    "enrolment_id": "worker_enrolment_id",
 }
 PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate")
 
@@ -946,6 +1044,7 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     method = "post" if name.endswith(PORTAL_POST) else "get"
     assert getattr(other, method)(url).status_code == 404
     owns = ("transfer", "case", "slot", "culture", "assistance")
+    owns = ("transfer", "case", "slot", "culture", "training")
     owner_user = matrix.worker_b if any(o in name for o in owns) else matrix.worker_b.lonely
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
 
@@ -1155,7 +1254,8 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
         },
         ("POST", "/api/assistance/rounds/{round_id}/proposals"): {
             "organization_id": world.town_b.pk,
-            "household_ids": [ids["household_id"]],
+            "household_ids": [ids["proposal_household_id"]],
+        },
         ("POST", "/api/hardship/households"): {
             "union_id": world.union_b.pk,
             "name": "乙方新建档职工",
@@ -1207,6 +1307,60 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "year": datetime.date.today().year,  # noqa: DTZ011
             "level": "relative",
             "line": "15500.00",
+        },
+        ("POST", "/api/employment/courses"): {
+            "organization_id": world.town_b.pk,
+            "course_type": "ecommerce",
+            "title": "B镇电子商务培训班",
+            "place": "B镇成人学校",
+            "capacity": 30,
+            "starts_on": "2017-04-01",
+            "ends_on": "2017-04-20",
+            "enrol_until": "2017-03-25",
+        },
+        ("POST", "/api/employment/courses/{training_id}/sessions"): {
+            "held_on": "2017-03-10",
+            "topic": "叉车实操",
+        },
+        ("POST", "/api/employment/courses/{training_id}/enrolments"): {
+            "person_id": ids["free_person_id"]
+        },
+        (
+            "POST",
+            "/api/employment/courses/{training_id}/sessions/{training_session_id}/attendance",
+        ): {"enrolment_ids": [ids["enrolment_id"]]},
+        ("POST", "/api/employment/courses/{training_id}/close"): {},
+        ("POST", "/api/employment/enrolments/{enrolment_id}/completion"): {
+            "completed": True,
+            "note": "补考合格",
+        },
+        ("POST", "/api/employment/fairs"): {
+            "organization_id": world.district_b.pk,
+            "title": "B区春风行动第二场",
+            "held_on": "2017-03-01",
+            "place": "B区人力资源市场",
+        },
+        ("POST", "/api/employment/fairs/{fair_id}/employers"): {"name": "B区某物流公司"},
+        ("POST", "/api/employment/fairs/{fair_id}/posts"): {
+            "employer_id": ids["fair_employer_id"],
+            "title": "仓管员",
+            "count": 3,
+            "wage_min": "3500",
+            "wage_max": "4800.50",
+        },
+        ("POST", "/api/employment/fairs/{fair_id}/visitors"): {"person_id": ids["free_person_id"]},
+        ("POST", "/api/employment/fairs/{fair_id}/served"): {"served_count": 900},
+        ("POST", "/api/employment/placements"): {
+            "organization_id": world.town_b.pk,
+            "person_id": ids["free_person_id"],
+            "employer_name": "B区某物流公司",
+            "post": "仓管员",
+            "monthly_wage": "3800.00",
+            "starts_on": "2017-06-01",
+        },
+        ("POST", "/api/employment/placements/{placement_id}/follow-up"): {
+            "followed_up_on": "2017-08-10",
+            "still_employed": True,
         },
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
@@ -1296,6 +1450,9 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/assistance/applications/bulk-approve"),
     ("POST", "/api/hardship/households"),
     ("POST", "/api/hardship/income-lines"),
+    ("POST", "/api/employment/courses"),
+    ("POST", "/api/employment/fairs"),
+    ("POST", "/api/employment/placements"),
 }
 # Who succeeds in scope, where it is not district_b's administrator: a city's income lines
 # are set by the city federation's administrator.
@@ -1449,6 +1606,8 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         # The worker's application, and a round they have not applied to yet.
         "application_id": matrix.ids["worker_application_id"],
         "round_id": matrix.ids["open_round_id"],
+        "training_id": matrix.ids["open_training_id"],
+        "enrolment_id": matrix.ids["worker_enrolment_id"],
     }
     if path.endswith("/confirm"):
         ids["case_id"] = matrix.ids["resolved_case_id"]
@@ -1466,6 +1625,7 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
 
     assert call(matrix.worker_a).status_code == 404
     owns = ("transfer", "case", "counselling", "bookings", "assistance")
+    owns = ("transfer", "case", "counselling", "bookings", "training")
     owner = matrix.worker_b if any(o in path for o in owns) else matrix.worker_b.lonely
     response = call(owner)
     assert response.status_code in {200, 201}, f"{path}: {response.content[:300]}"

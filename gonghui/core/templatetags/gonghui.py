@@ -199,6 +199,24 @@ def history_table(instance: Any, title: Any = None) -> dict[str, Any]:
     }
 
 
+@register.inclusion_tag("includes/person_panels.html", takes_context=True)
+def person_panels(context: Any, people: Any) -> dict[str, Any]:
+    """The panels other modules show about a person (``core.modules.PersonPanel``):
+    ``{% person_panels person %}``, or ``{% person_panels members %}`` for several people
+    (a household). Each panel reads through the viewer's scope."""
+    from gonghui.core import modules
+
+    if people is None:
+        ids: list[int] = []
+    elif isinstance(people, int):
+        ids = [people]
+    elif hasattr(people, "pk"):
+        ids = [people.pk]
+    else:
+        ids = [p if isinstance(p, int) else p.pk for p in people]
+    return {"panels": modules.person_panels(context["request"].user, ids), "people": ids}
+
+
 @register.inclusion_tag("includes/decision_steps.html", takes_context=True)
 def decision_steps(context: Any, instance: Any, flow_name: str) -> dict[str, Any]:
     """The recorded decision steps of a request (who, when, outcome, reason) and the step

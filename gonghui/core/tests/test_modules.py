@@ -23,6 +23,7 @@ from gonghui.core.modules import (
     MenuSection,
     Module,
     PeriodicJob,
+    PersonPanel,
     PortalTile,
 )
 from gonghui.core.scoping import NotFound
@@ -66,6 +67,9 @@ TRIAL = Module(
             "人",
             lambda actor, org, year: org.staff.all(),
         ),
+    ),
+    person_panels=(
+        PersonPanel("trial", "试办记录", "gonghui.core.tests.trial_module.person_records"),
     ),
 )
 
@@ -180,6 +184,32 @@ def test_the_trial_module_adds_a_figure_scoped_to_the_actor(world, trial):
     )
     with pytest.raises(NotFound):
         modules.figure_value("trial.staff", actor=actor, org=world.town_b, year=2026)
+
+
+def test_the_trial_module_adds_a_panel_to_the_member_page(world, trial):
+    membership = world.member("union_a")
+    client = Client()
+    client.force_login(world.staff("town_a", "clerk"))
+    page = client.get(reverse("console:member_detail", args=[membership.pk])).content.decode()
+    assert 'data-testid="person-panel-trial"' in page
+    assert f"试办记录：{membership.person_id} 号" in page
+    # The tag works on any page for one person or several (a household), and a panel with
+    # nothing to show is left out.
+    shown = modules.person_panels(world.staff("town_a", "clerk"), [1, 2])
+    assert [p.items for p in shown if p.key == "trial"] == [["试办记录：1 号", "试办记录：2 号"]]
+    assert [p for p in modules.person_panels(None, [1]) if p.key == "trial"] == []
+
+
+def test_the_person_panels_tag_takes_a_person_or_several(world, trial, rf):
+    from django.template import Context, Template
+
+    request = rf.get("/")
+    request.user = world.staff("town_a", "clerk")
+    person = world.member("union_a").person
+    template = Template("{% person_panels people %}")
+    for people in (person, [person], person.pk):
+        html = template.render(Context({"request": request, "people": people}))
+        assert f"试办记录：{person.pk} 号" in html
 
 
 def test_unplugging_the_module_removes_it_everywhere(world):

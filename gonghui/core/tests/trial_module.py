@@ -47,6 +47,13 @@ def items(person_id: int) -> Iterable[inbox.InboxItem]:
     )
 
 
+def person_records(actor: Any, person_ids: list[int]) -> list[str]:
+    """What the trial panel shows about these people: a line each, for staff only."""
+    if not getattr(actor, "is_staff_account", False):
+        return []
+    return [f"试办记录：{person_id} 号" for person_id in person_ids]
+
+
 def demo_step(builder: Any) -> None:
     ran["demo"] = sorted(builder.staff)[:1]
 

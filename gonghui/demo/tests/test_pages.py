@@ -41,6 +41,9 @@ from gonghui.culture.models import (
     MenuOrder,
     Venue,
 )
+from gonghui.employment.models import Course as TrainingCourse
+from gonghui.employment.models import CourseSession as TrainingSession
+from gonghui.employment.models import Enrolment, JobFair, Placement
 from gonghui.funds.models import Fund, PaymentBatch
 from gonghui.hardship.models import Household, HouseholdMember, VisitPhoto
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
@@ -167,6 +170,10 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "fund_id": _one(Fund, "fund_id"),
     "batch_id": _one(PaymentBatch, "batch_id"),
     "household_id": _one(Household, "household_id"),
+    "training_id": _one(TrainingCourse, "training_id"),
+    "enrolment_id": _one(Enrolment, "enrolment_id"),
+    "fair_id": _one(JobFair, "fair_id"),
+    "placement_id": _one(Placement, "placement_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -199,6 +206,9 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
         member_id="pk",
     ),
     "console:visit_photo": lambda actor: _visit_photo(actor),
+    "console:training_attendance": lambda actor: _ids(
+        _first(TrainingSession, actor), training_id="course_id", training_session_id="pk"
+    ),
     "console:menu_item_edit": _menu_item,
     "portal:card_verify": lambda actor: _card_token(actor),
     "portal:culture_ical": lambda actor: _feed_token(actor),
