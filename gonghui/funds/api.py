@@ -17,7 +17,7 @@ from gonghui.core.api import Date, Id, Money, OneOf, Pages, Search, Text, staff_
 from gonghui.core.models import AccessReason, Decided
 from gonghui.core.money import CENT
 from gonghui.core.web import client_ip
-from gonghui.funds import selectors, services
+from gonghui.funds import receipts, selectors, services
 from gonghui.funds.models import (
     BatchStatus,
     Fund,
@@ -27,6 +27,7 @@ from gonghui.funds.models import (
     PaymentBatch,
     PaymentLine,
 )
+from gonghui.funds.views import income_verify_url
 from gonghui.organizations import selectors as org_selectors
 
 router = Router(tags=["资金管理"])
@@ -83,6 +84,10 @@ class FundIncomeOut(Schema):
     receipt_number: str
     purpose: str
     recorded_by_id: int
+
+
+class IncomeDetailOut(FundIncomeOut):
+    verify_url: str
 
 
 class LedgerEntryOut(Schema):
@@ -227,6 +232,23 @@ def record_income(request: HttpRequest, fund_id: Id, payload: FundIncomeIn) -> A
     actor = staff_actor(request)
     fund = selectors.fund_get(actor=actor, id=fund_id)
     return services.income_record(actor=actor, fund=fund, **payload.dict())
+
+
+@router.get("/incomes/{income_id}", response=IncomeDetailOut, summary="入账详情（含核验地址）")
+def get_income(request: HttpRequest, income_id: Id) -> Any:
+    income = selectors.income_get(actor=staff_actor(request), id=income_id)
+    income.verify_url = income_verify_url(request, income)  # type: ignore[attr-defined]
+    return income
+
+
+@router.get(
+    "/incomes/{income_id}/acknowledgement",
+    summary="入账确认书（PDF，带核验二维码）",
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
+)
+def income_acknowledgement(request: HttpRequest, income_id: Id) -> Any:
+    income = selectors.income_get(actor=staff_actor(request), id=income_id)
+    return receipts.acknowledgement_response(income, verify_url=income_verify_url(request, income))
 
 
 # --- payable items and batches -----------------------------------------------------------------

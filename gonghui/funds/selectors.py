@@ -102,6 +102,27 @@ def income_list(*, actor: Any, fund: Fund | None = None) -> QuerySet[Income]:
     return qs.order_by("-received_on", "-id")
 
 
+def income_get(*, actor: Any, id: int) -> Income:
+    return get_visible(
+        income_list(actor=actor).select_related(
+            "fund__organization", "fund__source_kind", "organization"
+        ),
+        pk=id,
+    )
+
+
+def income_verify_get(*, token: str) -> Income | None:
+    """The income a public verification page names by its token, for anyone (the token is
+    the key: 128 random bits, printed on the acknowledgement). ``None`` if there is none."""
+    if not token or len(token) > 32:
+        return None
+    return (
+        Income.unscoped.select_related("fund__organization", "fund__source_kind")
+        .filter(verify_token=token)
+        .first()
+    )
+
+
 def payable_list(
     *, actor: Any, status: str = ItemStatus.PENDING, fund: Fund | None = None
 ) -> QuerySet[PayableItem]:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +28,7 @@ from gonghui.core.web import (
     paginate,
     staff_required,
 )
-from gonghui.funds import selectors, services
+from gonghui.funds import receipts, selectors, services
 from gonghui.funds.forms import BatchForm, FundForm, IncomeForm, ResultForm, RevealForm
 from gonghui.funds.models import BatchStatus, ItemStatus, LineStatus
 from gonghui.organizations import selectors as org_selectors
@@ -161,6 +162,36 @@ def income_create(request: HttpRequest, fund_id: int) -> HttpResponse:
             )
             return redirect("console:fund_detail", fund.pk)
     return render(request, "funds/income_form.html", {"form": form, "fund": fund})
+
+
+def income_verify_url(request: HttpRequest, income: Any) -> str:
+    return request.build_absolute_uri(reverse("portal:income_verify", args=[income.verify_token]))
+
+
+@staff_required
+@require_GET
+def income_acknowledgement(request: HttpRequest, income_id: int) -> HttpResponse:
+    """The income's acknowledgement as a PDF, with its verification QR code."""
+    income = selectors.income_get(actor=_actor(request), id=income_id)
+    return receipts.acknowledgement_response(income, verify_url=income_verify_url(request, income))
+
+
+@require_GET
+def income_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """What anyone who scans an acknowledgement sees: that the receipt exists, its number,
+    amount, date and organisation, the donor masked if a person. Public and minimal (the
+    token, not a login, is the credential; nothing else of the fund or its ledger shows)."""
+    income = selectors.income_verify_get(token=token)
+    return render(
+        request,
+        "funds/income_verify.html",
+        {
+            "income": income,
+            "donor": receipts.public_donor(income) if income else "",
+            "capital": receipts.capital_yuan(income.amount) if income else "",
+        },
+        status=200 if income else 404,
+    )
 
 
 # --- payable items and batches ---------------------------------------------------------------

@@ -69,6 +69,9 @@ PUBLIC_BY_DESIGN = {
     "portal:culture_draw_json": "published lottery record",
     # A calendar feed's secret address is its key (calendar apps cannot sign in).
     "portal:culture_ical": "secret feed address",
+    # An income's acknowledgement carries a QR code anyone may scan; the random token is the
+    # key, and the page shows the receipt's number, amount, date and organisation only.
+    "portal:income_verify": "random receipt token",
 }
 POST_ONLY = {
     "console:member_reveal",
@@ -496,7 +499,7 @@ def _funds(w: World) -> dict[str, Any]:
         name=SENTINEL_FUND,
         source_kind=SourceKind.objects.get(code="charity"),
     )
-    funds_services.income_record(
+    income = funds_services.income_record(
         actor=clerk,
         fund=fund,
         donor="嘉兴市慈善总会",
@@ -534,6 +537,7 @@ def _funds(w: World) -> dict[str, Any]:
     )
     return {
         "fund_id": fund.pk,
+        "income_id": income.pk,
         "free_item_id": free.pk,
         "pending_batch_id": pending_batch.pk,
         "batch_id": approved_batch.pk,
