@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from gonghui.core.api import Date, Id, Money, OneOf, Pages, Search, Text, staff_actor
+from gonghui.core.api import Date, Id, Money, OneOf, Pages, Search, Text, Year, staff_actor
 from gonghui.core.models import AccessReason, Decided
 from gonghui.core.money import CENT
 from gonghui.core.web import client_ip
@@ -88,6 +89,31 @@ class FundIncomeOut(Schema):
 
 class IncomeDetailOut(FundIncomeOut):
     verify_url: str
+
+
+class RaisedPaidOut(Schema):
+    label: str
+    key: str
+    raised: Decimal
+    paid: Decimal
+
+    @staticmethod
+    def resolve_key(obj: Any) -> str:
+        return str(obj.key)
+
+
+class RaisedPaidReportOut(Schema):
+    organization_id: int
+    year: int
+    total: RaisedPaidOut
+    by_fund: list[RaisedPaidOut]
+    by_source_kind: list[RaisedPaidOut]
+    by_child: list[RaisedPaidOut]
+    by_month: list[RaisedPaidOut]
+
+    @staticmethod
+    def resolve_organization_id(obj: Any) -> int:
+        return int(obj.organization.pk)
 
 
 class LedgerEntryOut(Schema):
@@ -170,6 +196,7 @@ class PaymentResultsIn(Schema):
     results: Annotated[
         list[PaymentResultIn], Field(min_length=1, max_length=services.MAX_BATCH_LINES)
     ]
+    paid_on: Date | None = None
 
 
 class BankFileIn(Schema):
@@ -212,6 +239,20 @@ def create_fund(request: HttpRequest, payload: FundIn) -> Any:
         purpose=payload.purpose,
     )
     return selectors.fund_get(actor=actor, id=fund.pk)
+
+
+@router.get(
+    "/raised-paid",
+    response=RaisedPaidReportOut,
+    summary="筹集与发放（按基金、资金来源、下级组织、月份）",
+)
+def raised_paid(request: HttpRequest, year: Year | None = None, org: Id | None = None) -> Any:
+    actor = staff_actor(request)
+    year = year or timezone.localdate().year
+    organization = org_selectors.organization_get(
+        actor=actor, id=org if org is not None else actor.organization_id
+    )
+    return selectors.raised_paid_report(actor=actor, organization=organization, year=year)
 
 
 @router.get("/{fund_id}", response=FundOut, summary="基金详情（余额、累计入账和支出）")
@@ -311,7 +352,9 @@ def record_results(request: HttpRequest, batch_id: Id, payload: PaymentResultsIn
     actor = staff_actor(request)
     batch = selectors.batch_get(actor=actor, id=batch_id)
     results = [services.LineResult(r.line_id, r.paid, r.reason) for r in payload.results]
-    return services.batch_results_record(actor=actor, batch=batch, results=results)
+    return services.batch_results_record(
+        actor=actor, batch=batch, results=results, paid_on=payload.paid_on
+    )
 
 
 @payments_router.post(

@@ -407,6 +407,9 @@ class PaymentLine(ScopedModel):
         related_name="+",
     )
     result_at = models.DateTimeField(_("回执登记时间"), null=True, blank=True)
+    # The day the bank paid the line (its value date, from the bank's receipt), which may be
+    # earlier than the day its result was recorded: what "paid in a year" counts by.
+    paid_on = models.DateField(_("到账日期"), null=True, blank=True)
 
     unscoped = models.Manager()
     objects = ScopedManager["PaymentLine"]()

@@ -5,6 +5,7 @@ from gonghui.funds import views
 console_urlpatterns = [
     path("funds/", views.fund_list, name="fund_list"),
     path("funds/new/", views.fund_create, name="fund_create"),
+    path("funds/raised-paid/", views.raised_paid, name="fund_raised_paid"),
     path("funds/<int:fund_id>/", views.fund_detail, name="fund_detail"),
     path("funds/<int:fund_id>/incomes/new/", views.income_create, name="income_create"),
     path(

@@ -646,6 +646,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:culture_calendar", {"organization": "org_id"}),
         ("console:menu_order_new", {"item": "item_id"}),
         ("console:batch_create", {"item": "free_item_id"}),
+        ("console:fund_raised_paid", {"org": "org_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
