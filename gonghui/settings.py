@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gonghui.culture",
     "gonghui.funds",
     "gonghui.hardship",
+    "gonghui.virtualjobs",
     "gonghui.demo",
     # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win
     # over the static-files one it extends: the first app listed provides a command.

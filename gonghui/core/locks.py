@@ -234,6 +234,17 @@ class LockSpace(enum.Enum):
         "Taken in key order, after FUND.",
     )
 
+    # --- virtual jobs ------------------------------------------------------------------------
+    VIRTUAL_POST = (
+        10_101,
+        "virtualjobs.Post",
+        "Two pay runs for the same month (a double click, or a town's and its district's run "
+        "at once) both find a post unpaid and hand its month over twice (the unique (post, "
+        "month) constraint would refuse the second with an error instead of skipping it); or "
+        "a post is suspended, ended or re-adopted while it is being paid or adopted. Taken in "
+        "key order, after FUND (an adoption records the adopter's money first).",
+    )
+
     def __init__(self, key: int, model: str | None, race: str) -> None:
         self.key = key
         self.model = model
