@@ -43,6 +43,7 @@ SENTINEL_CASE = "乙方求助事项"
 SENTINEL_COURSE = "乙方古筝课"
 SENTINEL_MENU_ITEM = "乙方送戏下乡"
 SENTINEL_FUND = "乙方金秋助学基金"
+SENTINEL_POST = "乙方保洁协管岗"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -51,6 +52,7 @@ SENTINELS = (
     SENTINEL_COURSE,
     SENTINEL_MENU_ITEM,
     SENTINEL_FUND,
+    SENTINEL_POST,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -235,6 +237,7 @@ def _build() -> Matrix:
     culture = _culture(w, worker_b)
     menu = _menu(w)
     funds = _funds(w)
+    virtual_jobs = _virtualjobs(w, funds["fund_id"])
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -272,6 +275,7 @@ def _build() -> Matrix:
         **culture,
         **menu,
         **funds,
+        **virtual_jobs,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -545,6 +549,59 @@ def _funds(w: World) -> dict[str, Any]:
     }
 
 
+def _virtualjobs(w: World, fund_id: int) -> dict[str, Any]:
+    """Branch B's virtual jobs: a household of union_b on the roll with two members who lost
+    working capacity; a post at town_b for one, adopted and paid for 2017-01 (``post_id``,
+    ``run_id``), a suspended post (``vj_suspended_post_id``) and a member still without one
+    (``vj_member_id``). TODO(lead): the household is made by direct model creation until
+    the hardship services are merged."""
+    from gonghui.funds.models import Fund
+    from gonghui.hardship.models import Household, HouseholdMember
+    from gonghui.virtualjobs import services as vj_services
+
+    clerk = w.staff("district_b", "clerk")
+    person = w.member("union_b").person
+    household = Household.unscoped.create(
+        union=w.union_b, person=person, status="active", created_by=clerk
+    )
+
+    def member(name: str) -> Any:
+        return HouseholdMember.unscoped.create(
+            household=household, name=name, relation="child", work_capacity="none"
+        )
+
+    fund = Fund.unscoped.get(pk=fund_id)
+
+    def post(name: str) -> Any:
+        made = vj_services.post_create(
+            actor=clerk,
+            organization=w.town_b,
+            household=household,
+            member=member(name),
+            title=SENTINEL_POST,
+            monthly_amount="300",
+            start_month="2017-01",
+            end_month="2017-12",
+            account_holder=name,
+            bank_name="农业银行",
+            bank_card="6228480328123456789",
+        )
+        vj_services.post_adopt(actor=clerk, post=made, fund=fund, adopter_name="B区税务局")
+        return made
+
+    paid, suspended = post("乙方成员甲"), post("乙方成员乙")
+    run = vj_services.pay_run_create(actor=clerk, organization=w.town_b, month="2017-01")
+    vj_services.post_suspend(actor=clerk, post=suspended, from_month="2017-02", reason="住院")
+    spare = member("乙方成员丙")
+    return {
+        "post_id": paid.pk,
+        "run_id": run.pk,
+        "vj_suspended_post_id": suspended.pk,
+        "vj_member_id": spare.pk,
+        "vj_household_id": household.pk,
+    }
+
+
 def _enterprise_order(contact: Any, item_id: int, wanted_on: str) -> int:
     """An order placed by enterprise_b's contact on district_b's menu."""
     from gonghui.culture.models import MenuItem
@@ -647,6 +704,8 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:menu_order_new", {"item": "item_id"}),
         ("console:batch_create", {"item": "free_item_id"}),
         ("console:fund_raised_paid", {"org": "org_id"}),
+        ("console:vj_post_list", {"org": "org_id"}),
+        ("console:vj_post_create", {"member": "vj_member_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -676,6 +735,7 @@ HOLD_A_SENTINEL = {
     "console:culture_sessions",
     "console:menu_detail",
     "console:menu_order_list",
+    "console:vj_post_list",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -947,6 +1007,36 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "results": [{"line_id": ids["line_id"], "paid": True}]
         },
         ("POST", "/api/payments/batches/{batch_id}/bank-file"): {},
+        ("POST", "/api/virtual-jobs/posts"): {
+            "organization_id": world.town_b.pk,
+            "household_id": ids["vj_household_id"],
+            "member_id": ids["vj_member_id"],
+            "title": "保洁协管员",
+            "monthly_amount": "300",
+            "start_month": "2017-01",
+            "end_month": "2017-12",
+            "account_holder": "乙方成员丙",
+            "bank_name": "农业银行",
+            "bank_card": "6228480328123456789",
+        },
+        ("POST", "/api/virtual-jobs/posts/{post_id}/adopt"): {
+            "fund_id": ids["fund_id"],
+            "adopter_name": "B区某单位",
+            "from_month": "2017-02",
+        },
+        ("POST", "/api/virtual-jobs/posts/{post_id}/suspend"): {
+            "from_month": "2017-02",
+            "reason": "住院",
+        },
+        ("POST", "/api/virtual-jobs/posts/{post_id}/resume"): {"from_month": "2017-04"},
+        ("POST", "/api/virtual-jobs/posts/{post_id}/end"): {
+            "last_month": "2017-03",
+            "reason": "已就业",
+        },
+        ("POST", "/api/virtual-jobs/pay-runs"): {
+            "organization_id": world.town_b.pk,
+            "month": "2017-02",
+        },
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
             "audience": 30,
@@ -1006,6 +1096,8 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/members"),
     ("POST", "/api/funds"),
     ("POST", "/api/payments/batches"),
+    ("POST", "/api/virtual-jobs/posts"),
+    ("POST", "/api/virtual-jobs/pay-runs"),
 }
 
 
@@ -1029,6 +1121,8 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
             params["order_id"] = ids["approved_order_id"]
     if path == "/api/payments/batches/{batch_id}/decision":
         params["batch_id"] = ids["pending_batch_id"]  # a batch waiting for its approval
+    if path == "/api/virtual-jobs/posts/{post_id}/resume":
+        params["post_id"] = ids["vj_suspended_post_id"]  # only a suspended post resumes
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]

@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from gonghui.core.scoping import get_visible
@@ -15,6 +15,7 @@ from gonghui.hardship.models import Household, HouseholdMember
 from gonghui.organizations.models import Enterprise
 from gonghui.virtualjobs import services
 from gonghui.virtualjobs.models import (
+    LIVE_POST_STATUSES,
     SOURCE_KIND,
     Adoption,
     PayRun,
@@ -87,6 +88,26 @@ def line_items(*, actor: Any, lines: list[PayRunLine]) -> dict[int, Any]:
         source_kind=SOURCE_KIND, source_id__in=[line.pk for line in lines]
     )
     return {item.source_id: item for item in items}
+
+
+def candidate_list(*, actor: Any, q: str = "") -> QuerySet[HouseholdMember]:
+    """Members of households on the roll in the actor's subtree who lost working capacity
+    in part or in full and hold no live post: who may be given one."""
+    live = Post.unscoped.filter(member=OuterRef("pk"), status__in=LIVE_POST_STATUSES)
+    qs = (
+        HouseholdMember.objects.visible_to(actor)
+        .filter(household__status="active", work_capacity__in=services.LOST_CAPACITY)
+        .exclude(Exists(live))
+        .select_related("household", "household__union", "household__person")
+    )
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(household__person__name__contains=q))
+    return qs.order_by("-id")
+
+
+def candidate_get(*, actor: Any, id: int) -> HouseholdMember:
+    """One of ``candidate_list``: anyone else is "not found" for the post's form."""
+    return get_visible(candidate_list(actor=actor), pk=id)
 
 
 def household_get(*, actor: Any, id: int) -> Household:
