@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from gonghui.accounts.services import api_token_issue
 from gonghui.funds.models import Income, PayableItem
+from gonghui.testing.database import changed_tables, row_counts
 from gonghui.virtualjobs.models import PayRun, PayRunLine, Post, PostStatus
 from gonghui.virtualjobs.tests import helpers as h
 
@@ -96,7 +97,9 @@ def test_bad_input_on_the_post_form_is_shown_at_its_field(world, overrides, fiel
     client = login(world.staff("town_b", "clerk"))
     _filed, member = h.household(world)
     url = reverse("console:vj_post_create") + f"?member={member.pk}"
+    before = row_counts()
     response = client.post(url, form_data(organization=str(world.town_b.pk), **overrides))
+    assert changed_tables(before) == {}
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors and fragment in " ".join(errors[field]), errors
@@ -107,9 +110,11 @@ def test_bad_input_on_the_post_form_is_shown_at_its_field(world, overrides, fiel
 def test_a_pay_run_for_a_future_month_is_refused_at_the_month(world):
     h.post(world)
     client = login(world.staff("town_b", "clerk"))
+    before = row_counts()
     response = client.post(
         reverse("console:vj_run_create"), {"organization": str(world.town_b.pk), "month": "2099-01"}
     )
+    assert changed_tables(before) == {}
     assert response.status_code == 200
     assert "不能为未来月份" in " ".join(response.context["form"].errors["month"])
     assert not PayRunLine.unscoped.exists()
