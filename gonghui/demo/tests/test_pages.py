@@ -41,7 +41,7 @@ from gonghui.culture.models import (
     MenuOrder,
     Venue,
 )
-from gonghui.funds.models import Fund, PaymentBatch
+from gonghui.funds.models import Fund, Income, PaymentBatch
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
 from gonghui.organizations.models import Enterprise, Organization, ServicePlace
 from gonghui.tests.test_scope_matrix import CONSOLE, PORTAL, POST_ONLY
@@ -52,6 +52,7 @@ from gonghui.unionbuilding.models import (
     Mechanism,
     MechanismType,
 )
+from gonghui.virtualjobs.models import PayRun, Post
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +166,9 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "booking_id": _one(Booking, "booking_id"),
     "fund_id": _one(Fund, "fund_id"),
     "batch_id": _one(PaymentBatch, "batch_id"),
+    "income_id": _one(Income, "income_id"),
+    "post_id": _one(Post, "post_id"),
+    "run_id": _one(PayRun, "run_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -194,6 +198,9 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "console:menu_item_edit": _menu_item,
     "portal:card_verify": lambda actor: _card_token(actor),
     "portal:culture_ical": lambda actor: _feed_token(actor),
+    "portal:income_verify": lambda actor: _ids(
+        Income.unscoped.order_by("pk").first(), token="verify_token"
+    ),
 }
 
 

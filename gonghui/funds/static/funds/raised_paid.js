@@ -19,7 +19,7 @@
       },
       legend: { data: names, top: 0 },
       grid: { left: 70, right: 20, bottom: rotate ? 80 : 40, top: 40 },
-      xAxis: { type: "category", data: series.labels, axisLabel: { rotate: rotate ? 30 : 0 } },
+      xAxis: { type: "category", data: series.labels, axisLabel: { rotate: rotate ? 30 : 0, interval: 0 } },
       yAxis: { type: "value" },
       series: [
         { name: names[0], type: "bar", data: series.raised.map(yuan) },
