@@ -20,6 +20,24 @@ def month_field(label: Any, **kwargs: Any) -> forms.CharField:
     )
 
 
+class PostFilterForm(forms.Form):
+    """The posts list's filters, all in the query string (the export takes the same rows)."""
+
+    q = forms.CharField(label=_("岗位或人员"), required=False, max_length=50)
+    adopter = forms.CharField(label=_("认领单位"), required=False, max_length=50)
+    org = OrgChoiceField(
+        label=_("设岗或建档工会（含下级）"),
+        required=False,
+        placeholder=_("输入工会名称查找"),
+    )
+    status = forms.ChoiceField(label=_("状态"), required=False)
+
+    def __init__(self, *args: Any, orgs: Any, statuses: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs  # type: ignore[attr-defined]
+        self.fields["status"].choices = [("", _("全部状态")), *statuses]  # type: ignore[attr-defined]
+
+
 class PostForm(forms.Form):
     organization = OrgChoiceField(label=_("设岗工会"), queryset=Organization.unscoped.none())
     title = forms.CharField(label=_("岗位名称"), max_length=50, help_text=_("例如：社区保洁协管员"))

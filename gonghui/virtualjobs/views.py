@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.pagination import seek_page
 from gonghui.core.permissions import Perm, has_perm, require
+from gonghui.core.scoping import NotFound
 from gonghui.core.web import apply_errors, paginate, staff_required
 from gonghui.organizations import selectors as org_selectors
 from gonghui.virtualjobs import selectors, services
@@ -24,6 +25,7 @@ from gonghui.virtualjobs.forms import (
     AdoptForm,
     EndForm,
     PayRunForm,
+    PostFilterForm,
     PostForm,
     ResumeForm,
     SuspendForm,
@@ -87,27 +89,24 @@ def _id(text: str | None) -> int | None:
 @require_GET
 def post_list(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
-    status = request.GET.get("status", "")
-    if status not in PostStatus.values:
-        status = ""
-    q = request.GET.get("q", "").strip()[:50]
-    adopter = request.GET.get("adopter", "").strip()[:50]
-    org_id = _id(request.GET.get("org"))
-    within = org_selectors.organization_get(actor=actor, id=org_id) if org_id else None
-    qs = selectors.post_list(actor=actor, status=status, q=q, organization=within, adopter=adopter)
+    form = PostFilterForm(
+        request.GET, orgs=org_selectors.organization_list(actor=actor), statuses=PostStatus.choices
+    )
+    form.is_valid()
+    if "org" in form.errors:
+        raise NotFound  # a union outside the actor's scope, like one that does not exist
+    filters = {key: form.cleaned_data.get(key) or "" for key in ("q", "adopter", "status")}
+    within = form.cleaned_data.get("org")
+    qs = selectors.post_list(actor=actor, organization=within, **filters)
     if wants_export(request):
         return export_list(request, "虚拟岗位", POST_COLUMNS, qs)
     return render(
         request,
         "virtualjobs/post_list.html",
         {
+            "form": form,
             "page_obj": seek_page(request, qs, order=("-id",)),
-            "status": status,
-            "statuses": PostStatus.choices,
-            "q": q,
-            "adopter": adopter,
-            "within": within,
-            "filtered": bool(status or q or adopter or within),
+            "filtered": any(filters.values()) or within is not None,
             "can_edit": has_perm(actor, Perm.EDIT_RECORDS),
         },
     )

@@ -164,3 +164,18 @@ def test_the_api_sets_up_adopts_and_pays(world):
     assert response.status_code == 422
     assert "都已发放" in body["errors"][0]["message"]
     assert body["errors"][0]["field"] == "month"
+
+
+def test_the_posts_list_filters_by_union_status_and_adopter(world):
+    fund = h.fund(world, money="10000")
+    in_b = h.post(world, "union_b", fund_=fund, title="河道保洁员")
+    in_b2 = h.post(world, "union_b2", fund_=fund, title="村务信息员")
+    client = login(world.staff("district_b", "admin"))
+    url = reverse("console:vj_post_list")
+    page = client.get(url, {"org": world.union_b2.pk}).content.decode()
+    assert in_b2.title in page and in_b.title not in page
+    page = client.get(url, {"status": "suspended"}).content.decode()
+    assert in_b.title not in page and "没有符合条件的岗位" in page
+    page = client.get(url, {"adopter": "B号机械"}).content.decode()
+    assert in_b.title in page and in_b2.title in page
+    assert client.get(url, {"org": world.union_a.pk}).status_code == 404
