@@ -4,7 +4,7 @@ enterprises and public units, and the monthly pay runs handed to the funds (AST-
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.modules import DemoStep, Figure, HomeTile, MenuEntry, Module
-from gonghui.virtualjobs import selectors
+from gonghui.virtualjobs import notifications, selectors
 
 module = Module(
     name="virtualjobs",
@@ -34,6 +34,7 @@ module = Module(
             order=72,
         ),
     ),
+    notifications=(notifications.POST_KIND,),
     # TODO(lead): after=("hardship", ...) once the hardship module has its demo step; until
     # then this step files the households it needs itself (see demo._households).
     demo=(DemoStep("virtualjobs", "gonghui.virtualjobs.demo.run", after=("members",), order=95),),

@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gonghui.core import counts
+from gonghui.core import counts, notify
 from gonghui.core.locks import LockSpace, lock_one, lock_rows
 from gonghui.core.money import check_money
 from gonghui.core.permissions import Perm
@@ -28,6 +28,7 @@ from gonghui.core.scoping import require_within
 from gonghui.core.validators import clean_text, raise_errors
 from gonghui.funds import services as funds_services
 from gonghui.hardship.models import Household, HouseholdMember
+from gonghui.virtualjobs import notifications
 from gonghui.virtualjobs.models import (
     LIVE_POST_STATUSES,
     SOURCE_KIND,
@@ -91,6 +92,11 @@ def label(month: datetime.date) -> str:
 
 def _record(post: Post, kind: str, month: datetime.date, note: str, actor: Any) -> None:
     PostEvent.objects.create(post=post, kind=kind, month=month, note=note[:300], by=actor)
+
+
+def _tell(post: Post, text: str) -> None:
+    """Tell the worker whose household holds the post (in the change's transaction)."""
+    notify.notify(person_id=post.household.person_id, kind=notifications.POST, text=text)
 
 
 def _save(post: Post, actor: Any, fields: list[str]) -> None:
@@ -301,6 +307,17 @@ def post_adopt(
     kind = EventKind.READOPTED if current is not None else EventKind.ADOPTED
     note = adopter_name + (f"，¥{income.amount:,.2f}" if income else "")
     _record(post, kind, start, note, actor)
+    _tell(
+        post,
+        _("%(n)s的虚拟岗位“%(t)s”由%(a)s认领，自%(m)s起每月发放 ¥%(y)s。")
+        % {
+            "n": post.member.name,
+            "t": post.title,
+            "a": adopter_name,
+            "m": label(start),
+            "y": f"{post.monthly_amount:,.2f}",
+        },
+    )
     return adoption
 
 
@@ -334,6 +351,11 @@ def post_suspend(*, actor: Any, post: Post, from_month: Any, reason: str) -> Pos
     post.status = PostStatus.SUSPENDED
     _save(post, actor, ["status"])
     _record(post, EventKind.SUSPENDED, start, reason, actor)
+    _tell(
+        post,
+        _("%(n)s的虚拟岗位“%(t)s”自%(m)s起暂停发放（%(r)s）。")
+        % {"n": post.member.name, "t": post.title, "m": label(start), "r": reason},
+    )
     return post
 
 
@@ -361,6 +383,11 @@ def post_resume(*, actor: Any, post: Post, from_month: Any, note: str = "") -> P
     post.status = PostStatus.ACTIVE
     _save(post, actor, ["status"])
     _record(post, EventKind.RESUMED, start, note, actor)
+    _tell(
+        post,
+        _("%(n)s的虚拟岗位“%(t)s”自%(m)s起恢复发放。")
+        % {"n": post.member.name, "t": post.title, "m": label(start)},
+    )
     return post
 
 
@@ -404,6 +431,11 @@ def post_end(*, actor: Any, post: Post, last_month: Any, reason: str) -> Post:
     post.status = PostStatus.ENDED
     _save(post, actor, ["status", "end_month"])
     _record(post, EventKind.ENDED, last, reason, actor)
+    _tell(
+        post,
+        _("%(n)s的虚拟岗位“%(t)s”于%(m)s后终止（%(r)s）。")
+        % {"n": post.member.name, "t": post.title, "m": label(last), "r": reason},
+    )
     return post
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from gonghui.core.models import Notification
 from gonghui.core.scoping import NotFound
 from gonghui.funds import services as funds_services
 from gonghui.funds.models import Income, PayableItem, PaymentLine
@@ -166,6 +167,10 @@ def test_an_enterprise_adopts_a_post_and_its_money_comes_into_the_fund(world):
     assert post.fund == fund and fund.balance == Decimal("3600.00")
     income = Income.unscoped.get(pk=adoption.income_id)
     assert income.donor == adoption.adopter_name and "社区保洁协管员" in income.purpose
+    # The worker is told who adopted the post and what it pays.
+    (message,) = Notification.unscoped.filter(person_id=post.household.person_id)
+    assert message.kind == "virtualjobs.post"
+    assert adoption.adopter_name in message.text and "300.00" in message.text
 
 
 def test_an_adoption_with_a_bad_commitment_changes_nothing(world):
