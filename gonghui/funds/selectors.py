@@ -337,7 +337,7 @@ def raised_paid_report(*, actor: Any, organization: Any, year: int) -> RaisedPai
     by_child = list(children.values())
     if any(fund.organization_id == organization.pk for fund in funds):
         by_child.insert(0, own)
-    months = {m: RaisedPaid(label=f"{year}-{m:02d}", key=m) for m in range(1, 13)}
+    months = {m: RaisedPaid(label=_("%(m)s月") % {"m": m}, key=m) for m in range(1, 13)}
     fund_ids = [fund.pk for fund in funds]
     for month_row in (
         Income.unscoped.filter(fund_id__in=fund_ids, received_on__year=year)
