@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "gonghui.funds",
     "gonghui.hardship",
     "gonghui.assistance",
+    "gonghui.virtualjobs",
     "gonghui.employment",
     "gonghui.demo",
     # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win

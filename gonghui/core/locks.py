@@ -27,9 +27,9 @@ write lock from ``BEGIN`` to the end (see ``settings.DATABASES``), which seriali
 more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
 
 Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
-building 5, organisations 6, accounts 7, funds 8, hardship 9, assistance 10; a new module
-takes the next), so a module adds its spaces without renumbering others, as long as the
-blocks' order stays the lock order. For an advisory space the key is what PostgreSQL sees
+building 5, organisations 6, accounts 7, funds 8, hardship 9, assistance 10, virtual jobs 11,
+employment 12; a new module takes the next), so a module adds its spaces without renumbering
+others, as long as the blocks' order stays the lock order. For an advisory space the key is what PostgreSQL sees
 (``pg_advisory_xact_lock(space, key)``); changing it would let old and new processes run
 side by side unserialised during a deploy.
 """
@@ -258,6 +258,17 @@ class LockSpace(enum.Enum):
         "one) decide the same step of an application at once, so it is handed to the funds "
         "twice or a level decides before the one below it. Taken before anything the final "
         "approval writes (the payable item, the hardship file's last day of help).",
+    )
+
+    # --- virtual jobs ------------------------------------------------------------------------
+    VIRTUAL_POST = (
+        11_101,
+        "virtualjobs.Post",
+        "Two pay runs for the same month (a double click, or a town's and its district's run "
+        "at once) both find a post unpaid and hand its month over twice (the unique (post, "
+        "month) constraint would refuse the second with an error instead of skipping it); or "
+        "a post is suspended, ended or re-adopted while it is being paid or adopted. Taken in "
+        "key order, after FUND (an adoption records the adopter's money first).",
     )
 
     # --- employment (work and training) ------------------------------------------------------

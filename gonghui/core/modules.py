@@ -601,14 +601,15 @@ def figure_months(
         since = timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
     rows = (
         records.filter(**{f"{found.dated_by}__gte": since})
-        .annotate(month=TruncMonth(found.dated_by))
-        .values("month")
+        # Not "month": a figure's records may have a field of that name (a pay line's month).
+        .annotate(figure_month=TruncMonth(found.dated_by))
+        .values("figure_month")
         .annotate(n=Count("pk"))
         .order_by()
     )
     counts: dict[str, int] = {}
     for row in rows:
-        moment = row["month"]
+        moment = row["figure_month"]
         if isinstance(moment, datetime.datetime):
             moment = timezone.localtime(moment) if timezone.is_aware(moment) else moment
         label = f"{moment.year}-{moment.month:02d}"

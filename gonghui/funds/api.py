@@ -10,14 +10,15 @@ from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from gonghui.core.api import Date, Id, Money, OneOf, Pages, Search, Text, staff_actor
+from gonghui.core.api import Date, Id, Money, OneOf, Pages, Search, Text, Year, staff_actor
 from gonghui.core.models import AccessReason, Decided
 from gonghui.core.money import CENT
 from gonghui.core.web import client_ip
-from gonghui.funds import selectors, services
+from gonghui.funds import receipts, selectors, services
 from gonghui.funds.models import (
     BatchStatus,
     Fund,
@@ -27,6 +28,7 @@ from gonghui.funds.models import (
     PaymentBatch,
     PaymentLine,
 )
+from gonghui.funds.views import income_verify_url
 from gonghui.organizations import selectors as org_selectors
 
 router = Router(tags=["资金管理"])
@@ -83,6 +85,35 @@ class FundIncomeOut(Schema):
     receipt_number: str
     purpose: str
     recorded_by_id: int
+
+
+class IncomeDetailOut(FundIncomeOut):
+    verify_url: str
+
+
+class RaisedPaidOut(Schema):
+    label: str
+    key: str
+    raised: Decimal
+    paid: Decimal
+
+    @staticmethod
+    def resolve_key(obj: Any) -> str:
+        return str(obj.key)
+
+
+class RaisedPaidReportOut(Schema):
+    organization_id: int
+    year: int
+    total: RaisedPaidOut
+    by_fund: list[RaisedPaidOut]
+    by_source_kind: list[RaisedPaidOut]
+    by_child: list[RaisedPaidOut]
+    by_month: list[RaisedPaidOut]
+
+    @staticmethod
+    def resolve_organization_id(obj: Any) -> int:
+        return int(obj.organization.pk)
 
 
 class LedgerEntryOut(Schema):
@@ -165,6 +196,7 @@ class PaymentResultsIn(Schema):
     results: Annotated[
         list[PaymentResultIn], Field(min_length=1, max_length=services.MAX_BATCH_LINES)
     ]
+    paid_on: Date | None = None
 
 
 class BankFileIn(Schema):
@@ -209,6 +241,20 @@ def create_fund(request: HttpRequest, payload: FundIn) -> Any:
     return selectors.fund_get(actor=actor, id=fund.pk)
 
 
+@router.get(
+    "/raised-paid",
+    response=RaisedPaidReportOut,
+    summary="筹集与发放（按基金、资金来源、下级组织、月份）",
+)
+def raised_paid(request: HttpRequest, year: Year | None = None, org: Id | None = None) -> Any:
+    actor = staff_actor(request)
+    year = year or timezone.localdate().year
+    organization = org_selectors.organization_get(
+        actor=actor, id=org if org is not None else actor.organization_id
+    )
+    return selectors.raised_paid_report(actor=actor, organization=organization, year=year)
+
+
 @router.get("/{fund_id}", response=FundOut, summary="基金详情（余额、累计入账和支出）")
 def get_fund(request: HttpRequest, fund_id: Id) -> Any:
     return selectors.fund_get(actor=staff_actor(request), id=fund_id)
@@ -227,6 +273,23 @@ def record_income(request: HttpRequest, fund_id: Id, payload: FundIncomeIn) -> A
     actor = staff_actor(request)
     fund = selectors.fund_get(actor=actor, id=fund_id)
     return services.income_record(actor=actor, fund=fund, **payload.dict())
+
+
+@router.get("/incomes/{income_id}", response=IncomeDetailOut, summary="入账详情（含核验地址）")
+def get_income(request: HttpRequest, income_id: Id) -> Any:
+    income = selectors.income_get(actor=staff_actor(request), id=income_id)
+    income.verify_url = income_verify_url(request, income)  # type: ignore[attr-defined]
+    return income
+
+
+@router.get(
+    "/incomes/{income_id}/acknowledgement",
+    summary="入账确认书（PDF，带核验二维码）",
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
+)
+def income_acknowledgement(request: HttpRequest, income_id: Id) -> Any:
+    income = selectors.income_get(actor=staff_actor(request), id=income_id)
+    return receipts.acknowledgement_response(income, verify_url=income_verify_url(request, income))
 
 
 # --- payable items and batches -----------------------------------------------------------------
@@ -289,7 +352,9 @@ def record_results(request: HttpRequest, batch_id: Id, payload: PaymentResultsIn
     actor = staff_actor(request)
     batch = selectors.batch_get(actor=actor, id=batch_id)
     results = [services.LineResult(r.line_id, r.paid, r.reason) for r in payload.results]
-    return services.batch_results_record(actor=actor, batch=batch, results=results)
+    return services.batch_results_record(
+        actor=actor, batch=batch, results=results, paid_on=payload.paid_on
+    )
 
 
 @payments_router.post(

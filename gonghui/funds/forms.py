@@ -66,6 +66,12 @@ class ResultForm(forms.Form):
     lines = forms.TypedMultipleChoiceField(
         label=_("明细"), coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
     )
+    paid_on = forms.DateField(
+        label=_("到账日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("银行回单上的到账日期；不填为今天。"),
+    )
     reason = forms.CharField(
         label=_("失败原因"),
         max_length=200,

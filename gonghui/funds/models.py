@@ -12,6 +12,7 @@ constraint refuses a negative value, so no race or bug can overdraw a fund unnot
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -100,6 +101,11 @@ class Fund(ScopedModel):
         return self.name
 
 
+def new_verify_token() -> str:
+    """The key of an income's public verification page: 128 random bits, never the id."""
+    return secrets.token_urlsafe(16)
+
+
 class IncomeKind(models.TextChoices):
     DONATION = "donation", _("捐赠")
     ALLOCATION = "allocation", _("拨款")
@@ -136,6 +142,11 @@ class Income(ScopedModel):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    # The acknowledgement's QR code opens ``/m/verify/income/<token>/``: whoever holds the
+    # paper may check it, and nobody can walk the receipts by counting ids.
+    verify_token = models.CharField(
+        _("核验码"), max_length=32, unique=True, default=new_verify_token, editable=False
+    )
 
     unscoped = models.Manager()
     objects = ScopedManager["Income"]()
@@ -396,6 +407,9 @@ class PaymentLine(ScopedModel):
         related_name="+",
     )
     result_at = models.DateTimeField(_("回执登记时间"), null=True, blank=True)
+    # The day the bank paid the line (its value date, from the bank's receipt), which may be
+    # earlier than the day its result was recorded: what "paid in a year" counts by.
+    paid_on = models.DateField(_("到账日期"), null=True, blank=True)
 
     unscoped = models.Manager()
     objects = ScopedManager["PaymentLine"]()

@@ -18,6 +18,14 @@ module = Module(
     menu=(
         MenuEntry("funds", "funds", _("基金与流水"), "console:fund_list", "bi-piggy-bank", 10),
         MenuEntry(
+            "raised_paid",
+            "funds",
+            _("筹集与发放"),
+            "console:fund_raised_paid",
+            "bi-bar-chart-line",
+            15,
+        ),
+        MenuEntry(
             "payables",
             "funds",
             _("待发放款项"),
@@ -57,6 +65,7 @@ module = Module(
             selectors.incomes_in,
             value=selectors.raised_in,
             order=70,
+            dated_by="received_on",
         ),
         Figure(
             "funds.paid",
@@ -65,6 +74,7 @@ module = Module(
             selectors.lines_paid_in,
             value=selectors.paid_in,
             order=71,
+            dated_by="paid_on",
         ),
     ),
 )

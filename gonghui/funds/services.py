@@ -521,11 +521,16 @@ class LineResult:
 
 @transaction.atomic
 def batch_results_record(
-    *, actor: Any, batch: PaymentBatch, results: Sequence[LineResult]
+    *,
+    actor: Any,
+    batch: PaymentBatch,
+    results: Sequence[LineResult],
+    paid_on: datetime.date | None = None,
 ) -> PaymentBatch:
-    """Record the bank's result per line. A paid line pays its item; a failed line gives its
-    money back to the fund (a return entry) and its item goes back to the pending list, to
-    be paid in a later batch. The batch is done when every line has a result."""
+    """Record the bank's result per line. A paid line pays its item, on ``paid_on`` (the
+    bank's value date; today if not given); a failed line gives its money back to the fund
+    (a return entry) and its item goes back to the pending list, to be paid in a later
+    batch. The batch is done when every line has a result."""
     require_within(actor, batch.organization, Perm.EDIT_RECORDS)
     # The batch's lock serialises results for its lines: one line cannot be returned twice.
     batch = lock_one(
@@ -536,6 +541,11 @@ def batch_results_record(
         errors.setdefault("results", []).append(_("只有已审批、待回执的批次可以登记发放结果。"))
     if not results:
         errors.setdefault("results", []).append(_("请选择要登记结果的明细。"))
+    today = timezone.localdate()
+    if paid_on is None:
+        paid_on = today
+    elif paid_on > today:
+        errors.setdefault("paid_on", []).append(_("到账日期不能晚于今天。"))
     raise_errors(errors)
     wanted = {r.line_id: r for r in results}
     lines = {
@@ -585,7 +595,7 @@ def batch_results_record(
         )
     if paid:
         PaymentLine.unscoped.filter(pk__in=[line.pk for line in paid]).update(
-            status=LineStatus.PAID, result_by=actor, result_at=now
+            status=LineStatus.PAID, result_by=actor, result_at=now, paid_on=paid_on
         )
         PayableItem.unscoped.filter(pk__in=[line.item_id for line in paid]).update(
             status=ItemStatus.PAID, paid_at=now

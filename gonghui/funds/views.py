@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +30,7 @@ from gonghui.core.web import (
     paginate,
     staff_required,
 )
-from gonghui.funds import selectors, services
+from gonghui.funds import receipts, selectors, services
 from gonghui.funds.forms import BatchForm, FundForm, IncomeForm, ResultForm, RevealForm
 from gonghui.funds.models import BatchStatus, ItemStatus, LineStatus
 from gonghui.organizations import selectors as org_selectors
@@ -161,6 +164,108 @@ def income_create(request: HttpRequest, fund_id: int) -> HttpResponse:
             )
             return redirect("console:fund_detail", fund.pk)
     return render(request, "funds/income_form.html", {"form": form, "fund": fund})
+
+
+def income_verify_url(request: HttpRequest, income: Any) -> str:
+    return request.build_absolute_uri(reverse("portal:income_verify", args=[income.verify_token]))
+
+
+@staff_required
+@require_GET
+def income_acknowledgement(request: HttpRequest, income_id: int) -> HttpResponse:
+    """The income's acknowledgement as a PDF, with its verification QR code."""
+    income = selectors.income_get(actor=_actor(request), id=income_id)
+    return receipts.acknowledgement_response(income, verify_url=income_verify_url(request, income))
+
+
+@require_GET
+def income_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """What anyone who scans an acknowledgement sees: that the receipt exists, its number,
+    amount, date and organisation, the donor masked if a person. Public and minimal (the
+    token, not a login, is the credential; nothing else of the fund or its ledger shows)."""
+    income = selectors.income_verify_get(token=token)
+    return render(
+        request,
+        "funds/income_verify.html",
+        {
+            "income": income,
+            "donor": receipts.public_donor(income) if income else "",
+            "capital": receipts.capital_yuan(income.amount) if income else "",
+        },
+        status=200 if income else 404,
+    )
+
+
+# --- raised versus paid ----------------------------------------------------------------------
+
+
+def _year(text: str) -> int:
+    today = timezone.localdate()
+    if text.isascii() and text.isdecimal() and 2000 <= int(text) <= today.year + 1:
+        return int(text)
+    return today.year
+
+
+def _share(row: selectors.RaisedPaid) -> Any:
+    return float(row.paid_share) if row.paid_share is not None else ""
+
+
+RAISED_PAID_COLUMNS = [
+    Column("分组", lambda r: r[0], 12),
+    Column("名称", lambda r: r[1], 36),
+    Column("筹集（元）", lambda r: r[2].raised, 16),
+    Column("发放（元）", lambda r: r[2].paid, 16),
+    Column("发放占筹集", lambda r: _share(r[2]), 12),
+]
+
+
+@staff_required
+@require_GET
+def raised_paid(request: HttpRequest) -> HttpResponseBase:
+    """Raised versus paid for a subtree and a year: per fund, per source kind, per
+    organisation of the next level, per month."""
+    actor = _actor(request)
+    org_id = str(request.GET.get("org") or actor.organization_id or "")
+    organization = org_selectors.organization_get(
+        actor=actor, id=int(org_id) if org_id.isascii() and org_id.isdecimal() else 0
+    )
+    year = _year(request.GET.get("year", ""))
+    report = selectors.raised_paid_report(actor=actor, organization=organization, year=year)
+    if wants_export(request):
+        require(actor, Perm.EXPORT)
+        rows = (
+            [("合计", report.total.label, report.total)]
+            + [("基金", r.label, r) for r in report.by_fund]
+            + [("资金来源", r.label, r) for r in report.by_source_kind]
+            + [("下级组织", r.label, r) for r in report.by_child]
+            # A month is a date cell (its first day), as every date in an export is.
+            + [("月份", datetime.date(year, r.key, 1), r) for r in report.by_month]
+        )
+        return xlsx_response(f"筹集与发放-{organization.name}-{year}", RAISED_PAID_COLUMNS, rows)
+    return render(
+        request,
+        "funds/raised_paid.html",
+        {
+            "report": report,
+            "org": organization,
+            "year": year,
+            "years": list(range(timezone.localdate().year, 2012, -1)),
+            "ancestors": org_selectors.organization_ancestors(actor=actor, org=organization),
+            "chart": {
+                "children": _series(report.by_child),
+                "kinds": _series(report.by_source_kind),
+                "months": _series(report.by_month),
+            },
+        },
+    )
+
+
+def _series(rows: list[selectors.RaisedPaid]) -> dict[str, list[Any]]:
+    return {
+        "labels": [row.label for row in rows],
+        "raised": [str(row.raised) for row in rows],
+        "paid": [str(row.paid) for row in rows],
+    }
 
 
 # --- payable items and batches ---------------------------------------------------------------
@@ -347,6 +452,7 @@ def batch_results(request: HttpRequest, batch_id: int) -> HttpResponse:
                 services.LineResult(pk, paid, form.cleaned_data["reason"])
                 for pk in form.cleaned_data["lines"]
             ],
+            paid_on=form.cleaned_data["paid_on"],
         )
     except ValidationError as exc:
         messages.error(request, error_text(exc))

@@ -47,6 +47,7 @@ SENTINEL_ROUND = "乙方金秋助学批次"
 SENTINEL_HOUSEHOLD = "乙方困难职工"
 SENTINEL_TRAINING = "乙方叉车培训班"
 SENTINEL_FAIR = "乙方春风行动招聘会"
+SENTINEL_POST = "乙方保洁协管岗"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -59,6 +60,7 @@ SENTINELS = (
     SENTINEL_HOUSEHOLD,
     SENTINEL_TRAINING,
     SENTINEL_FAIR,
+    SENTINEL_POST,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -80,6 +82,9 @@ PUBLIC_BY_DESIGN = {
     # A round's public transparency page: counts and sums per district, no personal data,
     # for donors to see where the money went.
     "portal:assistance_transparency": "public figures of a round",
+    # An income's acknowledgement carries a QR code anyone may scan; the random token is the
+    # key, and the page shows the receipt's number, amount, date and organisation only.
+    "portal:income_verify": "random receipt token",
 }
 POST_ONLY = {
     "console:member_reveal",
@@ -259,6 +264,7 @@ def _build() -> Matrix:
     assistance = _assistance(w, worker_b)
     hardship = _hardship(w)
     employment = _employment(w, worker_b, membership.person)
+    virtual_jobs = _virtualjobs(w, funds["fund_id"])
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -299,6 +305,7 @@ def _build() -> Matrix:
         **assistance,
         **hardship,
         **employment,
+        **virtual_jobs,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -526,7 +533,7 @@ def _funds(w: World) -> dict[str, Any]:
         name=SENTINEL_FUND,
         source_kind=SourceKind.objects.get(code="charity"),
     )
-    funds_services.income_record(
+    income = funds_services.income_record(
         actor=clerk,
         fund=fund,
         donor="嘉兴市慈善总会",
@@ -564,6 +571,7 @@ def _funds(w: World) -> dict[str, Any]:
     )
     return {
         "fund_id": fund.pk,
+        "income_id": income.pk,
         "free_item_id": free.pk,
         "pending_batch_id": pending_batch.pk,
         "batch_id": approved_batch.pk,
@@ -826,6 +834,59 @@ def _employment(w: World, worker: Any, sentinel_person: Any) -> dict[str, Any]:
     }
 
 
+def _virtualjobs(w: World, fund_id: int) -> dict[str, Any]:
+    """Branch B's virtual jobs: a household of union_b on the roll with two members who lost
+    working capacity; a post at town_b for one, adopted and paid for 2017-01 (``post_id``,
+    ``run_id``), a suspended post (``vj_suspended_post_id``) and a member still without one
+    (``vj_member_id``). TODO(lead): the household is made by direct model creation until
+    the hardship services are merged."""
+    from gonghui.funds.models import Fund
+    from gonghui.hardship.models import Household, HouseholdMember
+    from gonghui.virtualjobs import services as vj_services
+
+    clerk = w.staff("district_b", "clerk")
+    person = w.member("union_b").person
+    household = Household.unscoped.create(
+        union=w.union_b, person=person, status="active", created_by=clerk
+    )
+
+    def member(name: str) -> Any:
+        return HouseholdMember.unscoped.create(
+            household=household, name=name, relation="child", work_capacity="none"
+        )
+
+    fund = Fund.unscoped.get(pk=fund_id)
+
+    def post(name: str) -> Any:
+        made = vj_services.post_create(
+            actor=clerk,
+            organization=w.town_b,
+            household=household,
+            member=member(name),
+            title=SENTINEL_POST,
+            monthly_amount="300",
+            start_month="2017-01",
+            end_month="2017-12",
+            account_holder=name,
+            bank_name="农业银行",
+            bank_card="6228480328123456789",
+        )
+        vj_services.post_adopt(actor=clerk, post=made, fund=fund, adopter_name="B区税务局")
+        return made
+
+    paid, suspended = post("乙方成员甲"), post("乙方成员乙")
+    run = vj_services.pay_run_create(actor=clerk, organization=w.town_b, month="2017-01")
+    vj_services.post_suspend(actor=clerk, post=suspended, from_month="2017-02", reason="住院")
+    spare = member("乙方成员丙")
+    return {
+        "post_id": paid.pk,
+        "run_id": run.pk,
+        "vj_suspended_post_id": suspended.pk,
+        "vj_member_id": spare.pk,
+        "vj_household_id": household.pk,
+    }
+
+
 def _enterprise_order(contact: Any, item_id: int, wanted_on: str) -> int:
     """An order placed by enterprise_b's contact on district_b's menu."""
     from gonghui.culture.models import MenuItem
@@ -927,6 +988,9 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:culture_calendar", {"organization": "org_id"}),
         ("console:menu_order_new", {"item": "item_id"}),
         ("console:batch_create", {"item": "free_item_id"}),
+        ("console:fund_raised_paid", {"org": "org_id"}),
+        ("console:vj_post_list", {"org": "org_id"}),
+        ("console:vj_post_create", {"member": "vj_member_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -959,6 +1023,7 @@ HOLD_A_SENTINEL = {
     "console:training_list",
     "console:fair_list",
     "console:placement_list",
+    "console:vj_post_list",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -1362,6 +1427,36 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "followed_up_on": "2017-08-10",
             "still_employed": True,
         },
+        ("POST", "/api/virtual-jobs/posts"): {
+            "organization_id": world.town_b.pk,
+            "household_id": ids["vj_household_id"],
+            "member_id": ids["vj_member_id"],
+            "title": "保洁协管员",
+            "monthly_amount": "300",
+            "start_month": "2017-01",
+            "end_month": "2017-12",
+            "account_holder": "乙方成员丙",
+            "bank_name": "农业银行",
+            "bank_card": "6228480328123456789",
+        },
+        ("POST", "/api/virtual-jobs/posts/{post_id}/adopt"): {
+            "fund_id": ids["fund_id"],
+            "adopter_name": "B区某单位",
+            "from_month": "2017-02",
+        },
+        ("POST", "/api/virtual-jobs/posts/{post_id}/suspend"): {
+            "from_month": "2017-02",
+            "reason": "住院",
+        },
+        ("POST", "/api/virtual-jobs/posts/{post_id}/resume"): {"from_month": "2017-04"},
+        ("POST", "/api/virtual-jobs/posts/{post_id}/end"): {
+            "last_month": "2017-03",
+            "reason": "已就业",
+        },
+        ("POST", "/api/virtual-jobs/pay-runs"): {
+            "organization_id": world.town_b.pk,
+            "month": "2017-02",
+        },
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
             "audience": 30,
@@ -1453,6 +1548,8 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/employment/courses"),
     ("POST", "/api/employment/fairs"),
     ("POST", "/api/employment/placements"),
+    ("POST", "/api/virtual-jobs/posts"),
+    ("POST", "/api/virtual-jobs/pay-runs"),
 }
 # Who succeeds in scope, where it is not district_b's administrator: a city's income lines
 # are set by the city federation's administrator.
@@ -1481,6 +1578,8 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
         params["batch_id"] = ids["pending_batch_id"]  # a batch waiting for its approval
     if path == "/api/assistance/applications/{application_id}/decision":
         params["application_id"] = ids["district_application_id"]  # the district's step
+    if path == "/api/virtual-jobs/posts/{post_id}/resume":
+        params["post_id"] = ids["vj_suspended_post_id"]  # only a suspended post resumes
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
     if path == "/api/hardship/households/{household_id}/submit":

@@ -44,7 +44,7 @@ from gonghui.culture.models import (
 from gonghui.employment.models import Course as TrainingCourse
 from gonghui.employment.models import CourseSession as TrainingSession
 from gonghui.employment.models import Enrolment, JobFair, Placement
-from gonghui.funds.models import Fund, PaymentBatch
+from gonghui.funds.models import Fund, Income, PaymentBatch
 from gonghui.hardship.models import Household, HouseholdMember, VisitPhoto
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
 from gonghui.organizations.models import Enterprise, Organization, ServicePlace
@@ -56,6 +56,7 @@ from gonghui.unionbuilding.models import (
     Mechanism,
     MechanismType,
 )
+from gonghui.virtualjobs.models import PayRun, Post
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +175,9 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "enrolment_id": _one(Enrolment, "enrolment_id"),
     "fair_id": _one(JobFair, "fair_id"),
     "placement_id": _one(Placement, "placement_id"),
+    "income_id": _one(Income, "income_id"),
+    "post_id": _one(Post, "post_id"),
+    "run_id": _one(PayRun, "run_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -212,6 +216,9 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "console:menu_item_edit": _menu_item,
     "portal:card_verify": lambda actor: _card_token(actor),
     "portal:culture_ical": lambda actor: _feed_token(actor),
+    "portal:income_verify": lambda actor: _ids(
+        Income.unscoped.order_by("pk").first(), token="verify_token"
+    ),
 }
 
 
