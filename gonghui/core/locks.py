@@ -29,9 +29,9 @@ more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
 Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
 building 5, organisations 6, accounts 7, funds 8, hardship 9, assistance 10, virtual jobs 11,
 employment 12; a new module takes the next), so a module adds its spaces without renumbering
-others, as long as the blocks' order stays the lock order. For an advisory space the key is what PostgreSQL sees
-(``pg_advisory_xact_lock(space, key)``); changing it would let old and new processes run
-side by side unserialised during a deploy.
+others, as long as the blocks' order stays the lock order. For an advisory space the key is
+what PostgreSQL sees (``pg_advisory_xact_lock(space, key)``); changing it would let old and
+new processes run side by side unserialised during a deploy.
 """
 
 from __future__ import annotations
