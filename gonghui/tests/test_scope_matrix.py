@@ -1108,8 +1108,7 @@ def test_portal_route_shows_a_worker_only_their_own(db, matrix, name, pattern):
     other = _client(matrix.worker_a)
     method = "post" if name.endswith(PORTAL_POST) else "get"
     assert getattr(other, method)(url).status_code == 404
-    owns = ("transfer", "case", "slot", "culture", "assistance")
-    owns = ("transfer", "case", "slot", "culture", "training")
+    owns = ("transfer", "case", "slot", "culture", "assistance", "training")
     owner_user = matrix.worker_b if any(o in name for o in owns) else matrix.worker_b.lonely
     assert getattr(_client(owner_user), method)(url).status_code in {200, 302}
 
@@ -1723,8 +1722,7 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         return _api(Client(), method, url, key, body)
 
     assert call(matrix.worker_a).status_code == 404
-    owns = ("transfer", "case", "counselling", "bookings", "assistance")
-    owns = ("transfer", "case", "counselling", "bookings", "training")
+    owns = ("transfer", "case", "counselling", "bookings", "assistance", "training")
     owner = matrix.worker_b if any(o in path for o in owns) else matrix.worker_b.lonely
     response = call(owner)
     assert response.status_code in {200, 201}, f"{path}: {response.content[:300]}"
