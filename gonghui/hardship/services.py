@@ -187,9 +187,7 @@ def _per_capita(members: Sequence[HouseholdMember]) -> Decimal | None:
 def _apply_level(household: Household, per_capita: Decimal | None, lines: Lines) -> bool:
     """Set the level and ``above_line`` from ``lines``; True when either changed."""
     level_id, above = lines.classify(per_capita)
-    if above or level_id is None and per_capita is None:
-        level_id = household.level_id
-    elif level_id is None:  # no lines for the city
+    if level_id is None:  # above every line, no lines, or no income yet: keep the level
         level_id = household.level_id
     changed = (household.level_id, household.above_line) != (level_id, above)
     household.level_id, household.above_line = level_id, above
