@@ -269,3 +269,29 @@ def test_opening_hours_are_sent_as_the_schema_declares(client, world):
     assert (opening["opens"], opening["closes"]) == ("08:30", "17:00")
     declared = _schema()["components"]["schemas"]["OpeningOut"]["properties"]["opens"]
     assert declared.get("format") != "time" and "pattern" in declared
+
+
+def _schema_classes():
+    from ninja import Schema
+
+    seen, todo = [], list(Schema.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return [c for c in seen if c.__module__.startswith("gonghui.")]
+
+
+def test_no_two_different_schemas_share_a_name():
+    # The OpenAPI document keys its components by class name: of two different schemas with
+    # one name, clients (and the contract tests above) see only one.
+    _schema()
+    by_name: dict[str, list[type]] = {}
+    for cls in _schema_classes():
+        by_name.setdefault(cls.__name__, []).append(cls)
+    clashes = []
+    for name, classes in by_name.items():
+        shapes = {json.dumps(c.model_json_schema(), sort_keys=True) for c in classes}
+        if len(shapes) > 1:
+            clashes.append(f"{name}: " + ", ".join(c.__module__ for c in classes))
+    assert not clashes, "schemas that differ under one name: " + "; ".join(clashes)
