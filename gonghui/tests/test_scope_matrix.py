@@ -742,6 +742,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:culture_calendar", {"organization": "org_id"}),
         ("console:menu_order_new", {"item": "item_id"}),
         ("console:batch_create", {"item": "free_item_id"}),
+        ("console:assistance_queue", {"round": "round_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -771,6 +772,7 @@ HOLD_A_SENTINEL = {
     "console:culture_sessions",
     "console:menu_detail",
     "console:menu_order_list",
+    "console:assistance_queue",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
