@@ -191,7 +191,8 @@ LIVE_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.APPROVED)
 
 class Channel(models.TextChoices):
     PORTAL = "portal", _("职工网上申请")
-    CLERK = "clerk", _("工作人员代为登记")
+    # Entered by staff at the counter or on the phone for the worker.
+    COUNTER = "counter", _("工作人员代为登记")
     PROPOSAL = "proposal", _("困难档案推荐")
 
 

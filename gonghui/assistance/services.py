@@ -369,7 +369,7 @@ def application_create(
         channel = Channel.PORTAL
     else:
         require_within(actor, union, Perm.EDIT_RECORDS)
-        channel = Channel.CLERK
+        channel = Channel.COUNTER
     if not union.path.startswith(programme.organization.path):
         errors.setdefault("round", []).append(
             _("本批次由%(o)s主办，%(u)s不在其范围内。")

@@ -69,7 +69,7 @@ def test_a_clerk_applies_on_a_workers_behalf_and_the_worker_is_told(world, appli
         person=applicant.person,
         declared=h.child(education_level="college"),
     )
-    assert application.channel == "clerk"
+    assert application.channel == "counter"
     assert application.amount == Decimal("3000.00")
     assert application.bank_card is None
     assert Notification.unscoped.filter(person=applicant.person, kind="assistance.decision")
