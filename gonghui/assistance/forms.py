@@ -7,17 +7,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.assistance import rules
-from gonghui.assistance.models import TIER_KINDS, Beneficiary, HelpKind
+from gonghui.assistance.models import TIER_KINDS, TIER_LABELS, Beneficiary, HelpKind
 from gonghui.funds.models import Fund
 from gonghui.organizations.models import Organization
 from gonghui.organizations.picker import OrgChoiceField
-
-TIER_LABELS = {
-    "grassroots": _("基层工会"),
-    "town": _("镇（街道）总工会"),
-    "district": _("区（县、市）总工会"),
-    "city": _("市总工会"),
-}
 
 
 class ProgrammeForm(forms.Form):

@@ -45,6 +45,12 @@ class HelpKind(models.TextChoices):
 # The levels that may review a round, lowest first; a round names some of them, in this order.
 TIER_KINDS: tuple[str, ...] = ("grassroots", "town", "district", "city")
 TIER_CODES = {"grassroots": "g", "town": "t", "district": "d", "city": "c"}
+TIER_LABELS = {
+    "grassroots": _("基层工会"),
+    "town": _("镇（街道）总工会"),
+    "district": _("区（县、市）总工会"),
+    "city": _("市总工会"),
+}
 
 
 def _line_q(field: str, path: str) -> Q:
@@ -163,6 +169,10 @@ class Round(ScopedModel):
     def tier_list(self) -> list[str]:
         return [t for t in self.tiers.split(",") if t]
 
+    @property
+    def tier_labels(self) -> str:
+        return " → ".join(str(TIER_LABELS[t]) for t in self.tier_list if t in TIER_LABELS)
+
     def is_open(self, day: object = None) -> bool:
         today = day or timezone.localdate()
         return bool(self.opens_on <= today <= self.closes_on)  # type: ignore[operator]
@@ -181,7 +191,8 @@ LIVE_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.APPROVED)
 
 class Channel(models.TextChoices):
     PORTAL = "portal", _("职工网上申请")
-    CLERK = "clerk", _("工作人员代为登记")
+    # Entered by staff at the counter or on the phone for the worker.
+    COUNTER = "counter", _("工作人员代为登记")
     PROPOSAL = "proposal", _("困难档案推荐")
 
 

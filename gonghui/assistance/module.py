@@ -13,6 +13,7 @@ from gonghui.core.modules import (
     MenuEntry,
     MenuSection,
     Module,
+    PortalCard,
     PortalTile,
 )
 
@@ -47,6 +48,14 @@ module = Module(
     ),
     portal_tiles=(
         PortalTile("assistance", _("五助帮扶"), "portal:assistance_home", "bi-heart", order=45),
+    ),
+    portal_cards=(
+        PortalCard(
+            "assistance",
+            "assistance/portal/_home_card.html",
+            "gonghui.assistance.portal_views.home_card",
+            order=45,
+        ),
     ),
     home_tiles=(
         HomeTile(

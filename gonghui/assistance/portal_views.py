@@ -120,3 +120,10 @@ def transparency(request: HttpRequest, round_id: int) -> HttpResponse:
         "assistance/portal/transparency.html",
         {"data": selectors.round_transparency(round_id=round_id)},
     )
+
+
+def home_card(user: Any) -> dict[str, Any] | None:
+    """The portal home's card (``module.portal_cards``): the rounds open now that this worker
+    may apply for; None when there are none."""
+    rounds = [r for r in selectors.rounds_for_worker(user=user) if r.may_apply][:3]
+    return {"rounds": rounds} if rounds else None

@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -368,7 +369,7 @@ def application_create(
         channel = Channel.PORTAL
     else:
         require_within(actor, union, Perm.EDIT_RECORDS)
-        channel = Channel.CLERK
+        channel = Channel.COUNTER
     if not union.path.startswith(programme.organization.path):
         errors.setdefault("round", []).append(
             _("本批次由%(o)s主办，%(u)s不在其范围内。")
@@ -482,7 +483,7 @@ def application_create(
             kind=notifications.DECISION,
             text=_("%(u)s已为您登记“%(r)s”申请，补助 %(a)s，正在审核。")
             % {"u": union.name, "r": round.name, "a": yuan(amount)},
-            link="/m/assistance/",
+            link=reverse("portal:assistance_application", args=[application.pk]),
         )
     return application
 
@@ -780,7 +781,7 @@ def application_decide(
         person_id=decided.person_id,
         kind=notifications.DECISION,
         text=text,
-        link=f"/m/assistance/applications/{decided.pk}/",
+        link=reverse("portal:assistance_application", args=[decided.pk]),
     )
     result: Application = decided
     return result
@@ -885,7 +886,7 @@ def applications_from_proposals(
                 person_id,
                 _("工会已根据困难职工档案为您登记“%(r)s”申请，补助 %(a)s，正在审核。")
                 % {"r": round.name, "a": yuan(amount)},
-                "/m/assistance/",
+                reverse("portal:assistance_home"),
             )
             for person_id, amount in created
         ],

@@ -16,14 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.assistance import rules, selectors, services
 from gonghui.assistance.forms import (
-    TIER_LABELS,
     BankForm,
     ClerkApplicationForm,
     ProgrammeForm,
     ProposalFilterForm,
     RoundForm,
 )
-from gonghui.assistance.models import ApplicationStatus
+from gonghui.assistance.models import TIER_LABELS, ApplicationStatus
 from gonghui.core import decisions
 from gonghui.core.crypto import unseal_bytes
 from gonghui.core.exports import Column, export_list, wants_export, xlsx_response

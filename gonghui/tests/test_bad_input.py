@@ -105,6 +105,17 @@ WORKER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/me/transfer-requests"): {"to_union_id": None, "reason": "换工作"},
     ("POST", "/api/me/join-applications"): {"union_id": None, "employer_name": "B2号公司"},
     ("POST", "/api/me/privacy"): {"version": "2026-12"},
+    ("POST", "/api/me/assistance/rounds/{round_id}/applications"): {
+        "beneficiary": "child",
+        "beneficiary_name": "王小明",
+        "school": "嘉兴学院",
+        "education_level": "bachelor",
+        "admission_year": 2017,
+        "note": "家庭困难",
+        "account_holder": "王",
+        "bank_name": "农业银行",
+        "bank_card": "6228480328123456789",
+    },
 }
 
 
@@ -262,7 +273,11 @@ def test_staff_write_survives_the_corpus(matrix, method, path):  # noqa: F811
     ("method", "path"), WORKER_WRITES, ids=[f"{m} {p}" for m, p in WORKER_WRITES]
 )
 def test_worker_write_survives_the_corpus(matrix, method, path):  # noqa: F811
-    ids = {"case_id": matrix.ids["case_id"], "slot_id": _free_slot(matrix).pk}
+    ids = {
+        "case_id": matrix.ids["case_id"],
+        "slot_id": _free_slot(matrix).pk,
+        "round_id": matrix.ids["open_round_id"],  # a round the worker has not applied to
+    }
     if path.endswith("/confirm"):
         ids["case_id"] = matrix.ids["resolved_case_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]

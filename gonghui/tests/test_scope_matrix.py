@@ -991,6 +991,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:fund_raised_paid", {"org": "org_id"}),
         ("console:vj_post_list", {"org": "org_id"}),
         ("console:vj_post_create", {"member": "vj_member_id"}),
+        ("console:assistance_queue", {"round": "round_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -1024,6 +1025,7 @@ HOLD_A_SENTINEL = {
     "console:fair_list",
     "console:placement_list",
     "console:vj_post_list",
+    "console:assistance_queue",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

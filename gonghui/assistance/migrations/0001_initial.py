@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("portal", "职工网上申请"),
-                            ("clerk", "工作人员代为登记"),
+                            ("counter", "工作人员代为登记"),
                             ("proposal", "困难档案推荐"),
                         ],
                         max_length=10,
@@ -544,7 +544,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("portal", "职工网上申请"),
-                            ("clerk", "工作人员代为登记"),
+                            ("counter", "工作人员代为登记"),
                             ("proposal", "困难档案推荐"),
                         ],
                         max_length=10,

@@ -69,7 +69,7 @@ def test_a_clerk_applies_on_a_workers_behalf_and_the_worker_is_told(world, appli
         person=applicant.person,
         declared=h.child(education_level="college"),
     )
-    assert application.channel == "clerk"
+    assert application.channel == "counter"
     assert application.amount == Decimal("3000.00")
     assert application.bank_card is None
     assert Notification.unscoped.filter(person=applicant.person, kind="assistance.decision")
@@ -461,3 +461,24 @@ def test_the_worker_sees_open_rounds_and_why_not(world, applicant):
     assert shown[dialysis.pk].may_apply  # the condition is declared on the form
     outsider = world.worker("union_a")
     assert selectors.rounds_for_worker(user=outsider) == []  # district_b's rounds only
+
+
+def test_the_proposal_list_is_one_query_and_bulk_entry_does_not_grow_with_the_households(
+    world, django_assert_num_queries, django_assert_max_num_queries
+):
+    round_ = h.round_(world, template="spring", tiers=("grassroots", "town"))
+    for _ in range(8):
+        h.household(world, world.worker("union_b").person)
+    clerk = world.staff("town_b", "clerk")
+    round_ = Round.unscoped.select_related("programme__organization").get(pk=round_.pk)
+    with django_assert_num_queries(1):
+        proposals = selectors.proposal_list(actor=clerk, round=round_, organization=world.town_b)
+    assert len(proposals) == 8
+    with django_assert_max_num_queries(20):
+        made = services.applications_from_proposals(
+            actor=clerk,
+            round=round_,
+            organization=world.town_b,
+            household_ids=[p.household_id for p in proposals],
+        )
+    assert made == 8

@@ -190,6 +190,7 @@ def test_a_worker_applies_in_the_portal_and_follows_it_to_the_payment(world, app
     client = login(applicant)
     home = client.get(reverse("portal:assistance_home")).content.decode()
     assert round_.name in home and dialysis.name in home
+    assert round_.name in client.get(reverse("portal:home")).content.decode()  # the card
     url = reverse("portal:assistance_apply", args=[round_.pk])
     data = {
         "beneficiary": "child",

@@ -27,6 +27,7 @@ from django.utils.translation import trans_real
 
 from gonghui.accounts import services as account_services
 from gonghui.accounts.models import User
+from gonghui.assistance.models import Application, ApplicationDocument, Programme, Round
 from gonghui.casework.models import Case, CaseMaterial, CounsellingSlot, Lawyer
 from gonghui.core.crypto import blind_index
 from gonghui.core.models import ImportJob
@@ -178,6 +179,9 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "income_id": _one(Income, "income_id"),
     "post_id": _one(Post, "post_id"),
     "run_id": _one(PayRun, "run_id"),
+    "programme_id": _one(Programme, "programme_id"),
+    "round_id": _one(Round, "round_id"),
+    "application_id": _one(Application, "application_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -190,6 +194,13 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
         CaseMaterial.objects.filter(case__person_id=actor.person_id).order_by("pk").first(),
         case_id="case_id",
         material_id="pk",
+    ),
+    "console:assistance_document": lambda actor: _ids(
+        ApplicationDocument.objects.filter(application__in=Application.objects.visible_to(actor))
+        .order_by("pk")
+        .first(),
+        application_id="application_id",
+        document_id="pk",
     ),
     "console:mediation_agreement": lambda actor: _ids(
         _case_with(actor, mediation__outcome="agreed"), case_id="pk"
