@@ -871,7 +871,10 @@ def _virtualjobs(w: World, fund_id: int) -> dict[str, Any]:
             bank_name="农业银行",
             bank_card="6228480328123456789",
         )
-        vj_services.post_adopt(actor=clerk, post=made, fund=fund, adopter_name="B区税务局")
+        # Adopted by enterprise_b (its contact sees the post in the enterprise area).
+        vj_services.post_adopt(
+            actor=clerk, post=made, fund=fund, enterprise=w.enterprises["enterprise_b"]
+        )
         return made
 
     paid, suspended = post("乙方成员甲"), post("乙方成员乙")
@@ -1169,9 +1172,11 @@ def test_enterprise_route_shows_a_contact_only_their_enterprise(db, matrix, name
     assert own.status_code == 200, f"{name}: {own.status_code}"
     # Each page shows the contact's own records: the home its enterprise, the order pages
     # the order placed for it.
-    own_record = {"enterprise:home": SENTINELS[0], "enterprise:profile": ""}.get(
-        name, SENTINEL_MENU_ITEM
-    )
+    own_record = {
+        "enterprise:home": SENTINELS[0],
+        "enterprise:profile": "",
+        "enterprise:vj_adoptions": SENTINEL_POST,
+    }.get(name, SENTINEL_MENU_ITEM)
     assert own_record in own.content.decode(), name
     # Staff have a console and workers a portal: both are sent there.
     assert _client(matrix.world.staff("district_b", "admin")).get(url).status_code == 302

@@ -136,6 +136,8 @@ class Adoption(ScopedModel):
     brought the money in (when recorded with the adoption)."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("post__organization", "post__household__union")
+    # An adopting enterprise's contacts see its adoptions in the enterprise area.
+    enterprise_field: ClassVar[str | None] = "enterprise"
 
     post = models.ForeignKey(
         Post, verbose_name=_("岗位"), on_delete=models.PROTECT, related_name="adoptions"

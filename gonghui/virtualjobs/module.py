@@ -3,7 +3,7 @@ enterprises and public units, and the monthly pay runs handed to the funds (AST-
 
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.modules import DemoStep, Figure, HomeTile, MenuEntry, Module
+from gonghui.core.modules import DemoStep, Figure, HomeTile, MenuEntry, Module, PortalTile
 from gonghui.virtualjobs import notifications, selectors
 
 module = Module(
@@ -33,6 +33,9 @@ module = Module(
             perm="edit_records",
             order=72,
         ),
+    ),
+    enterprise_tiles=(
+        PortalTile("vj_adoptions", _("认领的虚拟岗位"), "enterprise:vj_adoptions", "bi-briefcase"),
     ),
     notifications=(notifications.POST_KIND,),
     # TODO(lead): after=("hardship", ...) once the hardship module has its demo step; until

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from gonghui.core.crypto import mask_name
 from gonghui.core.scoping import get_visible
 from gonghui.funds import selectors as funds_selectors
 from gonghui.hardship.models import Household, HouseholdMember
@@ -142,6 +144,42 @@ def funds_for(*, actor: Any, post: Post) -> Any:
         .filter(active=True, organization__path__in=ancestors or [path])
         .order_by("organization__path", "name")
     )
+
+
+@dataclass
+class AdoptedPost:
+    """An adoption as its enterprise sees it: the post, the months, what has been paid; the
+    person in the post by a masked name only (their household's file is not the
+    enterprise's to read)."""
+
+    adoption: Adoption
+    person: str
+    months_paid: int
+    paid: Decimal
+
+
+def enterprise_adoptions(*, actor: Any) -> list[AdoptedPost]:
+    """The adoptions of the enterprise the contact acts for, newest first."""
+    adoptions = list(
+        Adoption.objects.visible_to(actor)
+        .select_related("post", "post__organization", "post__member")
+        .order_by("-from_month", "-id")[:200]
+    )
+    shown = []
+    for adoption in adoptions:
+        lines = PayRunLine.unscoped.filter(post=adoption.post, month__gte=adoption.from_month)
+        if adoption.to_month is not None:
+            lines = lines.filter(month__lte=adoption.to_month)
+        total = lines.aggregate(n=Count("id"), total=Sum("amount"))
+        shown.append(
+            AdoptedPost(
+                adoption=adoption,
+                person=mask_name(adoption.post.member.name),
+                months_paid=total["n"],
+                paid=total["total"] or Decimal("0.00"),
+            )
+        )
+    return shown
 
 
 def run_list(*, actor: Any, month: datetime.date | None = None) -> QuerySet[PayRun]:

@@ -14,3 +14,7 @@ console_urlpatterns = [
     path("virtual-jobs/pay-runs/new/", views.run_create, name="vj_run_create"),
     path("virtual-jobs/pay-runs/<int:run_id>/", views.run_detail, name="vj_run_detail"),
 ]
+
+enterprise_urlpatterns = [
+    path("virtual-jobs/", views.enterprise_adoptions, name="vj_adoptions"),
+]

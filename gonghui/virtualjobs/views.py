@@ -18,7 +18,7 @@ from gonghui.core.exports import Column, export_list, wants_export
 from gonghui.core.pagination import seek_page
 from gonghui.core.permissions import Perm, has_perm, require
 from gonghui.core.scoping import NotFound
-from gonghui.core.web import apply_errors, paginate, staff_required
+from gonghui.core.web import apply_errors, enterprise_required, paginate, staff_required
 from gonghui.organizations import selectors as org_selectors
 from gonghui.virtualjobs import selectors, services
 from gonghui.virtualjobs.forms import (
@@ -348,4 +348,18 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponseBase:
         return export_list(request, f"虚拟岗位发放{_month(run.month)}", LINE_COLUMNS, lines)
     return render(
         request, "virtualjobs/run_detail.html", {"run": run, "page_obj": paginate(request, lines)}
+    )
+
+
+# --- the enterprise area ------------------------------------------------------------------------
+
+
+@enterprise_required
+@require_GET
+def enterprise_adoptions(request: HttpRequest) -> HttpResponse:
+    """The posts the contact's enterprise adopts, and what they have been paid."""
+    return render(
+        request,
+        "virtualjobs/enterprise_adoptions.html",
+        {"adopted": selectors.enterprise_adoptions(actor=request.user)},
     )

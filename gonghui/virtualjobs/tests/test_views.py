@@ -11,6 +11,7 @@ from django.urls import reverse
 from gonghui.accounts.services import api_token_issue
 from gonghui.funds.models import Income, PayableItem
 from gonghui.testing.database import changed_tables, row_counts
+from gonghui.virtualjobs import services
 from gonghui.virtualjobs.models import PayRun, PayRunLine, Post, PostStatus
 from gonghui.virtualjobs.tests import helpers as h
 
@@ -179,3 +180,17 @@ def test_the_posts_list_filters_by_union_status_and_adopter(world):
     page = client.get(url, {"adopter": "B号机械"}).content.decode()
     assert in_b.title in page and in_b2.title in page
     assert client.get(url, {"org": world.union_a.pk}).status_code == 404
+
+
+def test_an_adopting_enterprise_sees_its_posts_and_their_pay_but_not_the_family(world):
+    fund = h.fund(world, money="10000")
+    post = h.post(world, fund_=fund)  # adopted by enterprise_b
+    services.pay_run_create(
+        actor=world.staff("town_b", "clerk"), organization=world.town_b, month="2017-01"
+    )
+    own = login(world.contact("enterprise_b")).get(reverse("enterprise:vj_adoptions"))
+    html = own.content.decode()
+    assert post.title in html and "1 个月，¥300.00" in html
+    assert "李**" in html and "李秀英" not in html
+    other = login(world.contact("enterprise_a")).get(reverse("enterprise:vj_adoptions"))
+    assert post.title not in other.content.decode()
