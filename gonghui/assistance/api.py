@@ -198,7 +198,7 @@ class FigureOut(Schema):
     value: Decimal
 
 
-class FiguresOut(Schema):
+class AssistanceFiguresOut(Schema):
     year: int
     organization_id: int
     figures: list[FigureOut]
@@ -395,7 +395,9 @@ def enter_proposals(request: HttpRequest, round_id: Id, payload: ProposalsIn) ->
 # --- figures --------------------------------------------------------------------------------
 
 
-@router.get("/figures", response=FiguresOut, summary="帮扶相关统计（按年度和组织，含下级）")
+@router.get(
+    "/figures", response=AssistanceFiguresOut, summary="帮扶相关统计（按年度和组织，含下级）"
+)
 def figures(request: HttpRequest, year: Year | None = None, org: Id | None = None) -> Any:
     """``year``: this year when not given; ``org``: the actor's own organisation."""
     actor = staff_actor(request)

@@ -422,11 +422,16 @@ def _describe(node: Any, depth: int, lines: list[str]) -> None:
     value = node.get("value")
     if op in _NO_VALUE_OPS:
         shown = str(OPS[op])
-    elif isinstance(value, list):
-        shown = f"{OPS.get(op, op)}{'、'.join(choice_label(fact, v) for v in value)}"
     else:
-        shown = f"{OPS.get(op, op)}{choice_label(fact, value)}"
-    lines.append(f"{indent}· {label}：{shown}")
+        values = value if isinstance(value, list) else [value]
+        # "为在册" in Chinese, "is Active" in English: the catalogue places the words.
+        shown = _("%(op)s%(value)s") % {
+            "op": OPS.get(op, op),
+            "value": _("、").join(choice_label(fact, v) for v in values),
+        }
+    lines.append(
+        indent + "· " + _("%(label)s：%(condition)s") % {"label": label, "condition": shown}
+    )
 
 
 def describe_table(table: Any) -> list[str]:
@@ -436,7 +441,10 @@ def describe_table(table: Any) -> list[str]:
         return [_("每人 %(a)s 元") % {"a": table["fixed"]}]
     by = str(table.get("by", ""))
     amounts = table.get("amounts") or {}
-    return [f"{choice_label(by, key)}：{value} 元" for key, value in amounts.items()]
+    return [
+        _("%(level)s：%(a)s 元") % {"level": choice_label(by, key), "a": value}
+        for key, value in amounts.items()
+    ]
 
 
 # --- templates for staff setting up a round -----------------------------------------------

@@ -176,7 +176,7 @@ class SessionIn(Schema):
     offer_hours: Annotated[int, Field(ge=1, le=168)] = 24
 
 
-class ReasonIn(Schema):
+class SessionCancelIn(Schema):
     reason: Annotated[str, Text(200, multiline=True)]
 
 
@@ -377,7 +377,7 @@ def publish(request: HttpRequest, payload: SessionIn) -> Any:
 
 
 @router.post("/sessions/{session_id}/cancel", response=SessionOut, summary="取消课程")
-def cancel_session(request: HttpRequest, session_id: Id, payload: ReasonIn) -> Any:
+def cancel_session(request: HttpRequest, session_id: Id, payload: SessionCancelIn) -> Any:
     user = staff_actor(request)
     session = booking_selectors.session_get(actor=user, id=session_id)
     return sessions_services.session_cancel(actor=user, session=session, reason=payload.reason)
