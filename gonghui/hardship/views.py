@@ -158,12 +158,15 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         ):
             return redirect("console:household_detail", household.pk)
     editable = household.status in services.EDITABLE and has_perm(actor, Perm.EDIT_RECORDS)
+    members = list(selectors.member_list(household=household))
     return render(
         request,
         "hardship/household_detail.html",
         {
             "household": household,
-            "members": selectors.member_list(household=household),
+            "members": members,
+            # What other modules show about the members on the roll (a placement, say).
+            "people": [m.person_id for m in members if m.person_id],
             "visits": selectors.visit_list(household=household),
             "events": selectors.event_list(household=household),
             "filings": selectors.filings_of(household=household),

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gonghui.core.models import PersonalDataAccess
+from gonghui.hardship import services
 from gonghui.hardship.models import (
     FilingStatus,
     Household,
@@ -296,3 +297,29 @@ def test_the_roll_page_costs_the_same_for_more_households(world, django_assert_m
         h.file(world)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_a_members_placement_shows_on_the_household_file(world):
+    # Work and training declares a panel about people (core.modules.PersonPanel); the file
+    # shows it for the household's members who are on the roll.
+    from gonghui.employment import services as employment_services
+
+    h.lines(world)
+    person = world.member("union_b").person
+    filing = h.submitted(world, name=person.name, id_number=person.id_number.reveal())
+    services.household_decide(actor=world.staff("town_b", "reviewer"), filing=filing, approve=True)
+    household = Household.unscoped.get(pk=filing.household_id)
+    assert household.person_id == person.pk
+    clerk = world.staff("union_b", "clerk")
+    employment_services.placement_create(
+        actor=clerk,
+        organization=world.union_b,
+        person=household.person,
+        employer_name="嘉兴市亚一达特种钢铸造有限公司",
+        post="铸造工",
+        monthly_wage="3200.00",
+        starts_on=datetime.date(2017, 5, 2),
+    )
+    page = client_for(clerk).get(reverse("console:household_detail", args=[household.pk]))
+    text = page.content.decode()
+    assert 'data-testid="person-panel-placements"' in text and "亚一达" in text
