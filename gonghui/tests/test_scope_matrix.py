@@ -838,8 +838,7 @@ def _virtualjobs(w: World, fund_id: int) -> dict[str, Any]:
     """Branch B's virtual jobs: a household of union_b on the roll with two members who lost
     working capacity; a post at town_b for one, adopted and paid for 2017-01 (``post_id``,
     ``run_id``), a suspended post (``vj_suspended_post_id``) and a member still without one
-    (``vj_member_id``). TODO(lead): the household is made by direct model creation until
-    the hardship services are merged."""
+    (``vj_member_id``). The household is a fixture made directly on the roll."""
     from gonghui.funds.models import Fund
     from gonghui.hardship.models import Household, HouseholdMember
     from gonghui.virtualjobs import services as vj_services

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gonghui.demo import people
 from gonghui.funds import selectors as funds_selectors
 from gonghui.funds import services as funds_services
+from gonghui.hardship import services as hardship_services
 from gonghui.hardship.models import Household, HouseholdMember
 from gonghui.members.models import Membership, MembershipStatus
 from gonghui.virtualjobs import services
@@ -40,6 +41,7 @@ TITLES = (
     "敬老院护理协管员",
 )
 RELATIONS = (("spouse", "partial"), ("spouse", "none"), ("parent", "none"), ("self", "partial"))
+STREETS = ("当湖街道", "钟埭街道", "新埭镇", "新仓镇", "乍浦镇", "林埭镇", "独山港镇")
 BANKS = ("平湖农商银行", "中国农业银行平湖支行", "中国工商银行平湖支行")
 
 
@@ -51,6 +53,8 @@ class Area:
     org: Any
     unions: list[Any]
     enterprises: list[Any]
+    clerk: Any = None  # the town's staff who file its households and approve them
+    reviewer: Any = None
 
 
 def run(builder: DemoBuilder) -> None:
@@ -61,7 +65,13 @@ def run(builder: DemoBuilder) -> None:
         builder.log("虚拟岗位：演示城市没有平湖市，跳过")
         return
     areas = [
-        Area(t.org, t.unions, t.enterprises)
+        Area(
+            t.org,
+            t.unions,
+            t.enterprises,
+            builder.staff[f"{t.slug}-clerk"],
+            builder.staff[f"{t.slug}-reviewer"],
+        )
         for t in builder.towns.values()
         if t.district.pk == district.pk
     ]
@@ -80,17 +90,17 @@ def run(builder: DemoBuilder) -> None:
 
 
 def _households(
-    *, areas: list[Area], count: int, rng: random.Random, filer: Any
+    *, areas: list[Area], count: int, rng: random.Random
 ) -> list[tuple[Household, HouseholdMember]]:
-    """TODO(lead): households on the hardship roll made by direct model creation, since the
-    hardship services (and their demo step) are built on another branch; once merged, take
-    the demo's own households that lost working capacity instead."""
+    """Households that lost working capacity, filed on the hardship roll through its services
+    as a town's staff would (the worker, the member who cannot work, a home visit, the town's
+    approval), in 2016, so that their posts can start in January 2017."""
     chosen: list[tuple[Household, HouseholdMember]] = []
-    unions = [union for area in areas for union in area.unions]
+    unions = [(area, union) for area in areas for union in area.unions]
     rng.shuffle(unions)
     taken: set[int] = set()
     # Round the unions until enough households are filed (a union may file several).
-    for union in unions * count:
+    for area, union in unions * count:
         if len(chosen) == count:
             break
         membership = (
@@ -105,29 +115,47 @@ def _households(
             continue
         taken.add(membership.person_id)
         person = membership.person
-        household = Household.unscoped.create(
-            union=union,
-            person=person,
-            status="active",
-            member_count=2,
-            filed_on=datetime.date(YEAR - 1, rng.randint(3, 12), rng.randint(1, 28)),
-            reviewed_on=datetime.date(YEAR - 1, 12, rng.randint(1, 28)),
-            created_by=filer,
-        )
         relation, capacity = rng.choice(RELATIONS)
-        worker = HouseholdMember.unscoped.create(
-            household=household,
-            person=person,
+        household = hardship_services.household_file(
+            actor=area.clerk,
+            union=union,
             name=person.name,
-            relation="self",
+            id_number=person.id_number.reveal(),
+            address=f"平湖市{rng.choice(STREETS)}{rng.randint(1, 200)}号",
+            causes=["disability" if capacity == "none" else "illness"],
+            yearly_income=str(rng.randint(6_000, 14_000)),
             work_capacity=capacity if relation == "self" else "full",
         )
-        if relation == "self":
-            chosen.append((household, worker))
-            continue
-        member = HouseholdMember.unscoped.create(
-            household=household, name=people.name(rng), relation=relation, work_capacity=capacity
+        member = next(m for m in household.members.all() if m.relation == "self")
+        if relation != "self":
+            member = hardship_services.member_add(
+                actor=area.clerk,
+                household=household,
+                data=hardship_services.MemberInput(
+                    name=people.name(rng),
+                    relation=relation,
+                    id_number=people.id_number(
+                        rng, region="330482", birth=people.birth_date(rng, oldest=1940)
+                    ),
+                    yearly_income="0",
+                    work_capacity=capacity,
+                ),
+            )
+        filed_on = datetime.date(YEAR - 1, rng.randint(3, 11), rng.randint(1, 28))
+        hardship_services.visit_record(
+            actor=area.clerk,
+            household=household,
+            data=hardship_services.VisitInput(
+                filed_on,
+                "镇总工会帮扶中心工作人员",
+                "家中有成员丧失劳动能力，无其他收入来源，情况属实。",
+            ),
         )
+        filing = hardship_services.household_submit(actor=area.clerk, household=household)
+        hardship_services.household_decide(
+            actor=area.reviewer, filing=filing, approve=True, on=filed_on
+        )
+        household.refresh_from_db()
         chosen.append((household, member))
     return chosen
 
@@ -149,9 +177,7 @@ def pinghu_2017(
         source_kind=funds_selectors.source_kind_list().get(code="enterprise"),
         purpose="机关、企事业单位认领虚拟岗位的资金，按月发放岗位待遇",
     )
-    households = _households(
-        areas=[a for a in areas if a.unions], count=posts, rng=rng, filer=clerk
-    )
+    households = _households(areas=[a for a in areas if a.unions], count=posts, rng=rng)
     area_of = {union.pk: area for area in areas for union in area.unions}
     everyone = [e for area in areas for e in area.enterprises]
     for number, (household, member) in enumerate(households, 1):

@@ -38,9 +38,12 @@ module = Module(
         PortalTile("vj_adoptions", _("认领的虚拟岗位"), "enterprise:vj_adoptions", "bi-briefcase"),
     ),
     notifications=(notifications.POST_KIND,),
-    # TODO(lead): after=("hardship", ...) once the hardship module has its demo step; until
-    # then this step files the households it needs itself (see demo._households).
-    demo=(DemoStep("virtualjobs", "gonghui.virtualjobs.demo.run", after=("members",), order=95),),
+    # After the hardship roll's step, which sets the city's income lines the filing needs.
+    demo=(
+        DemoStep(
+            "virtualjobs", "gonghui.virtualjobs.demo.run", after=("members", "hardship"), order=95
+        ),
+    ),
     figures=(
         Figure(
             "virtualjobs.posts",

@@ -1,8 +1,8 @@
 """Set-up for the virtual-job tests: households on the roll, a fund with adopters' money,
 posts and their adoptions.
 
-TODO(lead): households are made by direct model creation, since the hardship services are
-being built on another branch; switch to ``hardship.services`` once it is merged."""
+Households are fixtures made directly in the state a test needs (on the roll, waiting, left),
+not filed through the hardship roll's services, which have tests of their own."""
 
 from __future__ import annotations
 

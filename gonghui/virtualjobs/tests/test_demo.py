@@ -11,6 +11,8 @@ import pytest
 from gonghui.core import modules
 from gonghui.funds import selectors as funds_selectors
 from gonghui.funds.models import Fund, PaymentBatch
+from gonghui.hardship.models import Household, HouseholdStatus
+from gonghui.hardship.tests import helpers as hardship_helpers
 from gonghui.virtualjobs import demo
 from gonghui.virtualjobs.models import PayRun, PayRunLine, Post
 
@@ -21,6 +23,7 @@ def test_a_year_of_virtual_jobs_through_the_services(world):
     for union in ("union_b", "union_b2"):
         for _ in range(2):
             world.member(union)
+    hardship_helpers.lines(world)
     logged: list[str] = []
     demo.pinghu_2017(
         district=world.district_b,
@@ -29,6 +32,8 @@ def test_a_year_of_virtual_jobs_through_the_services(world):
                 world.town_b,
                 [world.union_b, world.union_b2],
                 [world.enterprises["enterprise_b"], world.enterprises["enterprise_b2"]],
+                world.staff("town_b", "clerk"),
+                world.staff("town_b", "reviewer"),
             )
         ],
         staff=lambda role: world.staff("district_b", role),
@@ -37,6 +42,9 @@ def test_a_year_of_virtual_jobs_through_the_services(world):
         posts=4,
     )
     assert Post.unscoped.count() == 4
+    # Each post's household went onto the hardship roll through its services.
+    filed = Household.unscoped.filter(pk__in=Post.unscoped.values("household"))
+    assert filed.filter(status=HouseholdStatus.ACTIVE, filed_on__year=2016).count() == 4
     assert PayRun.unscoped.count() == 12
     assert PayRunLine.unscoped.count() == 48
     assert PaymentBatch.unscoped.filter(status="done").count() == 12
