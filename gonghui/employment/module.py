@@ -8,6 +8,7 @@ from gonghui.core.modules import (
     DemoStep,
     Figure,
     HomeTile,
+    InboxKind,
     MenuEntry,
     MenuSection,
     Module,
@@ -56,6 +57,7 @@ module = Module(
     portal_tiles=(
         PortalTile("training", _("技能培训"), "portal:training_home", "bi-mortarboard", order=60),
     ),
+    inbox=(InboxKind("training", _("技能培训"), "gonghui.employment.inbox.enrolment_items"),),
     notifications=(notifications.TRAINING_KIND,),
     demo=(DemoStep("employment", "gonghui.employment.demo.run", after=("members",), order=80),),
     figures=(

@@ -175,6 +175,8 @@ def test_a_worker_enrols_in_the_portal_and_sees_their_enrolment(world):
     enrolment = Enrolment.unscoped.get(course=course, person=worker.person)
     page = client.get(reverse("portal:training_home")).content.decode()
     assert f'data-testid="enrolment-{enrolment.pk}"' in page
+    # ...and in the "my requests" inbox with the other modules' requests.
+    assert "B镇育婴师培训班" in client.get(reverse("portal:inbox")).content.decode()
     other = Client()
     other.force_login(world.worker("union_a"))
     assert other.get(reverse("portal:training_enrol", args=[course.pk])).status_code == 404
