@@ -93,7 +93,6 @@ module = Module(
             order=83,
             dated_by="held_on",
         ),
-        # A sum over the fairs: its month-by-month trend counts fairs, so it names no date.
         Figure(
             "employment.served",
             _("招聘会服务人数"),
@@ -101,6 +100,8 @@ module = Module(
             selectors.fairs_in,
             value=selectors.served_in,
             order=84,
+            dated_by="held_on",
+            month_sum="served_count",
         ),
         Figure(
             "employment.placed",

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from gonghui.employment.models import (
     Attendance,
@@ -123,7 +124,7 @@ def test_a_fair_in_the_console(world):
 
 
 def test_placements_due_for_follow_up_and_the_follow_up(world):
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     due = h.placement(world, starts_on=today - datetime.timedelta(days=120))
     recent = h.placement(world, starts_on=today - datetime.timedelta(days=5), post="叉车工")
     client = staff(world)
@@ -158,7 +159,7 @@ def test_a_placement_shows_on_the_member_page(world):
 
 def test_a_worker_enrols_in_the_portal_and_sees_their_enrolment(world):
     worker = world.worker("union_b")
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     course = h.course(
         world,
         title="B镇育婴师培训班",
