@@ -89,6 +89,8 @@ POST_ONLY = {
     "console:enterprise_contact_deactivate",
     "console:batch_results",
     "console:training_close",
+    "console:training_cancel",
+    "console:training_withdraw",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -1059,6 +1061,8 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "/api/employment/courses/{training_id}/sessions/{training_session_id}/attendance",
         ): {"enrolment_ids": [ids["enrolment_id"]]},
         ("POST", "/api/employment/courses/{training_id}/close"): {},
+        ("POST", "/api/employment/courses/{training_id}/cancel"): {},
+        ("POST", "/api/employment/enrolments/{enrolment_id}/withdraw"): {},
         ("POST", "/api/employment/enrolments/{enrolment_id}/completion"): {
             "completed": True,
             "note": "补考合格",
@@ -1176,6 +1180,8 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
             params["order_id"] = ids["approved_order_id"]
     if path == "/api/payments/batches/{batch_id}/decision":
         params["batch_id"] = ids["pending_batch_id"]  # a batch waiting for its approval
+    if path == "/api/employment/courses/{training_id}/cancel":
+        params["training_id"] = ids["open_training_id"]  # a course nobody is on
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]

@@ -9,8 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from gonghui.employment import services
 from gonghui.employment.models import (
     Attendance,
+    Course,
     CourseType,
     Enrolment,
     EnrolmentStatus,
@@ -251,3 +253,19 @@ def test_the_api_runs_a_course_and_a_placement(world):
         {"followed_up_on": "2017-07-03", "still_employed": False, "note": "已离职"},
     )
     assert follow.json()["still_employed"] is False
+
+
+def test_a_clerk_takes_someone_off_a_course_and_cancels_an_empty_one(world):
+    client = staff(world)
+    course = h.course(world)
+    (enrolment,) = services.enrolment_create_many(
+        actor=world.staff("town_b", "clerk"), course=course, people=h.people(world, 1)
+    )
+    cancel = reverse("console:training_cancel", args=[course.pk])
+    client.post(cancel)
+    assert not Course.unscoped.get(pk=course.pk).cancelled  # someone is on it
+    assert client.post(reverse("console:training_withdraw", args=[enrolment.pk])).status_code == 302
+    assert Enrolment.unscoped.get(pk=enrolment.pk).status == EnrolmentStatus.WITHDRAWN
+    assert client.post(cancel).status_code == 302
+    assert Course.unscoped.get(pk=course.pk).cancelled
+    assert "已取消" in client.get(reverse("console:training_list")).content.decode()
