@@ -13,6 +13,7 @@ from gonghui.core.modules import (
     MenuSection,
     Module,
     PersonPanel,
+    PortalCard,
     PortalTile,
 )
 from gonghui.employment import notifications, selectors
@@ -56,6 +57,14 @@ module = Module(
     ),
     portal_tiles=(
         PortalTile("training", _("技能培训"), "portal:training_home", "bi-mortarboard", order=60),
+    ),
+    portal_cards=(
+        PortalCard(
+            "training",
+            "employment/portal/_home_card.html",
+            "gonghui.employment.portal_views.home_card",
+            order=60,
+        ),
     ),
     inbox=(InboxKind("training", _("技能培训"), "gonghui.employment.inbox.enrolment_items"),),
     notifications=(notifications.TRAINING_KIND,),

@@ -171,6 +171,8 @@ def test_a_worker_enrols_in_the_portal_and_sees_their_enrolment(world):
     )
     client = Client()
     client.force_login(worker)
+    portal = client.get(reverse("portal:home")).content.decode()
+    assert 'data-testid="home-training"' in portal and "B镇育婴师培训班" in portal
     home = client.get(reverse("portal:training_home")).content.decode()
     assert "B镇育婴师培训班" in home
     assert client.get(reverse("portal:training_enrol", args=[course.pk])).status_code == 200
