@@ -176,6 +176,9 @@ class Figure:
     # field, on the records, that puts a record in its year ("joined_on", "created_at",
     # "session__starts_at"). The staff home counts it month by month (``figure_months``).
     dated_by: str = ""
+    # For a flow whose records each carry a number (the people a job fair served): the field
+    # summed month by month instead of counting the records.
+    month_sum: str = ""
 
 
 @dataclass(frozen=True)
@@ -581,7 +584,7 @@ def figure_months(
     """A flow figure of ``org``'s subtree month by month, the last ``months`` months up to
     this one, oldest first: ``[("2026-01", 12), ...]``. One grouped query over the figure's
     own records, so each month is exactly the count its records give."""
-    from django.db.models import Count
+    from django.db.models import Count, Sum
     from django.db.models.functions import TruncMonth
     from django.utils import timezone
 
@@ -604,7 +607,7 @@ def figure_months(
         # Not "month": a figure's records may have a field of that name (a pay line's month).
         .annotate(figure_month=TruncMonth(found.dated_by))
         .values("figure_month")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum(found.month_sum) if found.month_sum else Count("pk"))
         .order_by()
     )
     counts: dict[str, int] = {}
@@ -613,7 +616,7 @@ def figure_months(
         if isinstance(moment, datetime.datetime):
             moment = timezone.localtime(moment) if timezone.is_aware(moment) else moment
         label = f"{moment.year}-{moment.month:02d}"
-        counts[label] = counts.get(label, 0) + int(row["n"])
+        counts[label] = counts.get(label, 0) + int(row["n"] or 0)
     labels = []
     for step in range(months):
         at = index + step

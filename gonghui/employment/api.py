@@ -353,6 +353,25 @@ def close_course(request: HttpRequest, training_id: Id) -> Any:
 
 
 @router.post(
+    "/courses/{training_id}/cancel", response=TrainingCourseOut, summary="取消培训班（无人报名时）"
+)
+def cancel_course(request: HttpRequest, training_id: Id) -> Any:
+    actor = staff_actor(request)
+    course = selectors.course_get(actor=actor, id=training_id)
+    services.course_cancel(actor=actor, course=course)
+    return selectors.course_get(actor=actor, id=training_id)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/withdraw", response=TrainingEnrolmentOut, summary="学员退出培训"
+)
+def withdraw(request: HttpRequest, enrolment_id: Id) -> Any:
+    actor = staff_actor(request)
+    enrolment = selectors.enrolment_get(actor=actor, id=enrolment_id)
+    return services.enrolment_withdraw(actor=actor, enrolment=enrolment)
+
+
+@router.post(
     "/enrolments/{enrolment_id}/completion",
     response=TrainingEnrolmentOut,
     summary="登记学员结业结果（须说明原因）",

@@ -8,10 +8,12 @@ from gonghui.core.modules import (
     DemoStep,
     Figure,
     HomeTile,
+    InboxKind,
     MenuEntry,
     MenuSection,
     Module,
     PersonPanel,
+    PortalCard,
     PortalTile,
 )
 from gonghui.employment import notifications, selectors
@@ -56,6 +58,15 @@ module = Module(
     portal_tiles=(
         PortalTile("training", _("技能培训"), "portal:training_home", "bi-mortarboard", order=60),
     ),
+    portal_cards=(
+        PortalCard(
+            "training",
+            "employment/portal/_home_card.html",
+            "gonghui.employment.portal_views.home_card",
+            order=60,
+        ),
+    ),
+    inbox=(InboxKind("training", _("技能培训"), "gonghui.employment.inbox.enrolment_items"),),
     notifications=(notifications.TRAINING_KIND,),
     demo=(DemoStep("employment", "gonghui.employment.demo.run", after=("members",), order=80),),
     figures=(
@@ -91,7 +102,6 @@ module = Module(
             order=83,
             dated_by="held_on",
         ),
-        # A sum over the fairs: its month-by-month trend counts fairs, so it names no date.
         Figure(
             "employment.served",
             _("招聘会服务人数"),
@@ -99,6 +109,8 @@ module = Module(
             selectors.fairs_in,
             value=selectors.served_in,
             order=84,
+            dated_by="held_on",
+            month_sum="served_count",
         ),
         Figure(
             "employment.placed",

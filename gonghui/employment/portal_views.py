@@ -62,3 +62,14 @@ def training_withdraw(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已退出培训。"))
     return redirect("portal:training_home")
+
+
+def home_card(user: Any) -> dict[str, Any] | None:
+    """The portal home's card (``module.portal_cards``): the courses this worker may enrol in
+    now, the first three; None when there are none."""
+    if getattr(user, "person_id", None) is None:
+        return None
+    courses = selectors.courses_open(actor=user)
+    if not courses:
+        return None
+    return {"courses": courses[:3], "more": len(courses) > 3}

@@ -117,23 +117,26 @@ def courses_open(*, actor: Any, today: datetime.date | None = None) -> list[Cour
         .select_related("union")
         .values_list("union__path", flat=True)
     )
+    # A course is run within a member's union's subtree when its organisation lies on the
+    # path from the city down to that union: one of the path's prefixes.
+    above = {
+        "/".join(path.split("/")[: i + 1]) + "/"
+        for path in paths
+        for i in range(1, len(path.strip("/").split("/")) + 1)
+    }
+    mine = Enrolment.unscoped.filter(person_id=person_id).values_list("course_id", flat=True)
     # Unscoped on purpose: the catalogue of open courses is public to workers (see above).
     candidates = (
         Course.unscoped.filter(cancelled=False, enrol_until__gte=today)
+        .filter(Q(open_to_all=True) | Q(organization__path__in=above))
+        .exclude(pk__in=mine)
         .select_related("organization", "course_type")
         .annotate(
             enrolled=Count("enrolments", filter=Q(enrolments__status__in=LIVE), distinct=True)
         )
         .order_by("starts_on", "id")
     )
-    mine = set(Enrolment.unscoped.filter(person_id=person_id).values_list("course_id", flat=True))
-    shown: list[Course] = []
-    for course in candidates[:200]:
-        if course.enrolled >= course.capacity or course.pk in mine:
-            continue
-        if course.open_to_all or any(p.startswith(course.organization.path) for p in paths):
-            shown.append(course)
-    return shown
+    return [course for course in candidates[:200] if course.enrolled < course.capacity]
 
 
 def my_enrolments(*, actor: Any) -> QuerySet[Enrolment]:

@@ -18,10 +18,16 @@ console_urlpatterns = [
     ),
     path("training/<int:training_id>/enrol/", views.training_enrol, name="training_enrol"),
     path("training/<int:training_id>/close/", views.training_close, name="training_close"),
+    path("training/<int:training_id>/cancel/", views.training_cancel, name="training_cancel"),
     path(
         "training/enrolments/<int:enrolment_id>/",
         views.training_completion,
         name="training_completion",
+    ),
+    path(
+        "training/enrolments/<int:enrolment_id>/withdraw/",
+        views.training_withdraw,
+        name="training_withdraw",
     ),
     path("fairs/", views.fair_list, name="fair_list"),
     path("fairs/new/", views.fair_create, name="fair_create"),

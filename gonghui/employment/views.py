@@ -302,6 +302,36 @@ def training_close(request: HttpRequest, training_id: int) -> HttpResponse:
 
 
 @staff_required
+@require_POST
+def training_cancel(request: HttpRequest, training_id: int) -> HttpResponse:
+    """Cancel a course nobody is (any longer) on."""
+    actor = _actor(request)
+    course = selectors.course_get(actor=actor, id=training_id)
+    try:
+        services.course_cancel(actor=actor, course=course)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已取消培训班“%(t)s”。") % {"t": course.title})
+    return redirect("console:training_detail", course.pk)
+
+
+@staff_required
+@require_POST
+def training_withdraw(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """Take a person off a course before it closes (they asked, or never came)."""
+    actor = _actor(request)
+    enrolment = selectors.enrolment_get(actor=actor, id=enrolment_id)
+    try:
+        services.enrolment_withdraw(actor=actor, enrolment=enrolment)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("%(n)s 已退出培训。") % {"n": enrolment.person.name})
+    return redirect("console:training_detail", enrolment.course_id)
+
+
+@staff_required
 def training_completion(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     """The organiser sets one person's outcome by hand, with the reason."""
     actor = _actor(request)

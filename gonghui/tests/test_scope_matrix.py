@@ -107,6 +107,8 @@ POST_ONLY = {
     "console:hardship_member_reveal",
     "console:hardship_member_remove",
     "console:training_close",
+    "console:training_cancel",
+    "console:training_withdraw",
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -1400,6 +1402,8 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "/api/employment/courses/{training_id}/sessions/{training_session_id}/attendance",
         ): {"enrolment_ids": [ids["enrolment_id"]]},
         ("POST", "/api/employment/courses/{training_id}/close"): {},
+        ("POST", "/api/employment/courses/{training_id}/cancel"): {},
+        ("POST", "/api/employment/enrolments/{enrolment_id}/withdraw"): {},
         ("POST", "/api/employment/enrolments/{enrolment_id}/completion"): {
             "completed": True,
             "note": "补考合格",
@@ -1585,6 +1589,8 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
         params["application_id"] = ids["district_application_id"]  # the district's step
     if path == "/api/virtual-jobs/posts/{post_id}/resume":
         params["post_id"] = ids["vj_suspended_post_id"]  # only a suspended post resumes
+    if path == "/api/employment/courses/{training_id}/cancel":
+        params["training_id"] = ids["open_training_id"]  # a course nobody is on
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
     if path == "/api/hardship/households/{household_id}/submit":

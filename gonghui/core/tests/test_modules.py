@@ -212,6 +212,29 @@ def test_the_person_panels_tag_takes_a_person_or_several(world, trial, rf):
         assert f"试办记录：{person.pk} 号" in html
 
 
+def test_a_flow_of_numbers_is_summed_month_by_month(world):
+    import datetime
+
+    from gonghui.organizations.models import Enterprise
+
+    employees = Figure(
+        "trial.employees",
+        "试办职工",
+        "人",
+        lambda actor, org, year: Enterprise.objects.visible_to(actor).filter(
+            area__path__startswith=org.path, created_at__year=year
+        ),
+        dated_by="created_at",
+        month_sum="employee_count",
+    )
+    actor = world.staff("city", "admin")
+    today = datetime.date.today()  # noqa: DTZ011
+    with modules.installed(Module("trial_sum", "试办", figures=(employees,))):
+        months = modules.figure_months("trial.employees", actor=actor, org=world.city, today=today)
+    # The world's four enterprises, 100 employees each, registered this month.
+    assert months[-1] == (f"{today.year}-{today.month:02d}", 400)
+
+
 def test_unplugging_the_module_removes_it_everywhere(world):
     with modules.installed(TRIAL):
         assert "trial" in [k.key for k in inbox.kinds()]

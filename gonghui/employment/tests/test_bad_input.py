@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from gonghui.employment import services
 from gonghui.employment.models import Course, Enrolment, FairPost, Placement
@@ -159,7 +160,7 @@ def test_dates_in_the_wrong_order_are_refused(world):
         ),
         "starts_on",
     )
-    tomorrow = datetime.date.today() + datetime.timedelta(days=1)  # noqa: DTZ011
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     refused(lambda: h.placement(world, person, starts_on=tomorrow), "starts_on")
     assert Course.unscoped.count() == 1
 

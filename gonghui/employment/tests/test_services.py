@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from gonghui.core import locks
 from gonghui.core.locks import LockSpace
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _soon(world, **overrides):
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     return h.course(
         world,
         starts_on=today + datetime.timedelta(days=10),
@@ -123,7 +124,7 @@ def test_closing_a_course_applies_its_attendance_rule(world):
 
 
 def test_people_are_told_when_a_course_of_theirs_closes(world):
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     course = h.course(
         world,
         starts_on=today - datetime.timedelta(days=5),
@@ -179,7 +180,7 @@ def test_a_course_without_sessions_cannot_close(world):
 
 def test_a_worker_enrols_in_a_course_of_their_union_only(world):
     worker_b, worker_a = world.worker("union_b"), world.worker("union_a")
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     course = h.course(
         world,
         starts_on=today + datetime.timedelta(days=10),
@@ -273,7 +274,7 @@ def test_a_placement_through_a_course_and_its_follow_up(world):
 
 
 def test_follow_ups_due_are_counted_for_the_home_tile(world):
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     h.placement(world, starts_on=today - datetime.timedelta(days=120))
     h.placement(world, starts_on=today - datetime.timedelta(days=10))
     assert selectors.followups_due(world.staff("town_b", "clerk")) == 1
@@ -295,3 +296,22 @@ def test_the_months_after_a_day_keep_the_end_of_a_month():
     assert months_after(datetime.date(2016, 11, 30), 3) == datetime.date(2017, 2, 28)
     assert months_after(datetime.date(2017, 5, 31), -3) == datetime.date(2017, 2, 28)
     assert months_after(datetime.date(2017, 1, 15), 3) == datetime.date(2017, 4, 15)
+
+
+def test_the_figures_count_the_records_of_a_subtree_and_year(world):
+    from gonghui.core import modules
+
+    today = timezone.localdate()
+    h.fair(world, held_on=today, served_count=320)
+    h.fair(world, held_on=today, served_count=180)
+    h.fair(world, org="district_a", held_on=today, served_count=999)
+    h.placement(world, starts_on=today)
+    admin = world.staff("district_b", "admin")
+
+    def value(key):
+        return modules.figure_value(key, actor=admin, org=world.district_b, year=today.year)
+
+    assert (value("employment.fairs"), value("employment.served")) == (2, 500)
+    assert value("employment.placed") == 1
+    months = modules.figure_months("employment.served", actor=admin, org=world.district_b)
+    assert months[-1][1] == 500  # the people served this month, not the fairs

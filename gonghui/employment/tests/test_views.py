@@ -7,9 +7,12 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from gonghui.employment import services
 from gonghui.employment.models import (
     Attendance,
+    Course,
     CourseType,
     Enrolment,
     EnrolmentStatus,
@@ -123,7 +126,7 @@ def test_a_fair_in_the_console(world):
 
 
 def test_placements_due_for_follow_up_and_the_follow_up(world):
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     due = h.placement(world, starts_on=today - datetime.timedelta(days=120))
     recent = h.placement(world, starts_on=today - datetime.timedelta(days=5), post="叉车工")
     client = staff(world)
@@ -158,7 +161,7 @@ def test_a_placement_shows_on_the_member_page(world):
 
 def test_a_worker_enrols_in_the_portal_and_sees_their_enrolment(world):
     worker = world.worker("union_b")
-    today = datetime.date.today()  # noqa: DTZ011
+    today = timezone.localdate()
     course = h.course(
         world,
         title="B镇育婴师培训班",
@@ -168,6 +171,8 @@ def test_a_worker_enrols_in_the_portal_and_sees_their_enrolment(world):
     )
     client = Client()
     client.force_login(worker)
+    portal = client.get(reverse("portal:home")).content.decode()
+    assert 'data-testid="home-training"' in portal and "B镇育婴师培训班" in portal
     home = client.get(reverse("portal:training_home")).content.decode()
     assert "B镇育婴师培训班" in home
     assert client.get(reverse("portal:training_enrol", args=[course.pk])).status_code == 200
@@ -175,6 +180,8 @@ def test_a_worker_enrols_in_the_portal_and_sees_their_enrolment(world):
     enrolment = Enrolment.unscoped.get(course=course, person=worker.person)
     page = client.get(reverse("portal:training_home")).content.decode()
     assert f'data-testid="enrolment-{enrolment.pk}"' in page
+    # ...and in the "my requests" inbox with the other modules' requests.
+    assert "B镇育婴师培训班" in client.get(reverse("portal:inbox")).content.decode()
     other = Client()
     other.force_login(world.worker("union_a"))
     assert other.get(reverse("portal:training_enrol", args=[course.pk])).status_code == 404
@@ -248,3 +255,19 @@ def test_the_api_runs_a_course_and_a_placement(world):
         {"followed_up_on": "2017-07-03", "still_employed": False, "note": "已离职"},
     )
     assert follow.json()["still_employed"] is False
+
+
+def test_a_clerk_takes_someone_off_a_course_and_cancels_an_empty_one(world):
+    client = staff(world)
+    course = h.course(world)
+    (enrolment,) = services.enrolment_create_many(
+        actor=world.staff("town_b", "clerk"), course=course, people=h.people(world, 1)
+    )
+    cancel = reverse("console:training_cancel", args=[course.pk])
+    client.post(cancel)
+    assert not Course.unscoped.get(pk=course.pk).cancelled  # someone is on it
+    assert client.post(reverse("console:training_withdraw", args=[enrolment.pk])).status_code == 302
+    assert Enrolment.unscoped.get(pk=enrolment.pk).status == EnrolmentStatus.WITHDRAWN
+    assert client.post(cancel).status_code == 302
+    assert Course.unscoped.get(pk=course.pk).cancelled
+    assert "已取消" in client.get(reverse("console:training_list")).content.decode()
