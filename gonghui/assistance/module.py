@@ -113,4 +113,8 @@ module = Module(
             )
         ),
     ),
+    personal_data=(
+        ("assistance_snapshot", _("审批依据的家庭收入与健康状况")),
+        ("assistance_document", _("帮扶申请材料")),
+    ),
 )

@@ -149,4 +149,5 @@ module = Module(
             dated_by="resolved_at",
         ),
     ),
+    personal_data=(("case_material", _("服务事项材料")),),
 )

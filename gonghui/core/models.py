@@ -143,6 +143,13 @@ class PersonalDataAccess(ScopedModel):
     def __str__(self) -> str:
         return f"{self.actor_id} {self.subject_type}:{self.subject_id} {self.field}"
 
+    @property
+    def field_label(self) -> str:
+        """What was seen, in words (身份证号, 入户核查照片 #12), not the logged code."""
+        from gonghui.core import modules
+
+        return modules.personal_data_label(self.subject_type, self.field)
+
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("已上传")

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.module_loading import import_string
 
@@ -236,6 +237,10 @@ class Module:
     figures: tuple[Figure, ...] = ()
     org_pickers: tuple[OrgPickerSource, ...] = ()
     person_panels: tuple[PersonPanel, ...] = ()
+    # What the access log calls the personal data a module logs under a name of its own
+    # (``"hardship_photo:12"`` → 入户核查照片): ``(("hardship_photo", _("入户核查照片")),)``.
+    # A model field's name (``id_number``) needs none: its verbose name is used.
+    personal_data: tuple[tuple[str, StrOrPromise], ...] = ()
     order: int = field(default=0, compare=False)
 
 
@@ -458,6 +463,22 @@ class ShownPersonPanel:
     label: StrOrPromise
     template: str
     items: list[Any]
+
+
+def personal_data_label(subject_type: str, field: str) -> str:
+    """How the access log names a logged view: a module's declared label for ``name:ref``
+    entries, else the subject model's field label, else the name as logged."""
+    from django.apps import apps
+
+    name, _sep, ref = field.partition(":")
+    declared = {key: label for m in modules() for key, label in m.personal_data}
+    label: Any = declared.get(name)
+    if label is None:
+        try:
+            label = apps.get_model(subject_type)._meta.get_field(name).verbose_name
+        except (LookupError, ValueError, FieldDoesNotExist):
+            label = name
+    return f"{label} #{ref}" if ref else str(label)
 
 
 def person_panels(actor: Any, person_ids: list[int]) -> list[ShownPersonPanel]:

@@ -87,7 +87,7 @@ ACCESS_COLUMNS = [
     Column("查看人", lambda a: str(a.actor), 12),
     Column("所属组织", lambda a: a.actor_organization.name, 30),
     Column("被查看人", lambda a: a.subject_label, 12),
-    Column("内容", lambda a: a.field, 12),
+    Column("内容", lambda a: a.field_label, 12),
     Column("原因", lambda a: a.get_reason_display(), 10),
     Column("说明", lambda a: a.reason_note, 30),
     Column("方式", lambda a: a.channel, 8),

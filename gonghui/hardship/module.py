@@ -73,4 +73,5 @@ module = Module(
             dated_by="filed_on",
         ),
     ),
+    personal_data=(("hardship_photo", _("入户核查照片")),),
 )

@@ -21,6 +21,7 @@ from gonghui.culture.models import Booking, BookingMode, BookingState
 from gonghui.culture.services import booking as booking_services
 from gonghui.culture.tasks import culture_sweep_task
 from gonghui.culture.tests.test_booking import close_window, publish
+from gonghui.hardship.tasks import income_lines_recompute_task
 from gonghui.members.models import Person
 from gonghui.testing.factories import new_id_number, new_mobile
 from gonghui.testing.sheets import csv_upload
@@ -116,6 +117,22 @@ def _culture_sweep(world, outbox):
     assert culture_sweep_task()["drawn"] == 1
     assert culture_sweep_task()["drawn"] == 0
     assert Booking.unscoped.get(session=session).state == BookingState.BOOKED
+
+
+@case("gonghui.hardship.tasks.income_lines_recompute_task")
+def _hardship_recompute(world, outbox):
+    from decimal import Decimal
+
+    from gonghui.hardship.models import Household, IncomeLine
+    from gonghui.hardship.tests import helpers as hardship
+
+    hardship.lines(world)
+    household = hardship.approved(world)  # 6,000 yuan per capita: under the lines
+    # The city lowers its lines, as a large city's change left to the task after commit.
+    IncomeLine.unscoped.filter(organization=world.city).update(line=Decimal("5000.00"))
+    assert income_lines_recompute_task(world.city.pk) == 1
+    assert income_lines_recompute_task(world.city.pk) == 0
+    assert Household.unscoped.get(pk=household.pk).above_line
 
 
 # --- the tests (after the cases, which they collect) ---------------------------------------------

@@ -269,3 +269,18 @@ def test_home_tiles_show_only_what_the_person_may_act_on(world):
     assert {"joins", "cases"} <= clerk and "foundings" not in clerk
     assert {"joins", "foundings", "homes", "menu_orders"} <= reviewer
     assert leader == set()
+
+
+@pytest.mark.django_db
+def test_the_access_log_names_what_was_seen_in_words():
+    from gonghui.core.models import PersonalDataAccess
+
+    def label(subject_type: str, field: str) -> str:
+        return PersonalDataAccess(subject_type=subject_type, field=field).field_label
+
+    # a module's own name for what it logs, with the record it was
+    assert label("hardship.visitphoto", "hardship_photo:12") == "入户核查照片 #12"
+    # a model field: its label
+    assert label("members.person", "id_number") == "身份证号"
+    # anything else as logged
+    assert label("members.person", "something") == "something"

@@ -402,5 +402,7 @@ def test_the_page_reads_the_calendar_in_a_fixed_number_of_queries(
     world, client, django_assert_max_num_queries
 ):
     client.force_login(world.staff("city", "admin"))
-    with django_assert_max_num_queries(12):
+    # Warm: the side menu's badges are counted once per module on a cold cache, then cached.
+    client.get(reverse("console:workcalendar"), {"year": 2026})
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("console:workcalendar"), {"year": 2026}).status_code == 200

@@ -40,12 +40,18 @@ def test_member_search_by_name_and_exact_id_number(clerk_client, world):
     assert "请输入完整的 18 位身份证号" in page
 
 
+MEMBER_LIST_QUERIES = 7
+
+
 def test_member_list_paginates_with_a_bounded_number_of_queries(
     clerk_client, world, django_assert_max_num_queries
 ):
     for _ in range(25):
         world.member("union_a")
-    with django_assert_max_num_queries(12):
+    # The side menu's badges are counted on a cold cache, one query per module's badge, and
+    # then served from the cache until their records change: measure the page, warm.
+    clerk_client.get(reverse("console:member_list"))
+    with django_assert_max_num_queries(MEMBER_LIST_QUERIES):
         response = clerk_client.get(reverse("console:member_list"))
     assert response.status_code == 200
     assert "共 25 条" in response.content.decode()
