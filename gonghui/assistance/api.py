@@ -419,7 +419,10 @@ def figures(request: HttpRequest, year: Year | None = None, org: Id | None = Non
     return {
         "year": year,
         "organization_id": organization.pk,
-        "figures": [vars(line) for line in found.figures],
+        "figures": [
+            {"key": x.key, "label": x.label, "unit": x.unit, "value": x.value}
+            for x in found.figures
+        ],
         "by_source": [
             {"code": row.key, "label": row.label, "raised": row.raised, "paid": row.paid}
             for row in found.by_source

@@ -383,6 +383,7 @@ class FigureLine:
     label: str
     unit: str
     value: Decimal
+    money: bool = False  # an amount in yuan (a figure whose value is a ``Decimal``)
 
 
 @dataclass(frozen=True)
@@ -464,7 +465,15 @@ def assistance_figures(*, actor: Any, organization: Any, year: int) -> Assistanc
     for key in figure_keys():
         figure = modules.figure(key)
         value = modules.figure_value(key, actor=actor, org=organization, year=year)
-        lines.append(FigureLine(key, str(figure.label), str(figure.unit), Decimal(value)))
+        lines.append(
+            FigureLine(
+                key,
+                str(figure.label),
+                str(figure.unit),
+                Decimal(value),
+                money=isinstance(value, Decimal),
+            )
+        )
     report = funds_selectors.raised_paid_report(actor=actor, organization=organization, year=year)
     return AssistanceFigures(
         organization=organization, year=year, figures=lines, by_source=report.by_source_kind

@@ -543,7 +543,7 @@ def _figure_rows(found: selectors.AssistanceFigures) -> list[tuple[str, str, Any
             section = "金秋助学"
         else:
             section = labels[line.key.split(".", 1)[0]]
-        value: Any = line.value if line.unit == "元" else int(line.value)
+        value: Any = line.value if line.money else int(line.value)
         rows.append((section, line.label, value, line.unit))
     for row in found.by_source:
         rows.append(("资金来源（筹集）", row.label, row.raised, "元"))

@@ -100,6 +100,9 @@ def test_the_figures_count_what_was_approved_per_kind_and_level(small_world):
         "assistance.study_amount.college"
     ) == found.value("assistance.amount.study")
     assert sum(r.raised for r in found.by_source) == found.value("funds.raised") == Decimal("5000")
+    money = {line.key for line in found.figures if line.money}
+    assert {"funds.raised", "assistance.amount.study", "virtualjobs.paid"} <= money
+    assert not money & {"assistance.approved", "employment.served", "hardship.households"}
     # Every registered figure of these modules is there once, each counting its records.
     assert [line.key for line in found.figures] == selectors.figure_keys()
     admin = world.staff("district_b", "admin")
