@@ -24,7 +24,6 @@ from gonghui.assistance.models import (
     Programme,
     Round,
 )
-from gonghui.core import modules
 from gonghui.core.api import Date, Id, OneOf, Pages, Text, Year, staff_actor, worker_actor
 from gonghui.core.models import Decided
 from gonghui.funds import selectors as funds_selectors
@@ -198,10 +197,18 @@ class FigureOut(Schema):
     value: Decimal
 
 
+class SourceFiguresOut(Schema):
+    code: str
+    label: str
+    raised: Decimal
+    paid: Decimal
+
+
 class AssistanceFiguresOut(Schema):
     year: int
     organization_id: int
     figures: list[FigureOut]
+    by_source: list[SourceFiguresOut]
 
 
 class OpenRoundOut(Schema):
@@ -408,19 +415,19 @@ def figures(request: HttpRequest, year: Year | None = None, org: Id | None = Non
     organization = (
         org_selectors.organization_get(actor=actor, id=org) if org else actor.organization
     )
-    shown = []
-    for key in selectors.figure_keys():
-        figure = modules.figure(key)
-        value = modules.figure_value(key, actor=actor, org=organization, year=year)
-        shown.append(
-            {
-                "key": key,
-                "label": str(figure.label),
-                "unit": str(figure.unit),
-                "value": Decimal(value),
-            }
-        )
-    return {"year": year, "organization_id": organization.pk, "figures": shown}
+    found = selectors.assistance_figures(actor=actor, organization=organization, year=year)
+    return {
+        "year": year,
+        "organization_id": organization.pk,
+        "figures": [
+            {"key": x.key, "label": x.label, "unit": x.unit, "value": x.value}
+            for x in found.figures
+        ],
+        "by_source": [
+            {"code": row.key, "label": row.label, "raised": row.raised, "paid": row.paid}
+            for row in found.by_source
+        ],
+    }
 
 
 # --- the worker -----------------------------------------------------------------------------

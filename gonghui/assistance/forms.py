@@ -186,3 +186,15 @@ class ProposalFilterForm(forms.Form):
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = organizations  # type: ignore[attr-defined]
+
+
+class FiguresFilterForm(forms.Form):
+    org = OrgChoiceField(
+        label=_("组织（含下级）"), queryset=Organization.unscoped.none(), required=False
+    )
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int, required=False)
+
+    def __init__(self, *args: Any, organizations: Any, years: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = organizations  # type: ignore[attr-defined]
+        self.fields["year"].choices = [(y, str(y)) for y in years]  # type: ignore[attr-defined]

@@ -45,6 +45,14 @@ module = Module(
             "bi-heart",
             20,
         ),
+        MenuEntry(
+            "assistance_figures",
+            "assistance",
+            _("帮扶统计"),
+            "console:assistance_figures",
+            "bi-bar-chart",
+            30,
+        ),
     ),
     portal_tiles=(
         PortalTile("assistance", _("五助帮扶"), "portal:assistance_home", "bi-heart", order=45),
@@ -103,6 +111,7 @@ module = Module(
                 selectors.approved_of_kind(kind),
                 value=selectors.amount_of_kind(kind),
                 order=63,
+                home=False,
             )
             for kind, label in (
                 (HelpKind.HARDSHIP, _("助困金额")),
@@ -110,6 +119,75 @@ module = Module(
                 (HelpKind.STUDY, _("助学金额")),
                 (HelpKind.WORK, _("助业金额")),
                 (HelpKind.ENTERPRISE, _("助创金额")),
+            )
+        ),
+        *(
+            Figure(
+                f"assistance.approved.{kind}",
+                label,
+                _("人次"),
+                selectors.approved_of_kind(kind),
+                order=64,
+                dated_by="decided_at",
+                home=False,
+            )
+            for kind, label in (
+                (HelpKind.HARDSHIP, _("助困人次")),
+                (HelpKind.MEDICAL, _("助医人次")),
+                (HelpKind.STUDY, _("助学人次")),
+                (HelpKind.WORK, _("助业人次")),
+                (HelpKind.ENTERPRISE, _("助创人次")),
+            )
+        ),
+        *(
+            Figure(
+                f"assistance.households.{kind}",
+                label,
+                _("户"),
+                selectors.households_of_kind(kind),
+                order=65,
+                home=False,
+            )
+            for kind, label in (
+                (HelpKind.HARDSHIP, _("助困家庭")),
+                (HelpKind.MEDICAL, _("助医家庭")),
+                (HelpKind.STUDY, _("助学家庭")),
+                (HelpKind.WORK, _("助业家庭")),
+                (HelpKind.ENTERPRISE, _("助创家庭")),
+            )
+        ),
+        *(
+            Figure(
+                f"assistance.study.{level}",
+                label,
+                _("人"),
+                selectors.study_of_level(level),
+                order=66,
+                dated_by="decided_at",
+                home=False,
+            )
+            for level, label in (
+                ("secondary_vocational", _("金秋助学：中等职业学校")),
+                ("college", _("金秋助学：高职（大专）")),
+                ("bachelor", _("金秋助学：本科")),
+                ("postgraduate", _("金秋助学：研究生")),
+            )
+        ),
+        *(
+            Figure(
+                f"assistance.study_amount.{level}",
+                label,
+                _("元"),
+                selectors.study_of_level(level),
+                value=selectors.study_amount_of_level(level),
+                order=67,
+                home=False,
+            )
+            for level, label in (
+                ("secondary_vocational", _("金秋助学金额：中等职业学校")),
+                ("college", _("金秋助学金额：高职（大专）")),
+                ("bachelor", _("金秋助学金额：本科")),
+                ("postgraduate", _("金秋助学金额：研究生")),
             )
         ),
     ),

@@ -345,6 +345,141 @@ def amount_of_kind(kind: str) -> Any:
     return value
 
 
+def households_of_kind(kind: str) -> Any:
+    """Households of the roll helped by an application of ``kind`` approved in the year."""
+
+    def records(actor: Any, org: Any, year: int) -> QuerySet[Any]:
+        from gonghui.hardship.models import Household
+
+        helped = approved_of_kind(kind)(actor, org, year).filter(household=OuterRef("pk"))
+        return Household.objects.visible_to(actor).filter(Exists(helped))
+
+    return records
+
+
+def study_of_level(level: str) -> Any:
+    """Approved study grants (金秋助学) whose child was admitted at ``level``."""
+
+    def records(actor: Any, org: Any, year: int) -> QuerySet[Application]:
+        # The fact's key has a dot in it: the lookup names the whole key.
+        return approved_in(actor, org, year).filter(
+            round__programme__kind=HelpKind.STUDY, **{"facts__child.education_level": level}
+        )
+
+    return records
+
+
+def study_amount_of_level(level: str) -> Any:
+    def value(actor: Any, org: Any, year: int) -> Decimal:
+        total = study_of_level(level)(actor, org, year).aggregate(t=Sum("amount"))["t"]
+        return total if total is not None else Decimal("0.00")
+
+    return value
+
+
+@dataclass(frozen=True)
+class FigureLine:
+    key: str
+    label: str
+    unit: str
+    value: Decimal
+    money: bool = False  # an amount in yuan (a figure whose value is a ``Decimal``)
+
+
+@dataclass(frozen=True)
+class KindLine:
+    """One help kind: the approved applications, the households helped and the yuan."""
+
+    kind: str
+    label: str
+    approved: int
+    households: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class LevelLine:
+    level: str
+    label: str
+    children: int
+    amount: Decimal
+
+
+@dataclass
+class AssistanceFigures:
+    """The figures page and the figures API: every registered figure of the assistance-related
+    modules for ``organization``'s subtree in ``year`` (``figures``, in their order), the same
+    numbers arranged per help kind and per education level, and raised versus paid per source
+    of funds (the funds module's own report)."""
+
+    organization: Any
+    year: int
+    figures: list[FigureLine]
+    by_source: list[Any]
+
+    def value(self, key: str) -> Decimal:
+        for line in self.figures:
+            if line.key == key:
+                return line.value
+        return Decimal(0)
+
+    @property
+    def by_kind(self) -> list[KindLine]:
+        return [
+            KindLine(
+                kind,
+                str(label),
+                int(self.value(f"assistance.approved.{kind}")),
+                int(self.value(f"assistance.households.{kind}")),
+                self.value(f"assistance.amount.{kind}"),
+            )
+            for kind, label in HelpKind.choices
+        ]
+
+    @property
+    def by_level(self) -> list[LevelLine]:
+        return [
+            LevelLine(
+                level,
+                str(label),
+                int(self.value(f"assistance.study.{level}")),
+                self.value(f"assistance.study_amount.{level}"),
+            )
+            for level, label in rules.EDUCATION_LEVELS
+        ]
+
+    @property
+    def headline(self) -> list[FigureLine]:
+        """The figures not shown per kind or per level."""
+        from gonghui.core import modules
+
+        return [line for line in self.figures if modules.figure(line.key).home]
+
+
+def assistance_figures(*, actor: Any, organization: Any, year: int) -> AssistanceFigures:
+    """``organization`` comes from a selector; ``figure_value`` checks the scope again."""
+    from gonghui.core import modules
+    from gonghui.funds import selectors as funds_selectors
+
+    lines = []
+    for key in figure_keys():
+        figure = modules.figure(key)
+        value = modules.figure_value(key, actor=actor, org=organization, year=year)
+        lines.append(
+            FigureLine(
+                key,
+                str(figure.label),
+                str(figure.unit),
+                Decimal(value),
+                money=isinstance(value, Decimal),
+            )
+        )
+    report = funds_selectors.raised_paid_report(actor=actor, organization=organization, year=year)
+    return AssistanceFigures(
+        organization=organization, year=year, figures=lines, by_source=report.by_source_kind
+    )
+
+
 @dataclass(frozen=True)
 class DistrictLine:
     name: str

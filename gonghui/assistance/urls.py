@@ -27,6 +27,7 @@ console_urlpatterns = [
         name="assistance_proposals",
     ),
     path("assistance/applications/", views.queue, name="assistance_queue"),
+    path("assistance/figures/", views.figures, name="assistance_figures"),
     path(
         "assistance/applications/bulk-approve/",
         views.bulk_approve,

@@ -18,6 +18,7 @@ from gonghui.assistance import rules, selectors, services
 from gonghui.assistance.forms import (
     BankForm,
     ClerkApplicationForm,
+    FiguresFilterForm,
     ProgrammeForm,
     ProposalFilterForm,
     RoundForm,
@@ -506,4 +507,120 @@ def snapshot_reveal(request: HttpRequest, application_id: int) -> HttpResponse:
         request,
         "assistance/snapshot.html",
         {"application": application, "index": index, "secret": secret},
+    )
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+# The modules whose figures the page shows, in this order (a figure's key starts with its
+# module's name); each is a section headed by the module's label.
+FIGURE_MODULES = ("assistance", "hardship", "funds", "virtualjobs", "employment")
+FIGURE_COLUMNS = [
+    Column("分组", lambda r: r[0], 14),
+    Column("项目", lambda r: r[1], 36),
+    Column("数值", lambda r: r[2], 16),
+    Column("单位", lambda r: r[3], 8),
+]
+
+
+def _section_labels() -> dict[str, str]:
+    from gonghui.core import modules
+
+    return {m.name: str(m.label) for m in modules.modules() if m.name in FIGURE_MODULES}
+
+
+def _figure_rows(found: selectors.AssistanceFigures) -> list[tuple[str, str, Any, str]]:
+    """Every figure once (its section, or the breakdown it belongs to), then raised and paid
+    per source of funds: the same numbers as the page and the API."""
+    labels = _section_labels()
+    rows = []
+    for line in found.figures:
+        if line.key.startswith(("assistance.amount.", "assistance.approved.")) or (
+            line.key.startswith("assistance.households.")
+        ):
+            section = "按帮扶类别"
+        elif line.key.startswith("assistance.study"):
+            section = "金秋助学"
+        else:
+            section = labels[line.key.split(".", 1)[0]]
+        value: Any = line.value if line.money else int(line.value)
+        rows.append((section, line.label, value, line.unit))
+    for row in found.by_source:
+        rows.append(("资金来源（筹集）", row.label, row.raised, "元"))
+        rows.append(("资金来源（发放）", row.label, row.paid, "元"))
+    return rows
+
+
+@staff_required
+@require_GET
+def figures(request: HttpRequest) -> HttpResponseBase:
+    """Households helped and money paid per help kind, grants per education level, raised and
+    paid per source of funds, virtual jobs, training, fairs and placements: for a subtree and a
+    year, from the registered figures (the figures API reads the same selector)."""
+    from django.utils import timezone
+
+    from gonghui.core.scoping import NotFound
+
+    actor = _actor(request)
+    this_year = timezone.localdate().year
+    years = list(range(this_year + 1, 2012, -1))
+    filters = FiguresFilterForm(
+        request.GET or None,
+        organizations=org_selectors.organization_list(actor=actor),
+        years=years,
+    )
+    organization = actor.organization
+    year = this_year
+    if filters.is_bound:
+        if "org" in filters.errors:
+            raise NotFound
+        filters.is_valid()
+        organization = filters.cleaned_data.get("org") or organization
+        year = filters.cleaned_data.get("year") or year
+    found = selectors.assistance_figures(actor=actor, organization=organization, year=year)
+    if wants_export(request):
+        require(actor, Perm.EXPORT)
+        return xlsx_response(
+            f"帮扶统计-{organization.name}-{year}", FIGURE_COLUMNS, _figure_rows(found)
+        )
+    if not filters.is_bound or filters.errors:
+        filters = FiguresFilterForm(
+            {"org": organization.pk, "year": year},
+            organizations=org_selectors.organization_list(actor=actor),
+            years=years,
+        )
+    labels = _section_labels()
+    sections = [
+        (labels.get(name, name), [x for x in found.headline if x.key.startswith(f"{name}.")])
+        for name in FIGURE_MODULES
+    ]
+    return render(
+        request,
+        "assistance/figures.html",
+        {
+            "f": found,
+            "filters": filters,
+            "sections": [(name, lines) for name, lines in sections if lines],
+            "ancestors": org_selectors.organization_ancestors(actor=actor, org=organization),
+            "chart": {
+                "kinds": {
+                    "labels": [row.label for row in found.by_kind],
+                    "amount": [str(row.amount) for row in found.by_kind],
+                    "households": [row.households for row in found.by_kind],
+                    "names": [str(_("帮扶金额（元）")), str(_("帮扶家庭（户）"))],
+                },
+                "levels": {
+                    "labels": [row.label for row in found.by_level],
+                    "children": [row.children for row in found.by_level],
+                    "amount": [str(row.amount) for row in found.by_level],
+                    "names": [str(_("受助学生（人）")), str(_("助学金额（元）"))],
+                },
+                "sources": {
+                    "labels": [row.label for row in found.by_source],
+                    "raised": [str(row.raised) for row in found.by_source],
+                    "paid": [str(row.paid) for row in found.by_source],
+                    "names": [str(_("筹集（元）")), str(_("发放（元）"))],
+                },
+            },
+        },
     )

@@ -180,6 +180,9 @@ class Figure:
     # For a flow whose records each carry a number (the people a job fair served): the field
     # summed month by month instead of counting the records.
     month_sum: str = ""
+    # False for a breakdown (one help kind, one education level) that a figures page of its
+    # own shows: the staff home lists only the headline figures.
+    home: bool = True
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def home_activity(*, actor: Any, today: datetime.date | None = None) -> list[Act
             modules.figure_months(figure.key, actor=actor, org=org, months=12, today=today),
         )
         for figure in modules.figures()
-        if figure.dated_by
+        if figure.dated_by and figure.home
     ]
 
 
@@ -152,5 +152,5 @@ def home_stocks(*, actor: Any, year: int) -> list[tuple[str, str, int]]:
             int(modules.figure_value(f.key, actor=actor, org=org, year=year)),
         )
         for f in modules.figures()
-        if not f.dated_by
+        if not f.dated_by and f.home
     ]

@@ -996,6 +996,7 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:vj_post_list", {"org": "org_id"}),
         ("console:vj_post_create", {"member": "vj_member_id"}),
         ("console:assistance_queue", {"round": "round_id"}),
+        ("console:assistance_figures", {"org": "org_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
