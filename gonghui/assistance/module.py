@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from gonghui.assistance import notifications, selectors
 from gonghui.assistance.models import HelpKind
 from gonghui.core.modules import (
+    BenchScenario,
     Figure,
     HomeTile,
     InboxKind,
@@ -79,6 +80,15 @@ module = Module(
     ),
     inbox=(InboxKind("assistance", _("帮扶申请"), "gonghui.assistance.inbox.application_items"),),
     notifications=(notifications.DECISION_KIND,),
+    bench=(
+        BenchScenario(
+            "assistance",
+            "bench.assistance.main",
+            help="hardship files, proposals, bulk approval and payment batches at scale",
+            arguments="bench.assistance.add_arguments",
+            order=40,
+        ),
+    ),
     figures=(
         Figure(
             "assistance.approved",

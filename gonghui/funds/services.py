@@ -583,10 +583,14 @@ def batch_results_record(
             by_fund[line.fund_id].append(Posting(EntryKind.RETURN, line.amount, note, line=line))
         for fund_id in sorted(by_fund):
             _post(actor=actor, fund=funds[fund_id], postings=by_fund[fund_id])
+        # One statement per distinct reason the bank gave, not one per line.
+        by_reason: dict[str, list[int]] = defaultdict(list)
         for line in failed:
-            PaymentLine.unscoped.filter(pk=line.pk).update(
+            by_reason[reasons[line.pk]].append(line.pk)
+        for reason, line_ids in sorted(by_reason.items()):
+            PaymentLine.unscoped.filter(pk__in=line_ids).update(
                 status=LineStatus.FAILED,
-                failure_reason=reasons[line.pk],
+                failure_reason=reason,
                 result_by=actor,
                 result_at=now,
             )

@@ -166,6 +166,7 @@ def test_the_trial_module_adds_a_bench_scenario_with_its_options(trial, monkeypa
         "members",
         "cases",
         "flash",
+        "assistance",
         "pages",
         "trial",
     ]
