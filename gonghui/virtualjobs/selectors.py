@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from gonghui.core.crypto import mask_name
@@ -165,18 +165,26 @@ def enterprise_adoptions(*, actor: Any) -> list[AdoptedPost]:
         .select_related("post", "post__organization", "post__member")
         .order_by("-from_month", "-id")[:200]
     )
+    # The posts' pay lines in one query, each counted for the adoption whose months hold it.
+    lines: dict[int, list[tuple[datetime.date, Decimal]]] = {}
+    for post_id, month, amount in PayRunLine.unscoped.filter(
+        post_id__in={a.post_id for a in adoptions}
+    ).values_list("post_id", "month", "amount"):
+        lines.setdefault(post_id, []).append((month, amount))
     shown = []
     for adoption in adoptions:
-        lines = PayRunLine.unscoped.filter(post=adoption.post, month__gte=adoption.from_month)
-        if adoption.to_month is not None:
-            lines = lines.filter(month__lte=adoption.to_month)
-        total = lines.aggregate(n=Count("id"), total=Sum("amount"))
+        held = [
+            amount
+            for month, amount in lines.get(adoption.post_id, [])
+            if month >= adoption.from_month
+            and (adoption.to_month is None or month <= adoption.to_month)
+        ]
         shown.append(
             AdoptedPost(
                 adoption=adoption,
                 person=mask_name(adoption.post.member.name),
-                months_paid=total["n"],
-                paid=total["total"] or Decimal("0.00"),
+                months_paid=len(held),
+                paid=sum(held, Decimal("0.00")),
             )
         )
     return shown
