@@ -78,6 +78,7 @@ def test_filters_by_state_type_and_received_dates(queue):
     assert counts["handling"] == 2
     # The export takes the same filters.
     response = client.get(url, {"state": "accepted", "format": "xlsx"})
+    b"".join(response.streaming_content)  # read to the end: closes its temporary file
     assert response.status_code == 200
 
 

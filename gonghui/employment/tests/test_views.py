@@ -195,6 +195,7 @@ def test_the_lists_export(world):
     client = staff(world, "district_b", "admin")
     for name in ("console:training_list", "console:fair_list", "console:placement_list"):
         response = client.get(reverse(name), {"format": "xlsx"})
+        b"".join(response.streaming_content)  # read to the end: closes its temporary file
         assert response.status_code == 200, name
 
 
