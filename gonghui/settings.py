@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "gonghui.assistance",
     "gonghui.virtualjobs",
     "gonghui.employment",
+    "gonghui.mutualaid",
     "gonghui.demo",
     # After gonghui.core, whose ``runserver`` (which also starts the in-process beat) must win
     # over the static-files one it extends: the first app listed provides a command.
