@@ -64,9 +64,31 @@ module = Module(
         ),
     ),
     portal_tiles=(
-        PortalTile("join", _("申请入会"), "portal:join", "bi-person-plus", order=10),
-        PortalTile("transfer", _("会员转接"), "portal:transfer", "bi-arrow-left-right", order=20),
-        PortalTile("card", _("电子会员卡"), "portal:card", "bi-person-vcard", order=90),
+        # A member is offered the transfer and the card, a worker not yet in a union joining.
+        PortalTile(
+            "join",
+            _("申请入会"),
+            "portal:join",
+            "bi-person-plus",
+            order=10,
+            visible=selectors.user_is_not_member,
+        ),
+        PortalTile(
+            "transfer",
+            _("会员转接"),
+            "portal:transfer",
+            "bi-arrow-left-right",
+            order=20,
+            visible=selectors.user_is_member,
+        ),
+        PortalTile(
+            "card",
+            _("电子会员卡"),
+            "portal:card",
+            "bi-person-vcard",
+            order=90,
+            visible=selectors.user_is_member,
+        ),
     ),
     notifications=(notifications.DECISION_KIND,),
     inbox=(

@@ -247,6 +247,23 @@ def active_membership(*, person: Person) -> Membership | None:
     )
 
 
+def user_is_member(user: Any) -> bool:
+    """Whether a portal user holds an active membership: which of the join, transfer and
+    card tiles their portal home shows. Asked once per request (kept on the user object)."""
+    known = getattr(user, "_gonghui_is_member", None)
+    if known is None:
+        person_id = getattr(user, "person_id", None)
+        known = person_id is not None and (
+            Membership.unscoped.filter(person_id=person_id, status=MembershipStatus.ACTIVE).exists()
+        )
+        user._gonghui_is_member = known
+    return bool(known)
+
+
+def user_is_not_member(user: Any) -> bool:
+    return not user_is_member(user)
+
+
 def join_application_list(
     *, actor: Any, status: str = RequestStatus.PENDING, within: Organization | None = None
 ) -> QuerySet[JoinApplication]:

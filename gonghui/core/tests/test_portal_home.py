@@ -69,3 +69,12 @@ def probe(user):
 
 def none(user):
     return None
+
+
+def test_the_home_offers_joining_to_a_worker_and_the_card_and_transfer_to_a_member(client, world):
+    client.force_login(world.worker())
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "申请入会" in page and "电子会员卡" not in page and "会员转接" not in page
+    client.force_login(world.worker("union_b"))
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "申请入会" not in page and "电子会员卡" in page and "会员转接" in page
