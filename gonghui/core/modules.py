@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.module_loading import import_string
 
@@ -244,6 +245,10 @@ class Module:
     # (``"hardship_photo:12"`` → 入户核查照片): ``(("hardship_photo", _("入户核查照片")),)``.
     # A model field's name (``id_number``) needs none: its verbose name is used.
     personal_data: tuple[tuple[str, StrOrPromise], ...] = ()
+    # Ways a person becomes known to a subtree's staff besides the roll (a membership, a
+    # join or transfer request): dotted names of ``f(path) -> Q`` over ``members.Person``,
+    # e.g. a hardship file filed there for a worker registered on the spot by ID number.
+    person_scopes: tuple[str, ...] = ()
     order: int = field(default=0, compare=False)
 
 
@@ -496,6 +501,11 @@ def person_panels(actor: Any, person_ids: list[int]) -> list[ShownPersonPanel]:
         if items:
             shown.append(ShownPersonPanel(panel.key, panel.label, panel.template, items))
     return shown
+
+
+def person_scopes(path: str) -> list[Q]:
+    """What the modules add to ``Person.staff_scope`` for the subtree at ``path``."""
+    return [import_string(f)(path) for m in modules() for f in m.person_scopes]
 
 
 def enterprise_tiles(user: Any) -> list[ShownPortalTile]:

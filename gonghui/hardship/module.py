@@ -74,4 +74,5 @@ module = Module(
         ),
     ),
     personal_data=(("hardship_photo", _("入户核查照片")),),
+    person_scopes=("gonghui.hardship.selectors.person_filed_in",),
 )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gonghui.core.permissions import Perm, has_perm
-from gonghui.core.scoping import NotFound, get_visible
+from gonghui.core.scoping import NotFound, get_visible, subtree_q
 from gonghui.hardship.models import (
     FilingStatus,
     HardshipCause,
@@ -212,3 +212,10 @@ def filing_union_list(*, actor: Any) -> QuerySet[Any]:
     return org_selectors.organization_list(actor=actor).filter(
         kind__in=(OrgKind.GRASSROOTS, OrgKind.TOWN), is_active=True
     )
+
+
+def person_filed_in(path: str) -> Q:
+    """A worker whose hardship file a union of the subtree at ``path`` keeps is known to that
+    subtree's staff, on the roll or not (``Module.person_scopes``): a worker registered on the
+    spot by ID number can then be placed in work, trained or helped there."""
+    return Q(Exists(Household.unscoped.filter(subtree_q("union", path), person=OuterRef("pk"))))

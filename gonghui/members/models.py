@@ -109,7 +109,8 @@ class Person(ScopedModel):
     @classmethod
     def staff_scope(cls, path: str) -> Q:
         # A person is known to a subtree that holds (or held) their membership, or that has
-        # their pending join or transfer request in front of it.
+        # their pending join or transfer request in front of it, or where a module says so
+        # (``Module.person_scopes``: a hardship file filed there).
         memberships = Membership.unscoped.filter(subtree_q("union", path), person=OuterRef("pk"))
         joins = JoinApplication.unscoped.filter(
             subtree_q("union", path), person=OuterRef("pk"), status=RequestStatus.PENDING
@@ -119,7 +120,12 @@ class Person(ScopedModel):
             membership__person=OuterRef("pk"),
             status=RequestStatus.PENDING,
         )
-        return Q(Exists(memberships)) | Q(Exists(joins)) | Q(Exists(transfers))
+        known = Q(Exists(memberships)) | Q(Exists(joins)) | Q(Exists(transfers))
+        from gonghui.core import modules  # the registry imports the apps' models
+
+        for extra in modules.person_scopes(path):
+            known |= extra
+        return known
 
     @classmethod
     def owner_scope(cls, person_id: int) -> Q:

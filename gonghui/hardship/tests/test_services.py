@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from gonghui.core.models import DecisionStep, Notification, PersonalDataAccess
 from gonghui.core.scoping import NotFound
@@ -52,6 +53,37 @@ def test_a_household_is_filed_for_a_new_person_registered_by_id_number(world):
     assert household.level.code == "deep" and not household.above_line
     assert household.address.reveal() == "B镇幸福路 1 号"
     assert str(household.address) != "B镇幸福路 1 号"  # masked by default
+
+
+def test_a_worker_registered_on_the_spot_is_known_where_the_file_is_kept(world):
+    from gonghui.employment import services as employment
+
+    h.lines(world)
+    data = person_input()
+    clerk = world.staff("union_b", "clerk")
+    household = services.household_file(
+        actor=clerk,
+        union=world.union_b,
+        name=data.name,
+        id_number=data.id_number,
+        address="B镇幸福路 2 号",
+        causes=["illness"],
+    )
+    person = Person.unscoped.get(pk=household.person_id)
+    for actor in (clerk, world.staff("town_b", "clerk"), world.staff("city", "admin")):
+        assert Person.objects.visible_to(actor).filter(pk=person.pk).exists()
+    assert not Person.objects.visible_to(world.staff("union_a", "clerk")).filter(pk=person.pk)
+    # Known there, the worker can be placed in work by the union that keeps the file.
+    placement = employment.placement_create(
+        actor=clerk,
+        organization=world.union_b,
+        person=person,
+        post="仓库管理员",
+        monthly_wage="3200",
+        starts_on=timezone.localdate(),
+        employer_name="B号机械有限公司",
+    )
+    assert placement.person_id == person.pk
 
 
 def test_a_household_is_filed_for_a_person_already_on_the_roll(world):
