@@ -27,13 +27,25 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser(django_db_setup: None) -> Iterator[object]:
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # between clicks are still plain synchronous code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # With that loop running, Django keeps its connections per context instead of per thread,
+    # so the tests see new connection objects: they are given the database's contents as
+    # migrated, which ``serialized_rollback`` restores after an earlier test's flush
+    # (without them, the seeded reference tables stay empty).
+    seeded = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in seeded.items():
+            connections[alias]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
