@@ -9,6 +9,8 @@ Must run inside the import's transaction (see docs/adr/0003).
 
 from __future__ import annotations
 
+import datetime
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,3 +96,36 @@ def insert_rows_with_history(
     extra = ("history_date", "history_type", "history_user_id", "history_change_reason")
     history_rows = [tuple(row[i] for i in index) + (now, "+", user_id, reason) for row in rows]
     insert_rows(history_model, [*tracked, *extra], history_rows)
+
+
+def _history_value(field: models.Field, value: Any) -> Any:
+    # Dates stay as they are (``insert_rows`` adapts them per database); the rest in their
+    # database form (JSON as text, a sealed value sealed), as ``save()`` would store them.
+    if value is None or isinstance(field, models.DateField | models.TimeField):
+        return value
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, cls=field.encoder)
+    return field.get_db_prep_save(value, connection)
+
+
+def insert_history(
+    model: type[models.Model],
+    objects: Sequence[models.Model],
+    *,
+    history_type: str,
+    user_id: int | None,
+    date: datetime.datetime,
+    reason: str | None = None,
+) -> None:
+    """The history rows (django-simple-history's table) of ``objects`` as they are now, as
+    ``save()`` would write one each: ``"~"`` for a change, ``"+"`` for a creation."""
+    history_model = model.history.model  # type: ignore[attr-defined]
+    tracked = list(history_model.tracked_fields)
+    columns = [f.attname for f in tracked]
+    extra = ("history_date", "history_type", "history_user_id", "history_change_reason")
+    rows = [
+        tuple(_history_value(f, getattr(obj, f.attname)) for f in tracked)
+        + (date, history_type, user_id, reason)
+        for obj in objects
+    ]
+    insert_rows(history_model, [*columns, *extra], rows)

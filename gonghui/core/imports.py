@@ -909,7 +909,31 @@ def run_commit(job: ImportJob, actor: Any) -> ImportJob:
     return job
 
 
-def _commit(job: ImportJob, actor: Any, importer: Importer, owner: str) -> None:
+def run_direct(job: ImportJob, actor: Any) -> ImportJob:
+    """Validate and write in one pass, in one transaction that rolls back whole when any row is
+    bad, for an importer whose commit validates as it writes (``one_pass``): an uploaded job
+    goes straight to committing, and ends done, or failed with every bad row listed and nothing
+    imported. The dry run stays for those who want to look first; this saves its pass."""
+    importer = importer_for(job.kind)
+    if not getattr(importer, "one_pass", False):
+        raise ValidationError({"file": [_("该类导入需要先校验，再确认导入。")]})
+    owner = _claim(job, ImportStatus.UPLOADED, ImportStatus.COMMITTING)
+    if owner is None:
+        raise ValidationError({"file": [_("该文件正在导入或已处理，不能重复确认。")]})
+    with _holding(job, owner):
+        _commit(
+            job,
+            actor,
+            importer,
+            owner,
+            aborted=_("发现 %(n)s 处错误，已全部撤销，未导入任何数据。请改正后重新上传。"),
+        )
+    return job
+
+
+def _commit(
+    job: ImportJob, actor: Any, importer: Importer, owner: str, *, aborted: str = ""
+) -> None:
     stage = Stage(job)
     try:
         with transaction.atomic():
@@ -929,7 +953,10 @@ def _commit(job: ImportJob, actor: Any, importer: Importer, owner: str) -> None:
             job,
             ImportStatus.FAILED,
             exc.outcome,
-            _("导入时发现 %(n)s 处错误（数据在校验后有变化），已全部撤销，未导入任何数据。")
+            (
+                aborted
+                or _("导入时发现 %(n)s 处错误（数据在校验后有变化），已全部撤销，未导入任何数据。")
+            )
             % {"n": exc.outcome.error_total},
             owner=owner,
         )

@@ -28,10 +28,10 @@ more strictly than any row lock. Advisory locks likewise take nothing on SQLite.
 
 Keys: each app has a block of a thousand (core 1, members 2, casework 3, culture 4, union
 building 5, organisations 6, accounts 7, funds 8, hardship 9, assistance 10, virtual jobs 11,
-employment 12; a new module takes the next), so a module adds its spaces without renumbering
-others, as long as the blocks' order stays the lock order. For an advisory space the key is
-what PostgreSQL sees (``pg_advisory_xact_lock(space, key)``); changing it would let old and
-new processes run side by side unserialised during a deploy.
+employment 12, mutual aid 13; a new module takes the next), so a module adds its spaces
+without renumbering others, as long as the blocks' order stays the lock order. For an advisory
+space the key is what PostgreSQL sees (``pg_advisory_xact_lock(space, key)``); changing it
+would let old and new processes run side by side unserialised during a deploy.
 """
 
 from __future__ import annotations
@@ -290,6 +290,55 @@ class LockSpace(enum.Enum):
         "employment.Placement",
         "Two follow-ups of the same placement at once both find it not followed up and the "
         "second silently overwrites the first.",
+    )
+
+    # --- medical mutual aid (periods 13_1xx, enrolment 13_2xx, claims 13_3xx) ---------------
+    MUTUALAID_PERIOD_DATES = (
+        13_101,
+        None,
+        "Two periods of the same federation created (or re-dated) at once both find no other "
+        "period over their dates, so two periods cover the same day and a claim's rules are "
+        "ambiguous. Advisory, keyed by the organisation's id; taken before MUTUALAID_PERIOD.",
+    )
+    MUTUALAID_PERIOD = (
+        13_102,
+        "mutualaid.Period",
+        "A period's rules or settings are changed, or it is published or closed, while "
+        "another change of the same period is under way (the second would overwrite the first "
+        "or publish rules it never checked). Enrolment and claims that must see the period "
+        "unchanged take it too, so rules never change under a first enrolment or claim.",
+    )
+    # --- medical mutual aid (maenrol: 13_2xx) -------------------------------------------------
+    MUTUALAID_BILL = (
+        13_201,
+        "mutualaid.Bill",
+        "Two payments recorded at once for one bill (a double click, two clerks) both read what "
+        "is still owed, so the bill is paid twice over or its enrolments take effect twice; or "
+        "a refund or a new enrolment changes the bill while it is being paid. Taken after FUND "
+        "(a payment records the fund's income first).",
+    )
+    MUTUALAID_ENROLMENT = (
+        13_202,
+        "mutualaid.Enrolment",
+        "Two refunds of one enrolment at once (a double click) both find it live and both "
+        "hand its fee back; or an enrolment is refunded while its member's transfer moves it. "
+        "Taken after MUTUALAID_BILL.",
+    )
+    # --- mutual aid (13_3xx: claims) ----------------------------------------------------------
+    MUTUALAID_CLAIM = (
+        13_301,
+        "mutualaid.Claim",
+        "Two reviewers (or a double click, or a reviewer and an adjustment) decide the same "
+        "claim at once, so it is handed to the funds twice or refused after its approval. "
+        "The approval then inserts a payable item (its unique source is the backstop) and "
+        "locks no fund.",
+    )
+    MUTUALAID_ADJUDICATION = (
+        13_302,
+        None,
+        "Two adjudication runs of one period at once (the periodic task and a clerk's button) "
+        "both read the same unrouted claims, both draw a sample and both approve: keyed by "
+        "the period's id, held for the run's transaction.",
     )
 
     def __init__(self, key: int, model: str | None, race: str) -> None:

@@ -168,6 +168,7 @@ def test_the_trial_module_adds_a_bench_scenario_with_its_options(trial, monkeypa
         "flash",
         "assistance",
         "pages",
+        "mutualaid",
         "trial",
     ]
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nothing")
