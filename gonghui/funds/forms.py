@@ -30,7 +30,10 @@ class FundForm(forms.Form):
 
 
 class IncomeForm(forms.Form):
-    kind = forms.ChoiceField(label=_("类型"), choices=IncomeKind.choices)
+    # A fee (缴费) is recorded by the scheme that bills it (mutual aid), not typed in here.
+    kind = forms.ChoiceField(
+        label=_("类型"), choices=[c for c in IncomeKind.choices if c[0] != IncomeKind.FEE]
+    )
     donor = forms.CharField(label=_("捐赠方或拨款单位"), max_length=100)
     amount = MoneyFormField(label=_("金额（元）"), help_text=_("精确到分，例如 12000.00。"))
     received_on = forms.DateField(

@@ -109,6 +109,8 @@ def new_verify_token() -> str:
 class IncomeKind(models.TextChoices):
     DONATION = "donation", _("捐赠")
     ALLOCATION = "allocation", _("拨款")
+    # A fee paid into a scheme's fund (the mutual-aid fees the unions pay for their members).
+    FEE = "fee", _("缴费")
 
 
 class Income(ScopedModel):

@@ -483,3 +483,88 @@ def test_the_bank_file_is_masked_unless_revealed_with_a_logged_reason(world):
         "bank_card",
         "export",
     )
+
+
+def test_a_batch_builds_no_object_per_line_from_making_to_results(world):
+    """A batch of 50,000 lines (the bench's) is made, approved and paid with its lines and
+    items read as values and written in bulk: building a model object per line (and one
+    per ledger entry) was most of its time. The objects built do not grow with the lines."""
+    from django.db.models.signals import post_init
+
+    def built(n: int) -> int:
+        fund = h.fund(world, balance="100000")
+        items = [h.item(world, fund, "100") for _ in range(n)]
+        count = 0
+
+        def seen(sender, **kwargs):
+            nonlocal count
+            if sender in (PaymentLine, PayableItem, LedgerEntry):
+                count += 1
+
+        post_init.connect(seen, weak=False, dispatch_uid="count-lines")
+        try:
+            made = h.approve(world, h.batch(world, items))
+            lines = PaymentLine.unscoped.filter(batch=made).values_list("pk", flat=True)
+            services.batch_results_record(
+                actor=world.staff("district_b", "clerk"),
+                batch=made,
+                results=[LineResult(pk, i % 3 != 0, "账号不存在") for i, pk in enumerate(lines)],
+            )
+        finally:
+            post_init.disconnect(dispatch_uid="count-lines")
+        assert_balanced(fund)
+        return count
+
+    assert built(12) == built(2)
+
+
+def test_payables_submitted_together_are_checked_as_each_alone(world):
+    fund = h.fund(world, balance="1000")
+    other = h.fund(world, "district_a", balance="1000")
+    person = world.member("union_b").person
+    reviewer = world.staff("town_b", "reviewer")
+    taken = h.item(world, fund, "100", source_id=7001)
+
+    def payable(**changes):
+        values = {
+            "organization": world.union_b,
+            "fund": fund,
+            "person": person,
+            "account_holder": person.name,
+            "bank_name": "中国农业银行嘉兴分行",
+            "bank_card": "6228 4803 2812 3456 789",
+            "amount": "200.00",
+            "source_kind": "assistance.application",
+            "source_id": 7002,
+            "label": "2017 金秋助学",
+        }
+        values.update(changes)
+        return services.Payable(**values)
+
+    cases = [
+        payable(),
+        payable(source_id=taken.source_id),  # handed over before
+        payable(),  # the same source twice in one call
+        payable(source_id=7003, amount="-5", bank_card="12", account_holder=""),
+        payable(source_id=7004, fund=other),  # a fund of another branch
+        payable(source_id=7005, label="<b>x</b>"),
+    ]
+    alone = []
+    for case in cases:
+        try:
+            with transaction.atomic():
+                services.payable_submit(actor=reviewer, **case.__dict__)
+                transaction.set_rollback(True)  # checked, not kept: the bulk makes them
+        except ValidationError as exc:
+            alone.append(exc.message_dict)
+        else:
+            alone.append(None)
+    alone[2] = {"source_id": ["该业务记录已提交发放，不能重复提交。"]}  # after the first
+    results = services.payable_submit_many(actor=reviewer, payables=cases)
+    together = [r.message_dict if isinstance(r, ValidationError) else None for r in results]
+    assert together == alone
+    made = results[0]
+    assert isinstance(made, PayableItem) and made.pk is not None
+    made.refresh_from_db()
+    assert made.bank_card.reveal() == "6228480328123456789" and made.amount == Decimal("200.00")
+    assert PayableItem.unscoped.filter(source_id__in=[7002, 7003, 7004, 7005]).count() == 1
