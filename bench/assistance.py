@@ -20,13 +20,14 @@ with bank accounts). Prints:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime
 import pstats
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -60,6 +61,11 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         help="how many of the applications the bulk approval decides (in chunks of its limit)",
     )
     group.add_argument("--assistance-batch-lines", type=int, default=50_000)
+    group.add_argument(
+        "--assistance-keep",
+        action="store_true",
+        help="reuse the assistance database built by an earlier run (measure again on it)",
+    )
     group.add_argument(
         "--assistance-profile",
         action="store_true",
@@ -361,7 +367,59 @@ def build_round(tree: dict[str, Any], applications: int, batch_lines: int) -> di
     return {"round": round.pk, "fund": fund.pk}
 
 
+def existing_tree() -> dict[str, Any] | None:
+    """The tree an earlier run built (``--assistance-keep``), or None."""
+    from gonghui.accounts.models import User
+    from gonghui.organizations.models import Organization, OrgKind
+
+    city = Organization.unscoped.filter(kind=OrgKind.CITY, code="AB").first()
+    if city is None:
+        return None
+    named = {"admin": "ab-admin", "clerk": "ab-clerk", "reviewer": "ab-reviewer"}
+    named["district-clerk"] = "ab-d0-clerk"
+    staff = {role: User.objects.get(username=username) for role, username in named.items()}
+    below = Organization.unscoped.filter(path__startswith=city.path)
+    return {
+        "city": city,
+        "districts": list(below.filter(kind=OrgKind.DISTRICT).order_by("code")),
+        "unions": list(
+            below.filter(kind=OrgKind.GRASSROOTS).order_by("code").values_list("pk", flat=True)
+        ),
+        "staff": staff,
+    }
+
+
 # --- measuring -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def queued_tasks() -> Iterator[None]:
+    """Tasks handed to a queue as in production (the in-memory transport; nothing runs them
+    here), where a Celery worker sends the SMS after commit: without a broker they would run
+    in-process inside the timed call. ``measure_delivery`` times that worker's part alone."""
+    from gonghui.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = eager
+
+
+def measure_delivery(label: str) -> None:
+    """The SMS of the messages just written, sent as the worker's task would send them."""
+    from gonghui.core import delivery
+
+    started = time.perf_counter()
+    result = delivery.deliver()
+    elapsed = time.perf_counter() - started
+    count = result.sent + result.skipped + result.held + result.retried + result.failed
+    if count:
+        print(
+            f"  (after commit, by the worker) SMS of {label}: {count:,} messages in "
+            f"{elapsed:.1f} s = {count / elapsed:,.0f}/s"
+        )
 
 
 def measure_proposals(tree: dict[str, Any], round: Any) -> None:
@@ -436,6 +494,10 @@ def measure_approval(tree: dict[str, Any], round: Any, count: int, *, profile: b
         stats.sort_stats("cumulative").print_stats(30)
 
 
+# What tells this run's items, fund and receipt from an earlier run's on a kept database.
+RUN = str(int(time.time()))
+
+
 def _items(tree: dict[str, Any], fund: Any, count: int, amount: Decimal, kind: str) -> list[Any]:
     """``count`` pending payable items as ``payable_submit`` makes them, written in bulk."""
     from gonghui.core.crypto import seal
@@ -473,7 +535,7 @@ def measure_batch(tree: dict[str, Any], fund: Any, lines: int) -> None:
     from gonghui.funds import services as funds_services
     from gonghui.funds.models import PaymentLine
 
-    items = _items(tree, fund, lines, Decimal("2000.00"), "bench.batch")
+    items = _items(tree, fund, lines, Decimal("2000.00"), f"bench.batch.{RUN}")
     reviewer, admin = tree["staff"]["reviewer"], tree["staff"]["admin"]
     print()
     print(f"== 发放批次 / a payment batch of {len(items):,} lines (funds.services) ==")
@@ -539,7 +601,7 @@ def measure_concurrent(tree: dict[str, Any]) -> None:
     clerk = tree["staff"]["clerk"]
     kind = SourceKind.objects.get(code="budget")
     fund = funds_services.fund_create(
-        actor=clerk, organization=tree["city"], name="并发发放基金", source_kind=kind
+        actor=clerk, organization=tree["city"], name=f"并发发放基金{RUN}", source_kind=kind
     )
     start_balance = CONCURRENT_AMOUNT * CONCURRENT_COVERED + Decimal("0.50")
     funds_services.income_record(
@@ -548,10 +610,10 @@ def measure_concurrent(tree: dict[str, Any]) -> None:
         donor="市财政",
         amount=start_balance,
         received_on=timezone.localdate(),
-        receipt_number="AB000002",
+        receipt_number=f"AB{RUN}",
         kind="allocation",
     )
-    items = _items(tree, fund, CONCURRENT, CONCURRENT_AMOUNT, "bench.concurrent")
+    items = _items(tree, fund, CONCURRENT, CONCURRENT_AMOUNT, f"bench.concurrent.{RUN}")
     reviewer, admin, city = tree["staff"]["reviewer"], tree["staff"]["admin"], tree["city"]
     barrier = threading.Barrier(len(items))
     outcomes: list[str] = []
@@ -630,7 +692,7 @@ def measure_concurrent(tree: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    url = use_own_database(fresh=True)
+    url = use_own_database(fresh=not args.assistance_keep)
     from django.core.management import call_command
     from django.db import connection
 
@@ -639,31 +701,44 @@ def main(args: argparse.Namespace) -> None:
 
     print(f"基准数据库 / database: {url}")
     call_command("migrate", verbosity=0)
-    started = time.monotonic()
-    tree = build_tree(args.assistance_unions)
-    print(
-        f"组织树 / tree: {args.assistance_unions:,} 个基层工会, {time.monotonic() - started:.1f} s"
-    )
     files = args.assistance_files
     applications = min(args.assistance_applications, files)
-    generate_files(tree, files)
-    made = build_round(tree, applications, args.assistance_batch_lines)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    round = Round.unscoped.select_related("programme__organization").get(pk=made["round"])
-    fund = Fund.unscoped.get(pk=made["fund"])
+    tree = existing_tree() if args.assistance_keep else None
+    if tree is not None:
+        round = Round.unscoped.select_related("programme__organization").get(
+            programme__organization=tree["city"], programme__name="春节送温暖"
+        )
+        fund = Fund.unscoped.get(organization=tree["city"], name="春节送温暖基金")
+        print("kept database: the data of an earlier run, measured again")
+    else:
+        started = time.monotonic()
+        tree = build_tree(args.assistance_unions)
+        print(
+            f"组织树 / tree: {args.assistance_unions:,} 个基层工会, "
+            f"{time.monotonic() - started:.1f} s"
+        )
+        generate_files(tree, files)
+        made = build_round(tree, applications, args.assistance_batch_lines)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        round = Round.unscoped.select_related("programme__organization").get(pk=made["round"])
+        fund = Fund.unscoped.get(pk=made["fund"])
     measure_proposals(tree, round)
-    measure_approval(
-        tree,
-        round,
-        min(args.assistance_approvals, applications),
-        profile=args.assistance_profile,
-    )
+    with queued_tasks():
+        measure_approval(
+            tree,
+            round,
+            min(args.assistance_approvals, applications),
+            profile=args.assistance_profile,
+        )
+    measure_delivery("the approvals' messages")
     if args.assistance_profile:
         profiler = cProfile.Profile()
         profiler.enable()
-    measure_batch(tree, fund, min(args.assistance_batch_lines, files))
+    with queued_tasks():
+        measure_batch(tree, fund, min(args.assistance_batch_lines, files))
     if args.assistance_profile:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    measure_delivery("the batch's messages")
     measure_concurrent(tree)

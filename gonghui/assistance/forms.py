@@ -63,18 +63,22 @@ class RoundForm(forms.Form):
         help_text=_("例如“请上传录取通知书（图片或 PDF）”。"),
     )
     rules_data = forms.CharField(
-        label=_("申报条件（JSON）"),
+        label=_("申报条件"),
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 10, "class": "form-control font-monospace"}),
-        help_text=_("all：全部满足；any：满足其一（写明 reason）；每个条件写明不符合时的原因。"),
+        help_text=_(
+            "“全部满足”：每一项都要符合；“满足其一”：符合一项即可（写明不符合时告知）；"
+            "每个条件写明“不符合时告知”申请人的原因。"
+        ),
     )
     amounts = forms.CharField(
-        label=_("补助标准（JSON）"),
+        label=_("补助标准"),
         max_length=2_000,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control font-monospace"}),
         help_text=_(
-            '固定金额：{"fixed": "4500.00"}；按学段：{"by": "child.education_level", ...}。'
+            '每人固定：{"固定金额": "4500.00"}；按学段：'
+            '{"按": "子女录取学段", "金额": {"本科": "4000.00"} }。'
         ),
     )
 
@@ -87,8 +91,8 @@ class RoundForm(forms.Form):
         label, rule, table = rules.TEMPLATES[key]
         return {
             "name": str(label),
-            "rules_data": json.dumps(rule, ensure_ascii=False, indent=2),
-            "amounts": json.dumps(table, ensure_ascii=False, indent=2),
+            "rules_data": json.dumps(rules.readable(rule), ensure_ascii=False, indent=2),
+            "amounts": json.dumps(rules.readable(table), ensure_ascii=False, indent=2),
         }
 
 
@@ -109,8 +113,19 @@ class MultipleFileField(forms.FileField):
         return [data] if data else []
 
 
+# The declared fields a round asks for only when its rules or amounts use their facts.
+ASKED_BY = {
+    "school": {"child.education_level", "child.admission_year", "child.admitted_this_year"},
+    "education_level": {"child.education_level"},
+    "admission_year": {"child.admission_year", "child.admitted_this_year"},
+    "condition": {"member.condition"},
+}
+
+
 class ApplicationForm(forms.Form):
-    """What an application declares; the round decides which of the fields matter."""
+    """What an application declares; the round decides which of the fields matter: with
+    ``round``, a field none of its facts use is left out (no illness on a study grant), and
+    a grant for a child starts with the child as the beneficiary."""
 
     beneficiary = forms.ChoiceField(label=_("受助对象"), choices=Beneficiary.choices)
     beneficiary_name = forms.CharField(label=_("受助人姓名"), max_length=50)
@@ -144,6 +159,19 @@ class ApplicationForm(forms.Form):
         help_text=_("录取通知书、诊断证明等，PDF、JPG 或 PNG，每个不超过 10 MB，最多 5 个。"),
     )
 
+    def __init__(self, *args: Any, round: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.about_child = False
+        if round is None:
+            return
+        asked = rules.facts_used(round.rules, round.amounts)
+        for name, facts in ASKED_BY.items():
+            if not asked & facts:
+                del self.fields[name]
+        self.about_child = bool(asked & ASKED_BY["school"])
+        if self.about_child:
+            self.initial.setdefault("beneficiary", Beneficiary.CHILD)
+
     def declared(self) -> Any:
         from gonghui.assistance.services import Declared
 
@@ -151,10 +179,10 @@ class ApplicationForm(forms.Form):
         return Declared(
             beneficiary=data["beneficiary"],
             beneficiary_name=data["beneficiary_name"],
-            school=data["school"],
-            education_level=data["education_level"],
-            admission_year=data["admission_year"],
-            condition=data["condition"],
+            school=data.get("school", ""),
+            education_level=data.get("education_level", ""),
+            admission_year=data.get("admission_year"),
+            condition=data.get("condition", ""),
             note=data["note"],
         )
 

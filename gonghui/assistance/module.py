@@ -8,6 +8,7 @@ from gonghui.assistance import notifications, selectors
 from gonghui.assistance.models import HelpKind
 from gonghui.core.modules import (
     BenchScenario,
+    DemoStep,
     Figure,
     HomeTile,
     InboxKind,
@@ -80,6 +81,16 @@ module = Module(
     ),
     inbox=(InboxKind("assistance", _("帮扶申请"), "gonghui.assistance.inbox.application_items"),),
     notifications=(notifications.DECISION_KIND,),
+    # After the hardship roll's step (the city's income lines) and the virtual jobs' (their
+    # families, on the roll since 2016, are among those helped in 2017).
+    demo=(
+        DemoStep(
+            "assistance",
+            "gonghui.assistance.demo.run",
+            after=("members", "hardship", "virtualjobs"),
+            order=96,
+        ),
+    ),
     bench=(
         BenchScenario(
             "assistance",

@@ -47,8 +47,11 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
     form = ApplicationForm(
         request.POST or None,
         request.FILES or None,
-        initial={"beneficiary_name": person.name, "account_holder": person.name},
+        round=round,
+        initial={"account_holder": person.name},
     )
+    if not form.about_child:
+        form.initial["beneficiary_name"] = person.name
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(

@@ -388,12 +388,36 @@ def _check_amount(value: Any, label: Any, errors: list[str]) -> None:
 
 
 def choice_label(fact: str, value: Any) -> str:
+    """A fact's value as a person reads it: a choice's label, 是 or 否 for a yes-or-no."""
+    if isinstance(value, bool):
+        return str(OPS["is_true"] if value else OPS["is_false"])
     known = FACTS.get(fact)
     if known is not None:
         for code, label in known.choices:
             if code == value:
                 return str(label)
     return "" if value is None else str(value)
+
+
+def facts_used(rule: Any, table: Any = None) -> set[str]:
+    """The facts a round's rule tests and its amounts depend on (an application form asks
+    for these, and not for the others)."""
+    found: set[str] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        if not isinstance(node, dict) or depth > MAX_DEPTH:
+            return
+        for key in ("all", "any"):
+            parts = node.get(key)
+            for part in parts if isinstance(parts, list) else []:
+                walk(part, depth + 1)
+        if isinstance(node.get("fact"), str):
+            found.add(node["fact"])
+
+    walk(rule, 0)
+    if isinstance(table, dict) and isinstance(table.get("by"), str):
+        found.add(table["by"])
+    return found
 
 
 def describe(rule: Any) -> list[str]:
@@ -445,6 +469,96 @@ def describe_table(table: Any) -> list[str]:
         _("%(level)s：%(a)s 元") % {"level": choice_label(by, key), "a": value}
         for key, value in amounts.items()
     ]
+
+
+# --- the rules as staff read and type them ---------------------------------------------------
+
+# The words of the rules' structure, as a form shows them (the stored rules keep the codes).
+KEY_LABELS: dict[str, StrOrPromise] = {
+    "all": gettext_lazy("全部满足"),
+    "any": gettext_lazy("满足其一"),
+    "fact": gettext_lazy("条件"),
+    "op": gettext_lazy("判断"),
+    "value": gettext_lazy("取值"),
+    "reason": gettext_lazy("不符合时告知"),
+    "fixed": gettext_lazy("固定金额"),
+    "by": gettext_lazy("按"),
+    "amounts": gettext_lazy("金额"),
+}
+
+
+def _value_label(fact: str, value: Any) -> Any:
+    known = FACTS.get(fact)
+    if known is None or known.kind != "choice" or not isinstance(value, str):
+        return value
+    return next((str(label) for code, label in known.choices if code == value), value)
+
+
+def _value_code(fact: str, value: Any) -> Any:
+    known = FACTS.get(fact)
+    if known is None or known.kind != "choice" or not isinstance(value, str):
+        return value
+    return next((code for code, label in known.choices if str(label) == value), value)
+
+
+def readable(node: Any) -> Any:
+    """Rules or a table with their codes replaced by the words staff read (条件 子女录取学段,
+    判断 属于, 取值 本科): what a round's form shows. ``from_readable`` turns it back."""
+    if isinstance(node, list):
+        return [readable(part) for part in node]
+    if not isinstance(node, dict):
+        return node
+    fact = str(node.get("fact") or node.get("by") or "")
+    shown: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("all", "any"):
+            value = readable(value)
+        elif key in ("fact", "by") and value in FACTS:
+            value = str(FACTS[value].label)
+        elif key == "op" and value in OPS:
+            value = str(OPS[value])
+        elif key == "value":
+            value = (
+                [_value_label(fact, v) for v in value]
+                if isinstance(value, list)
+                else _value_label(fact, value)
+            )
+        elif key == "amounts" and isinstance(value, dict):
+            value = {_value_label(fact, k): v for k, v in value.items()}
+        shown[str(KEY_LABELS.get(key, key))] = value
+    return shown
+
+
+def from_readable(node: Any) -> Any:
+    """``readable``'s rules or table back to their codes. Codes typed as such are kept, and
+    anything unknown is left for ``validate_rule`` / ``validate_table`` to name."""
+    if isinstance(node, list):
+        return [from_readable(part) for part in node]
+    if not isinstance(node, dict):
+        return node
+    keys = {str(label): key for key, label in KEY_LABELS.items()}
+    facts = {str(f.label): name for name, f in FACTS.items()}
+    ops = {str(label): op for op, label in OPS.items()}
+    coded = {keys.get(str(k), k): v for k, v in node.items()}
+    for key in ("fact", "by"):
+        if isinstance(coded.get(key), str):
+            coded[key] = facts.get(coded[key], coded[key])
+    if isinstance(coded.get("op"), str):
+        coded["op"] = ops.get(coded["op"], coded["op"])
+    fact = str(coded.get("fact") or coded.get("by") or "")
+    if "value" in coded:
+        value = coded["value"]
+        coded["value"] = (
+            [_value_code(fact, v) for v in value]
+            if isinstance(value, list)
+            else _value_code(fact, value)
+        )
+    if isinstance(coded.get("amounts"), dict):
+        coded["amounts"] = {_value_code(fact, k): v for k, v in coded["amounts"].items()}
+    for key in ("all", "any"):
+        if key in coded:
+            coded[key] = from_readable(coded[key])
+    return coded
 
 
 # --- templates for staff setting up a round -----------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import importlib
 import itertools
@@ -46,9 +47,9 @@ from gonghui.assistance.models import (
     Programme,
     Round,
 )
-from gonghui.core import decisions, notify
+from gonghui.core import counts, decisions, notify
 from gonghui.core.crypto import seal, seal_bytes, unseal
-from gonghui.core.locks import LockSpace, lock_one
+from gonghui.core.locks import LockSpace, lock_one, lock_rows
 from gonghui.core.permissions import Perm, require
 from gonghui.core.scoping import NotFound, require_within
 from gonghui.core.validators import check_plain_text, clean_text, raise_errors
@@ -77,6 +78,15 @@ FIELD_OF_FACT = {
 
 def yuan(amount: Decimal) -> str:
     return funds_services.yuan(amount)
+
+
+def _day_of(at: datetime.datetime | None) -> datetime.date:
+    """The local day of ``at`` (a moment recorded after the fact), or today."""
+    if at is None:
+        return timezone.localdate()
+    if at > timezone.now():
+        raise ValidationError({"round": [_("不能登记未来的时间。")]})
+    return timezone.localdate(at)
 
 
 # --- programmes and rounds ------------------------------------------------------------------
@@ -122,14 +132,15 @@ def _check_tiers(tiers: Sequence[str], errors: dict[str, list[str]]) -> str:
 
 
 def _json(value: Any, field: str, errors: dict[str, list[str]]) -> Any:
-    """Rules or a table typed as JSON text on a form (a dict from the API)."""
+    """Rules or a table typed as JSON text on a form (a dict from the API, in codes)."""
     if isinstance(value, dict):
         return value
     text = (value or "").strip()
     if not text:
         return {}
     try:
-        return json.loads(text)
+        # Typed on the form in the words staff read (``rules.readable``), or as codes.
+        return rules.from_readable(json.loads(text))
     except ValueError as exc:
         errors.setdefault(field, []).append(
             _("格式不正确（第 %(l)s 行第 %(c)s 列），请检查括号、引号和逗号。")
@@ -349,10 +360,14 @@ def application_create(
     bank_name: str = "",
     bank_card: str = "",
     documents: Sequence[UploadedFile] = (),
+    at: datetime.datetime | None = None,
 ) -> Application:
     """A worker applies (the portal), or a clerk applies on a worker's behalf. Every problem
     is reported at its field at once and nothing is saved: a person outside the rules (each
-    failed condition's reason), a second application in the round, a bad document."""
+    failed condition's reason), a second application in the round, a bad document. ``at``:
+    when it was made, for one entered after the fact (the demo city's past years), checked
+    against the round's window like today; never later than now."""
+    day = _day_of(at)
     own = getattr(actor, "person_id_or_none", None) == person.pk and not getattr(
         actor, "scope_path", None
     )
@@ -375,7 +390,7 @@ def application_create(
             _("本批次由%(o)s主办，%(u)s不在其范围内。")
             % {"o": programme.organization.name, "u": union.name}
         )
-    elif not programme.active or not round.is_open():
+    elif not programme.active or not round.is_open(day):
         errors.setdefault("round", []).append(
             _("本批次的申请时间为 %(a)s 至 %(b)s，现在不能申请。")
             % {"a": round.opens_on, "b": round.closes_on}
@@ -475,6 +490,9 @@ def application_create(
         raise ValidationError(
             {"round": [_("该申请人刚刚已提交本批次的申请，每人每批次只能申请一次。")]}
         ) from None
+    if at is not None:
+        Application.unscoped.filter(pk=application.pk).update(created_at=at)
+        application.created_at = at
     for name_, content_type, data in files:
         _store_document(application, actor, name_, content_type, data)
     if not own:
@@ -555,6 +573,16 @@ def _lock(application: Application) -> Application:
     )
 
 
+def _lock_many(ids: list[int]) -> list[Application]:
+    # The same race as ``_lock``, for a bulk: the rows locked in key order in one statement.
+    return lock_rows(
+        LockSpace.ASSISTANCE_APPLICATION,
+        Application.unscoped.select_related("round", "round__programme", "union", "person").filter(
+            pk__in=ids
+        ),
+    )
+
+
 def tier_org(application: Application, kind: str) -> Organization:
     union = application.union
     if kind == union.kind:
@@ -563,24 +591,47 @@ def tier_org(application: Application, kind: str) -> Organization:
     return found
 
 
+def tier_orgs(applications: Sequence[Application], kind: str) -> list[Organization]:
+    """``tier_org`` for many applications, in their order, in one query."""
+    found: list[Organization] = decisions.ancestors_of_kind([a.union for a in applications], kind)
+    return found
+
+
 def _denied(org: Any) -> str:
     return _("此步骤由%(o)s审核，您可以查看进度。") % {"o": org.name}
 
 
-def _fund_for(application: Application) -> Any:
+def _round_funds(round: Round) -> list[Any]:
+    return list(round.funds.select_related("organization").filter(active=True))
+
+
+def _fund_for(application: Application, funds: list[Any] | None = None) -> Any:
     """The round's fund nearest above the applicant's union (its own district's pool before
-    the city's), or None."""
+    the city's), or None. ``funds``: the round's active funds, when already read."""
     path = application.union.path
-    funds = [
-        f
-        for f in application.round.funds.select_related("organization").filter(active=True)
-        if path.startswith(f.organization.path)
-    ]
-    return max(funds, key=lambda f: len(f.organization.path)) if funds else None
+    if funds is None:
+        funds = _round_funds(application.round)
+    above = [f for f in funds if path.startswith(f.organization.path)]
+    return max(above, key=lambda f: len(f.organization.path)) if above else None
+
+
+def _funds_for_many(applications: Sequence[Application]) -> dict[int, Any]:
+    """``_fund_for`` of each application (by key), each round's funds read once."""
+    rounds: dict[int, list[Any]] = {}
+    found = {}
+    for application in applications:
+        if application.round_id not in rounds:
+            rounds[application.round_id] = _round_funds(application.round)
+        found[application.pk] = _fund_for(application, rounds[application.round_id])
+    return found
 
 
 def _check(
-    actor: Any, application: Application, approve: bool, errors: dict[str, list[str]]
+    actor: Any,
+    application: Application,
+    approve: bool,
+    errors: dict[str, list[str]],
+    fund: Any = False,
 ) -> None:
     last = application.next_index >= len(application.tier_list) - 1
     if not approve or not last:
@@ -589,16 +640,29 @@ def _check(
         errors.setdefault("bank_card", []).append(
             _("请先补充收款户名、开户行和银行卡号，再作终审批准。")
         )
-    if _fund_for(application) is None:
+    if (_fund_for(application) if fund is False else fund) is None:
         errors.setdefault("decision_note", []).append(
             _("本批次没有可支付%(u)s款项的基金，请先在批次设置中选择基金。")
             % {"u": application.union.name}
         )
 
 
-def _apply(actor: Any, application: Application, reason: str) -> None:
+def _check_many(
+    actor: Any,
+    applications: list[Application],
+    approve: bool,
+    errors: dict[int, dict[str, list[str]]],
+) -> None:
+    funds = _funds_for_many(applications) if approve else {}
+    for application in applications:
+        _check(actor, application, approve, errors[application.pk], funds.get(application.pk))
+
+
+def _apply(
+    actor: Any, application: Application, reason: str, on: datetime.date | None = None
+) -> None:
     """The last approval: the amount goes to the funds to be paid, and the household's file
-    records its last day of help."""
+    records its last day of help (``on``, the day of the decision)."""
     fund = _fund_for(application)
     assert fund is not None and application.bank_card is not None  # noqa: S101 (``_check``)
     funds_services.payable_submit(
@@ -615,9 +679,48 @@ def _apply(actor: Any, application: Application, reason: str) -> None:
         label=application.round.name[:100],
     )
     if application.household_id is not None:
-        mark_helped(application.household_id, timezone.localdate())
+        mark_helped(application.household_id, on or timezone.localdate())
     application.waiting_at = None
     application.next_index = len(application.tier_list)
+
+
+def _apply_many(
+    actor: Any, applications: list[Application], reason: str
+) -> dict[int, ValidationError]:
+    """``_apply`` for many final approvals: the payable items in one bulk insert, the
+    households' last day of help in one statement."""
+    funds = _funds_for_many(applications)
+    results = funds_services.payable_submit_many(
+        actor=actor,
+        payables=[
+            funds_services.Payable(
+                organization=a.union,
+                fund=funds[a.pk],
+                person=a.person,
+                account_holder=a.account_holder,
+                bank_name=a.bank_name,
+                bank_card=a.bank_card.reveal() if a.bank_card else "",  # ``_check``: there
+                amount=a.amount,
+                source_kind=SOURCE_KIND,
+                source_id=a.pk,
+                label=a.round.name[:100],
+            )
+            for a in applications
+        ],
+    )
+    failed = {
+        a.pk: result
+        for a, result in zip(applications, results, strict=True)
+        if isinstance(result, ValidationError)
+    }
+    applied = [a for a in applications if a.pk not in failed]
+    helped = [a.household_id for a in applied if a.household_id is not None]
+    if helped:
+        mark_helped_many(helped, timezone.localdate())
+    for application in applied:
+        application.waiting_at = None
+        application.next_index = len(application.tier_list)
+    return failed
 
 
 def _refuse(actor: Any, application: Application, reason: str) -> None:
@@ -631,7 +734,23 @@ def mark_helped(household_id: int, on: datetime.date) -> None:
     hardship_services.mark_helped(household_id=household_id, on=on)
 
 
-def snapshot(application: Application) -> dict[str, Any]:
+def mark_helped_many(household_ids: list[int], on: datetime.date) -> None:
+    """``mark_helped`` for the households of a bulk approval, in one statement."""
+    hardship_services = importlib.import_module("gonghui.hardship.services")
+    hardship_services.mark_helped_many(household_ids=household_ids, on=on)
+
+
+def _households(ids: Iterable[int]) -> dict[int, Any]:
+    from gonghui.hardship.models import Household
+
+    return (
+        Household.unscoped.select_related("level", "union")
+        .prefetch_related("members")
+        .in_bulk(set(ids))
+    )
+
+
+def snapshot(application: Application, household: Any = None) -> dict[str, Any]:
     """What a decision relied on: the application as declared, and the household as it was
     then (members, relations, level, working capacity). Incomes, the per-capita income and
     health are personal data: they are kept, but sealed (``sealed``: one token, opened only
@@ -647,13 +766,8 @@ def snapshot(application: Application) -> dict[str, Any]:
     }
     if application.household_id is None:
         return data
-    from gonghui.hardship.models import Household
-
-    household = (
-        Household.unscoped.select_related("level", "union")
-        .prefetch_related("members")
-        .get(pk=application.household_id)
-    )
+    if household is None:
+        household = _households([application.household_id])[application.household_id]
     members = list(household.members.all())
     data["household"] = {
         "id": household.pk,
@@ -689,6 +803,15 @@ def snapshot(application: Application) -> dict[str, Any]:
     return data
 
 
+def snapshot_many(applications: list[Application]) -> list[dict[str, Any]]:
+    """``snapshot`` of each application, their households read in one query."""
+    households = _households(a.household_id for a in applications if a.household_id)
+    return [
+        snapshot(a, households.get(a.household_id) if a.household_id else None)
+        for a in applications
+    ]
+
+
 def _organization_of(kind: str) -> Callable[[Any], Organization]:
     def organization(application: Any) -> Organization:
         return tier_org(application, kind)
@@ -709,6 +832,7 @@ def _flow(tiers: tuple[str, ...]) -> decisions.Flow:
                     "city": gettext_lazy("市总工会审核"),
                 }[kind],
                 organization=_organization_of(kind),
+                organization_many=functools.partial(tier_orgs, kind=kind),
                 perm=Perm.APPROVE,
                 reach=decisions.Reach.OWN,
                 denied=_denied,
@@ -717,6 +841,7 @@ def _flow(tiers: tuple[str, ...]) -> decisions.Flow:
         ),
         maker=lambda app: app.created_by_id,
         lock=_lock,
+        lock_many=_lock_many,
         status_field="status",
         pending=ApplicationStatus.PENDING,
         approved=ApplicationStatus.APPROVED,
@@ -728,6 +853,9 @@ def _flow(tiers: tuple[str, ...]) -> decisions.Flow:
         apply=_apply,
         refuse=_refuse,
         check=_check,
+        check_many=_check_many,
+        snapshot_many=snapshot_many,
+        apply_many=_apply_many,
         reason_message=lambda: _("不批准时请写明原因，申请人会看到。"),
     )
 
@@ -746,26 +874,36 @@ def flow_for(application: Application) -> decisions.Flow:
 
 @transaction.atomic
 def application_decide(
-    *, actor: Any, application: Application, approve: bool, reason: str = ""
+    *,
+    actor: Any,
+    application: Application,
+    approve: bool,
+    reason: str = "",
+    at: datetime.datetime | None = None,
 ) -> Application:
     """Decide the application's next step (``core.decisions``: order, maker-checker, scope,
-    reason). The applicant is told every decision."""
+    reason). The applicant is told every decision. ``at``: when it was decided, for a
+    decision recorded after the fact (the demo city's past years); never later than now."""
+    day = _day_of(at)
     decided = decisions.decide(
         actor=actor,
         flow=flow_for(application),
         request=application,
         approve=approve,
         reason=reason,
+        options={"on": day} if approve and at is not None else None,
+        at=at,
     )
     steps = len(decisions.steps_of(decided))
     org = decisions.steps_of(decided)[-1].organization
     texts = {"r": decided.round.name, "o": org.name}
     if decided.status == ApplicationStatus.PENDING:
         nxt = tier_org(decided, decided.tier_list[steps])
-        Application.unscoped.filter(pk=decided.pk).update(
-            next_index=steps, waiting_at=nxt, updated_at=timezone.now()
-        )
+        # Saved, not updated: the move to the next tier is in the history, and the queues'
+        # cached counts (the menu badge, the home tile) learn of it.
         decided.next_index, decided.waiting_at = steps, nxt
+        decided._history_user = actor
+        decided.save(update_fields=["next_index", "waiting_at", "updated_at"])
         text = _("您申请的“%(r)s”已通过%(o)s审核，等待%(n)s审核。") % {**texts, "n": nxt.name}
     elif decided.status == ApplicationStatus.APPROVED:
         Application.unscoped.filter(pk=decided.pk).update(next_index=steps, waiting_at=None)
@@ -795,31 +933,111 @@ class BulkResult:
 
 @transaction.atomic
 def application_bulk_approve(
-    *, actor: Any, applications: Sequence[Application], reason: str = ""
+    *,
+    actor: Any,
+    applications: Sequence[Application],
+    reason: str = "",
+    at: datetime.datetime | None = None,
 ) -> BulkResult:
     """A reviewer approves many applications at their tier at once. Each is decided as if
-    alone (its own savepoint, lock and checks); one that cannot be approved (its step is not
-    this reviewer's, its bank account is missing) is reported with the reason and left as
-    it was, the others stand."""
+    alone (``core.decisions.decide_many``: the same lock, checks and messages as
+    ``application_decide``, for the whole set in a handful of statements); one that cannot
+    be approved (its step is not this reviewer's, its bank account is missing) is reported
+    with the reason and left as it was, the others stand. The applicants are told in one
+    ``notify_many``."""
     require(actor, Perm.APPROVE)
     if len(applications) > MAX_BULK:
         raise ValidationError(
             {"applications": [_("一次最多批量审核 %(n)s 份申请。") % {"n": MAX_BULK}]}
         )
     result = BulkResult()
-    for application in sorted(applications, key=lambda a: a.pk):
-        try:
-            with transaction.atomic():
-                application_decide(
-                    actor=actor, application=application, approve=True, reason=reason
-                )
-        except ValidationError as exc:
-            result.problems.append((application, " ".join(exc.messages)))
-        except (PermissionDenied, NotFound) as exc:
-            result.problems.append((application, str(exc) or _("无权审核。")))
+    if at is not None:
+        # Decisions recorded after the fact (the demo city's past years) are dated one by
+        # one, each as ``application_decide`` dates it; the set-based path decides now.
+        for application in sorted(applications, key=lambda a: a.pk):
+            try:
+                with transaction.atomic():
+                    application_decide(
+                        actor=actor, application=application, approve=True, reason=reason, at=at
+                    )
+            except ValidationError as exc:
+                result.problems.append((application, " ".join(exc.messages)))
+            except (PermissionDenied, NotFound) as exc:
+                result.problems.append((application, str(exc) or _("无权审核。")))
+            else:
+                result.done.append(application.pk)
+        return result
+    given = {a.pk: a for a in applications}
+    # Every application of the bulk locked at once, in key order, before the flows (one per
+    # choice of tiers) decide theirs one flow after another (the race: see ``_lock``).
+    lock_rows(LockSpace.ASSISTANCE_APPLICATION, Application.unscoped.filter(pk__in=list(given)))
+    by_flow: dict[str, list[Application]] = {}
+    for application in given.values():
+        by_flow.setdefault(application.tiers, []).append(application)
+    outcomes: list[decisions.Outcome] = []
+    for tiers, group in sorted(by_flow.items()):
+        outcomes += decisions.decide_many(
+            actor=actor, flow=FLOWS[tiers], requests=group, approve=True, reason=reason
+        )
+    outcomes.sort(key=lambda o: o.request.pk)
+    decided = []
+    for outcome in outcomes:
+        if outcome.error is None:
+            decided.append(outcome)
+            result.done.append(outcome.request.pk)
+        elif isinstance(outcome.error, ValidationError):
+            result.problems.append((given[outcome.request.pk], " ".join(outcome.error.messages)))
         else:
-            result.done.append(application.pk)
+            message = str(outcome.error) or _("无权审核。")
+            result.problems.append((given[outcome.request.pk], message))
+    if decided:
+        _after_bulk(decided)
     return result
+
+
+def _after_bulk(decided: list[decisions.Outcome]) -> None:
+    """What ``application_decide`` does after each decision, for a bulk's: the queue's next
+    tier in one ``UPDATE`` per tier organisation, the applicants told in one call."""
+    now = timezone.now()
+    onward: dict[tuple[int, str], list[Application]] = {}
+    for outcome in decided:
+        application: Application = outcome.request
+        steps = (outcome.index or 0) + 1
+        if application.status == ApplicationStatus.PENDING:
+            onward.setdefault((steps, application.tier_list[steps]), []).append(application)
+    nexts: dict[int, Organization] = {}
+    for (steps, kind), group in onward.items():
+        orgs = tier_orgs(group, kind)
+        by_org: dict[int, list[int]] = {}
+        for application, nxt in zip(group, orgs, strict=True):
+            application.next_index, application.waiting_at = steps, nxt
+            nexts[application.pk] = nxt
+            by_org.setdefault(nxt.pk, []).append(application.pk)
+        for org_pk, pks in by_org.items():
+            Application.unscoped.filter(pk__in=pks).update(
+                next_index=steps, waiting_at_id=org_pk, updated_at=now
+            )
+    messages = []
+    for outcome in decided:
+        application = outcome.request
+        texts = {"r": application.round.name, "o": outcome.organization.name}
+        if application.status == ApplicationStatus.PENDING:
+            text = _("您申请的“%(r)s”已通过%(o)s审核，等待%(n)s审核。") % {
+                **texts,
+                "n": nexts[application.pk].name,
+            }
+        else:
+            card = application.bank_card
+            text = _("您申请的“%(r)s”已获批准，补助 %(a)s，将转入尾号 %(c)s 的银行卡。") % {
+                **texts,
+                "a": yuan(application.amount),
+                "c": card.masked()[-4:] if card else "",
+            }
+        link = reverse("portal:assistance_application", args=[application.pk])
+        messages.append(notify.Message(application.person_id, text, link))
+    notify.notify_many(kind=notifications.DECISION, messages=messages)
+    # ``decide_many`` saves without model signals: the counts' cache is told once.
+    transaction.on_commit(lambda: counts.bump("assistance"), robust=True)
 
 
 # --- proposals from the hardship files ------------------------------------------------------
@@ -827,12 +1045,18 @@ def application_bulk_approve(
 
 @transaction.atomic
 def applications_from_proposals(
-    *, actor: Any, round: Round, organization: Organization, household_ids: Iterable[int]
+    *,
+    actor: Any,
+    round: Round,
+    organization: Organization,
+    household_ids: Iterable[int],
+    at: datetime.datetime | None = None,
 ) -> int:
     """A clerk turns proposals (``selectors.proposal_list``: eligible on the hardship file,
     not yet applied) into applications in bulk, without bank accounts (recorded before the
     final approval). Only complete proposals (every condition decided, the amount known)
-    are taken; returns how many applications were made."""
+    are taken; returns how many applications were made. ``at``: when they were entered,
+    for proposals recorded after the fact (the demo city's past years)."""
     from gonghui.assistance import selectors
 
     require_within(actor, organization, Perm.EDIT_RECORDS)
@@ -841,7 +1065,7 @@ def applications_from_proposals(
         raise ValidationError({"households": [_("请至少选择一户。")]})
     if len(wanted) > MAX_BULK:
         raise ValidationError({"households": [_("一次最多登记 %(n)s 户。") % {"n": MAX_BULK}]})
-    if not round.is_open():
+    if not round.is_open(_day_of(at)):
         raise ValidationError({"round": [_("本批次不在申请时间内。")]})
     proposals = [
         p
@@ -874,11 +1098,12 @@ def applications_from_proposals(
     # Someone applying at this very moment keeps their own application: the partial unique
     # index refuses the proposal's row, which is skipped.
     Application.objects.bulk_create(made, batch_size=1000, ignore_conflicts=True)
-    created = list(
-        Application.unscoped.filter(
-            round=round, pk__gt=last, channel=Channel.PROPOSAL, created_by=actor
-        ).values_list("person_id", "amount")
+    made_now = Application.unscoped.filter(
+        round=round, pk__gt=last, channel=Channel.PROPOSAL, created_by=actor
     )
+    if at is not None:
+        made_now.update(created_at=at)
+    created = list(made_now.values_list("person_id", "amount"))
     notify.notify_many(
         kind=notifications.DECISION,
         messages=[

@@ -141,8 +141,8 @@ def _round_form(request: HttpRequest, actor: Any, programme: Any, round: Any = N
             "once_per_household": round.once_per_household,
             "documents_required": round.documents_required,
             "documents_hint": round.documents_hint,
-            "rules_data": json.dumps(round.rules, ensure_ascii=False, indent=2),
-            "amounts": json.dumps(round.amounts, ensure_ascii=False, indent=2),
+            "rules_data": json.dumps(rules.readable(round.rules), ensure_ascii=False, indent=2),
+            "amounts": json.dumps(rules.readable(round.amounts), ensure_ascii=False, indent=2),
         }
     else:
         template = request.GET.get("template", "")
@@ -396,7 +396,7 @@ def application_create(request: HttpRequest, round_id: int) -> HttpResponse:
     actor = _actor(request)
     round = selectors.round_get(actor=actor, id=round_id)
     require(actor, Perm.EDIT_RECORDS)
-    form = ClerkApplicationForm(request.POST or None, request.FILES or None)
+    form = ClerkApplicationForm(request.POST or None, request.FILES or None, round=round)
     if request.method == "POST" and form.is_valid():
         try:
             person = selectors.applicant_lookup(

@@ -23,8 +23,8 @@ CARD = "6228480328123456789"
 
 
 def install_mark_helped(monkeypatch: Any) -> list[tuple[int, datetime.date]]:
-    """Record ``hardship.services.mark_helped`` calls (the hardship roll's own service, which
-    its branch adds; a stand-in module until then)."""
+    """Record ``hardship.services.mark_helped`` (and ``mark_helped_many``) calls (the
+    hardship roll's own service, which its branch adds; a stand-in module until then)."""
     calls: list[tuple[int, datetime.date]] = []
 
     def mark_helped(*, household_id: int, on: datetime.date) -> None:
@@ -38,7 +38,12 @@ def install_mark_helped(monkeypatch: Any) -> list[tuple[int, datetime.date]]:
         import gonghui.hardship
 
         monkeypatch.setattr(gonghui.hardship, "services", hardship_services, raising=False)
+
+    def mark_helped_many(*, household_ids: Any, on: datetime.date) -> None:
+        calls.extend((household_id, on) for household_id in household_ids)
+
     monkeypatch.setattr(hardship_services, "mark_helped", mark_helped, raising=False)
+    monkeypatch.setattr(hardship_services, "mark_helped_many", mark_helped_many, raising=False)
     return calls
 
 
@@ -129,6 +134,7 @@ def child(**overrides: Any) -> services.Declared:
 def apply(world: Any, round: Round, user: Any, **overrides: Any) -> Any:
     """The worker applies in the portal with an admission letter."""
     documents = overrides.pop("documents", [letter()])
+    at = overrides.pop("at", None)
     return services.application_create(
         actor=user,
         round=round,
@@ -138,6 +144,7 @@ def apply(world: Any, round: Round, user: Any, **overrides: Any) -> Any:
         bank_name="中国农业银行嘉兴分行",
         bank_card=CARD,
         documents=documents,
+        at=at,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -185,6 +186,25 @@ def test_describe_reads_the_rule_in_chinese():
     assert rules.describe_table(table)[0] == "中等职业学校：2000.00 元"
 
 
+def test_a_yes_or_no_fact_reads_as_yes_or_no():
+    assert rules.choice_label("child.admitted_this_year", True) == "是"
+    assert rules.choice_label("child.admitted_this_year", False) == "否"
+    assert rules.choice_label("child.education_level", "bachelor") == "本科"
+
+
+def test_the_facts_a_round_uses_are_those_of_its_rule_and_its_table():
+    _label, rule, table = rules.TEMPLATES["autumn_study"]
+    assert rules.facts_used(rule, table) == {
+        "household.status",
+        "person.household_type",
+        "child.admitted_this_year",
+        "child.education_level",
+    }
+    _label, rule, table = rules.TEMPLATES["dialysis"]
+    assert rules.facts_used(rule, table) == {"person.is_member", "member.condition"}
+    assert rules.facts_used({}, {"fixed": "100.00"}) == set()
+
+
 @settings(max_examples=300)
 @given(trees(), facts_strategy)
 def test_assuming_missing_facts_is_never_stricter(rule, facts):
@@ -193,3 +213,26 @@ def test_assuming_missing_facts_is_never_stricter(rule, facts):
     partial = rules.evaluate(rule, facts, assume_missing=True)
     assert partial.eligible or not rules.evaluate(rule, facts).eligible
     assert rules.evaluate(rule, {}, assume_missing=True).eligible
+
+
+@pytest.mark.parametrize("key", sorted(rules.TEMPLATES))
+def test_a_template_reads_in_words_and_comes_back_as_its_codes(key):
+    import json
+    import re
+
+    _label, rule, table = rules.TEMPLATES[key]
+    for data in (rule, table):
+        shown = json.dumps(rules.readable(data), ensure_ascii=False)
+        # What staff read names no fact, operator or choice by its code.
+        assert not re.search(r"\b[a-z]+(?:[._][a-z]+)+\b", shown), shown
+        assert rules.from_readable(json.loads(shown)) == data
+    assert rules.readable(rules.TEMPLATES["autumn_study"][2])["按"] == "子女录取学段"
+
+
+def test_rules_typed_as_codes_are_kept_and_unknown_words_are_named():
+    coded = {"fact": "member.condition", "op": "eq", "value": "dialysis", "reason": "须透析"}
+    assert rules.from_readable(coded) == coded
+    typed = {"条件": "子女学段", "判断": "为", "取值": "本科", "不符合时告知": "x"}
+    typo = rules.from_readable(typed)
+    assert typo["fact"] == "子女学段" and typo["op"] == "eq"
+    assert rules.validate_rule(typo)  # the unknown fact is refused with its reason

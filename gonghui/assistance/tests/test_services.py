@@ -482,3 +482,63 @@ def test_the_proposal_list_is_one_query_and_bulk_entry_does_not_grow_with_the_ho
             household_ids=[p.household_id for p in proposals],
         )
     assert made == 8
+
+
+# --- recorded after the fact -----------------------------------------------------------------
+
+
+def test_an_application_and_its_decisions_may_be_recorded_after_the_fact(world, applicant, helped):
+    """``at``: a past round's application, checked against that round's window, and its
+    decisions dated when they were made (the figures count them in that year)."""
+    import datetime
+
+    round_ = h.round_(world, tiers=("grassroots", "town"))
+    Round.unscoped.filter(pk=round_.pk).update(
+        year=2017, opens_on=datetime.date(2017, 7, 1), closes_on=datetime.date(2017, 8, 31)
+    )
+    round_.refresh_from_db()
+    at = timezone.make_aware(
+        datetime.datetime.combine(datetime.date(2017, 7, 20), datetime.time(9))
+    )
+    with pytest.raises(ValidationError) as caught:
+        h.apply(world, round_, applicant, admission_year=2017)  # today: outside the window
+    assert "现在不能申请" in caught.value.message_dict["round"][0]
+    with pytest.raises(ValidationError):  # nor in the future
+        h.apply(
+            world,
+            round_,
+            applicant,
+            admission_year=2017,
+            at=timezone.now() + datetime.timedelta(days=1),
+        )
+    application = h.apply(world, round_, applicant, admission_year=2017, at=at)
+    assert application.created_at == at
+    application.refresh_from_db()
+    assert application.created_at == at
+    decided = at + datetime.timedelta(days=30)
+    application = services.application_decide(
+        actor=world.staff("union_b", "reviewer"), application=application, approve=True, at=decided
+    )
+    result = services.application_bulk_approve(
+        actor=world.staff("town_b", "reviewer"),
+        applications=[application],
+        at=decided + datetime.timedelta(days=3),
+    )
+    assert result.done == [application.pk]
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert application.decided_at == decided + datetime.timedelta(days=3)
+    steps = decisions.steps_of(application)
+    assert [s.decided_at for s in steps] == [decided, decided + datetime.timedelta(days=3)]
+    assert helped == [(applicant.household.pk, datetime.date(2017, 8, 22))]
+    assert selectors.approved_in(
+        world.staff("district_b", "admin"), world.district_b, 2017
+    ).get() == (application)
+    with pytest.raises(ValueError, match="future"):
+        decisions.decide(
+            actor=world.staff("union_b", "reviewer"),
+            flow=services.flow_for(application),
+            request=application,
+            approve=True,
+            at=timezone.now() + datetime.timedelta(hours=1),
+        )
