@@ -43,12 +43,27 @@ class PeriodStatus(models.TextChoices):
     CLOSED = "closed", _("已结束")
 
 
+def _line_q(field: str, path: str) -> Q:
+    """Rows whose organisation ``field`` is in the subtree of ``path`` or above it: a
+    period of the city is seen by the districts, towns and unions below it (they enrol
+    their staff in it and claim from it), while another branch's stays unseen. (As the
+    assistance programmes are; a helper of each app, since apps do not share internals.)"""
+    parts = [p for p in path.strip("/").split("/") if p]
+    above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]
+    return Q(**{f"{field}__path__startswith": path}) | Q(**{f"{field}__path__in": above})
+
+
 class Period(ScopedModel):
     """One period 期 of the scheme, run by a federation (the city's, as a rule): its dates,
     its fee per person, its enrolment window, the waiting period for first-time enrolees, the
-    claim deadline, its benefit rules and its review settings, and the fund it pays from."""
+    claim deadline, its benefit rules and its review settings, and the fund it pays from.
+    Its staff and those above see it, and so do the organisations below it."""
 
     scope_fields: ClassVar[tuple[str, ...]] = ("organization",)
+
+    @classmethod
+    def staff_scope(cls, path: str) -> Q:
+        return _line_q("organization", path)
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -474,6 +489,14 @@ class Claim(Decided, ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.period_id}:{self.person_id} {self.category}"
+
+    @property
+    def category_name(self) -> str:
+        """The claim's category as its period's rules name it (保障类别), not its code."""
+        for category in (self.period.rules or {}).get("categories", []):
+            if isinstance(category, dict) and category.get("code") == self.category:
+                return str(category.get("name") or self.category)
+        return self.category
 
 
 class Invoice(models.Model):
