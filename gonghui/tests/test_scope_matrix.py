@@ -48,6 +48,7 @@ SENTINEL_HOUSEHOLD = "乙方困难职工"
 SENTINEL_TRAINING = "乙方叉车培训班"
 SENTINEL_FAIR = "乙方春风行动招聘会"
 SENTINEL_POST = "乙方保洁协管岗"
+SENTINEL_PERIOD = "乙方互助保障期"
 SENTINELS = (
     "B号机械有限公司",
     SENTINEL_MEMBER,
@@ -61,6 +62,7 @@ SENTINELS = (
     SENTINEL_TRAINING,
     SENTINEL_FAIR,
     SENTINEL_POST,
+    SENTINEL_PERIOD,
 )
 
 # Routes whose answer is deliberately the same for everyone, and why.
@@ -86,6 +88,8 @@ PUBLIC_BY_DESIGN = {
     # key, and the page shows the receipt's number, amount, date and organisation only.
     "portal:income_verify": "random receipt token",
 }
+# Mutual-aid claims (maclaims): the routes only POST answers.
+MUTUALAID_CLAIMS_POST_ONLY = {"console:mutualaid_adjudicate", "console:mutualaid_claim_diagnosis"}
 POST_ONLY = {
     "console:member_reveal",
     "console:member_lookup",
@@ -109,6 +113,10 @@ POST_ONLY = {
     "console:training_close",
     "console:training_cancel",
     "console:training_withdraw",
+    "console:mutualaid_period_copy",
+    "console:mutualaid_period_publish",
+    "console:mutualaid_period_close",
+    *MUTUALAID_CLAIMS_POST_ONLY,
 }
 # Who succeeds in scope, where it is not the district administrator: an import is checked
 # and confirmed by the person who uploaded it; counselling notes are the counsellor's alone.
@@ -138,9 +146,15 @@ POST_DATA: dict[str, Any] = {
     "console:household_reveal": {"reason": "verify"},
     "console:hardship_member_reveal": {"reason": "verify"},
     "console:hardship_member_remove": {},
+    "console:mutualaid_adjudicate": lambda ids: {"period": ids["ma_claims_period_id"]},
+    "console:mutualaid_claim_diagnosis": {"reason": "verify"},
 }
 # Routes without URL parameters whose posted body names another branch's records.
-CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {"console:case_bulk_assign", "console:assistance_bulk_approve"}
+CONSOLE_BODY_NAMES_ANOTHER_BRANCH = {
+    "console:case_bulk_assign",
+    "console:assistance_bulk_approve",
+    "console:mutualaid_adjudicate",
+}
 
 
 AREAS = {"console", "portal", "enterprise"}
@@ -267,6 +281,9 @@ def _build() -> Matrix:
     hardship = _hardship(w)
     employment = _employment(w, worker_b, membership.person)
     virtual_jobs = _virtualjobs(w, funds["fund_id"])
+    mutualaid_periods = _mutualaid_periods(w)
+    mutualaid = _mutualaid(w, membership)
+    mutualaid_claims = _mutualaid_claims(w, lonely, membership.person)
     contact_b, contact_a = w.contact("enterprise_b"), w.contact("enterprise_a")
     menu["enterprise_order_id"] = _enterprise_order(
         contact_b, menu["item_id"], menu["menu_wanted_on"]
@@ -308,6 +325,9 @@ def _build() -> Matrix:
         **hardship,
         **employment,
         **virtual_jobs,
+        **mutualaid_periods,
+        **mutualaid,
+        **mutualaid_claims,
     }
     worker_b.lonely = lonely  # type: ignore[attr-defined]
     return Matrix(w, ids, worker_a, worker_b, contact_b, contact_a)
@@ -670,6 +690,77 @@ def _assistance(w: World, worker: Any) -> dict[str, Any]:
     }
 
 
+def _mutualaid_periods(w: World) -> dict[str, Any]:
+    """district_b's mutual-aid fund and periods: an open one for 2016
+    (``open_period_id``) and a draft for 2017 with its rules (``period_id``)."""
+    from gonghui.mutualaid.demo import RULES
+    from gonghui.mutualaid.services import periods as period_services
+    from gonghui.mutualaid.tests import periods_helpers
+
+    clerk = w.staff("district_b", "clerk")
+    fund = periods_helpers.fund(w, "district_b", "乙方互助保障基金")
+    open_ = period_services.period_create(
+        actor=clerk,
+        organization=w.district_b,
+        settings=periods_helpers.settings(fund, 2016, name="乙方互助保障第一期"),
+        rules_data=RULES,
+    )
+    period_services.period_publish(actor=clerk, period=open_)
+    draft = period_services.period_create(
+        actor=clerk,
+        organization=w.district_b,
+        settings=periods_helpers.settings(fund, 2017, name=SENTINEL_PERIOD),
+        rules_data=RULES,
+    )
+    return {"period_id": draft.pk, "open_period_id": open_.pk, "mutualaid_fund_id": fund.pk}
+
+
+def _mutualaid_claims(w: World, worker: Any, person: Any) -> dict[str, Any]:
+    """district_b's mutual-aid period (with its fund) and, at union_b, the enrolled worker's
+    claim with a document, drawn for review by the period's sample (``claim_id``,
+    ``claim_document_id``, ``draw_id``); the sentinel member is enrolled too (a clerk claims
+    for them through the API)."""
+    from gonghui.mutualaid.services import claims as claim_services
+    from gonghui.mutualaid.tests import claims_helpers as ma
+
+    period = ma.period(
+        w, organization=w.district_b, number=9, sample_percent=100, name="乙方互助期"
+    )
+    ma.enrol(w, worker.person, period)
+    ma.enrol(w, person, period)
+    claim = claim_services.claim_submit(
+        actor=worker,
+        person=worker.person,
+        data=ma.claim_input(ma.invoice(code="SCOPE", number="0001")),
+        documents=[ma.document()],
+    )
+    result = claim_services.claims_adjudicate(actor=w.staff("district_b", "admin"), period=period)
+    return {
+        "ma_claims_period_id": period.pk,
+        "ma_person_id": person.pk,
+        "claim_id": claim.pk,
+        "worker_claim_id": claim.pk,
+        "claim_document_id": claim.documents.get().pk,
+        "draw_id": result.draws[0],
+    }
+
+
+def _mutualaid_claim_body(ids: dict[str, Any], number: str) -> dict[str, Any]:
+    from gonghui.mutualaid.tests import claims_helpers as ma
+
+    return {
+        "category": "inpatient",
+        "hospital": "B区人民医院",
+        "admitted_on": ma.days(-20).isoformat(),
+        "discharged_on": ma.days(-12).isoformat(),
+        "diagnosis": "骨折",
+        "invoices": [{"code": "SCOPE", "number": number, "total": "4000", "eligible": "2500"}],
+        "account_holder": "乙方职工",
+        "bank_name": "农业银行",
+        "bank_card": "6228480328123456789",
+    }
+
+
 def _hardship(w: World) -> dict[str, Any]:
     """Branch B's hardship roll: the city's income lines; at union_b a household on the roll
     (``household_id``, with a child ``member_id``, a visit ``visit_id`` with a photo
@@ -891,6 +982,51 @@ def _virtualjobs(w: World, fund_id: int) -> dict[str, Any]:
     }
 
 
+def _mutualaid(w: World, sentinel: Any) -> dict[str, Any]:
+    """The city's open mutual-aid period; branch B's sentinel member enrolled on union_b's
+    bill, and another member of union_b not enrolled yet."""
+    from django.utils import timezone
+
+    from gonghui.funds import services as fund_services
+    from gonghui.funds.models import SourceKind
+    from gonghui.mutualaid.models import Period
+    from gonghui.mutualaid.services import enrolment as enrolment_services
+
+    today = timezone.localdate()
+    admin = w.staff("city", "admin")
+    kind, _ = SourceKind.objects.get_or_create(
+        code="mutualaid", defaults={"name": "互助保障", "order": 9}
+    )
+    fund = fund_services.fund_create(
+        actor=admin, organization=w.city, name="职工医疗互助保障基金", source_kind=kind
+    )
+    period = Period.objects.create(
+        organization=w.city,
+        number=1,
+        name="第一期",
+        starts_on=today + datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=394),
+        enrol_opens_on=today - datetime.timedelta(days=10),
+        enrol_closes_on=today + datetime.timedelta(days=20),
+        fee=Decimal("36.00"),
+        fund=fund,
+        status="open",
+        created_by=admin,
+    )
+    (bill,) = enrolment_services.enrol_people(
+        actor=admin,
+        period=period,
+        enrollees=[[enrolment_services.Enrollee(sentinel.person_id, sentinel.union_id)]],
+    )
+    free = w.member("union_b")
+    return {
+        "ma_period_id": period.pk,
+        "ma_bill_id": bill.pk,
+        "ma_enrolment_id": bill.enrolments.get().pk,
+        "ma_free_id_number": free.person.id_number.reveal(),
+    }
+
+
 def _enterprise_order(contact: Any, item_id: int, wanted_on: str) -> int:
     """An order placed by enterprise_b's contact on district_b's menu."""
     from gonghui.culture.models import MenuItem
@@ -997,6 +1133,10 @@ def test_console_route_is_scoped(db, matrix, name, pattern):
         ("console:vj_post_create", {"member": "vj_member_id"}),
         ("console:assistance_queue", {"round": "round_id"}),
         ("console:assistance_figures", {"org": "org_id"}),
+        ("console:mutualaid_calculator", {"period": "period_id"}),
+        ("console:mutualaid_figures", {"org": "org_id"}),
+        ("console:mutualaid_figures", {"period": "ma_claims_period_id"}),
+        ("console:mutualaid_claims", {"period": "ma_claims_period_id"}),
     ],
 )
 def test_query_parameters_naming_another_branch_are_not_found(db, matrix, name, params):
@@ -1031,6 +1171,7 @@ HOLD_A_SENTINEL = {
     "console:placement_list",
     "console:vj_post_list",
     "console:assistance_queue",
+    "console:mutualaid_periods",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -1099,6 +1240,7 @@ PORTAL_IDS = {
     "round_id": "round_id",
     "training_id": "open_training_id",
     "enrolment_id": "worker_enrolment_id",
+    "claim_id": "worker_claim_id",
 }
 PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate")
 
@@ -1467,6 +1609,49 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "organization_id": world.town_b.pk,
             "month": "2017-02",
         },
+        ("POST", "/api/mutualaid/periods"): {
+            **_period_body(ids, "乙方互助保障新一期", 2019),
+            "organization_id": world.district_b.pk,
+        },
+        ("PUT", "/api/mutualaid/periods/{period_id}"): _period_body(ids, SENTINEL_PERIOD, 2017),
+        ("PUT", "/api/mutualaid/periods/{period_id}/rules"): {"rules": _period_rules()},
+        ("POST", "/api/mutualaid/periods/{period_id}/copy"): {},
+        ("POST", "/api/mutualaid/periods/{period_id}/publish"): {},
+        ("POST", "/api/mutualaid/periods/{period_id}/close"): {},
+        ("POST", "/api/mutualaid/periods/{period_id}/calculate"): {
+            "category": "inpatient",
+            "amounts": ["3000.00", "9500"],
+        },
+        ("POST", "/api/mutualaid/enrolment/enrolments"): {
+            "period_id": ids["ma_period_id"],
+            "id_number": ids["ma_free_id_number"],
+        },
+        ("POST", "/api/mutualaid/enrolment/enrolments/{ma_enrolment_id}/refund"): {
+            "left_on": datetime.date.today().isoformat(),  # noqa: DTZ011
+            "reason": "离职",
+        },
+        ("POST", "/api/mutualaid/enrolment/bills/{ma_bill_id}/payments"): {
+            "amount": "36.00",
+            "paid_on": datetime.date.today().isoformat(),  # noqa: DTZ011
+            "bank_reference": "YH0001",
+        },
+        ("POST", "/api/mutualaid/claims"): {
+            **_mutualaid_claim_body(ids, "0002"),
+            "person_id": ids["ma_person_id"],
+            "channel": "union",
+        },
+        ("POST", "/api/mutualaid/claims/preview"): {
+            **_mutualaid_claim_body(ids, "0003"),
+            "person_id": ids["ma_person_id"],
+        },
+        ("POST", "/api/mutualaid/claims/adjudicate"): {"period_id": ids["ma_claims_period_id"]},
+        ("POST", "/api/mutualaid/claims/{claim_id}/approve"): {},
+        ("POST", "/api/mutualaid/claims/{claim_id}/refuse"): {"reason": "非住院费用"},
+        ("POST", "/api/mutualaid/claims/{claim_id}/adjust"): {
+            "eligible": "2000.00",
+            "reason": "部分自费药品",
+        },
+        ("POST", "/api/mutualaid/claims/{claim_id}/diagnosis"): {"reason": "verify"},
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
             "audience": 30,
@@ -1490,6 +1675,25 @@ def _round_body(ids: dict[str, Any], name: str) -> dict[str, Any]:
         "fund_ids": [ids["fund_id"]],
         "amounts": {"fixed": "800.00"},
     }
+
+
+def _period_body(ids: dict[str, Any], name: str, year: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "starts_on": f"{year}-01-01",
+        "ends_on": f"{year}-12-31",
+        "enrol_opens_on": f"{year - 1}-11-01",
+        "enrol_closes_on": f"{year - 1}-12-31",
+        "fee": "116.00",
+        "fund_id": ids["mutualaid_fund_id"],
+        "claims_close_on": f"{year + 1}-03-31",
+    }
+
+
+def _period_rules() -> dict[str, Any]:
+    from gonghui.mutualaid.demo import RULES
+
+    return RULES
 
 
 def _session_body(ids: dict[str, Any]) -> dict[str, Any]:
@@ -1560,10 +1764,19 @@ BODY_NAMES_ANOTHER_BRANCH = {
     ("POST", "/api/employment/placements"),
     ("POST", "/api/virtual-jobs/posts"),
     ("POST", "/api/virtual-jobs/pay-runs"),
+    ("POST", "/api/mutualaid/periods"),
+    ("POST", "/api/mutualaid/enrolment/enrolments"),
+    ("POST", "/api/mutualaid/claims"),
+    ("POST", "/api/mutualaid/claims/preview"),
+    ("POST", "/api/mutualaid/claims/adjudicate"),
 }
 # Who succeeds in scope, where it is not district_b's administrator: a city's income lines
 # are set by the city federation's administrator.
-API_OWNERS = {("POST", "/api/hardship/income-lines"): ("city", "admin")}
+API_OWNERS = {
+    ("POST", "/api/hardship/income-lines"): ("city", "admin"),
+    # The federation running the period records the fees it receives.
+    ("POST", "/api/mutualaid/enrolment/bills/{ma_bill_id}/payments"): ("city", "admin"),
+}
 
 
 def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
@@ -1592,6 +1805,8 @@ def staff_api_url(matrix: Matrix, path: str) -> tuple[str, list[str]]:
         params["post_id"] = ids["vj_suspended_post_id"]  # only a suspended post resumes
     if path == "/api/employment/courses/{training_id}/cancel":
         params["training_id"] = ids["open_training_id"]  # a course nobody is on
+    if path == "/api/mutualaid/periods/{period_id}/close":
+        params["period_id"] = ids["open_period_id"]  # only an open period is closed
     if path == "/api/payments/items/{item_id}":
         params["item_id"] = ids["free_item_id"]
     if path == "/api/hardship/households/{household_id}/submit":
@@ -1692,6 +1907,8 @@ WORKERS_ONLY = {("POST", "/api/culture/sessions/{session_id}/bookings")}
 WORKER_PUBLIC = {("POST", "/api/me/counselling/slots/{slot_id}/book")}
 WORKER_BODIES = {
     ("POST", "/api/me/cases/{case_id}/confirm"): {"rating": 5},
+    ("POST", "/api/me/mutualaid/claims"): _mutualaid_claim_body({}, "0004"),
+    ("POST", "/api/me/mutualaid/claims/preview"): _mutualaid_claim_body({}, "0005"),
     ("POST", "/api/me/assistance/rounds/{round_id}/applications"): {
         "beneficiary_name": "乙方职工",
         "account_holder": "乙方职工",
@@ -1719,6 +1936,7 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
         "round_id": matrix.ids["open_round_id"],
         "training_id": matrix.ids["open_training_id"],
         "enrolment_id": matrix.ids["worker_enrolment_id"],
+        "claim_id": matrix.ids["worker_claim_id"],
     }
     if path.endswith("/confirm"):
         ids["case_id"] = matrix.ids["resolved_case_id"]

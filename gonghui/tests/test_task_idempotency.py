@@ -23,6 +23,7 @@ from gonghui.culture.tasks import culture_sweep_task
 from gonghui.culture.tests.test_booking import close_window, publish
 from gonghui.hardship.tasks import income_lines_recompute_task
 from gonghui.members.models import Person
+from gonghui.mutualaid.tasks import claims_adjudicate_task
 from gonghui.testing.factories import new_id_number, new_mobile
 from gonghui.testing.sheets import csv_upload
 
@@ -133,6 +134,18 @@ def _hardship_recompute(world, outbox):
     assert income_lines_recompute_task(world.city.pk) == 1
     assert income_lines_recompute_task(world.city.pk) == 0
     assert Household.unscoped.get(pk=household.pk).above_line
+
+
+@case("gonghui.mutualaid.tasks.claims_adjudicate_task")
+def _mutualaid_adjudicate(world, outbox):
+    from gonghui.funds.models import PayableItem
+    from gonghui.mutualaid.tests import claims_helpers as mutualaid
+
+    target = mutualaid.period(world, sample_percent=0)
+    mutualaid.submit(mutualaid.enrolled_worker(world, target), mutualaid.invoice("1500.00"))
+    assert claims_adjudicate_task()["auto"] == 1
+    assert claims_adjudicate_task()["auto"] == 0
+    assert PayableItem.unscoped.filter(source_kind="mutualaid.claim").count() == 1
 
 
 # --- the tests (after the cases, which they collect) ---------------------------------------------

@@ -48,6 +48,12 @@ from gonghui.employment.models import Enrolment, JobFair, Placement
 from gonghui.funds.models import Fund, Income, PaymentBatch
 from gonghui.hardship.models import Household, HouseholdMember, VisitPhoto
 from gonghui.members.models import MOBILE_PURPOSE, JoinApplication, Membership, TransferRequest
+from gonghui.mutualaid.models import Bill as MutualAidBill
+from gonghui.mutualaid.models import Claim as MutualAidClaim
+from gonghui.mutualaid.models import ClaimDocument
+from gonghui.mutualaid.models import Enrolment as MutualAidEnrolment
+from gonghui.mutualaid.models import Period as MutualAidPeriod
+from gonghui.mutualaid.models import SampleDraw as MutualAidDraw
 from gonghui.organizations.models import Enterprise, Organization, ServicePlace
 from gonghui.tests.test_scope_matrix import CONSOLE, PORTAL, POST_ONLY
 from gonghui.unionbuilding.models import (
@@ -182,6 +188,11 @@ SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "programme_id": _one(Programme, "programme_id"),
     "round_id": _one(Round, "round_id"),
     "application_id": _one(Application, "application_id"),
+    "period_id": _one(MutualAidPeriod, "period_id"),
+    "ma_bill_id": _one(MutualAidBill, "ma_bill_id"),
+    "ma_enrolment_id": _one(MutualAidEnrolment, "ma_enrolment_id"),
+    "claim_id": _one(MutualAidClaim, "claim_id"),
+    "draw_id": _one(MutualAidDraw, "draw_id"),
 }
 # Routes whose parameters belong together.
 ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
@@ -201,6 +212,13 @@ ROUTE_SAMPLES: dict[str, Callable[[Any], dict[str, Any] | None]] = {
         .first(),
         application_id="application_id",
         document_id="pk",
+    ),
+    "console:mutualaid_claim_document": lambda actor: _ids(
+        ClaimDocument.objects.filter(claim__in=MutualAidClaim.objects.visible_to(actor))
+        .order_by("pk")
+        .first(),
+        claim_id="claim_id",
+        claim_document_id="pk",
     ),
     "console:mediation_agreement": lambda actor: _ids(
         _case_with(actor, mediation__outcome="agreed"), case_id="pk"
