@@ -154,6 +154,24 @@ class ClaimForm(forms.Form):
                 self.add_error(target, error.messages)
 
 
+class DocumentsForm(forms.Form):
+    """Documents sent after the claim (补充材料), of one kind."""
+
+    kind = forms.ChoiceField(label=_("材料类型"), choices=DocumentKind.choices)
+    document_files = MultipleFileField(
+        label=_("文件"), help_text=_("PDF、JPG 或 PNG，每个不超过 10 MB。"), required=False
+    )
+
+    def documents(self) -> list[tuple[str, Any]]:
+        kind = self.cleaned_data.get("kind") or ""
+        return [(kind, f) for f in self.cleaned_data.get("document_files") or []]
+
+    def apply_service_errors(self, exc: ValidationError) -> None:
+        found = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+        for key, errors in found.items():
+            self.add_error("document_files" if key == "documents" else None, errors)
+
+
 class ClerkClaimForm(ClaimForm):
     channel = forms.ChoiceField(
         label=_("受理方式"),

@@ -1242,7 +1242,7 @@ PORTAL_IDS = {
     "enrolment_id": "worker_enrolment_id",
     "claim_id": "worker_claim_id",
 }
-PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate")
+PORTAL_POST = ("withdraw", "cancel", "confirm", "material_upload", "_act", "_rate", "_documents")
 
 
 @pytest.mark.parametrize(("name", "pattern"), PORTAL, ids=[n for n, _ in PORTAL])
@@ -1652,6 +1652,7 @@ def _payload(method: str, path: str, ids: dict[str, Any], world: World) -> dict[
             "reason": "部分自费药品",
         },
         ("POST", "/api/mutualaid/claims/{claim_id}/diagnosis"): {"reason": "verify"},
+        ("POST", "/api/mutualaid/claims/{claim_id}/documents"): {},  # multipart: ``_upload``
         ("POST", "/api/culture/menu/orders/{order_id}/deliver"): {
             "delivered_on": datetime.date.today().isoformat(),  # noqa: DTZ011
             "audience": 30,
@@ -1728,12 +1729,24 @@ def _api(client: Client, method: str, url: str, token: str, body: dict[str, Any]
 OWNER = ("district_b", "admin")
 
 
+# The operations that take a file (multipart), by the end of their path.
+UPLOADS = ("/photos", "/materials", "/documents")
+
+
 def _upload(url: str, key: str) -> Any:
-    """A multipart upload of one photo (the operations that take a file)."""
+    """A multipart upload of one file (the operations that take a file): a photo of a home
+    visit, a PDF for a case or for a mutual-aid claim (with its kind)."""
     from gonghui.hardship.tests.helpers import PNG
 
-    photo = SimpleUploadedFile("门口.png", PNG, content_type="image/png")
-    return Client().post(url, {"file": photo}, HTTP_AUTHORIZATION=f"Bearer {key}")
+    if url.endswith("/photos"):
+        data: dict[str, Any] = {
+            "file": SimpleUploadedFile("门口.png", PNG, content_type="image/png")
+        }
+    else:
+        data = {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 a", content_type="application/pdf")}
+        if url.endswith("/documents"):
+            data["kind"] = "invoice"
+    return Client().post(url, data, HTTP_AUTHORIZATION=f"Bearer {key}")
 
 
 def _is_worker_path(path: str) -> bool:
@@ -1827,7 +1840,7 @@ def test_api_operation_is_scoped(db, matrix, method, path):
     url, names = staff_api_url(matrix, path)
     body = _payload(method, path, ids, world)
     sibling_key, _ = api_token_issue(user=world.staff("district_a", "admin"))
-    if path.endswith("/photos"):
+    if path.endswith(UPLOADS):
         response = _upload(url, sibling_key)
     else:
         response = _api(Client(), method, url, sibling_key, body)
@@ -1841,7 +1854,7 @@ def test_api_operation_is_scoped(db, matrix, method, path):
         if response.status_code < 300:
             assert not [s for s in SENTINELS if s in text], f"{method} {path} leaks"
     owner_key, _ = api_token_issue(user=world.staff(*API_OWNERS.get((method, path), OWNER)))
-    if path.endswith("/photos"):
+    if path.endswith(UPLOADS):
         response = _upload(url, owner_key)
     else:
         response = _api(Client(), method, url, owner_key, _payload(method, path, ids, world))
@@ -1879,7 +1892,7 @@ def test_api_staff_operation_is_not_found_for_an_enterprise_contact(db, matrix, 
     url, _names = staff_api_url(matrix, path)
     key, _ = api_token_issue(user=matrix.contact_b)
     body = _payload(method, path, matrix.ids, matrix.world)
-    if path.endswith("/photos"):
+    if path.endswith(UPLOADS):
         response = _upload(url, key)
     else:
         response = _api(Client(), method, url, key, body)
@@ -1947,9 +1960,8 @@ def test_api_worker_operation_shows_only_their_own(db, matrix, method, path):
 
     def call(user: Any) -> Any:
         key, _ = api_token_issue(user=user)
-        if path.endswith("/materials"):
-            upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4 a", content_type="application/pdf")
-            return Client().post(url, {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {key}")
+        if path.endswith(UPLOADS):
+            return _upload(url, key)
         return _api(Client(), method, url, key, body)
 
     assert call(matrix.worker_a).status_code == 404

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from gonghui.core.api import Date, Id, Money, OneOf, Pages, Text, staff_actor, worker_actor
@@ -311,6 +312,23 @@ def adjust_claim(request: HttpRequest, claim_id: Id, payload: MAAdjustIn) -> Any
     )
 
 
+@router.post(
+    "/{claim_id}/documents",
+    response={201: MAClaimOut},
+    summary="补充理赔材料（PDF、JPG 或 PNG，10 MB 以内；待审核时）",
+)
+def add_document(
+    request: HttpRequest,
+    claim_id: Id,
+    kind: Annotated[str, OneOf(DocumentKind)] = Form(...),  # noqa: B008
+    file: UploadedFile = File(...),  # noqa: B008
+) -> Any:
+    actor = staff_actor(request)
+    claim = selectors.claim_get(actor=actor, id=claim_id)
+    services.claim_documents_add(actor=actor, claim=claim, documents=[(kind, file)])
+    return Status(201, selectors.claim_get(actor=actor, id=claim_id))
+
+
 @router.post("/{claim_id}/diagnosis", response=MARevealOut, summary="查看诊断（记录查看日志）")
 def reveal_diagnosis(request: HttpRequest, claim_id: Id, payload: MARevealIn) -> Any:
     from gonghui.core.web import client_ip
@@ -415,6 +433,23 @@ def my_preview(request: HttpRequest, payload: MAClaimIn) -> Any:
     return _prepared_out(
         services.claim_preview(actor=user, person=user.person, data=payload.data())
     )
+
+
+@worker_router.post(
+    "/{claim_id}/documents",
+    response={201: MAClaimOut},
+    summary="补充理赔材料（PDF、JPG 或 PNG，10 MB 以内；待审核时）",
+)
+def my_add_document(
+    request: HttpRequest,
+    claim_id: Id,
+    kind: Annotated[str, OneOf(DocumentKind)] = Form(...),  # noqa: B008
+    file: UploadedFile = File(...),  # noqa: B008
+) -> Any:
+    user = worker_actor(request)
+    claim = selectors.worker_claim_get(user=user, id=claim_id)
+    services.claim_documents_add(actor=user, claim=claim, documents=[(kind, file)])
+    return Status(201, selectors.worker_claim_get(user=user, id=claim_id))
 
 
 @worker_router.get("/{claim_id}", response=MAClaimOut, summary="我的理赔详情")

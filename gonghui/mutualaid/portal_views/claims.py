@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core.web import worker_required
-from gonghui.mutualaid.forms_claims import ClaimForm
+from gonghui.mutualaid.forms_claims import ClaimForm, DocumentsForm
 from gonghui.mutualaid.selectors import claims as selectors
 from gonghui.mutualaid.services import claims as services
 
@@ -89,10 +89,7 @@ def claim_preview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@worker_required
-@require_GET
-def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
-    claim = selectors.worker_claim_get(user=request.user, id=claim_id)
+def _detail(request: HttpRequest, claim: Any, form: DocumentsForm | None = None) -> HttpResponse:
     return render(
         request,
         "mutualaid/claims/portal/detail.html",
@@ -101,8 +98,34 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
             "invoices": selectors.invoices_of(claim),
             "documents": selectors.documents_of(claim),
             "payment": selectors.payments_of([claim.pk]).get(claim.pk),
+            "documents_form": form or DocumentsForm(),
         },
     )
+
+
+@worker_required
+@require_GET
+def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
+    return _detail(request, selectors.worker_claim_get(user=request.user, id=claim_id))
+
+
+@worker_required
+@require_POST
+def claim_documents(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """补充材料: the worker sends a missing paper while their claim waits for its review."""
+    user: Any = request.user
+    claim = selectors.worker_claim_get(user=user, id=claim_id)
+    form = DocumentsForm(request.POST, request.FILES)
+    if form.is_valid():
+        documents = form.documents()
+        try:
+            services.claim_documents_add(actor=user, claim=claim, documents=documents)
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("已补充 %(n)s 个文件。") % {"n": len(documents)})
+            return redirect("portal:mutualaid_claim", claim.pk)
+    return _detail(request, claim, form)
 
 
 URLS = [
@@ -110,4 +133,9 @@ URLS = [
     path("mutualaid/claims/new/", claim_new, name="mutualaid_claim_new"),
     path("mutualaid/claims/preview/", claim_preview, name="mutualaid_claim_preview"),
     path("mutualaid/claims/<int:claim_id>/", claim_detail, name="mutualaid_claim"),
+    path(
+        "mutualaid/claims/<int:claim_id>/documents/",
+        claim_documents,
+        name="mutualaid_claim_documents",
+    ),
 ]

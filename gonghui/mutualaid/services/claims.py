@@ -576,6 +576,47 @@ def claim_submit(
     return claim
 
 
+@transaction.atomic
+def claim_documents_add(
+    *, actor: Any, claim: Claim, documents: Sequence[tuple[str, UploadedFile]]
+) -> Claim:
+    """Documents sent after the claim (补充材料): by the worker whose claim it is, or by staff
+    of the claim's union's subtree, while it waits for its review. The same checks as at
+    submission (type, size, content, at most ``DOCUMENT_MAX_FILES`` in all); a file identical
+    to one of another live claim is flagged for the reviewer."""
+    if not _own(actor, claim.person):
+        require_within(actor, claim.union, Perm.EDIT_RECORDS)
+    locked = _lock(claim)
+    if locked.status != ClaimStatus.PENDING:
+        raise ValidationError(
+            {
+                "documents": [
+                    _("该理赔已审结（%(s)s），不能再补充材料。")
+                    % {"s": locked.get_status_display()}
+                ]
+            }
+        )
+    errors: dict[str, list[str]] = {}
+    if not documents:
+        _add(errors, "documents", _("请选择要上传的文件。"))
+    held = locked.documents.count()
+    if len(documents) <= DOCUMENT_MAX_FILES < held + len(documents):
+        _add(
+            errors,
+            "documents",
+            _("本笔理赔已有 %(h)s 个文件，最多还能上传 %(n)s 个。")
+            % {"h": held, "n": max(DOCUMENT_MAX_FILES - held, 0)},
+        )
+    files = _check_documents(documents, errors)
+    raise_errors(errors)
+    flags = _store_documents(locked, actor, files)
+    if flags:
+        locked.flags = [*(locked.flags or []), *flags]
+        locked._history_user = actor  # type: ignore[attr-defined]
+        locked.save(update_fields=["flags", "updated_at"])
+    return locked
+
+
 # --- reviewers ------------------------------------------------------------------------------
 
 

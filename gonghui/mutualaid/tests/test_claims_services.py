@@ -16,6 +16,7 @@ from gonghui.funds.models import PayableItem
 from gonghui.mutualaid.models import Claim, ClaimDocument, ClaimRoute, ClaimStatus, Invoice
 from gonghui.mutualaid.services import claims as services
 from gonghui.mutualaid.tests.claims_helpers import (
+    PDF,
     PNG,
     claim_input,
     days,
@@ -340,3 +341,80 @@ def test_the_diagnosis_reveal_is_logged(world):
     assert PersonalDataAccess.unscoped.filter(actor=reviewer, field="diagnosis").exists()
     with pytest.raises(NotFound):
         services.diagnosis_reveal(actor=world.staff("union_a", "admin"), claim=claim, reason="case")
+
+
+# --- documents sent after the claim (补充材料) ---------------------------------------------
+
+
+def test_a_worker_or_their_union_sends_a_missing_document_while_the_claim_waits(world):
+    target = period(world)
+    user = enrolled_worker(world, target)
+    claim = submit(user, invoice("2500.00"))
+    assert claim.documents.count() == 0
+    # The worker sends the discharge summary; the union's clerk the invoice scan.
+    services.claim_documents_add(
+        actor=user, claim=claim, documents=[document("出院小结.png", PNG, "discharge")]
+    )
+    clerk = world.staff("union_b", "clerk")
+    services.claim_documents_add(actor=clerk, claim=claim, documents=[document()])
+    kinds = sorted(claim.documents.values_list("kind", flat=True))
+    assert kinds == ["discharge", "invoice"]
+    assert set(claim.documents.values_list("uploaded_by", flat=True)) == {user.pk, clerk.pk}
+    # A file identical to one of another live claim is flagged for the reviewer.
+    other = submit(enrolled_worker(world, target), invoice("2600.00"))
+    services.claim_documents_add(actor=clerk, claim=other, documents=[document()])
+    other.refresh_from_db()
+    assert [f["kind"] for f in other.flags] == ["same_file"]
+
+
+def test_a_sibling_branch_cannot_add_a_document_and_nothing_is_stored(world):
+    target = period(world)
+    claim = submit(enrolled_worker(world, target), invoice("2500.00"))
+    with pytest.raises(NotFound):
+        services.claim_documents_add(
+            actor=world.staff("union_a", "clerk"), claim=claim, documents=[document()]
+        )
+    with pytest.raises(NotFound):
+        services.claim_documents_add(
+            actor=world.worker("union_b"), claim=claim, documents=[document()]
+        )
+    assert ClaimDocument.objects.count() == 0
+
+
+def test_bad_documents_and_a_decided_claim_are_refused_at_the_field(world):
+    target = period(world)
+    user = enrolled_worker(world, target)
+    claim = submit(
+        user,
+        invoice("2500.00"),
+        documents=[document(f"{i}.pdf", PDF + bytes([i])) for i in range(9)],
+    )
+    add = services.claim_documents_add
+    assert (
+        "请选择要上传的文件。"
+        in errors_of(lambda: add(actor=user, claim=claim, documents=[]))["documents"]
+    )
+    two = [document("a.pdf", PDF + b"a"), document("b.pdf", PDF + b"b")]
+    assert (
+        "本笔理赔已有 9 个文件，最多还能上传 1 个。"
+        in errors_of(lambda: add(actor=user, claim=claim, documents=two))["documents"]
+    )
+    fake = document("发票.pdf", b"<html>not a pdf</html>")
+    assert any(
+        "文件内容与扩展名不符" in m
+        for m in errors_of(lambda: add(actor=user, claim=claim, documents=[fake]))["documents"]
+    )
+    unknown = ("photo", document()[1])
+    assert (
+        "“发票.pdf”：请选择材料类型。"
+        in errors_of(lambda: add(actor=user, claim=claim, documents=[unknown]))["documents"]
+    )
+    assert claim.documents.count() == 9
+    services.claim_refuse(actor=world.staff("city", "reviewer"), claim=claim, reason="非住院")
+    assert (
+        "该理赔已审结（不予赔付），不能再补充材料。"
+        in errors_of(
+            lambda: add(actor=user, claim=claim, documents=[document("c.pdf", PDF + b"c")])
+        )["documents"]
+    )
+    assert claim.documents.count() == 9

@@ -249,3 +249,64 @@ def test_the_api_submits_previews_reviews(world):
     assert mine.json()["decision_note"] == "非住院费用"
     sibling = world.staff("district_a", "admin")
     assert api(sibling, "get", f"/api/mutualaid/claims/{claim_id}").status_code == 404
+
+
+def test_missing_documents_are_sent_later_in_the_portal_the_console_and_the_api(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    target = period(world)
+    user = enrolled_worker(world, target)
+    claim = submit(user, invoice("2500.00"))
+    # The worker's page offers 补充材料 while the claim waits; they send the discharge summary.
+    portal = login(user)
+    url = reverse("portal:mutualaid_claim", args=[claim.pk])
+    assert "补充材料" in portal.get(url).content.decode()
+    documents_url = reverse("portal:mutualaid_claim_documents", args=[claim.pk])
+    sent = portal.post(
+        documents_url,
+        {"kind": "discharge", "document_files": SimpleUploadedFile("出院小结.pdf", PDF + b"1")},
+    )
+    assert sent.status_code == 302
+    assert "出院小结.pdf" in portal.get(url).content.decode()
+    # A file of the wrong kind is shown at the field, nothing stored.
+    bad = portal.post(
+        documents_url,
+        {"kind": "discharge", "document_files": SimpleUploadedFile("x.pdf", b"<b>no</b>")},
+    )
+    assert bad.status_code == 200 and "文件内容与扩展名不符" in bad.content.decode()
+    # The union's clerk sends the invoice scan from the console.
+    console = login(world.staff("union_b", "clerk"))
+    page = reverse("console:mutualaid_claim", args=[claim.pk])
+    done = console.post(
+        page,
+        {
+            "action": "documents",
+            "kind": "invoice",
+            "document_files": SimpleUploadedFile("发票.pdf", PDF + b"2"),
+        },
+    )
+    assert done.status_code == 302
+    # Through the API: the worker's app and a union's system, multipart with the kind.
+    key, _ = api_token_issue(user=user)
+    made = Client().post(
+        f"/api/me/mutualaid/claims/{claim.pk}/documents",
+        {"kind": "other", "file": SimpleUploadedFile("病历.pdf", PDF + b"3")},
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert made.status_code == 201, made.content
+    assert len(made.json()["documents"]) == 3
+    staff_key, _ = api_token_issue(user=world.staff("union_b", "clerk"))
+    wrong = Client().post(
+        f"/api/mutualaid/claims/{claim.pk}/documents",
+        {"kind": "photo", "file": SimpleUploadedFile("a.pdf", PDF + b"4")},
+        HTTP_AUTHORIZATION=f"Bearer {staff_key}",
+    )
+    assert wrong.status_code == 422
+    sibling_key, _ = api_token_issue(user=world.staff("union_a", "clerk"))
+    hidden = Client().post(
+        f"/api/mutualaid/claims/{claim.pk}/documents",
+        {"kind": "invoice", "file": SimpleUploadedFile("a.pdf", PDF + b"5")},
+        HTTP_AUTHORIZATION=f"Bearer {sibling_key}",
+    )
+    assert hidden.status_code == 404
+    assert claim.documents.count() == 3

@@ -26,6 +26,7 @@ from gonghui.mutualaid.forms_claims import (
     AdjustForm,
     ApproveForm,
     ClerkClaimForm,
+    DocumentsForm,
     PersonLookupForm,
     RefuseForm,
     RevealForm,
@@ -148,6 +149,19 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
         request.POST if action == "adjust" else None, initial={"eligible": claim.eligible}
     )
     forms = {"approve": approve_form, "refuse": refuse_form, "adjust": adjust_form}
+    documents_form = DocumentsForm(
+        request.POST if action == "documents" else None,
+        request.FILES if action == "documents" else None,
+    )
+    if action == "documents" and documents_form.is_valid():
+        documents = documents_form.documents()
+        try:
+            services.claim_documents_add(actor=actor, claim=claim, documents=documents)
+        except ValidationError as exc:
+            documents_form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("已补充 %(n)s 个文件。") % {"n": len(documents)})
+            return redirect("console:mutualaid_claim", claim.pk)
     if action in forms:
         require(actor, Perm.APPROVE)
         form = forms[action]
@@ -184,6 +198,9 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
             "refuse_form": refuse_form,
             "adjust_form": adjust_form,
             "reveal_form": RevealForm(),
+            "documents_form": documents_form,
+            "can_add_documents": has_perm(actor, Perm.EDIT_RECORDS)
+            and claim.status == ClaimStatus.PENDING,
             "can_review": has_perm(actor, Perm.APPROVE)
             and claim.status == ClaimStatus.PENDING
             and bool(claim.route),
