@@ -52,12 +52,13 @@ Only the bands step produces fractions of a fen; the caps subtract amounts alrea
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 
 from gonghui.core.money import CENT, to_money
@@ -436,6 +437,23 @@ def _payout(category: Category, amount: Decimal) -> Decimal:
     return _fen(exact)
 
 
+# The explanation's message templates per language, translated once: an adjudication run
+# computes every claim of a period, and Django's gettext cost more than the computation.
+_TRANSLATED: dict[str | None, dict[str, str]] = {}
+
+
+def _memo_gettext() -> Callable[[str], str]:
+    table = _TRANSLATED.setdefault(get_language(), {})
+
+    def translated(message: str) -> str:
+        found = table.get(message)
+        if found is None:
+            found = table[message] = gettext(message)
+        return found
+
+    return translated
+
+
 def compute(
     rules: RuleSet, category: str, eligible: Decimal, earlier: Sequence[Earlier]
 ) -> Benefit:
@@ -443,6 +461,7 @@ def compute(
     earlier live claims in the period, with its explanation (see the module's docstring
     for the order). Raises ``KeyError`` for a category the rules do not have and
     ``ValueError`` for an amount that is negative or not in fen."""
+    _ = _memo_gettext()  # the same catalogue lookups, once per language and message
     cat = rules.category(category)
     if eligible < 0 or eligible.quantize(CENT) != eligible:
         raise ValueError(eligible)
