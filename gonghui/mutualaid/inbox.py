@@ -28,13 +28,13 @@ def claim_items(person_id: int) -> Iterable[inbox.InboxItem]:
     for claim in claims:
         detail = claim.decision_note
         if claim.status == ClaimStatus.PENDING:
-            detail = _("审核中，按规则可赔付 %(a)s 元") % {"a": claim.benefit}
+            detail = _("审核中，按规则可赔付 %(a)s") % {"a": yuan(claim.benefit)}
         elif claim.status in (ClaimStatus.APPROVED, ClaimStatus.PAID):
             # What the worker waits for once approved: the money, and whether it has reached
             # the card (the claim itself turns paid only at the next adjudication run).
             payment = payments.get(claim.pk)
             if payment is None and claim.benefit <= 0:
-                detail = _("赔付 %(a)s 元") % {"a": claim.benefit}  # nothing to pay
+                detail = _("赔付 %(a)s") % {"a": yuan(claim.benefit)}  # nothing to pay
             else:
                 detail = _("赔付 %(a)s · %(s)s") % {
                     "a": yuan(claim.benefit),
