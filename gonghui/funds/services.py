@@ -46,6 +46,7 @@ from gonghui.funds.models import (
     PaymentLine,
     SourceKind,
 )
+from gonghui.funds.signals import items_paid
 
 ZERO = Decimal("0.00")
 MAX_BATCH_LINES = 50_000
@@ -779,8 +780,12 @@ def batch_results_record(
         PaymentLine.unscoped.filter(pk__in=[line.pk for line in paid]).update(
             status=LineStatus.PAID, result_by=actor, result_at=now, paid_on=paid_on
         )
-        PayableItem.unscoped.filter(pk__in=[line.item_id for line in paid]).update(
-            status=ItemStatus.PAID, paid_at=now
+        paid_items = PayableItem.unscoped.filter(pk__in=[line.item_id for line in paid])
+        paid_items.update(status=ItemStatus.PAID, paid_at=now)
+        items_paid.send(
+            sender=PayableItem,
+            sources=list(paid_items.values_list("source_kind", "source_id")),
+            paid_at=now,
         )
     messages = [
         notify.Message(

@@ -1094,6 +1094,18 @@ def _mark_paid(result: AdjudicationResult) -> None:
     )
 
 
+def on_items_paid(
+    *, sources: Sequence[tuple[str, int]], paid_at: datetime.datetime, **_kwargs: Any
+) -> None:
+    """Funds recorded the bank's receipt for these items: the approved claims among them
+    are paid now (``_mark_paid`` in the periodic run catches any other way an item is paid)."""
+    ids = [source_id for kind, source_id in sources if kind == SOURCE_KIND]
+    for chunk in _chunks(ids):
+        Claim.unscoped.filter(pk__in=chunk, status=ClaimStatus.APPROVED).update(
+            status=ClaimStatus.PAID, paid_at=paid_at, updated_at=paid_at
+        )
+
+
 def claims_adjudicate(
     *, actor: Any = None, period: Period | None = None, now: datetime.datetime | None = None
 ) -> AdjudicationResult:

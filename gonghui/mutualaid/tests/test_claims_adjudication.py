@@ -143,3 +143,30 @@ def test_a_draw_is_a_pure_function_of_its_seed_pool_and_share(seed, pool, percen
     assert picked == services.sample_pick(seed, list(reversed(pool)), percent)
     assert set(picked) <= set(pool)
     assert len(picked) == -(-len(pool) * percent // 100)
+
+
+def test_a_claim_is_paid_as_soon_as_the_bank_s_receipt_is_recorded(world):
+    from gonghui.funds import services as funds_services
+    from gonghui.funds.models import PaymentLine
+
+    target = period(world, sample_percent=0)
+    claim = submit(enrolled_worker(world, target), invoice("1500.00"))
+    services.claims_adjudicate()
+    item = PayableItem.unscoped.get()
+    batch = funds_services.batch_create(
+        actor=world.staff("city", "reviewer"),
+        organization=world.city,
+        title="互助理赔第一批",
+        items=[item],
+    )
+    funds_services.batch_decide(actor=world.staff("city", "admin"), batch=batch, approve=True)
+    line = PaymentLine.unscoped.get(batch=batch)
+    funds_services.batch_results_record(
+        actor=world.staff("city", "clerk"),
+        batch=batch,
+        results=[funds_services.LineResult(line_id=line.pk, paid=True)],
+    )
+    # No adjudication run in between: the claim is paid with its item.
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PAID and claim.paid_at is not None
+    assert services.claims_adjudicate().paid == 0
