@@ -167,10 +167,10 @@ class DocumentsForm(forms.Form):
         return [(kind, f) for f in self.cleaned_data.get("document_files") or []]
 
     def apply_service_errors(self, exc: ValidationError) -> None:
-        found: dict[str | None, list[ValidationError]] = (
-            exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
-        )
-        for key, errors in found.items():
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for key, errors in exc.error_dict.items():
             self.add_error("document_files" if key == "documents" else None, errors)
 
 
