@@ -227,9 +227,18 @@ def child(path: str, actor_id: str, mode: str) -> None:
     upload = time.perf_counter() - started
     result: dict[str, Any] = {"rows": job.total_rows, "upload_s": upload}
     if mode == "direct":
+        profile = None
+        if os.environ.get("BENCH_PROFILE"):  # where the time goes: stats in BENCH_PROFILE
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         begun = time.perf_counter()
         imports.run_direct(job, actor)
         result["direct_s"] = time.perf_counter() - begun
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(os.environ["BENCH_PROFILE"])
     else:
         begun = time.perf_counter()
         imports.run_check(job, actor)

@@ -13,6 +13,7 @@ import datetime
 import json
 import math
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -92,8 +93,21 @@ ALWAYS_REFUSED: list[Any] = [
     "2026-02-30",
 ]
 SCHEMA = api.get_openapi_schema()
-# /api/me operations: the worker's own writes, with the bodies they need.
-WORKER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+
+
+def _claim_body(ids: dict[str, Any]) -> dict[str, Any]:
+    """A mutual-aid claim of the scope matrix's insured worker (``worker_b.lonely``)."""
+    from gonghui.tests.test_scope_matrix import _mutualaid_claim_body
+
+    return _mutualaid_claim_body(ids, "0099")
+
+
+# /api/me operations: the worker's own writes, with the bodies they need (or, for a body
+# that names the scope matrix's records, the function of its ids that makes it).
+WORKER_BODIES: dict[tuple[str, str], dict[str, Any] | Callable[[dict[str, Any]], Any]] = {
+    ("POST", "/api/me/mutualaid/claims"): _claim_body,
+    ("POST", "/api/me/mutualaid/claims/preview"): _claim_body,
+    ("POST", "/api/me/mutualaid/enrolments"): lambda ids: {"period_id": ids["ma_period_id"]},
     ("POST", "/api/me/cases"): {
         "service_type": "hardship",
         "title": "大病救助",
@@ -220,6 +234,11 @@ def _corpus(kind: str) -> list[Any]:
     ]
 
 
+# Text fields whose answer is masked personal data (a claim's diagnosis): what was stored
+# cannot be read back from the answer.
+MASKED_IN_ANSWERS = {"diagnosis"}
+
+
 def _probe(method: str, path: str, url: str, key: str, body: dict[str, Any]) -> list[str]:
     client = Client()
     problems: list[str] = []
@@ -245,6 +264,8 @@ def _probe(method: str, path: str, url: str, key: str, body: dict[str, Any]) -> 
                         problems.append(f"{where}: {status} without a Chinese message")
                     if _writes_so_far() != before and changed_tables(baseline):
                         problems.append(f"{where}: refused but wrote {changed_tables(baseline)}")
+                elif field in MASKED_IN_ANSWERS:
+                    pass  # personal data: the answer shows it masked, by design
                 elif kind == "text" and isinstance(value, str) and value.strip():
                     answer = response.json() if response.content else None
                     if isinstance(answer, dict) and field in answer:
@@ -282,11 +303,14 @@ def test_worker_write_survives_the_corpus(matrix, method, path):  # noqa: F811
         ids["case_id"] = matrix.ids["resolved_case_id"]
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     url = path.format(**{n: ids[n] for n in names})
-    body = dict(WORKER_BODIES[(method, path)])
+    template = WORKER_BODIES[(method, path)]
+    body = dict(template(matrix.ids) if callable(template) else template)
     for key in ("to_union_id", "union_id"):
         if key in body:
             body[key] = matrix.world.union_b2.pk
     worker = matrix.worker_b
+    if "/mutualaid/claims" in path:
+        worker = matrix.worker_b.lonely  # the one insured in the claims period
     if path.endswith(("/join-applications", "/transfer-requests")):
         # Someone with no request pending: a newcomer to join, a member of union_b to move.
         worker = matrix.world.worker(None if path.endswith("/join-applications") else "union_b")

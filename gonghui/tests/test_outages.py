@@ -72,7 +72,7 @@ def test_a_cancellation_with_redis_down_is_saved_and_its_offer_sent_once_redis_i
     assert len(offers) == 1, outbox
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_starting_an_import_with_the_broker_down_answers_503_and_starts_nothing(
     client, broker_down, settings, tmp_path
 ):

@@ -329,7 +329,7 @@ def test_the_maker_is_not_offered_the_decision_form(world):
     assert 'data-testid="approve"' in page
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_decisions_record_one_step_and_one_membership():
     """Five staff of the union's branch approve one application at the same moment, each
     from its own thread and connection: one decision is recorded, the others are told it

@@ -223,7 +223,7 @@ def test_the_heartbeat_renews_the_lease_while_the_run_works(world, media, settin
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_after_commit_failure_leaves_a_committed_import_done(settings, tmp_path):
     """Point 2: what runs after the commit (here a hook that raises out of the commit, as a
     cache bump did with Redis down) may fail; the job that committed stays done with its
@@ -347,7 +347,7 @@ def test_cancel_from_the_page(world, media, client):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections at once")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_commit_that_lost_its_lease_rolls_back(settings, tmp_path):
     """A run that stalled past its lease and was settled meanwhile (by another process) must
     not commit: its "done" is written only while it still holds the job, in the same

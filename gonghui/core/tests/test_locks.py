@@ -136,7 +136,7 @@ def _for_update() -> str:
     connection.vendor != "postgresql",
     reason="advisory locks are PostgreSQL's; SQLite's IMMEDIATE transactions queue writers",
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_transactions_on_the_same_advisory_key_run_one_after_the_other():
     """Each thread holds the key for a moment; with the same key their holds never overlap,
     with different keys they do."""

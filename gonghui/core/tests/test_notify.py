@@ -133,7 +133,7 @@ def test_the_periodic_delivery_is_scheduled_every_minute():
 # --- a broker outage, with real commits ----------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_broker_outage_delays_the_sms_but_neither_loses_it_nor_fails_the_request(
     monkeypatch, outbox
 ):
@@ -171,7 +171,7 @@ def test_a_broker_outage_delays_the_sms_but_neither_loses_it_nor_fails_the_reque
     assert "已提交" in outbox[0][1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_deliveries_send_each_message_once(monkeypatch, outbox):
     """The task after commit and the periodic job running at once (threads, each on its own
     connection; on PostgreSQL real concurrent claims with SKIP LOCKED, on SQLite queued on the

@@ -408,7 +408,7 @@ def test_two_no_shows_stop_first_come_booking_and_halve_the_lottery_weight(world
 # --- no oversell, whatever the concurrency ----------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_bookings_never_oversell():
     """Many workers press at once, each on their own connection (threads; on PostgreSQL real
     concurrent transactions, on SQLite queued on the write lock): exactly ``capacity`` seats

@@ -410,7 +410,7 @@ def assert_counted(item, per_unit: int) -> None:
     assert all(row["n"] <= per_unit for row in holding.values("unit").annotate(n=Sum("quantity")))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_orders_never_exceed_the_item_total():
     """Twelve orders from four units at once on an item of five (two per unit): exactly
     five succeed."""
@@ -423,7 +423,7 @@ def test_simultaneous_orders_never_exceed_the_item_total():
     assert item.ordered == 5
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_orders_of_one_unit_never_exceed_its_limit():
     """Ten orders from one unit at once, on an item with plenty left but a limit of two per
     unit: exactly two succeed (the per-unit sum is only exact under the item's lock)."""

@@ -15,7 +15,7 @@ from gonghui.testing.world import build_world
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency: PostgreSQL only"),
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 

@@ -200,7 +200,7 @@ def test_changes_since_the_dry_run_roll_the_commit_back(world):
     assert [e["row"] for e in again.errors] == [4]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_cache_outage_at_commit_does_not_turn_a_done_import_into_a_failure(monkeypatch):
     """The rows are committed; the count bump after commit fails (Redis down): the job must
     still say what happened to the data (issue 11, point 2)."""
