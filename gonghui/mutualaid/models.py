@@ -292,14 +292,21 @@ class Enrolment(ScopedModel):
     scope_fields: ClassVar[tuple[str, ...]] = ("union",)
     owner_field: ClassVar[str | None] = "person"
 
+    # No index of their own: (period, union, status) and (person, period) lead with them, and
+    # a bulk enrolment writes every index of the table for each of its rows.
     period = models.ForeignKey(
-        Period, verbose_name=_("互助保障期"), on_delete=models.PROTECT, related_name="enrolments"
+        Period,
+        verbose_name=_("互助保障期"),
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+        db_index=False,
     )
     person = models.ForeignKey(
         "members.Person",
         verbose_name=_("参保职工"),
         on_delete=models.PROTECT,
         related_name="mutualaid_enrolments",
+        db_index=False,
     )
     union = models.ForeignKey(
         "organizations.Organization",

@@ -127,6 +127,21 @@ def enrol_problem(period: Period, today: datetime.date) -> str | None:
     return None
 
 
+def _in_period(period_id: int, statuses: str, person_ids: Sequence[int]) -> list[Any]:
+    """(person id, union id) of the period's enrolments in ``statuses`` (SQL literals, from
+    this module) among ``person_ids``, on PostgreSQL. Joined to the ids as a set: written as
+    ``person_id = ANY(ids)`` the planner scanned the whole period and searched the array for
+    each row (1.5 s for 5,000 ids in a period of 100,000, worse as an import fills it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.person_id, e.union_id FROM unnest(%s::bigint[]) AS p(id) "  # noqa: S608
+            "JOIN mutualaid_enrolment e ON e.person_id = p.id "
+            f"WHERE e.period_id = %s AND e.status IN ({statuses})",
+            [list(person_ids), period_id],
+        )
+        return cursor.fetchall()
+
+
 def continuous_people(period: Period, person_ids: Sequence[int]) -> set[int]:
     """Those of ``person_ids`` whose enrolment in the period before took effect (continuous
     enrolment: no waiting period). A chunk at a time, whatever the count."""
@@ -137,13 +152,7 @@ def continuous_people(period: Period, person_ids: Sequence[int]) -> set[int]:
     for start in range(0, len(person_ids), LOOKUP_CHUNK):
         part = list(person_ids[start : start + LOOKUP_CHUNK])
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT person_id FROM mutualaid_enrolment WHERE period_id = %s "
-                    "AND status = 'active' AND person_id = ANY(%s)",
-                    [before.pk, part],
-                )
-                found.update(row[0] for row in cursor.fetchall())
+            found.update(pk for pk, _union in _in_period(before.pk, "'active'", part))
         else:
             found.update(
                 Enrolment.unscoped.filter(
@@ -160,13 +169,7 @@ def enrolled_already(period_id: int, person_ids: Sequence[int]) -> dict[int, int
     if not person_ids:
         return {}
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT person_id, union_id FROM mutualaid_enrolment WHERE period_id = %s "
-                "AND status IN ('billed', 'active') AND person_id = ANY(%s)",
-                [period_id, list(person_ids)],
-            )
-            return dict(cursor.fetchall())
+        return dict(_in_period(period_id, "'billed', 'active'", person_ids))
     return dict(
         Enrolment.unscoped.filter(
             period_id=period_id, status__in=LIVE_ENROLMENT_STATES, person_id__in=person_ids
