@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -458,15 +458,23 @@ def _describe(node: Any, depth: int, lines: list[str]) -> None:
     )
 
 
+def _amount_text(value: Any) -> str:
+    """An amount of a table as the platform writes amounts (4,000.00)."""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
 def describe_table(table: Any) -> list[str]:
     if not isinstance(table, dict):
         return []
     if "fixed" in table:
-        return [_("每人 %(a)s 元") % {"a": table["fixed"]}]
+        return [_("每人 %(a)s 元") % {"a": _amount_text(table["fixed"])}]
     by = str(table.get("by", ""))
     amounts = table.get("amounts") or {}
     return [
-        _("%(level)s：%(a)s 元") % {"level": choice_label(by, key), "a": value}
+        _("%(level)s：%(a)s 元") % {"level": choice_label(by, key), "a": _amount_text(value)}
         for key, value in amounts.items()
     ]
 

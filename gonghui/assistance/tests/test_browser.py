@@ -171,7 +171,7 @@ def test_autumn_study_grant_from_portal_to_payment(page, city):
     shoot(page, "02-apply")
     body = page.inner_text("body")
     assert "困难职工档案状态：为在册" in body
-    assert "本科：4000.00 元" in body
+    assert "本科：4,000.00 元" in body
     assert "请上传录取通知书" in body
     fits(page)
     # The form asks about the child, not about an illness, and starts with the child.

@@ -183,7 +183,7 @@ def test_describe_reads_the_rule_in_chinese():
     _label, rule, table = rules.TEMPLATES["autumn_study"]
     text = "\n".join(rules.describe(rule))
     assert "满足以下任一条件" in text and "子女为本年度新录取：是" in text
-    assert rules.describe_table(table)[0] == "中等职业学校：2000.00 元"
+    assert rules.describe_table(table)[0] == "中等职业学校：2,000.00 元"
 
 
 def test_a_yes_or_no_fact_reads_as_yes_or_no():

@@ -78,7 +78,7 @@ def test_a_clerk_sets_up_a_programme_and_a_round_from_a_template(world):
     round_ = Round.unscoped.get()
     assert response.status_code == 302 and round_.tier_list == ["grassroots", "town", "district"]
     detail = client.get(reverse("console:assistance_round", args=[round_.pk])).content.decode()
-    assert "满足以下任一条件" in detail and "本科：4000.00 元" in detail
+    assert "满足以下任一条件" in detail and "本科：4,000.00 元" in detail
 
 
 # --- review --------------------------------------------------------------------------------
