@@ -10,6 +10,7 @@ from gonghui.core.modules import (
     MenuSection,
     Module,
     OrgPickerSource,
+    PortalTile,
 )
 from gonghui.hardship import notifications, selectors
 
@@ -49,6 +50,16 @@ module = Module(
             topic="hardship",
             perm="approve",
             order=65,
+        ),
+    ),
+    portal_tiles=(
+        PortalTile(
+            "hardship_mine",
+            _("困难职工档案"),
+            "portal:hardship_mine",
+            "bi-house-heart",
+            order=65,
+            visible=selectors.has_file,
         ),
     ),
     notifications=(notifications.FILE_KIND,),

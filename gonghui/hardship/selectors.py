@@ -219,3 +219,15 @@ def person_filed_in(path: str) -> Q:
     subtree's staff, on the roll or not (``Module.person_scopes``): a worker registered on the
     spot by ID number can then be placed in work, trained or helped there."""
     return Q(Exists(Household.unscoped.filter(subtree_q("union", path), person=OuterRef("pk"))))
+
+
+def has_file(user: Any) -> bool:
+    """Whether the worker has a hardship file beyond a draft (the portal home's tile)."""
+    person_id = getattr(user, "person_id", None)
+    if person_id is None:
+        return False
+    return (
+        Household.unscoped.filter(person_id=person_id)
+        .exclude(status=HouseholdStatus.DRAFT)
+        .exists()
+    )

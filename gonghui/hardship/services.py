@@ -705,7 +705,7 @@ def _filing_snapshot(filing: HouseholdFiling) -> dict[str, Any]:
 
 
 def _link(household: Household) -> str:
-    return reverse("portal:home")
+    return reverse("portal:hardship_mine")  # the worker's own file
 
 
 def _filing_apply(

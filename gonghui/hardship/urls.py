@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.hardship import views
+from gonghui.hardship import portal_views, views
 
 console_urlpatterns = [
     path("hardship/", views.household_list, name="household_list"),
@@ -42,4 +42,8 @@ console_urlpatterns = [
     path("hardship/<int:household_id>/review/", views.household_review, name="household_review"),
     path("hardship/<int:household_id>/leave/", views.household_leave, name="household_leave"),
     path("hardship/<int:household_id>/reenter/", views.household_reenter, name="household_reenter"),
+]
+
+portal_urlpatterns = [
+    path("hardship/", portal_views.my_file, name="hardship_mine"),
 ]

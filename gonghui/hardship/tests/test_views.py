@@ -306,6 +306,7 @@ def test_a_members_placement_shows_on_the_household_file(world):
 
     h.lines(world)
     person = world.member("union_b").person
+    h.lines(world)
     filing = h.submitted(world, name=person.name, id_number=person.id_number.reveal())
     services.household_decide(actor=world.staff("town_b", "reviewer"), filing=filing, approve=True)
     household = Household.unscoped.get(pk=filing.household_id)
@@ -323,3 +324,25 @@ def test_a_members_placement_shows_on_the_household_file(world):
     page = client_for(clerk).get(reverse("console:household_detail", args=[household.pk]))
     text = page.content.decode()
     assert 'data-testid="person-panel-placements"' in text and "亚一达" in text
+
+
+def test_the_worker_sees_their_own_file_where_its_notification_leads(world):
+    from gonghui.core.models import Notification
+
+    worker = world.worker("union_b")
+    other = world.worker("union_b")
+    person = worker.person
+    h.lines(world)
+    filing = h.submitted(world, name=person.name, id_number=person.id_number.reveal())
+    services.household_decide(
+        actor=world.staff("town_b", "reviewer"), filing=filing, approve=True, note="情况属实"
+    )
+    note = Notification.unscoped.filter(person=person, kind="hardship.file").latest("pk")
+    assert note.link == reverse("portal:hardship_mine")
+    page = client_for(worker).get(note.link).content.decode()
+    assert "B号机械有限公司工会" in page and "在册" in page and "因病" in page
+    assert "在册期间可申报各项帮扶" in page
+    # The home page shows the tile to them, not to a worker without a file.
+    assert reverse("portal:hardship_mine") in client_for(worker).get("/m/").content.decode()
+    assert reverse("portal:hardship_mine") not in client_for(other).get("/m/").content.decode()
+    assert "您没有困难职工档案" in client_for(other).get(note.link).content.decode()

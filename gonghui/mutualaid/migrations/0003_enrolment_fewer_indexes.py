@@ -5,21 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0002_field_labels'),
-        ('mutualaid', '0002_marules_source_kind'),
+        ("members", "0002_field_labels"),
+        ("mutualaid", "0002_marules_source_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='enrolment',
-            name='period',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='mutualaid.period', verbose_name='互助保障期'),
+            model_name="enrolment",
+            name="period",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enrolments",
+                to="mutualaid.period",
+                verbose_name="互助保障期",
+            ),
         ),
         migrations.AlterField(
-            model_name='enrolment',
-            name='person',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='mutualaid_enrolments', to='members.person', verbose_name='参保职工'),
+            model_name="enrolment",
+            name="person",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="mutualaid_enrolments",
+                to="members.person",
+                verbose_name="参保职工",
+            ),
         ),
     ]
