@@ -139,7 +139,7 @@ def _in_period(period_id: int, statuses: str, person_ids: Sequence[int]) -> list
             f"WHERE e.period_id = %s AND e.status IN ({statuses})",
             [list(person_ids), period_id],
         )
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 def continuous_people(period: Period, person_ids: Sequence[int]) -> set[int]:
