@@ -178,8 +178,14 @@ def line_list(*, actor: Any, batch: PaymentBatch) -> QuerySet[PaymentLine]:
 
 
 def batches_waiting(actor: Any) -> int:
-    """Batches waiting for approval in the actor's subtree (the menu badge, the home tile)."""
-    return batch_list(actor=actor, status=BatchStatus.PENDING).count()
+    """Batches waiting for approval in the actor's subtree (the menu badge, the home tile),
+    but for those the actor made: another person approves them, so they do not wait for the
+    actor."""
+    return (
+        batch_list(actor=actor, status=BatchStatus.PENDING)
+        .exclude(created_by_id=getattr(actor, "pk", None))
+        .count()
+    )
 
 
 def items_waiting(actor: Any) -> int:

@@ -137,6 +137,11 @@ def test_a_reviewer_batches_items_another_approves_and_the_results_are_recorded(
     assert refused.status_code == 200
     assert "您是本申请的录入人，须由其他工作人员审批。" in refused.content.decode()
     assert PaymentBatch.unscoped.get().status == BatchStatus.PENDING
+    # The batch waits for someone else: their menu counts it, the maker's does not.
+    from gonghui.funds import selectors as funds_selectors
+
+    assert funds_selectors.batches_waiting(world.staff("district_b", "reviewer")) == 0
+    assert funds_selectors.batches_waiting(world.staff("district_b", "admin")) == 1
     # Another reviewer approves: the money leaves the fund.
     checker = login(world.staff("district_b", "admin"))
     assert "批准发放" in checker.get(detail).content.decode()
