@@ -360,12 +360,16 @@ def payable_submit_many(
         require_within(actor, organization)
     once = _("该业务记录已提交发放，不能重复提交。")
     wanted = {(p.source_kind, p.source_id) for p in payables}
-    taken = set(
-        PayableItem.unscoped.filter(
-            source_kind__in={kind for kind, _id in wanted},
-            source_id__in={source_id for _kind, source_id in wanted},
-        ).values_list("source_kind", "source_id")
-    )
+    kinds = {kind for kind, _id in wanted}
+    source_ids = sorted({source_id for _kind, source_id in wanted})
+    taken: set[tuple[str, int]] = set()
+    # In chunks: a bulk may hold more amounts than one statement takes parameters.
+    for start in range(0, len(source_ids), 5_000):
+        taken.update(
+            PayableItem.unscoped.filter(
+                source_kind__in=kinds, source_id__in=source_ids[start : start + 5_000]
+            ).values_list("source_kind", "source_id")
+        )
     results: list[PayableItem | ValidationError] = []
     made: list[PayableItem] = []
     for payable in payables:

@@ -1035,8 +1035,13 @@ def _pay_many(actor: Any, period: Period, auto: Sequence[tuple[int, tuple[Any, .
     from gonghui.organizations.models import Organization
 
     payees = [row for _pk, row in auto if row[2] > 0]
-    unions = Organization.unscoped.in_bulk({row[1] for row in payees})
-    people = Person.unscoped.only("id").in_bulk({row[0] for row in payees})
+    # In chunks: a period's run may approve more claims than one statement takes parameters.
+    unions: dict[int, Any] = {}
+    for chunk in _chunks(sorted({row[1] for row in payees})):
+        unions.update(Organization.unscoped.in_bulk(chunk))
+    people: dict[int, Any] = {}
+    for chunk in _chunks(sorted({row[0] for row in payees})):
+        people.update(Person.unscoped.only("id").in_bulk(chunk))
     items: list[funds_services.Payable] = []
     messages: list[notify.Message] = []
     label = (_("%(p)s互助理赔") % {"p": period.name})[:100]
