@@ -30,9 +30,6 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 from bench import database
 
@@ -78,29 +75,6 @@ def verdict(met: bool) -> str:
 
 
 # --- the database ----------------------------------------------------------------------------
-
-
-def use_own_database(*, fresh: bool) -> str:
-    """``<bench database>_assistance`` on the same server, (re)created when ``fresh``; Django
-    (already set up by ``python -m bench``) is pointed at it before its first query."""
-    from django.conf import settings
-    from django.db import connections
-
-    url = database.point()
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_assistance"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 # --- the data --------------------------------------------------------------------------------
@@ -692,7 +666,7 @@ def measure_concurrent(tree: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    url = use_own_database(fresh=not args.assistance_keep)
+    url = database.own("assistance", fresh=not args.assistance_keep)
     from django.core.management import call_command
     from django.db import connection
 

@@ -28,9 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 from bench import database
 from bench.mutualaid_claims import add_arguments as claims_arguments
@@ -53,30 +50,6 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
 
 def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
-
-
-def use_own_database(*, fresh: bool) -> str:
-    """``<bench database>_mutualaid`` on the same server, (re)created when ``fresh``."""
-    from django.conf import settings
-    from django.db import connections
-
-    url = database.point()
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_mutualaid"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-    own = urlunsplit(parts._replace(path=f"/{name}"))
-    os.environ["DATABASE_URL"] = own  # for the child process that imports
-    return own
 
 
 def id_number(i: int) -> str:
@@ -273,7 +246,7 @@ def enrolment(args: argparse.Namespace) -> None:
     from bench.assistance import build_tree
     from gonghui.organizations.models import Organization
 
-    url = use_own_database(fresh=True)
+    url = database.own("mutualaid")
     print(f"基准数据库 / database: {url}")
     call_command("migrate", verbosity=0)
     started = time.monotonic()

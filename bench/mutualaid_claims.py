@@ -26,7 +26,8 @@ import random
 import time
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench import database
 
 TARGET = 10_000.0
 CHUNK = 20_000
@@ -36,27 +37,6 @@ HOSPITALS = tuple(f"第{i + 1}人民医院" for i in range(40))
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--mutualaid-claims", type=int, default=100_000)
-
-
-def use_own_database() -> str:
-    """``<bench database>_claims`` on the same server, created afresh."""
-    import psycopg
-    from django.conf import settings
-    from django.db import connections
-
-    from bench import database
-
-    url = database.point()
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_claims"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _period(tree: dict[str, Any]) -> Any:
@@ -309,7 +289,7 @@ def adjudication(args: argparse.Namespace) -> None:
     from gonghui.mutualaid.services import claims as claim_services
 
     count = args.mutualaid_claims
-    url = use_own_database()
+    url = database.own("claims")
     print(f"基准数据库 / database: {url}")
     call_command("migrate", verbosity=0)
     tree = build_tree(50)
